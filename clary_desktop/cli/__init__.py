@@ -1,0 +1,1 @@
+"""Command-line fronts: `clary-models` (users) and `clary-license` (the vendor)."""

@@ -1,0 +1,153 @@
+"""`list`, `show`, `versions` and `catalog import`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+from clary_desktop.cli.context import CliContext
+from clary_desktop.cli.output import print_json, render_table
+from clary_desktop.formatting import format_size
+from clary_desktop.registry.access import Tier
+from clary_desktop.registry.views import ModelInfo, VersionInfo
+
+
+def _tier_arg(value: str) -> Tier:
+    try:
+        return Tier.parse(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("list", help="list the catalog's models")
+    p.add_argument("--type", dest="model_type", metavar="TYPE", help="only this type (llm, layout, ocr, ...)")
+    p.add_argument(
+        "--tier", type=_tier_arg, metavar="TIER",
+        help="list the models this tier may use (default: your license's tier)",
+    )
+    p.add_argument("--search", metavar="TEXT", help="words to find in id, name, tags, description")
+    p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
+    p.set_defaults(handler=cmd_list)
+
+    p = subparsers.add_parser("show", help="show one model in full")
+    p.add_argument("model_id", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+
+    p = subparsers.add_parser("versions", help="a model's version history")
+    p.add_argument("model_id", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_versions)
+
+    p = subparsers.add_parser("catalog", help="manage the catalog itself")
+    catalog_sub = p.add_subparsers(dest="catalog_command", metavar="ACTION", parser_class=type(p))
+    catalog_sub.required = True
+    imp = catalog_sub.add_parser("import", help="add or update entries from a manifest file")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.set_defaults(handler=cmd_catalog_import)
+
+
+def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
+    registry = ctx.registry
+    view_tier = args.tier or registry.tier
+    models = registry.list_models(tier=view_tier, model_type=args.model_type, search=args.search)
+    if args.json:
+        print_json({"tier": view_tier.key, "user_tier": registry.tier.key, "count": len(models),
+                    "models": models})
+        return 0
+    if not models:
+        print("No models match.", file=sys.stderr)
+        return 0
+    rows = [
+        [m.id, m.name, m.type, m.version, format_size(m.size_bytes), m.tier, _status(m)]
+        for m in models
+    ]
+    print(render_table(["ID", "NAME", "TYPE", "VERSION", "SIZE", "TIER", "STATUS"], rows,
+                       right=frozenset({4})))
+    return 0
+
+
+def _status(model: ModelInfo) -> str:
+    if model.locked:
+        return f"locked (needs {model.tier})"
+    return model.status
+
+
+def _license_line(model: ModelInfo) -> str:
+    lic = model.license
+    if lic.id is None:
+        return "not stated"
+    text = f"{lic.name} ({lic.id})"
+    if lic.commercial_use is False:
+        text += "  [NON-COMMERCIAL: commercial use is not allowed]"
+    elif lic.commercial_use is None:
+        text += "  [commercial use: not stated, check the licence]"
+    return text
+
+
+def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
+    registry = ctx.registry
+    model = registry.get_model(args.model_id)
+    versions = registry.versions(args.model_id)
+    if args.json:
+        print_json({**model.model_dump(mode="json"), "versions": versions})
+        return 0
+    latest = next((v for v in versions if v.version == model.version), versions[0])
+    fields = [
+        ("ID", model.id),
+        ("Name", model.name),
+        ("Type", model.type),
+        ("Version", model.version),
+        ("Size", format_size(model.size_bytes)),
+        ("Tier", model.tier + (f"  (locked: your tier is {registry.tier.key})" if model.locked else "")),
+        ("Status", _status(model)),
+        ("License", _license_line(model)),
+        ("Source", _source(latest)),
+        ("Tags", ", ".join(model.tags) or "-"),
+        ("Parameters", ", ".join(f"{k}={v}" for k, v in model.parameters.items()) or "-"),
+    ]
+    width = max(len(k) for k, _ in fields)
+    for key, value in fields:
+        print(f"{key.ljust(width)}  {value}")
+    print()
+    print(textwrap.fill(model.description, width=88))
+    print()
+    print(f"Files of version {latest.version}:")
+    print(render_table(
+        ["PATH", "SIZE", "SHA256"],
+        [[f.path, format_size(f.size_bytes), f.sha256 or "(taken from the Hub at download)"]
+         for f in latest.files],
+        right=frozenset({1}),
+    ))
+    return 0
+
+
+def _source(version: VersionInfo) -> str:
+    if version.repo_id:
+        return f"Hugging Face {version.repo_id} @ {version.revision}"
+    return version.download_url or "per-file URLs"
+
+
+def cmd_versions(ctx: CliContext, args: argparse.Namespace) -> int:
+    versions = ctx.registry.versions(args.model_id)
+    if args.json:
+        print_json({"model_id": args.model_id, "versions": versions})
+        return 0
+    rows = [
+        [v.version, v.created_at.date().isoformat(), format_size(v.size_bytes), str(len(v.files)),
+         "active" if v.active else ("installed" if v.installed else "-"), v.changes or ""]
+        for v in versions
+    ]
+    print(render_table(["VERSION", "DATE", "SIZE", "FILES", "INSTALLED", "CHANGES"], rows,
+                       right=frozenset({2, 3})))
+    return 0
+
+
+def cmd_catalog_import(ctx: CliContext, args: argparse.Namespace) -> int:
+    summary = ctx.registry.import_catalog(args.file)
+    print(f"Imported {summary.total} entries from {args.file}: "
+          f"{summary.added} added, {summary.updated} updated.")
+    return 0

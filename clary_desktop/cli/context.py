@@ -1,0 +1,32 @@
+"""What every `clary-models` command gets: the parsed global options and, on first
+use, the Registry opened for them."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+from clary_desktop.paths import AppPaths, resolve_paths
+from clary_desktop.registry import Registry
+
+
+@dataclass
+class CliContext:
+    args: argparse.Namespace
+    paths: AppPaths
+    _registry: Registry | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> CliContext:
+        return cls(args=args, paths=resolve_paths(args.data_dir))
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = Registry.open(self.paths)
+        return self._registry
+
+    def close(self) -> None:
+        if self._registry is not None:
+            self._registry.close()
+            self._registry = None

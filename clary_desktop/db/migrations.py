@@ -1,0 +1,224 @@
+"""Versioned schema. Each migration moves the schema up by one and is frozen:
+it describes its own tables instead of importing the ORM, so an old database
+always upgrades through the same steps a fresh one is created with.
+
+`migrate()` runs every pending step inside one write transaction; the caller
+backs the SQLite file up first (see `database.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    select,
+    text,
+)
+
+SCHEMA_VERSION_KEY = "schema_version"
+
+
+def _meta_table(metadata: MetaData) -> Table:
+    return Table(
+        "clary_meta",
+        metadata,
+        Column("key", String(64), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+
+
+def _v1_seed_tables(conn: Connection) -> None:
+    """Schema 1: the seed's three tables, as the first release shipped them."""
+    md = MetaData()
+    _meta_table(md)
+    Table(
+        "models",
+        md,
+        Column("id", String(128), primary_key=True),
+        Column("name", String(256), nullable=False, index=True),
+        Column("description", Text, nullable=False),
+        Column("type", String(32), nullable=False, index=True),
+        Column("version", String(64), nullable=False),
+        Column("size_bytes", BigInteger),
+        Column("filename", String(512)),
+        Column("repo_id", String(256)),
+        Column("download_url", Text),
+        Column("tier", String(16), nullable=False, index=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("parameters", JSON, nullable=False),
+        Column("tags", JSON, nullable=False),
+    )
+    Table(
+        "model_versions",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "model_id",
+            String(128),
+            ForeignKey("models.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("version", String(64), nullable=False),
+        Column("filename", String(512)),
+        Column("size_bytes", BigInteger),
+        Column("download_url", Text),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("changes", Text),
+        UniqueConstraint("model_id", "version", name="uq_model_versions_model"),
+    )
+    Table(
+        "model_downloads",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("model_id", String(128), nullable=False, index=True),
+        Column("version", String(64), nullable=False),
+        Column("downloaded_at", DateTime(timezone=True)),
+        Column("status", String(16), nullable=False, index=True),
+        Column("error", Text),
+    )
+    md.create_all(conn)
+
+
+def _add_column(conn: Connection, table: str, column: Column) -> None:
+    """ALTER TABLE ... ADD COLUMN, compiled for the connected database."""
+    ddl_type = column.type.compile(dialect=conn.dialect)
+    preparer = conn.dialect.identifier_preparer
+    default = ""
+    if column.server_default is not None:
+        default = f" DEFAULT {column.server_default.arg}"  # type: ignore[attr-defined]
+    conn.execute(
+        text(
+            f"ALTER TABLE {preparer.quote(table)} "
+            f"ADD COLUMN {preparer.quote(column.name)} {ddl_type}{default}"
+        )
+    )
+
+
+def _v2_files_installs_licenses(conn: Connection) -> None:
+    """Schema 2: per-version files with sha256, Hub revisions, installations,
+    model licenses, download progress, and a search column."""
+    for column in (
+        Column("license_id", String(64)),
+        Column("license_name", String(256)),
+        Column("license_url", Text),
+        Column("commercial_use", Boolean),
+        Column("origin", String(16), server_default=text("'default'")),
+        Column("user_modified", Boolean, server_default=text("0")),
+        Column("search_text", Text, server_default=text("''")),
+    ):
+        _add_column(conn, "models", column)
+    for column in (Column("repo_id", String(256)), Column("revision", String(64))):
+        _add_column(conn, "model_versions", column)
+    for column in (
+        Column("bytes_done", BigInteger, server_default=text("0")),
+        Column("bytes_total", BigInteger),
+        Column("speed_bps", Float),
+        Column("created_at", DateTime(timezone=True)),
+        Column("updated_at", DateTime(timezone=True)),
+    ):
+        _add_column(conn, "model_downloads", column)
+
+    # Rows from schema 1 get their search text now; later writes keep it current.
+    conn.execute(
+        text(
+            "UPDATE models SET search_text = LOWER(id || ' ' || name || ' ' || "
+            "COALESCE(description, '') || ' ' || COALESCE(CAST(tags AS TEXT), ''))"
+        )
+    )
+
+    md = MetaData()
+    Table("models", md, Column("id", String(128), primary_key=True))
+    Table("model_versions", md, Column("id", Integer, primary_key=True))
+    files = Table(
+        "version_files",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "version_id",
+            Integer,
+            ForeignKey("model_versions.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("path", String(512), nullable=False),
+        Column("size_bytes", BigInteger),
+        Column("sha256", String(64)),
+        Column("url", Text),
+        UniqueConstraint("version_id", "path", name="uq_version_files_path"),
+    )
+    installations = Table(
+        "installations",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "model_id",
+            String(128),
+            ForeignKey("models.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("version", String(64), nullable=False),
+        Column("path", Text, nullable=False),
+        Column("size_bytes", BigInteger),
+        Column("installed_at", DateTime(timezone=True), nullable=False),
+        Column("verified_at", DateTime(timezone=True)),
+        Column("active", Boolean, nullable=False),
+        UniqueConstraint("model_id", "version", name="uq_installations_model"),
+    )
+    md.create_all(conn, tables=[files, installations])
+    models = Table("models", MetaData(), autoload_with=conn)
+    Index("ix_models_type_tier_name", models.c.type, models.c.tier, models.c.name).create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _v1_seed_tables,
+    2: _v2_files_installs_licenses,
+}
+LATEST_SCHEMA = max(MIGRATIONS)
+
+
+def current_schema_version(conn: Connection) -> int:
+    """0 for an empty database; otherwise the version recorded by the last migration."""
+    if not inspect(conn).has_table("clary_meta"):
+        return 0
+    meta = _meta_table(MetaData())
+    value = conn.execute(
+        select(meta.c.value).where(meta.c.key == SCHEMA_VERSION_KEY)
+    ).scalar_one_or_none()
+    return int(value) if value is not None else 0
+
+
+def migrate(conn: Connection, target: int = LATEST_SCHEMA) -> int:
+    """Apply the steps from the current version up to `target`; returns the start version.
+
+    Runs on the caller's transaction, so a failing step leaves the database as it was.
+    """
+    start = current_schema_version(conn)
+    meta = _meta_table(MetaData())
+    for version in range(start + 1, target + 1):
+        MIGRATIONS[version](conn)
+        if version == 1:
+            conn.execute(meta.insert().values(key=SCHEMA_VERSION_KEY, value="1"))
+        else:
+            conn.execute(
+                meta.update().where(meta.c.key == SCHEMA_VERSION_KEY).values(value=str(version))
+            )
+    return start

@@ -1,0 +1,160 @@
+"""ORM tables of the current schema (SQLAlchemy 2.x typed mappings).
+
+The seed's names and fields are kept (`ModelMetadata`, `ModelVersion`,
+`ModelDownload`); what real use needs is added beside them. The schema itself is
+created and changed only by `migrations.py`; a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MetaEntry(Base):
+    """Small key/value facts about the database itself (schema version, seeded catalog)."""
+
+    __tablename__ = "clary_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ModelMetadata(Base):
+    """One catalog entry. `version`, `size_bytes`, `filename`, `repo_id` and
+    `download_url` describe the newest version, as in the seed."""
+
+    __tablename__ = "models"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    filename: Mapped[str | None] = mapped_column(String(512))
+    repo_id: Mapped[str | None] = mapped_column(String(256))
+    download_url: Mapped[str | None] = mapped_column(Text)
+    tier: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Added in schema 2.
+    license_id: Mapped[str | None] = mapped_column(String(64))
+    license_name: Mapped[str | None] = mapped_column(String(256))
+    license_url: Mapped[str | None] = mapped_column(Text)
+    commercial_use: Mapped[bool | None] = mapped_column(Boolean)
+    origin: Mapped[str] = mapped_column(String(16), default="default")
+    user_modified: Mapped[bool] = mapped_column(Boolean, default=False)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    versions: Mapped[list[ModelVersion]] = relationship(
+        back_populates="model", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("model_id", "version", name="uq_model_versions_model"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("models.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(String(512))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    download_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changes: Mapped[str | None] = mapped_column(Text)
+    # Added in schema 2.
+    repo_id: Mapped[str | None] = mapped_column(String(256))
+    revision: Mapped[str | None] = mapped_column(String(64))
+
+    model: Mapped[ModelMetadata] = relationship(back_populates="versions")
+    files: Mapped[list[VersionFile]] = relationship(
+        back_populates="version_row",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="VersionFile.id",
+    )
+
+
+class VersionFile(Base):
+    """One file of a model version; `path` may contain `/` (repo snapshots)."""
+
+    __tablename__ = "version_files"
+    __table_args__ = (UniqueConstraint("version_id", "path", name="uq_version_files_path"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(String(512))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(Text)
+
+    version_row: Mapped[ModelVersion] = relationship(back_populates="files")
+
+
+class ModelDownload(Base):
+    """A download job and its outcome (the seed's download record, with progress)."""
+
+    __tablename__ = "model_downloads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(String(128), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    downloaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    # Added in schema 2.
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_total: Mapped[int | None] = mapped_column(BigInteger)
+    speed_bps: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Installation(Base):
+    """A model version present on disk: where, how big, and when it was last verified."""
+
+    __tablename__ = "installations"
+    __table_args__ = (UniqueConstraint("model_id", "version", name="uq_installations_model"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("models.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+Index("ix_models_type_tier_name", ModelMetadata.type, ModelMetadata.tier, ModelMetadata.name)

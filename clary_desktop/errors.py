@@ -1,0 +1,21 @@
+"""Errors a user may see. Their message says what happened and what to do."""
+
+
+class ClaryError(Exception):
+    """Base of every error the fronts show to the user as one plain line."""
+
+
+class NotFoundError(ClaryError):
+    """An id (model, version, job) that the catalog does not hold."""
+
+
+class AccessDeniedError(ClaryError):
+    """The user's tier does not allow the model."""
+
+
+class InvalidManifestError(ClaryError):
+    """A catalog manifest that cannot be imported; names the entry and field."""
+
+
+class DatabaseError(ClaryError):
+    """The catalog database cannot be opened, read or written."""

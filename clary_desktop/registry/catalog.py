@@ -1,0 +1,407 @@
+"""The local catalog (the seed's ModelCatalog): query, add, update, delete, and
+bulk import of manifests in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from clary_desktop.db import Database
+from clary_desktop.db.tables import (
+    Installation,
+    ModelMetadata,
+    ModelVersion,
+    VersionFile,
+)
+from clary_desktop.errors import ClaryError, NotFoundError
+from clary_desktop.registry.access import ModelAccessControl, Tier
+from clary_desktop.registry.manifest import CatalogManifest, ManifestModel, ManifestVersion
+from clary_desktop.registry.version_order import newest, sort_versions
+from clary_desktop.registry.views import (
+    FileInfo,
+    ImportSummary,
+    LicenseInfo,
+    ModelInfo,
+    VersionInfo,
+)
+
+_CHUNK = 2000
+EDITABLE_FIELDS = frozenset({"name", "description", "tags", "parameters", "type", "tier"})
+
+
+def search_text_of(model_id: str, name: str, description: str, tags: Iterable[str]) -> str:
+    return " ".join([model_id, name, description, *tags]).lower()
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class ModelCatalog:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    # ---- queries -------------------------------------------------------------------
+
+    def _filtered(
+        self, stmt: Select, tier: Tier, model_type: str | None, search: str | None
+    ) -> Select:
+        stmt = stmt.where(ModelMetadata.tier.in_(tier.allowed_keys()))
+        if model_type:
+            stmt = stmt.where(ModelMetadata.type == model_type)
+        for word in (search or "").lower().split():
+            stmt = stmt.where(ModelMetadata.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+        return stmt
+
+    def get_models(
+        self,
+        tier: Tier | str,
+        model_type: str | None = None,
+        *,
+        search: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        user_tier: Tier | str | None = None,
+    ) -> list[ModelInfo]:
+        """Models a `tier` may use, sorted by name; `user_tier` decides what shows as locked."""
+        tier = Tier.parse(tier)
+        user = Tier.parse(user_tier) if user_tier is not None else tier
+        stmt = self._filtered(select(ModelMetadata), tier, model_type, search)
+        stmt = stmt.order_by(ModelMetadata.name, ModelMetadata.id).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.db.read() as session:
+            rows = session.scalars(stmt).all()
+            installed = self._installed_versions(session, [r.id for r in rows])
+            return [_model_info(r, user, installed.get(r.id)) for r in rows]
+
+    def count_models(
+        self, tier: Tier | str, model_type: str | None = None, *, search: str | None = None
+    ) -> int:
+        stmt = self._filtered(select(func.count()).select_from(ModelMetadata), Tier.parse(tier),
+                              model_type, search)
+        with self.db.read() as session:
+            return int(session.scalar(stmt) or 0)
+
+    def model_types(self) -> list[str]:
+        with self.db.read() as session:
+            return list(session.scalars(select(ModelMetadata.type).distinct().order_by(ModelMetadata.type)))
+
+    def get_model(self, model_id: str, user_tier: Tier | str = Tier.PROFESSIONAL) -> ModelInfo:
+        with self.db.read() as session:
+            row = session.get(ModelMetadata, model_id)
+            if row is None:
+                raise NotFoundError(unknown_model_message(model_id))
+            installed = self._installed_versions(session, [model_id])
+            return _model_info(row, Tier.parse(user_tier), installed.get(model_id))
+
+    def get_versions(self, model_id: str) -> list[VersionInfo]:
+        with self.db.read() as session:
+            if session.get(ModelMetadata, model_id) is None:
+                raise NotFoundError(unknown_model_message(model_id))
+            rows = session.scalars(
+                select(ModelVersion)
+                .where(ModelVersion.model_id == model_id)
+                .options(selectinload(ModelVersion.files))
+            ).all()
+            installs = {
+                i.version: i
+                for i in session.scalars(
+                    select(Installation).where(Installation.model_id == model_id)
+                )
+            }
+            infos = [_version_info(v, installs.get(v.version)) for v in rows]
+        return sort_versions(infos, key=lambda v: v.version)
+
+    @staticmethod
+    def _installed_versions(session: Session, model_ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(model_ids):
+            for model_id, version in session.execute(
+                select(Installation.model_id, Installation.version).where(
+                    Installation.model_id.in_(chunk), Installation.active.is_(True)
+                )
+            ):
+                found[model_id] = version
+        return found
+
+    # ---- changes (the seed's add/update/delete) --------------------------------------
+
+    def add_model(self, entry: ManifestModel, origin: str = "user") -> ModelInfo:
+        with self.db.write() as session:
+            if session.get(ModelMetadata, entry.id) is not None:
+                raise ClaryError(
+                    f"A model with id {entry.id!r} is already in the catalog. "
+                    "Use another id, or update the existing model."
+                )
+            upsert_models(session, [entry], origin=origin, keep_user_changes=False)
+        return self.get_model(entry.id)
+
+    def update_model(self, model_id: str, **changes: Any) -> ModelInfo:
+        """Change descriptive fields; the change is kept when the default catalog reloads."""
+        unknown = set(changes) - EDITABLE_FIELDS
+        if unknown:
+            raise ClaryError(
+                f"Cannot change {', '.join(sorted(unknown))}; editable fields are "
+                f"{', '.join(sorted(EDITABLE_FIELDS))}."
+            )
+        if "tier" in changes:
+            changes["tier"] = Tier.parse(changes["tier"]).key
+        with self.db.write() as session:
+            row = session.get(ModelMetadata, model_id)
+            if row is None:
+                raise NotFoundError(unknown_model_message(model_id))
+            for field, value in changes.items():
+                setattr(row, field, value)
+            row.user_modified = True
+            row.search_text = search_text_of(row.id, row.name, row.description, row.tags)
+        return self.get_model(model_id)
+
+    def delete_model(self, model_id: str) -> None:
+        with self.db.write() as session:
+            row = session.get(ModelMetadata, model_id)
+            if row is None:
+                raise NotFoundError(unknown_model_message(model_id))
+            session.delete(row)
+
+    def import_manifest(
+        self, manifest: CatalogManifest, origin: str, keep_user_changes: bool
+    ) -> ImportSummary:
+        """Add or update every entry in one write transaction: all of it, or nothing."""
+        with self.db.write() as session:
+            return upsert_models(session, manifest.models, origin, keep_user_changes)
+
+
+def unknown_model_message(model_id: str) -> str:
+    return (
+        f"No model with id {model_id!r} in the catalog. "
+        "Run `clary-models list --tier professional` to see every id."
+    )
+
+
+def can_access(user_tier: Tier, model_tier: str) -> bool:
+    return ModelAccessControl.can_access_model(user_tier, model_tier)
+
+
+def _model_info(row: ModelMetadata, user_tier: Tier, installed_version: str | None) -> ModelInfo:
+    locked = not can_access(user_tier, row.tier)
+    if locked:
+        status = "locked"
+    elif installed_version is not None:
+        status = "installed"
+    else:
+        status = "not installed"
+    return ModelInfo(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        type=row.type,
+        version=row.version,
+        size_bytes=row.size_bytes,
+        filename=row.filename,
+        repo_id=row.repo_id,
+        download_url=row.download_url,
+        tier=row.tier,
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+        parameters=dict(row.parameters or {}),
+        tags=list(row.tags or []),
+        license=LicenseInfo(
+            id=row.license_id,
+            name=row.license_name,
+            url=row.license_url,
+            commercial_use=row.commercial_use,
+        ),
+        origin=row.origin or "default",
+        locked=locked,
+        status=status,
+        installed_version=installed_version,
+    )
+
+
+def _version_info(row: ModelVersion, install: Installation | None) -> VersionInfo:
+    return VersionInfo(
+        model_id=row.model_id,
+        version=row.version,
+        filename=row.filename,
+        size_bytes=row.size_bytes,
+        download_url=row.download_url,
+        repo_id=row.repo_id,
+        revision=row.revision,
+        created_at=_aware(row.created_at),
+        changes=row.changes,
+        files=[
+            FileInfo(path=f.path, size_bytes=f.size_bytes, sha256=f.sha256, url=f.url)
+            for f in row.files
+        ],
+        installed=install is not None,
+        active=bool(install and install.active),
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything we store is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# ---- bulk upsert --------------------------------------------------------------------
+
+
+def _version_row(model_id: str, version: ManifestVersion, now: datetime) -> dict[str, Any]:
+    single_url = version.download_url or (version.files[0].url if len(version.files) == 1 else None)
+    return {
+        "model_id": model_id,
+        "version": version.version,
+        "filename": version.files[0].path,
+        "size_bytes": version.total_size,
+        "download_url": single_url,
+        "created_at": version.created_at or now,
+        "changes": version.changes,
+        "repo_id": version.repo_id,
+        "revision": version.revision,
+    }
+
+
+def _descriptive_fields(entry: ManifestModel) -> dict[str, Any]:
+    license_ = entry.license
+    return {
+        "name": entry.name,
+        "description": entry.description,
+        "type": entry.type,
+        "tier": entry.tier,
+        "parameters": dict(entry.parameters),
+        "tags": list(entry.tags),
+        "license_id": license_.id if license_ else None,
+        "license_name": license_.name if license_ else None,
+        "license_url": license_.url if license_ else None,
+        "commercial_use": license_.commercial_use if license_ else None,
+        "search_text": search_text_of(entry.id, entry.name, entry.description, entry.tags),
+    }
+
+
+def _latest_fields(version: dict[str, Any]) -> dict[str, Any]:
+    """The seed keeps the newest version's facts on the model row itself."""
+    return {
+        "version": version["version"],
+        "size_bytes": version["size_bytes"],
+        "filename": version["filename"],
+        "repo_id": version["repo_id"],
+        "download_url": version["download_url"],
+    }
+
+
+def upsert_models(
+    session: Session, entries: Sequence[ManifestModel], origin: str, keep_user_changes: bool
+) -> ImportSummary:
+    conn = session.connection()
+    models_t = ModelMetadata.__table__
+    versions_t = ModelVersion.__table__
+    files_t = VersionFile.__table__
+    now = datetime.now(UTC)
+    added = updated = 0
+
+    for chunk in _chunks(entries):
+        ids = [e.id for e in chunk]
+        existing = dict(
+            conn.execute(select(models_t.c.id, models_t.c.user_modified).where(models_t.c.id.in_(ids)))
+            .tuples()
+            .all()
+        )
+        old_versions: dict[tuple[str, str], int] = {
+            (model_id, version): version_id
+            for version_id, model_id, version in conn.execute(
+                select(versions_t.c.id, versions_t.c.model_id, versions_t.c.version).where(
+                    versions_t.c.model_id.in_(list(existing))
+                )
+            )
+        }
+
+        new_models: list[dict[str, Any]] = []
+        changed_models: list[dict[str, Any]] = []
+        for entry in chunk:
+            latest = _version_row(entry.id, entry.latest, now)
+            if entry.id not in existing:
+                new_models.append(
+                    {"id": entry.id, **_descriptive_fields(entry), **_latest_fields(latest),
+                     "created_at": now, "updated_at": now, "origin": origin,
+                     "user_modified": origin != "default"}
+                )
+            elif not (keep_user_changes and existing[entry.id]):
+                changed_models.append(
+                    {"b_id": entry.id, **_descriptive_fields(entry), "updated_at": now,
+                     "user_modified": not keep_user_changes}
+                )
+        if new_models:
+            conn.execute(insert(models_t), new_models)
+            added += len(new_models)
+        if changed_models:
+            conn.execute(
+                update(models_t).where(models_t.c.id == bindparam("b_id")), changed_models
+            )
+        updated += len(chunk) - len(new_models)
+
+        new_versions: list[dict[str, Any]] = []
+        new_version_files: list[list[dict[str, Any]]] = []
+        changed_versions: list[dict[str, Any]] = []
+        files: list[dict[str, Any]] = []
+        for entry in chunk:
+            for version in entry.versions:
+                row = _version_row(entry.id, version, now)
+                file_rows = [
+                    {"path": f.path, "size_bytes": f.size_bytes, "sha256": f.sha256, "url": f.url}
+                    for f in version.files
+                ]
+                version_id = old_versions.get((entry.id, version.version))
+                if version_id is None:
+                    new_versions.append(row)
+                    new_version_files.append(file_rows)
+                else:
+                    changed_versions.append({"b_id": version_id, **row})
+                    files.extend({"version_id": version_id, **f} for f in file_rows)
+        if changed_versions:
+            conn.execute(
+                delete(files_t).where(
+                    files_t.c.version_id.in_([v["b_id"] for v in changed_versions])
+                )
+            )
+            conn.execute(
+                update(versions_t).where(versions_t.c.id == bindparam("b_id")), changed_versions
+            )
+        if new_versions:
+            inserted = conn.execute(
+                insert(versions_t).returning(versions_t.c.id, sort_by_parameter_order=True),
+                new_versions,
+            ).scalars().all()
+            for version_id, file_rows in zip(inserted, new_version_files, strict=True):
+                files.extend({"version_id": version_id, **f} for f in file_rows)
+        if files:
+            conn.execute(insert(files_t), files)
+
+        # Models that existed may now hold versions from before and from this manifest.
+        if existing:
+            _refresh_latest(conn, list(existing), now)
+    session.expire_all()
+    return ImportSummary(added=added, updated=updated)
+
+
+def _refresh_latest(conn: Any, model_ids: list[str], now: datetime) -> None:
+    versions_t = ModelVersion.__table__
+    models_t = ModelMetadata.__table__
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for row in conn.execute(select(versions_t).where(versions_t.c.model_id.in_(model_ids))).mappings():
+        by_model.setdefault(row["model_id"], []).append(dict(row))
+    changes = [
+        {"b_id": model_id, **_latest_fields(newest(rows, key=lambda r: r["version"]))}
+        for model_id, rows in by_model.items()
+    ]
+    if changes:
+        conn.execute(update(models_t).where(models_t.c.id == bindparam("b_id")), changes)

@@ -1,0 +1,222 @@
+"""Pydantic schema of catalog manifests (the shipped default catalog and user imports).
+
+A manifest is untrusted input: ids, versions and file paths are checked before
+anything touches the database or the disk, and errors name the entry and field.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from clary_desktop.errors import InvalidManifestError
+from clary_desktop.registry.access import Tier
+from clary_desktop.registry.version_order import newest
+from clary_desktop.registry.safe_names import (
+    check_model_id,
+    check_model_type,
+    check_relative_file_path,
+    check_version,
+)
+
+MAX_MANIFEST_BYTES = 512 * 1024 * 1024
+
+ModelId = Annotated[str, AfterValidator(check_model_id)]
+VersionText = Annotated[str, AfterValidator(check_version)]
+FilePath = Annotated[str, AfterValidator(check_relative_file_path)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=4096)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ManifestLicense(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=256)
+    url: HttpUrl | None = None
+    commercial_use: bool | None = None
+
+
+class ManifestFile(_Strict):
+    path: FilePath
+    size_bytes: int | None = Field(default=None, ge=0)
+    sha256: Sha256 | None = None
+    url: HttpUrl | None = None
+
+
+class ManifestVersion(_Strict):
+    version: VersionText
+    created_at: datetime | None = None
+    changes: str | None = Field(default=None, max_length=20_000)
+    repo_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )
+    revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
+    download_url: HttpUrl | None = None
+    size_bytes: int | None = Field(default=None, ge=0)
+    files: list[ManifestFile] = Field(min_length=1, max_length=10_000)
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _parse_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ManifestVersion:
+        paths = [f.path for f in self.files]
+        if len(set(paths)) != len(paths):
+            raise ValueError("files lists the same path twice")
+        if self.repo_id is None and self.download_url is None and any(
+            f.url is None for f in self.files
+        ):
+            raise ValueError("needs a source: repo_id (Hub) or download_url / per-file url")
+        if self.repo_id is not None and self.revision is None:
+            raise ValueError("a Hub version needs a pinned revision (40-hex commit)")
+        if self.download_url is not None and len(self.files) != 1:
+            raise ValueError("download_url serves one file; give each file its own url")
+        known = [f.size_bytes for f in self.files]
+        if self.size_bytes is not None and None not in known and sum(known) != self.size_bytes:  # type: ignore[arg-type]
+            raise ValueError(
+                f"size_bytes {self.size_bytes} differs from the sum of the file sizes {sum(known)}"  # type: ignore[arg-type]
+            )
+        return self
+
+    @property
+    def total_size(self) -> int | None:
+        """Exact size when every file size is known, else the declared (approximate) one."""
+        sizes = [f.size_bytes for f in self.files]
+        if None not in sizes:
+            return sum(sizes)  # type: ignore[arg-type]
+        return self.size_bytes
+
+
+class ManifestModel(_Strict):
+    id: ModelId
+    name: str = Field(min_length=1, max_length=256)
+    description: str = Field(default="", max_length=20_000)
+    type: Annotated[str, AfterValidator(check_model_type)]
+    tier: Literal["lite", "standard", "professional"]
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=64
+    )
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    license: ManifestLicense | None = None
+    versions: list[ManifestVersion] = Field(min_length=1, max_length=1000)
+
+    @field_validator("tier", mode="before")
+    @classmethod
+    def _known_tier(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in {t.key for t in Tier}:
+            raise ValueError(
+                f"unknown tier {value!r} (expected one of: {', '.join(t.key for t in Tier)})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _unique_versions(self) -> ManifestModel:
+        names = [v.version for v in self.versions]
+        if len(set(names)) != len(names):
+            raise ValueError("versions lists the same version twice")
+        return self
+
+    @property
+    def latest(self) -> ManifestVersion:
+        return newest(self.versions, key=lambda v: v.version)
+
+
+class CatalogManifest(_Strict):
+    schema_version: Literal[1] = Field(alias="schema", default=1)
+    models: list[ManifestModel] = Field(max_length=1_000_000)
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> CatalogManifest:
+        seen: set[str] = set()
+        for index, model in enumerate(self.models):
+            if model.id in seen:
+                raise ValueError(f"duplicate id {model.id!r} at models[{index}]")
+            seen.add(model.id)
+        return self
+
+
+def _describe_location(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """`entry 3 ("layoutlmv3"), field versions[0].files[1].path` from a pydantic loc."""
+    if len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
+        index = loc[1]
+        entry_id = None
+        if isinstance(raw, dict) and isinstance(raw.get("models"), list):
+            models = raw["models"]
+            if index < len(models) and isinstance(models[index], dict):
+                entry_id = models[index].get("id")
+        entry = f"entry {index + 1}" + (f" ({entry_id!r})" if isinstance(entry_id, str) else "")
+        field = ""
+        for part in loc[2:]:
+            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else part)
+        return f"{entry}, field {field}" if field else entry
+    return "field " + ".".join(str(p) for p in loc) if loc else "the manifest"
+
+
+def parse_manifest(raw: Any, source: str) -> CatalogManifest:
+    """Validate already-parsed JSON; raise InvalidManifestError naming entry and field."""
+    try:
+        return CatalogManifest.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = _describe_location(raw, tuple(first["loc"]))
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "missing":
+            message = "is missing"
+        elif first["type"] == "extra_forbidden":
+            message = "is not a known field"
+        more = error.error_count() - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise InvalidManifestError(f"{source}: {where}: {message}{suffix}") from None
+
+
+def load_manifest_file(path: Path) -> CatalogManifest:
+    """Read and validate a manifest file, with errors a user can act on."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise InvalidManifestError(
+                f"{path}: the manifest is {size} bytes, more than the {MAX_MANIFEST_BYTES} allowed"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidManifestError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidManifestError(f"{path}: is a folder, not a manifest file") from None
+    except OSError as error:
+        raise InvalidManifestError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        return CatalogManifest.model_validate_json(data)
+    except ValidationError:
+        pass  # Parse again below to name the entry and field.
+    try:
+        raw = json.loads(data)
+    except UnicodeDecodeError:
+        raise InvalidManifestError(f"{path}: is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise InvalidManifestError(
+            f"{path}: is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+        ) from None
+    if not isinstance(raw, dict):
+        raise InvalidManifestError(f"{path}: must be a JSON object with a \"models\" list")
+    return parse_manifest(raw, str(path))

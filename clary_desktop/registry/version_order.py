@@ -1,0 +1,32 @@
+"""Ordering of model versions: PEP 440 where the text allows (so 1.10.0 > 1.9.0),
+otherwise a natural order that compares digit runs as numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from packaging.version import InvalidVersion, Version
+
+T = TypeVar("T")
+_DIGITS = re.compile(r"(\d+)")
+
+
+def version_key(text: str) -> tuple:
+    """Sort key: every PEP 440 version sorts after every non-PEP 440 text."""
+    try:
+        return (1, Version(text), ())
+    except InvalidVersion:
+        parts = tuple(
+            (0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in _DIGITS.split(text) if p
+        )
+        return (0, Version("0"), parts)
+
+
+def newest(items: Iterable[T], key: Callable[[T], str]) -> T:
+    return max(items, key=lambda item: version_key(key(item)))
+
+
+def sort_versions(items: Iterable[T], key: Callable[[T], str], newest_first: bool = True) -> list[T]:
+    return sorted(items, key=lambda item: version_key(key(item)), reverse=newest_first)
