@@ -1,0 +1,45 @@
+"""Run the real console scripts in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+BIN_DIR = Path(sys.executable).parent
+
+
+def script(name: str) -> list[str]:
+    found = shutil.which(name, path=str(BIN_DIR))
+    if found:
+        return [found]
+    module = {"clary-models": "clary_desktop.cli.main",
+              "clary-license": "clary_desktop.cli.license_tool"}[name]
+    return [sys.executable, "-m", module]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment minus anything that would point the program at the user's files."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARY_", "HF_"))}
+    env["HF_HUB_OFFLINE"] = "1"
+    env.update(extra)
+    return env
+
+
+def run(
+    name: str,
+    *args: str | os.PathLike[str],
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*script(name), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else clean_env(),
+        timeout=timeout,
+        input=input,
+    )
