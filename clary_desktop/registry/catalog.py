@@ -311,11 +311,12 @@ def upsert_models(
 
     for chunk in _chunks(entries):
         ids = [e.id for e in chunk]
-        existing = dict(
-            conn.execute(select(models_t.c.id, models_t.c.user_modified).where(models_t.c.id.in_(ids)))
-            .tuples()
-            .all()
-        )
+        existing: dict[str, bool] = {
+            model_id: bool(user_modified)
+            for model_id, user_modified in conn.execute(
+                select(models_t.c.id, models_t.c.user_modified).where(models_t.c.id.in_(ids))
+            )
+        }
         old_versions: dict[tuple[str, str], int] = {
             (model_id, version): version_id
             for version_id, model_id, version in conn.execute(

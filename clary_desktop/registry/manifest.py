@@ -173,8 +173,26 @@ def _describe_location(raw: Any, loc: tuple[int | str, ...]) -> str:
     return "field " + ".".join(str(p) for p in loc) if loc else "the manifest"
 
 
+def _refuse_duplicate_ids(raw: Any, source: str) -> None:
+    models = raw.get("models") if isinstance(raw, dict) else None
+    if not isinstance(models, list):
+        return
+    first_seen: dict[str, int] = {}
+    for index, entry in enumerate(models):
+        entry_id = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(entry_id, str):
+            continue
+        if entry_id in first_seen:
+            raise InvalidManifestError(
+                f"{source}: entry {index + 1} ({entry_id!r}), field id: duplicate of entry "
+                f"{first_seen[entry_id] + 1}; each id may appear once"
+            )
+        first_seen[entry_id] = index
+
+
 def parse_manifest(raw: Any, source: str) -> CatalogManifest:
     """Validate already-parsed JSON; raise InvalidManifestError naming entry and field."""
+    _refuse_duplicate_ids(raw, source)
     try:
         return CatalogManifest.model_validate(raw)
     except ValidationError as error:

@@ -1,0 +1,44 @@
+import pytest
+
+from clary_desktop.registry.access import ModelAccessControl, Tier
+from clary_desktop.registry.version_order import newest, sort_versions, version_key
+
+
+@pytest.mark.parametrize(
+    ("user", "model", "allowed"),
+    [
+        ("lite", "lite", True),
+        ("lite", "standard", False),
+        ("lite", "professional", False),
+        ("standard", "lite", True),
+        ("standard", "standard", True),
+        ("standard", "professional", False),
+        ("professional", "lite", True),
+        ("professional", "standard", True),
+        ("professional", "professional", True),
+    ],
+)
+def test_a_tier_may_use_its_own_tier_and_below(user: str, model: str, allowed: bool) -> None:
+    assert ModelAccessControl.can_access_model(user, model) is allowed
+    assert ModelAccessControl.can_access_model(Tier.parse(user), Tier.parse(model)) is allowed
+
+
+def test_tier_parsing_and_order() -> None:
+    assert Tier.LITE < Tier.STANDARD < Tier.PROFESSIONAL
+    assert Tier.parse(" Professional ") is Tier.PROFESSIONAL
+    assert Tier.STANDARD.allowed_keys() == ["lite", "standard"]
+    assert Tier.LITE.label == "Lite"
+    with pytest.raises(ValueError, match="unknown tier 'gold'"):
+        Tier.parse("gold")
+
+
+def test_versions_order_numerically_not_as_text() -> None:
+    assert version_key("1.10.0") > version_key("1.9.0")
+    assert version_key("2.0.0") > version_key("2.0.0rc1")
+    assert version_key("1.0.0.post1") > version_key("1.0.0")
+    assert newest(["1.2.0", "1.10.0", "1.9.9"], key=str) == "1.10.0"
+
+
+def test_non_pep440_versions_sort_naturally_and_below_pep440() -> None:
+    ordered = sort_versions(["build-9", "build-10", "1.0"], key=str, newest_first=False)
+    assert ordered == ["build-9", "build-10", "1.0"]
