@@ -40,6 +40,11 @@ class AppPaths:
         return self.config_dir / "license.json"
 
     @property
+    def license_state_file(self) -> Path:
+        """Replay and clock memory of the licensing core (not the license itself)."""
+        return self.config_dir / "license-state.json"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "clary-desktop.log"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
+from clary_desktop.licensing import LicenseManager
 from clary_desktop.paths import AppPaths, resolve_paths
 from clary_desktop.registry import Registry
 
@@ -23,7 +24,10 @@ class CliContext:
     @property
     def registry(self) -> Registry:
         if self._registry is None:
-            self._registry = Registry.open(self.paths)
+            license_file = getattr(self.args, "license", None)
+            self._registry = Registry.open(
+                self.paths, tier_source=LicenseManager.for_paths(self.paths, license_file)
+            )
         return self._registry
 
     def close(self) -> None:

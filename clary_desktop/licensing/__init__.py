@@ -1,1 +1,25 @@
-"""licensing"""
+"""Signed license files -> Tier. Plain Python: no Qt, no database.
+
+`LicenseManager` is the Registry's tier source; `LicenseStatus` is what fronts show;
+every failure inside is a `LicenseError` with a `Reason`.
+"""
+
+from clary_desktop.licensing.check import evaluate
+from clary_desktop.licensing.errors import LicenseError, Reason
+from clary_desktop.licensing.ledger import Ledger
+from clary_desktop.licensing.manager import LICENSE_FILE_ENV, LicenseManager, resolve_license_path
+from clary_desktop.licensing.status import LicenseState, LicenseStatus
+from clary_desktop.licensing.verifier import LicenseVerifier
+
+__all__ = [
+    "LICENSE_FILE_ENV",
+    "Ledger",
+    "LicenseError",
+    "LicenseManager",
+    "LicenseState",
+    "LicenseStatus",
+    "LicenseVerifier",
+    "Reason",
+    "evaluate",
+    "resolve_license_path",
+]

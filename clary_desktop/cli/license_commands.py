@@ -1,0 +1,76 @@
+"""`license show` and `license install`: the user's side of the signed license."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from clary_desktop.cli.context import CliContext
+from clary_desktop.cli.output import print_json
+from clary_desktop.licensing import LicenseState, LicenseStatus
+from clary_desktop.licensing.status import NO_LICENSE_TEXT
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("license", help="show or install your license (default: show)")
+    p.set_defaults(handler=cmd_show, json=False)
+    actions = p.add_subparsers(dest="license_command", metavar="ACTION", parser_class=type(p))
+
+    show = actions.add_parser("show", help="licensee, tier, expiry and state of the license")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(handler=cmd_show)
+
+    install = actions.add_parser("install", help="verify a license file, then copy it into place")
+    install.add_argument("file", type=Path, metavar="FILE")
+    install.set_defaults(handler=cmd_install)
+
+
+def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
+    status = ctx.registry.license_status()
+    if args.json:
+        print_json(status)
+        return 0
+    for key, value in _fields(status):
+        print(f"{key.ljust(9)} {value}")
+    return 0
+
+
+def cmd_install(ctx: CliContext, args: argparse.Namespace) -> int:
+    status = ctx.registry.install_license(args.file)
+    print(
+        f"Installed the license for {status.licensee} ({status.tier.label}, "
+        f"expires {_date(status.expires_at)}) at {status.path}."
+    )
+    if status.reason:
+        print(f"Warning: {status.reason}")
+    return 0
+
+
+def _fields(status: LicenseStatus) -> list[tuple[str, str]]:
+    if status.state is LicenseState.NONE:
+        return [
+            ("State", f"none: {NO_LICENSE_TEXT}"),
+            ("Tier", status.tier.label),
+            ("File", f"{status.path} (not present)"),
+            ("Reason", status.reason or "-"),
+        ]
+    state = {LicenseState.GRACE: "in grace", LicenseState.INVALID: "invalid"}.get(
+        status.state, status.state.value
+    )
+    fields = [("State", state), ("Tier", status.tier.label)]
+    if status.licensee:
+        fields.append(("Licensee", f"{status.licensee} <{status.email}>"))
+    if status.expires_at:
+        fields.append(("Expires", _date(status.expires_at)))
+    if status.license_id:
+        fields.append(("License", f"{status.license_id} (serial {status.serial})"))
+    if status.path:
+        fields.append(("File", status.path))
+    if status.reason:
+        fields.append(("Reason", status.reason))
+    return fields
+
+
+def _date(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"

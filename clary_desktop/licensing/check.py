@@ -1,0 +1,139 @@
+"""Time and replay rules on top of the signature: bytes + memory + now -> status.
+
+Pure: the caller persists the returned ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from clary_desktop.licensing.errors import LicenseError, Reason
+from clary_desktop.licensing.ledger import Ledger
+from clary_desktop.licensing.payload import LicensePayload
+from clary_desktop.licensing.status import LicenseState, LicenseStatus
+from clary_desktop.licensing.verifier import LicenseVerifier
+from clary_desktop.registry.access import Tier
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+CLOCK_SET_BACK_LIMIT = timedelta(hours=48)
+_DATE = "%Y-%m-%d %H:%M UTC"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    status: LicenseStatus
+    ledger: Ledger
+
+
+def evaluate(
+    data: bytes, verifier: LicenseVerifier, ledger: Ledger, now: datetime, path: str | None = None
+) -> Evaluation:
+    seen = ledger.latest_seen
+    clock_back = seen is not None and now < seen - CLOCK_SET_BACK_LIMIT
+    # With the clock set back, judge expiry by the latest time we know has passed.
+    effective = seen if clock_back and seen is not None else now
+    ledger = ledger.saw(now)
+    try:
+        payload = verifier.verify(data)
+    except LicenseError as error:
+        return Evaluation(invalid(error, path), ledger)
+
+    if payload.issued_at > now + FUTURE_TOLERANCE:
+        error = LicenseError(
+            Reason.NOT_YET_VALID,
+            f"The license is not valid yet: it was issued {_fmt(payload.issued_at)}, which is "
+            f"in the future for this computer (its clock says {_fmt(now)}). "
+            "Check the computer's date and time.",
+        )
+        return Evaluation(invalid(error, path, payload), ledger)
+
+    accepted = ledger.serials.get(payload.license_id)
+    if accepted is not None and payload.serial < accepted:
+        error = LicenseError(
+            Reason.REPLAYED,
+            f"This license (serial {payload.serial}) is older than one already used on this "
+            f"computer for the same license (serial {accepted}). "
+            "Install the newest license file you received from Clary.",
+        )
+        return Evaluation(invalid(error, path, payload), ledger)
+
+    grace_end = payload.expires_at + timedelta(days=payload.grace_days)
+    clock_note = _clock_note(now, seen) if clock_back else None
+    if effective <= payload.expires_at:
+        state, reason_code, reason = LicenseState.VALID, None, None
+        if clock_note:
+            reason_code, reason = Reason.CLOCK_SET_BACK.value, clock_note
+    elif effective <= grace_end and not clock_back:
+        state, reason_code = LicenseState.GRACE, Reason.EXPIRED.value
+        reason = (
+            f"The license expired {_fmt(payload.expires_at)}; it keeps working until "
+            f"{_fmt(grace_end)} (grace period). Renew it with Clary before then."
+        )
+    else:
+        state, reason_code = LicenseState.EXPIRED, Reason.EXPIRED.value
+        if clock_back:
+            reason = (
+                f"The license expired {_fmt(payload.expires_at)}. No grace period is given: "
+                f"{clock_note}"
+            )
+        else:
+            reason = (
+                f"The license expired {_fmt(payload.expires_at)} and its grace period ended "
+                f"{_fmt(grace_end)}. Renew it with Clary, then install the new file."
+            )
+
+    if state is not LicenseState.EXPIRED:
+        ledger = ledger.accepted(payload.license_id, payload.serial)
+    status = _from_payload(
+        payload,
+        path,
+        state=state,
+        tier=payload.tier_value if state is not LicenseState.EXPIRED else Tier.LITE,
+        reason=reason,
+        reason_code=reason_code,
+        grace_ends_at=grace_end,
+        clock_set_back=clock_back,
+    )
+    return Evaluation(status, ledger)
+
+
+def invalid(
+    error: LicenseError, path: str | None, payload: LicensePayload | None = None
+) -> LicenseStatus:
+    fields = {
+        "state": LicenseState.INVALID,
+        "tier": Tier.LITE,
+        "reason": str(error),
+        "reason_code": error.reason.value,
+    }
+    if payload is None:
+        return LicenseStatus(path=path, **fields)
+    return _from_payload(payload, path, **fields)
+
+
+def _from_payload(payload: LicensePayload, path: str | None, **fields: object) -> LicenseStatus:
+    return LicenseStatus.model_validate(
+        {
+            "licensee": payload.licensee,
+            "email": payload.email,
+            "license_id": payload.license_id,
+            "serial": payload.serial,
+            "issued_at": payload.issued_at,
+            "expires_at": payload.expires_at,
+            "path": path,
+            **fields,
+        }
+    )
+
+
+def _clock_note(now: datetime, seen: datetime) -> str:
+    hours = int((seen - now).total_seconds() // 3600)
+    return (
+        f"The computer's clock is {hours} hours behind a time Clary Desktop has already seen "
+        f"({_fmt(seen)}). Set the correct date and time."
+    )
+
+
+def _fmt(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(_DATE)

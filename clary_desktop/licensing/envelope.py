@@ -1,0 +1,118 @@
+"""The license file format: a small JSON envelope around signed payload bytes.
+
+    {"v": 1, "alg": "ed25519", "kid": KEY_ID, "payload": BASE64URL, "sig": BASE64URL}
+
+The Ed25519 signature covers DOMAIN + the exact payload bytes. The domain prefix
+keeps a Clary license signature from being valid for any other use of the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clary_desktop.licensing.errors import LicenseError, Reason
+from clary_desktop.licensing.payload import first_problem
+
+FORMAT_VERSION = 1
+ALGORITHM = "ed25519"
+DOMAIN = b"clary-license-v1\x00"
+MAX_LICENSE_BYTES = 16 * 1024
+SIGNATURE_BYTES = 64
+KID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_MALFORMED_HINT = (
+    "Install the license file exactly as you received it from Clary "
+    "(`clary-models license install FILE`)."
+)
+
+
+class _EnvelopeFields(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    v: int = Field(ge=FORMAT_VERSION, le=FORMAT_VERSION)  # not Literal[1]: that accepts true
+    alg: Literal["ed25519"]
+    kid: str = Field(pattern=KID_PATTERN)
+    payload: str = Field(min_length=1, max_length=MAX_LICENSE_BYTES)
+    sig: str = Field(min_length=1, max_length=256)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    kid: str
+    payload: bytes
+    sig: bytes
+
+    @property
+    def signed_message(self) -> bytes:
+        return signed_message(self.payload)
+
+
+def signed_message(payload: bytes) -> bytes:
+    return DOMAIN + payload
+
+
+def parse_envelope(data: bytes) -> Envelope:
+    """Check size, JSON shape, version and algorithm; decode payload and signature."""
+    if len(data) > MAX_LICENSE_BYTES:
+        raise LicenseError(
+            Reason.TOO_LARGE,
+            f"The license file is too large ({len(data)} bytes; a license is at most "
+            f"{MAX_LICENSE_BYTES // 1024} KiB), so it is not a Clary license. {_MALFORMED_HINT}",
+        )
+    try:
+        fields = _EnvelopeFields.model_validate_json(data, strict=True)
+    except ValidationError as error:
+        raise LicenseError(
+            Reason.MALFORMED,
+            f"The license file is malformed ({first_problem(error)}). {_MALFORMED_HINT}",
+        ) from None
+    return Envelope(
+        kid=fields.kid,
+        payload=_decode(fields.payload, "payload"),
+        sig=_decode(fields.sig, "sig"),
+    )
+
+
+def encode_envelope(kid: str, payload: bytes, sig: bytes) -> bytes:
+    document = {
+        "v": FORMAT_VERSION,
+        "alg": ALGORITHM,
+        "kid": kid,
+        "payload": b64url_encode(payload),
+        "sig": b64url_encode(sig),
+    }
+    return (json.dumps(document, indent=2) + "\n").encode("ascii")
+
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Unpadded base64url only; any other character, or non-canonical bits, is an error."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64url") from None
+    if b64url_encode(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
+
+
+def _decode(text: str, field: str) -> bytes:
+    try:
+        return b64url_decode(text)
+    except ValueError as error:
+        raise LicenseError(
+            Reason.MALFORMED, f"The license file is malformed ({field}: {error}). {_MALFORMED_HINT}"
+        ) from None
