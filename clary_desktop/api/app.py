@@ -1,0 +1,168 @@
+"""The seed's API and what the document pipeline needs beside it.
+
+Every endpoint needs an `X-API-Key` made with `clary-models apikey create`; a key
+acts with the tier of the local license. Handlers are plain `def`s: FastAPI runs
+them in worker threads, so the registry's blocking calls never hold the loop.
+"""
+
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel
+
+from clary_desktop import __version__
+from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
+from clary_desktop.registry import Registry, Tier
+from clary_desktop.registry.api_keys import ApiKeyInfo
+from clary_desktop.registry.metrics import RunInfo, RunReport
+from clary_desktop.registry.usage import UsageInfo
+from clary_desktop.registry.views import ModelInfo
+
+API_KEY_HEADER = "X-API-Key"
+_key_header = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="A key from `clary-models apikey create NAME`.",
+)
+
+ModelIdPath = Annotated[str, Path(min_length=1, max_length=128, description="Catalog model id")]
+TierName = Literal["lite", "standard", "professional"]
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+class DownloadStarted(BaseModel):
+    job_id: int
+    model_id: str
+    version: str
+    state: str
+
+
+class JobBody(BaseModel):
+    job_id: int
+    model_id: str
+    version: str
+    state: str
+    bytes_done: int
+    bytes_total: int | None
+    speed_bps: float | None
+    eta_seconds: float | None
+    error: str | None
+
+
+ERRORS = {
+    401: {"model": ErrorBody, "description": "No key, a wrong key or a revoked key"},
+    403: {"model": ErrorBody, "description": "The model needs a higher tier"},
+    404: {"model": ErrorBody, "description": "Unknown id"},
+}
+
+
+def caller(request: Request, secret: Annotated[str | None, Depends(_key_header)]) -> ApiKeyInfo:
+    """The key sent in X-API-Key, or 401."""
+    key = request.app.state.registry.api_keys.authenticate(secret)
+    if key is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=f"Missing, wrong or revoked API key. Send {API_KEY_HEADER} with a key "
+            "from `clary-models apikey create NAME`.",
+        )
+    return key
+
+
+Caller = Annotated[ApiKeyInfo, Depends(caller)]
+
+
+def create_app(registry: Registry) -> FastAPI:
+    app = FastAPI(
+        title="Clary Desktop local API",
+        version=__version__,
+        description="The model registry of Clary AI, for the document pipeline on this machine.",
+    )
+
+    app.state.registry = registry
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(_request: Request, error: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=404)
+
+    @app.exception_handler(AccessDeniedError)
+    def _denied(_request: Request, error: AccessDeniedError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=403)
+
+    @app.exception_handler(ClaryError)
+    def _conflict(_request: Request, error: ClaryError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=409)
+
+    @app.get("/api/v1/models", response_model=list[ModelInfo], responses=ERRORS)
+    def list_models(
+        _key: Caller,
+        tier: Annotated[TierName | None, Query(description="Default: the caller's tier")] = None,
+        model_type: Annotated[str | None, Query(max_length=32)] = None,
+        search: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ) -> list[ModelInfo]:
+        user_tier = registry.tier
+        wanted = Tier.parse(tier) if tier else user_tier
+        if wanted > user_tier:
+            raise AccessDeniedError(
+                f"Listing the {wanted.key} tier requires {wanted.key}; your license is "
+                f"{user_tier.key}."
+            )
+        return registry.list_models(
+            tier=wanted, model_type=model_type, search=search, limit=limit, offset=offset
+        )
+
+    @app.get("/api/v1/models/{model_id}", response_model=ModelInfo, responses=ERRORS)
+    def get_model(model_id: ModelIdPath, _key: Caller) -> ModelInfo:
+        return registry.check_access(model_id)
+
+    @app.post(
+        "/api/v1/models/{model_id}/download",
+        response_model=DownloadStarted,
+        status_code=status.HTTP_202_ACCEPTED,
+        responses=ERRORS,
+    )
+    def download_model(model_id: ModelIdPath, _key: Caller, force: bool = False) -> DownloadStarted:
+        registry.check_access(model_id)
+        job = registry.downloads.job(registry.downloads.start(model_id, force=force))
+        return DownloadStarted(
+            job_id=job.job_id, model_id=job.model_id, version=job.version, state=str(job.state)
+        )
+
+    @app.get("/api/v1/downloads", response_model=list[JobBody], responses=ERRORS)
+    def list_downloads(_key: Caller) -> list[JobBody]:
+        return [_job_body(job) for job in registry.downloads.jobs()]
+
+    @app.get("/api/v1/downloads/{job_id}", response_model=JobBody, responses=ERRORS)
+    def get_download(job_id: Annotated[int, Path(ge=1, le=2**62)], _key: Caller) -> JobBody:
+        return _job_body(registry.downloads.job(job_id))
+
+    @app.get(
+        "/api/v1/usage/{task}",
+        response_model=UsageInfo,
+        responses={**ERRORS, 409: {"model": ErrorBody, "description": "Selected but unusable"}},
+    )
+    def usage(task: Annotated[str, Path(min_length=1, max_length=32)], _key: Caller) -> UsageInfo:
+        return registry.usage_for(task)
+
+    @app.post(
+        "/api/v1/models/{model_id}/metrics",
+        response_model=RunInfo,
+        status_code=status.HTTP_201_CREATED,
+        responses=ERRORS,
+    )
+    def report_run(model_id: ModelIdPath, report: RunReport, key: Caller) -> RunInfo:
+        return registry.record_run(model_id, report, api_key_id=key.id)
+
+    return app
+
+
+def _job_body(job: object) -> JobBody:
+    data = {name: getattr(job, name) for name in JobBody.model_fields}
+    data["state"] = str(data["state"])
+    return JobBody(**data)

@@ -1,0 +1,119 @@
+"""Keys for the local API. A key is 32 random bytes shown once at creation; the
+database keeps only its sha256 (a fast hash is enough for a random secret of
+that length), so a copied database file does not leak usable keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from clary_desktop.db import Database
+from clary_desktop.db.tables import ApiKey
+from clary_desktop.errors import ClaryError, NotFoundError
+
+KEY_PREFIX = "clary_"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class ApiKeyInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _info(row: ApiKey) -> ApiKeyInfo:
+    def aware(value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+    return ApiKeyInfo(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        created_at=aware(row.created_at),  # type: ignore[arg-type]
+        last_used_at=aware(row.last_used_at),
+        revoked_at=aware(row.revoked_at),
+    )
+
+
+class ApiKeyStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    def create(self, name: str) -> tuple[ApiKeyInfo, str]:
+        """A new key; the returned secret is the only copy that will ever exist."""
+        if not _NAME_RE.match(name):
+            raise ClaryError(
+                f"API key name {name!r} must start with a letter or digit and use only letters, "
+                "digits, '.', '_' and '-' (at most 64 characters)."
+            )
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        with self.db.write() as session:
+            if session.scalar(select(ApiKey).where(ApiKey.name == name)) is not None:
+                raise ClaryError(
+                    f"An API key named {name!r} already exists. Choose another name, or revoke "
+                    "the old key first."
+                )
+            row = ApiKey(
+                name=name,
+                key_hash=_hash(secret),
+                prefix=secret[: len(KEY_PREFIX) + 4],
+                created_at=datetime.now(UTC),
+            )
+            session.add(row)
+            session.flush()
+            info = _info(row)
+        return info, secret
+
+    def list(self) -> list[ApiKeyInfo]:
+        with self.db.read() as session:
+            return [_info(r) for r in session.scalars(select(ApiKey).order_by(ApiKey.name))]
+
+    def revoke(self, name: str) -> ApiKeyInfo:
+        with self.db.write() as session:
+            row = session.scalar(select(ApiKey).where(ApiKey.name == name))
+            if row is None:
+                raise NotFoundError(
+                    f"No API key named {name!r}. `clary-models apikey list` shows the names."
+                )
+            if row.revoked_at is None:
+                row.revoked_at = datetime.now(UTC)
+            session.flush()
+            return _info(row)
+
+    def authenticate(self, secret: str | None) -> ApiKeyInfo | None:
+        """The active key matching `secret`, or None (missing, wrong or revoked)."""
+        if not secret or len(secret) > 200:
+            return None
+        digest = _hash(secret)
+        with self.db.read() as session:
+            row = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+            if row is None or row.revoked_at is not None:
+                return None
+            if not hmac.compare_digest(row.key_hash, digest):
+                return None
+            return _info(row)
+
+    def touch(self, key_id: int) -> None:
+        with self.db.write() as session:
+            row = session.get(ApiKey, key_id)
+            if row is not None:
+                row.last_used_at = datetime.now(UTC)

@@ -1,0 +1,224 @@
+"""Model usage: which installed model the document pipeline uses per task, and the
+parameters it runs with (the catalog's defaults with the user's settings over them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from clary_desktop.db import Database
+from clary_desktop.db.tables import ModelMetadata, ModelSetting, UsageSelection
+from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
+from clary_desktop.registry.access import ModelAccessControl, Tier
+from clary_desktop.registry.catalog import unknown_model_message
+from clary_desktop.registry.installed import gguf_info_of, installed_files
+
+#: Parameters a user may set, with their type and range; other catalog parameters
+#: (architecture, quantization, layers, ...) are facts of the model.
+RUNTIME_PARAMETERS: dict[str, tuple[type, float, float]] = {
+    "context_length": (int, 1, 10_000_000),
+    "batch_size": (int, 1, 65_536),
+    "max_new_tokens": (int, 1, 10_000_000),
+    "threads": (int, 1, 1024),
+    "gpu_layers": (int, 0, 10_000),
+    "temperature": (float, 0, 2),
+    "top_p": (float, 0, 1),
+}
+
+
+class UsageInfo(BaseModel):
+    """What the pipeline needs to run a task: the model, its files and parameters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task: str
+    model_id: str
+    name: str
+    version: str
+    tier: str
+    path: str
+    files: list[str]
+    parameters: dict[str, Any]
+    selected_at: datetime
+
+
+def requires_tier_message(model_id: str, model_tier: str, user_tier: Tier) -> str:
+    return (
+        f"Model {model_id!r} requires {model_tier}; your license is {user_tier.key}. "
+        "Install a license of that tier to use it."
+    )
+
+
+class UsageStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    # ---- selection -------------------------------------------------------------------
+
+    def select(self, task: str, model_id: str, user_tier: Tier) -> UsageInfo:
+        """Make `model_id` the model for `task`: it must be installed, of that type and
+        allowed by the user's tier."""
+        with self.db.write() as session:
+            model = session.get(ModelMetadata, model_id)
+            if model is None:
+                raise NotFoundError(unknown_model_message(model_id))
+            if not ModelAccessControl.can_access_model(user_tier, model.tier):
+                raise AccessDeniedError(requires_tier_message(model_id, model.tier, user_tier))
+            if model.type != task:
+                raise ClaryError(
+                    f"Model {model_id!r} is a {model.type} model; it cannot be used for the "
+                    f"{task} task. Pick a {task} model."
+                )
+            if installed_files(session, model_id)[0] is None:
+                raise ClaryError(
+                    f"Model {model_id!r} is not installed. Download it first "
+                    f"(clary-models download {model_id})."
+                )
+            row = session.get(UsageSelection, task)
+            if row is None:
+                session.add(
+                    UsageSelection(task=task, model_id=model_id, selected_at=datetime.now(UTC))
+                )
+            else:
+                row.model_id = model_id
+                row.selected_at = datetime.now(UTC)
+        return self.for_task(task, user_tier)
+
+    def for_task(self, task: str, user_tier: Tier) -> UsageInfo:
+        """The selected model of `task`, with absolute file paths and effective parameters."""
+        with self.db.read() as session:
+            selection = session.get(UsageSelection, task)
+            if selection is None:
+                raise NotFoundError(
+                    f"No model is selected for the {task} task. Choose one with "
+                    f"`clary-models use {task} MODEL_ID`."
+                )
+            model = session.get(ModelMetadata, selection.model_id)
+            assert model is not None  # the foreign key removes selections of deleted models
+            if not ModelAccessControl.can_access_model(user_tier, model.tier):
+                raise AccessDeniedError(requires_tier_message(model.id, model.tier, user_tier))
+            install, files = installed_files(session, model.id)
+            if install is None:
+                raise ClaryError(
+                    f"Model {model.id!r}, selected for {task}, is no longer installed. "
+                    f"Download it again or select another model."
+                )
+            return UsageInfo(
+                task=task,
+                model_id=model.id,
+                name=model.name,
+                version=install.version,
+                tier=model.tier,
+                path=install.path,
+                files=[str(f) for f in files],
+                parameters=self._effective(session, model),
+                selected_at=_aware(selection.selected_at),
+            )
+
+    def selections(self, user_tier: Tier) -> list[UsageInfo | tuple[str, str]]:
+        """Every task's selection; a selection that cannot be used now comes back as
+        (task, reason) so the fronts can say why."""
+        with self.db.read() as session:
+            tasks = list(session.scalars(select(UsageSelection.task).order_by(UsageSelection.task)))
+        result: list[UsageInfo | tuple[str, str]] = []
+        for task in tasks:
+            try:
+                result.append(self.for_task(task, user_tier))
+            except ClaryError as error:
+                result.append((task, str(error)))
+        return result
+
+    # ---- parameters ------------------------------------------------------------------
+
+    def parameters(self, model_id: str) -> dict[str, Any]:
+        with self.db.read() as session:
+            model = session.get(ModelMetadata, model_id)
+            if model is None:
+                raise NotFoundError(unknown_model_message(model_id))
+            return self._effective(session, model)
+
+    def set_parameters(self, model_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Validate and store parameter values. An installed GGUF file's header, when
+        there is one, sets the maximum context length."""
+        with self.db.write() as session:
+            model = session.get(ModelMetadata, model_id)
+            if model is None:
+                raise NotFoundError(unknown_model_message(model_id))
+            header = gguf_info_of(installed_files(session, model_id)[1])
+            limits = (
+                {"context_length": header.context_length}
+                if header and header.context_length
+                else {}
+            )
+            declared = dict(model.parameters or {})
+            setting = session.get(ModelSetting, model_id)
+            current = dict(setting.parameters) if setting else {}
+            merged = {**declared, **current, **values}
+            for name, value in values.items():
+                _validate(model_id, name, value, declared, merged, limits)
+            stored = {**current, **values}
+            if setting is None:
+                session.add(
+                    ModelSetting(model_id=model_id, parameters=stored, updated_at=datetime.now(UTC))
+                )
+            else:
+                setting.parameters = stored
+            return merged
+
+    def reset_parameters(self, model_id: str) -> None:
+        with self.db.write() as session:
+            setting = session.get(ModelSetting, model_id)
+            if setting is not None:
+                session.delete(setting)
+
+    @staticmethod
+    def _effective(session: Any, model: ModelMetadata) -> dict[str, Any]:
+        setting = session.get(ModelSetting, model.id)
+        return {**(model.parameters or {}), **(setting.parameters if setting else {})}
+
+
+def _validate(
+    model_id: str,
+    name: str,
+    value: Any,
+    declared: dict[str, Any],
+    merged: dict[str, Any],
+    limits: dict[str, int],
+) -> None:
+    prefix = f"Parameter {name} of {model_id!r}"
+    rule = RUNTIME_PARAMETERS.get(name)
+    if rule is None:
+        if name in declared:
+            raise ClaryError(
+                f"{prefix} is a fact of the model ({declared[name]!r}), not a setting."
+            )
+        raise ClaryError(
+            f"{prefix} is not known; settable parameters: {', '.join(RUNTIME_PARAMETERS)}."
+        )
+    kind, low, high = rule
+    if not _is_number(value) or (kind is int and not isinstance(value, int)):
+        wanted = "a whole number" if kind is int else "a number"
+        raise ClaryError(f"{prefix} must be {wanted}, not {value!r}.")
+    if name == "context_length":
+        maximum = limits.get("context_length", declared.get("context_length"))
+        if isinstance(maximum, int) and value > maximum:
+            raise ClaryError(
+                f"{prefix} is {value}, more than the model's maximum context of {maximum} tokens."
+            )
+    if name in ("batch_size", "max_new_tokens"):
+        context = merged.get("context_length")
+        if isinstance(context, int) and value > context:
+            raise ClaryError(f"{prefix} is {value}, more than the context length {context}.")
+    if not low <= value <= high:
+        raise ClaryError(f"{prefix} must be between {low} and {high}, not {value}.")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
