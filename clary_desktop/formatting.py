@@ -22,7 +22,7 @@ def format_size(size: int | None) -> str:
 def format_duration(seconds: float | None) -> str:
     if seconds is None or seconds < 0:
         return "—"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

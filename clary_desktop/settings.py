@@ -22,6 +22,9 @@ class Settings(BaseModel):
     proxy: str | None = None
     resume_on_start: bool = False
     offline: bool = False
+    # Downloads: abort an attempt after this long without a byte, and keep this much free.
+    download_stall_seconds: float = Field(default=30.0, gt=0, le=3600)
+    download_space_margin_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
 
 
 def load_settings(path: Path) -> Settings:

@@ -16,9 +16,16 @@ from tests.support import cli as cli_support
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test may read or write the real user's folders or reach the real Hub."""
-    for name in ("CLARY_DATA_DIR", "CLARY_DATABASE_URL", "CLARY_LICENSE_FILE",
-                 "CLARY_DEV_LICENSE_KEYS", "CLARY_CATALOG_URL", "CLARY_OFFLINE", "HF_ENDPOINT",
-                 "HF_TOKEN"):
+    for name in (
+        "CLARY_DATA_DIR",
+        "CLARY_DATABASE_URL",
+        "CLARY_LICENSE_FILE",
+        "CLARY_DEV_LICENSE_KEYS",
+        "CLARY_CATALOG_URL",
+        "CLARY_OFFLINE",
+        "HF_ENDPOINT",
+        "HF_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / ".local" / "share"))
@@ -51,8 +58,16 @@ CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 def cli(data_dir: Path) -> CliRunner:
     """`cli("list", "--json")` runs `clary-models --data-dir <tmp> list --json`."""
 
-    def run(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess[str]:
-        return cli_support.run("clary-models", "--data-dir", data_dir, *args,
-                               env=env if env is not None else cli_support.clean_env(), **kwargs)
+    def run(
+        *args: str, env: dict[str, str] | None = None, **kwargs
+    ) -> subprocess.CompletedProcess[str]:
+        return cli_support.run(
+            "clary-models",
+            "--data-dir",
+            data_dir,
+            *args,
+            env=env if env is not None else cli_support.clean_env(),
+            **kwargs,
+        )
 
     return run

@@ -23,9 +23,13 @@ def _tier_arg(value: str) -> Tier:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("list", help="list the catalog's models")
-    p.add_argument("--type", dest="model_type", metavar="TYPE", help="only this type (llm, layout, ocr, ...)")
     p.add_argument(
-        "--tier", type=_tier_arg, metavar="TIER",
+        "--type", dest="model_type", metavar="TYPE", help="only this type (llm, layout, ocr, ...)"
+    )
+    p.add_argument(
+        "--tier",
+        type=_tier_arg,
+        metavar="TIER",
         help="list the models this tier may use (default: your license's tier)",
     )
     p.add_argument("--search", metavar="TEXT", help="words to find in id, name, tags, description")
@@ -55,8 +59,14 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
     view_tier = args.tier or registry.tier
     models = registry.list_models(tier=view_tier, model_type=args.model_type, search=args.search)
     if args.json:
-        print_json({"tier": view_tier.key, "user_tier": registry.tier.key, "count": len(models),
-                    "models": models})
+        print_json(
+            {
+                "tier": view_tier.key,
+                "user_tier": registry.tier.key,
+                "count": len(models),
+                "models": models,
+            }
+        )
         return 0
     if not models:
         print("No models match.", file=sys.stderr)
@@ -65,8 +75,11 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
         [m.id, m.name, m.type, m.version, format_size(m.size_bytes), m.tier, _status(m)]
         for m in models
     ]
-    print(render_table(["ID", "NAME", "TYPE", "VERSION", "SIZE", "TIER", "STATUS"], rows,
-                       right=frozenset({4})))
+    print(
+        render_table(
+            ["ID", "NAME", "TYPE", "VERSION", "SIZE", "TIER", "STATUS"], rows, right=frozenset({4})
+        )
+    )
     return 0
 
 
@@ -102,7 +115,10 @@ def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
         ("Type", model.type),
         ("Version", model.version),
         ("Size", format_size(model.size_bytes)),
-        ("Tier", model.tier + (f"  (locked: your tier is {registry.tier.key})" if model.locked else "")),
+        (
+            "Tier",
+            model.tier + (f"  (locked: your tier is {registry.tier.key})" if model.locked else ""),
+        ),
         ("Status", _status(model)),
         ("License", _license_line(model)),
         ("Source", _source(latest)),
@@ -116,12 +132,16 @@ def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
     print(textwrap.fill(model.description, width=88))
     print()
     print(f"Files of version {latest.version}:")
-    print(render_table(
-        ["PATH", "SIZE", "SHA256"],
-        [[f.path, format_size(f.size_bytes), f.sha256 or "(taken from the Hub at download)"]
-         for f in latest.files],
-        right=frozenset({1}),
-    ))
+    print(
+        render_table(
+            ["PATH", "SIZE", "SHA256"],
+            [
+                [f.path, format_size(f.size_bytes), f.sha256 or "(taken from the Hub at download)"]
+                for f in latest.files
+            ],
+            right=frozenset({1}),
+        )
+    )
     return 0
 
 
@@ -137,17 +157,30 @@ def cmd_versions(ctx: CliContext, args: argparse.Namespace) -> int:
         print_json({"model_id": args.model_id, "versions": versions})
         return 0
     rows = [
-        [v.version, v.created_at.date().isoformat(), format_size(v.size_bytes), str(len(v.files)),
-         "active" if v.active else ("installed" if v.installed else "-"), v.changes or ""]
+        [
+            v.version,
+            v.created_at.date().isoformat(),
+            format_size(v.size_bytes),
+            str(len(v.files)),
+            "active" if v.active else ("installed" if v.installed else "-"),
+            v.changes or "",
+        ]
         for v in versions
     ]
-    print(render_table(["VERSION", "DATE", "SIZE", "FILES", "INSTALLED", "CHANGES"], rows,
-                       right=frozenset({2, 3})))
+    print(
+        render_table(
+            ["VERSION", "DATE", "SIZE", "FILES", "INSTALLED", "CHANGES"],
+            rows,
+            right=frozenset({2, 3}),
+        )
+    )
     return 0
 
 
 def cmd_catalog_import(ctx: CliContext, args: argparse.Namespace) -> int:
     summary = ctx.registry.import_catalog(args.file)
-    print(f"Imported {summary.total} entries from {args.file}: "
-          f"{summary.added} added, {summary.updated} updated.")
+    print(
+        f"Imported {summary.total} entries from {args.file}: "
+        f"{summary.added} added, {summary.updated} updated."
+    )
     return 0

@@ -13,14 +13,19 @@ import sys
 from collections.abc import Sequence
 
 from clary_desktop import __version__
-from clary_desktop.cli import catalog_commands
+from clary_desktop.cli import (
+    api_commands,
+    catalog_commands,
+    download_commands,
+    license_commands,
+)
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_error
 from clary_desktop.errors import ClaryError
 from clary_desktop.logging_setup import setup_logging
 
 PROG = "clary-models"
-COMMAND_MODULES = [catalog_commands]
+COMMAND_MODULES = [catalog_commands, license_commands, download_commands, api_commands]
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep the database, models, settings and logs under DIR "
         "(default: CLARY_DATA_DIR, else the per-user folders)",
+    )
+    parser.add_argument(
+        "--license",
+        metavar="FILE",
+        help="read the license from FILE (default: CLARY_LICENSE_FILE, else license.json "
+        "in the config folder)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the log")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -36,16 +36,16 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with translate_db_errors(self.engine.url.render_as_string(hide_password=True)):
-            with self._read() as session:
-                yield session
+        where = self.engine.url.render_as_string(hide_password=True)
+        with translate_db_errors(where), self._read() as session:
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction, committed when the block ends without an exception."""
-        with translate_db_errors(self.engine.url.render_as_string(hide_password=True)):
-            with self._write() as session, session.begin():
-                yield session
+        where = self.engine.url.render_as_string(hide_password=True)
+        with translate_db_errors(where), self._write() as session, session.begin():
+            yield session
 
     def close(self) -> None:
         self.engine.dispose()

@@ -188,9 +188,89 @@ def _v2_files_installs_licenses(conn: Connection) -> None:
     Index("ix_models_type_tier_name", models.c.type, models.c.tier, models.c.name).create(conn)
 
 
+def _v3_download_queue(conn: Connection) -> None:
+    """Schema 3: what the persistent download queue needs on each job: a forced
+    re-download flag, the file in progress, the digests of a failed check, and the
+    process that runs the job (so a new process knows an old one died)."""
+    for column in (
+        Column("force", Boolean, server_default=text("0")),
+        Column("current_file", String(512)),
+        Column("expected_sha256", String(64)),
+        Column("actual_sha256", String(64)),
+        Column("owner", String(128)),
+    ):
+        _add_column(conn, "model_downloads", column)
+
+
+def _v4_api_usage_metrics(conn: Connection) -> None:
+    """Schema 4: local API keys (hashed), the model chosen per task, per-model
+    parameters, runs reported by the models' consumers, and how long the last
+    verification of an installation took."""
+    _add_column(conn, "installations", Column("verify_seconds", Float))
+    md = MetaData()
+    Table("models", md, Column("id", String(128), primary_key=True))
+    Table(
+        "api_keys",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("name", String(64), nullable=False, unique=True),
+        Column("key_hash", String(64), nullable=False, unique=True),
+        Column("prefix", String(16), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("last_used_at", DateTime(timezone=True)),
+        Column("revoked_at", DateTime(timezone=True)),
+    )
+    Table(
+        "usage_selections",
+        md,
+        Column("task", String(32), primary_key=True),
+        Column(
+            "model_id",
+            String(128),
+            ForeignKey("models.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("selected_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "model_settings",
+        md,
+        Column(
+            "model_id",
+            String(128),
+            ForeignKey("models.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("parameters", JSON, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "model_runs",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "model_id",
+            String(128),
+            ForeignKey("models.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("version", String(64)),
+        Column("reported_at", DateTime(timezone=True), nullable=False),
+        Column("latency_ms", Float, nullable=False),
+        Column("throughput", Float),
+        Column("success", Boolean, nullable=False),
+        Column("api_key_id", Integer),
+    )
+    md.create_all(conn, tables=[t for name, t in md.tables.items() if name != "models"])
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _v1_seed_tables,
     2: _v2_files_installs_licenses,
+    3: _v3_download_queue,
+    4: _v4_api_usage_metrics,
 }
 LATEST_SCHEMA = max(MIGRATIONS)
 

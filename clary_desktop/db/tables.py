@@ -138,6 +138,12 @@ class ModelDownload(Base):
     updated_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    # Added in schema 3: the download queue.
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    current_file: Mapped[str | None] = mapped_column(String(512))
+    expected_sha256: Mapped[str | None] = mapped_column(String(64))
+    actual_sha256: Mapped[str | None] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(128))
 
 
 class Installation(Base):
@@ -155,6 +161,61 @@ class Installation(Base):
     installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Added in schema 4.
+    verify_seconds: Mapped[float | None] = mapped_column(Float)
 
 
 Index("ix_models_type_tier_name", ModelMetadata.type, ModelMetadata.tier, ModelMetadata.name)
+
+
+class ApiKey(Base):
+    """A key for the local API. Only its sha256 is stored; the key is shown once."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UsageSelection(Base):
+    """The model the document pipeline uses for a task (llm, layout, ocr, ...)."""
+
+    __tablename__ = "usage_selections"
+    task: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("models.id", ondelete="CASCADE"), index=True
+    )
+    selected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelSetting(Base):
+    """Parameters the user set for a model, over the catalog's defaults."""
+
+    __tablename__ = "model_settings"
+    model_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
+    )
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ModelRun(Base):
+    """One run reported by a consumer of a model through the API."""
+
+    __tablename__ = "model_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("models.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str | None] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    throughput: Mapped[float | None] = mapped_column(Float)
+    success: Mapped[bool] = mapped_column(Boolean)
+    api_key_id: Mapped[int | None] = mapped_column(Integer)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from clary_desktop.db import Database
 from clary_desktop.db.tables import (
     Installation,
+    ModelDownload,
     ModelMetadata,
     ModelVersion,
     VersionFile,
@@ -59,7 +60,9 @@ class ModelCatalog:
         if model_type:
             stmt = stmt.where(ModelMetadata.type == model_type)
         for word in (search or "").lower().split():
-            stmt = stmt.where(ModelMetadata.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+            stmt = stmt.where(
+                ModelMetadata.search_text.like(f"%{_escape_like(word)}%", escape="\\")
+            )
         return stmt
 
     def get_models(
@@ -82,19 +85,23 @@ class ModelCatalog:
         with self.db.read() as session:
             rows = session.scalars(stmt).all()
             installed = self._installed_versions(session, [r.id for r in rows])
-            return [_model_info(r, user, installed.get(r.id)) for r in rows]
+            busy = _downloading_ids(session, [r.id for r in rows])
+            return [_model_info(r, user, installed.get(r.id), r.id in busy) for r in rows]
 
     def count_models(
         self, tier: Tier | str, model_type: str | None = None, *, search: str | None = None
     ) -> int:
-        stmt = self._filtered(select(func.count()).select_from(ModelMetadata), Tier.parse(tier),
-                              model_type, search)
+        stmt = self._filtered(
+            select(func.count()).select_from(ModelMetadata), Tier.parse(tier), model_type, search
+        )
         with self.db.read() as session:
             return int(session.scalar(stmt) or 0)
 
     def model_types(self) -> list[str]:
         with self.db.read() as session:
-            return list(session.scalars(select(ModelMetadata.type).distinct().order_by(ModelMetadata.type)))
+            return list(
+                session.scalars(select(ModelMetadata.type).distinct().order_by(ModelMetadata.type))
+            )
 
     def get_model(self, model_id: str, user_tier: Tier | str = Tier.PROFESSIONAL) -> ModelInfo:
         with self.db.read() as session:
@@ -102,7 +109,10 @@ class ModelCatalog:
             if row is None:
                 raise NotFoundError(unknown_model_message(model_id))
             installed = self._installed_versions(session, [model_id])
-            return _model_info(row, Tier.parse(user_tier), installed.get(model_id))
+            busy = _downloading_ids(session, [model_id])
+            return _model_info(
+                row, Tier.parse(user_tier), installed.get(model_id), model_id in busy
+            )
 
     def get_versions(self, model_id: str) -> list[VersionInfo]:
         with self.db.read() as session:
@@ -192,10 +202,29 @@ def can_access(user_tier: Tier, model_tier: str) -> bool:
     return ModelAccessControl.can_access_model(user_tier, model_tier)
 
 
-def _model_info(row: ModelMetadata, user_tier: Tier, installed_version: str | None) -> ModelInfo:
+def _downloading_ids(session: Session, model_ids: list[str]) -> set[str]:
+    """Models with a download job queued, running or verifying."""
+    found: set[str] = set()
+    for chunk in _chunks(model_ids):
+        found.update(
+            session.scalars(
+                select(ModelDownload.model_id).where(
+                    ModelDownload.model_id.in_(chunk),
+                    ModelDownload.status.in_(("queued", "downloading", "verifying")),
+                )
+            )
+        )
+    return found
+
+
+def _model_info(
+    row: ModelMetadata, user_tier: Tier, installed_version: str | None, downloading: bool = False
+) -> ModelInfo:
     locked = not can_access(user_tier, row.tier)
     if locked:
         status = "locked"
+    elif downloading:
+        status = "downloading"
     elif installed_version is not None:
         status = "installed"
     else:
@@ -332,22 +361,30 @@ def upsert_models(
             latest = _version_row(entry.id, entry.latest, now)
             if entry.id not in existing:
                 new_models.append(
-                    {"id": entry.id, **_descriptive_fields(entry), **_latest_fields(latest),
-                     "created_at": now, "updated_at": now, "origin": origin,
-                     "user_modified": origin != "default"}
+                    {
+                        "id": entry.id,
+                        **_descriptive_fields(entry),
+                        **_latest_fields(latest),
+                        "created_at": now,
+                        "updated_at": now,
+                        "origin": origin,
+                        "user_modified": origin != "default",
+                    }
                 )
             elif not (keep_user_changes and existing[entry.id]):
                 changed_models.append(
-                    {"b_id": entry.id, **_descriptive_fields(entry), "updated_at": now,
-                     "user_modified": not keep_user_changes}
+                    {
+                        "b_id": entry.id,
+                        **_descriptive_fields(entry),
+                        "updated_at": now,
+                        "user_modified": not keep_user_changes,
+                    }
                 )
         if new_models:
             conn.execute(insert(models_t), new_models)
             added += len(new_models)
         if changed_models:
-            conn.execute(
-                update(models_t).where(models_t.c.id == bindparam("b_id")), changed_models
-            )
+            conn.execute(update(models_t).where(models_t.c.id == bindparam("b_id")), changed_models)
         updated += len(chunk) - len(new_models)
 
         new_versions: list[dict[str, Any]] = []
@@ -378,10 +415,14 @@ def upsert_models(
                 update(versions_t).where(versions_t.c.id == bindparam("b_id")), changed_versions
             )
         if new_versions:
-            inserted = conn.execute(
-                insert(versions_t).returning(versions_t.c.id, sort_by_parameter_order=True),
-                new_versions,
-            ).scalars().all()
+            inserted = (
+                conn.execute(
+                    insert(versions_t).returning(versions_t.c.id, sort_by_parameter_order=True),
+                    new_versions,
+                )
+                .scalars()
+                .all()
+            )
             for version_id, file_rows in zip(inserted, new_version_files, strict=True):
                 files.extend({"version_id": version_id, **f} for f in file_rows)
         if files:
@@ -398,7 +439,9 @@ def _refresh_latest(conn: Any, model_ids: list[str], now: datetime) -> None:
     versions_t = ModelVersion.__table__
     models_t = ModelMetadata.__table__
     by_model: dict[str, list[dict[str, Any]]] = {}
-    for row in conn.execute(select(versions_t).where(versions_t.c.model_id.in_(model_ids))).mappings():
+    for row in conn.execute(
+        select(versions_t).where(versions_t.c.model_id.in_(model_ids))
+    ).mappings():
         by_model.setdefault(row["model_id"], []).append(dict(row))
     changes = [
         {"b_id": model_id, **_latest_fields(newest(rows, key=lambda r: r["version"]))}

@@ -7,23 +7,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from clary_desktop.db import Database, open_database
-from clary_desktop.errors import ClaryError
+from clary_desktop.errors import AccessDeniedError, ClaryError
 from clary_desktop.paths import AppPaths
 from clary_desktop.registry.access import Tier
+from clary_desktop.registry.api_keys import ApiKeyStore
 from clary_desktop.registry.catalog import ModelCatalog
 from clary_desktop.registry.default_catalog import ensure_default_catalog
 from clary_desktop.registry.manifest import ManifestModel, load_manifest_file
+from clary_desktop.registry.metrics import MetricsStore, RunInfo, RunReport, RunSummary
+from clary_desktop.registry.performance import ModelPerformance, model_performance
+from clary_desktop.registry.usage import UsageInfo, UsageStore, requires_tier_message
 from clary_desktop.registry.views import ImportSummary, ModelInfo, VersionInfo
 from clary_desktop.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # licensing imports registry.access; import it lazily at run time
+    from clary_desktop.downloads import DownloadManager, StrayPartial, VerifyResult
+    from clary_desktop.licensing import LicenseStatus
 
 TierSource = Callable[[], Tier]
 
 
-def _lite() -> Tier:
-    return Tier.LITE
+def _license_source(paths: AppPaths) -> TierSource:
+    """The default tier source: the signed license file (CLARY_LICENSE_FILE or config dir)."""
+    from clary_desktop.licensing import LicenseManager
+
+    return LicenseManager.for_paths(paths)
 
 
 class Registry:
@@ -31,8 +42,12 @@ class Registry:
         self.paths = paths
         self.db = database
         self.catalog = ModelCatalog(database)
+        self.api_keys = ApiKeyStore(database)
+        self.usage = UsageStore(database)
+        self.metrics = MetricsStore(database)
         self._tier_source = tier_source
         self.settings: Settings = load_settings(paths.settings_file)
+        self._downloads: DownloadManager | None = None
 
     @classmethod
     def open(
@@ -53,12 +68,15 @@ class Registry:
         try:
             if load_default_catalog:
                 ensure_default_catalog(database)
-            return cls(paths, database, tier_source or _lite)
+            return cls(paths, database, tier_source or _license_source(paths))
         except BaseException:
             database.close()
             raise
 
     def close(self) -> None:
+        if self._downloads is not None:
+            self._downloads.shutdown()
+            self._downloads = None
         self.db.close()
 
     def __enter__(self) -> Registry:
@@ -72,6 +90,22 @@ class Registry:
     @property
     def tier(self) -> Tier:
         return self._tier_source()
+
+    def license_status(self) -> LicenseStatus:
+        """The license behind the tier: state, licensee, expiry and a reason to act on."""
+        from clary_desktop.licensing import LicenseManager, LicenseStatus
+
+        if isinstance(self._tier_source, LicenseManager):
+            return self._tier_source.status()
+        return LicenseStatus.fixed(self.tier)
+
+    def install_license(self, source: Path) -> LicenseStatus:
+        """Verify `source`; only a license that grants a tier replaces the current one."""
+        from clary_desktop.licensing import LicenseManager
+
+        if not isinstance(self._tier_source, LicenseManager):
+            raise ClaryError("This program sets the tier itself; it has no license file.")
+        return self._tier_source.install(source)
 
     @property
     def models_dir(self) -> Path:
@@ -126,3 +160,122 @@ class Registry:
 
     def delete_model(self, model_id: str) -> None:
         self.catalog.delete_model(model_id)
+
+    # ---- usage by the document pipeline ------------------------------------------------
+
+    def use_model(self, task: str, model_id: str) -> UsageInfo:
+        """Select the installed model the pipeline uses for `task` (llm, layout, ocr...)."""
+        return self.usage.select(task, model_id, self.tier)
+
+    def usage_for(self, task: str) -> UsageInfo:
+        return self.usage.for_task(task, self.tier)
+
+    def usages(self) -> list[UsageInfo | tuple[str, str]]:
+        return self.usage.selections(self.tier)
+
+    def model_parameters(self, model_id: str) -> dict[str, Any]:
+        return self.usage.parameters(model_id)
+
+    def set_model_parameters(self, model_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        return self.usage.set_parameters(model_id, values)
+
+    def record_run(self, model_id: str, report: RunReport, api_key_id: int | None = None) -> RunInfo:
+        self.check_access(model_id)
+        return self.metrics.record(model_id, report, api_key_id)
+
+    def run_summary(self, model_id: str) -> RunSummary:
+        return self.metrics.summary(model_id)
+
+    def performance(self, model_id: str) -> ModelPerformance:
+        """Disk use, last download speed, verification time, GGUF facts and reported runs."""
+        return model_performance(self.db, self.metrics, model_id)
+
+    def check_access(self, model_id: str) -> ModelInfo:
+        """The model, or AccessDeniedError ("requires <tier>") when above the user's tier."""
+        model = self.get_model(model_id)
+        if model.locked:
+            raise AccessDeniedError(requires_tier_message(model_id, model.tier, self.tier))
+        return model
+
+    # ---- downloads and installed files (clary_desktop.downloads) ---------------------
+
+    @property
+    def downloads(self) -> DownloadManager:
+        """The download queue, created on first use (interrupted jobs recovered then)."""
+        if self._downloads is None:
+            from clary_desktop.downloads import DownloadManager
+
+            self._downloads = DownloadManager(
+                self.db, models_dir=lambda: self.models_dir, tier=lambda: self.tier,
+                settings=self.settings,
+            )
+        return self._downloads
+
+    def remove(self, model_id: str, version: str | None = None) -> list[str]:
+        """Delete an installed model (one version, or all); returns the versions removed."""
+        from clary_desktop.downloads.installs import remove_installed
+
+        return remove_installed(self.downloads, model_id, version)
+
+    def verify(self, model_id: str | None = None) -> list[VerifyResult]:
+        """Re-hash installed files; one result per file (ok / corrupt / missing)."""
+        from clary_desktop.downloads.installs import verify_installed
+
+        return verify_installed(self.downloads, model_id)
+
+    def reclaim_space(self) -> list[StrayPartial]:
+        """Delete `.part` files no unfinished download will resume; returns what was deleted."""
+        deleted = []
+        for stray in self.downloads.stray_partials():
+            try:
+                Path(stray.path).unlink()
+            except FileNotFoundError:
+                continue
+            deleted.append(stray)
+        return deleted
+
+    def model_rows(self) -> list[ModelRow]:
+        """Every catalog entry as a slim row, for the window's list and its in-memory filter.
+
+        Building 100,000 `ModelInfo` values takes seconds; these plain tuples take a fraction
+        of one. Access is not applied here: the window greys out the locked ones, and the
+        core still refuses them on download.
+        """
+        from sqlalchemy import select
+
+        from clary_desktop.db.tables import Installation, ModelMetadata
+
+        m = ModelMetadata
+        with self.db.read() as session:
+            installed = {
+                model_id: (version, path)
+                for model_id, version, path in session.execute(
+                    select(Installation.model_id, Installation.version, Installation.path).where(
+                        Installation.active.is_(True)
+                    )
+                )
+            }
+            result = session.execute(
+                select(m.id, m.name, m.type, m.version, m.size_bytes, m.tier, m.tags,
+                       m.search_text).order_by(m.name, m.id)
+            )
+            none = (None, None)
+            return [
+                ModelRow(i, n, t, v, s, tier, tuple(tags or ()), text, *installed.get(i, none))
+                for i, n, t, v, s, tier, tags, text in result
+            ]
+
+
+class ModelRow(NamedTuple):
+    """One catalog entry as the window's list shows it (see `Registry.model_rows`)."""
+
+    id: str
+    name: str
+    type: str
+    version: str
+    size_bytes: int | None
+    tier: str
+    tags: tuple[str, ...]
+    search_text: str
+    installed_version: str | None
+    installed_path: str | None

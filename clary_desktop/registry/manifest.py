@@ -23,13 +23,13 @@ from pydantic import (
 
 from clary_desktop.errors import InvalidManifestError
 from clary_desktop.registry.access import Tier
-from clary_desktop.registry.version_order import newest
 from clary_desktop.registry.safe_names import (
     check_model_id,
     check_model_type,
     check_relative_file_path,
     check_version,
 )
+from clary_desktop.registry.version_order import newest
 
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024
 
@@ -82,8 +82,10 @@ class ManifestVersion(_Strict):
         paths = [f.path for f in self.files]
         if len(set(paths)) != len(paths):
             raise ValueError("files lists the same path twice")
-        if self.repo_id is None and self.download_url is None and any(
-            f.url is None for f in self.files
+        if (
+            self.repo_id is None
+            and self.download_url is None
+            and any(f.url is None for f in self.files)
         ):
             raise ValueError("needs a source: repo_id (Hub) or download_url / per-file url")
         if self.repo_id is not None and self.revision is None:
@@ -236,5 +238,5 @@ def load_manifest_file(path: Path) -> CatalogManifest:
             f"{path}: is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
         ) from None
     if not isinstance(raw, dict):
-        raise InvalidManifestError(f"{path}: must be a JSON object with a \"models\" list")
+        raise InvalidManifestError(f'{path}: must be a JSON object with a "models" list')
     return parse_manifest(raw, str(path))

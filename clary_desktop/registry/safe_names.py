@@ -63,9 +63,7 @@ def check_model_id(value: str) -> str:
 
 def check_version(value: str) -> str:
     if not _VERSION_RE.match(value):
-        raise ValueError(
-            f"version {value!r} must use only letters, digits, '.', '+', '_' and '-'"
-        )
+        raise ValueError(f"version {value!r} must use only letters, digits, '.', '+', '_' and '-'")
     _check_segment(value, f"version {value!r}")
     return value
 

@@ -28,5 +28,7 @@ def newest(items: Iterable[T], key: Callable[[T], str]) -> T:
     return max(items, key=lambda item: version_key(key(item)))
 
 
-def sort_versions(items: Iterable[T], key: Callable[[T], str], newest_first: bool = True) -> list[T]:
+def sort_versions(
+    items: Iterable[T], key: Callable[[T], str], newest_first: bool = True
+) -> list[T]:
     return sorted(items, key=lambda item: version_key(key(item)), reverse=newest_first)

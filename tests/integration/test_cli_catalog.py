@@ -28,9 +28,25 @@ def test_list_json_shows_only_lite_models_without_a_license(cli: CliRunner) -> N
     assert all(m["tier"] == "lite" and not m["locked"] for m in out["models"])
     assert out["count"] == len(LITE_IDS)
     first = out["models"][0]
-    for field in ("id", "name", "description", "type", "version", "size_bytes", "filename",
-                  "repo_id", "download_url", "tier", "created_at", "updated_at", "parameters",
-                  "tags", "license", "status", "locked"):
+    for field in (
+        "id",
+        "name",
+        "description",
+        "type",
+        "version",
+        "size_bytes",
+        "filename",
+        "repo_id",
+        "download_url",
+        "tier",
+        "created_at",
+        "updated_at",
+        "parameters",
+        "tags",
+        "license",
+        "status",
+        "locked",
+    ):
         assert field in first
 
 
@@ -55,7 +71,9 @@ def test_list_filters_and_human_table(cli: CliRunner) -> None:
     assert "4.92 GB" in llama and "locked (needs professional)" in llama
     # Columns are aligned: every row's TIER column starts at the same offset.
     tier_col = lines[0].index("TIER")
-    assert all(line[tier_col:].split()[0] in {"lite", "standard", "professional"} for line in lines[2:])
+    assert all(
+        line[tier_col:].split()[0] in {"lite", "standard", "professional"} for line in lines[2:]
+    )
 
     empty = cli("list", "--search", "no-such-model-anywhere")
     assert empty.returncode == 0 and empty.stdout == "" and "No models match" in empty.stderr
@@ -80,18 +98,27 @@ def test_show_and_versions(cli: CliRunner) -> None:
     versions = _json(cli("versions", "llama-3-8b", "--json"))
     assert versions["model_id"] == "llama-3-8b"
     assert versions["versions"][0]["files"][0]["sha256"] == (
-        "ab9e4eec7e80892fd78f74d9a15d0299f1e22121cea44efd68a7a02a3fe9a1da")
+        "ab9e4eec7e80892fd78f74d9a15d0299f1e22121cea44efd68a7a02a3fe9a1da"
+    )
     human = cli("versions", "llama-3-8b")
     assert human.returncode == 0 and human.stdout.splitlines()[2].startswith("1.0.0")
 
 
 def test_catalog_import_adds_and_updates(cli: CliRunner, tmp_path: Path) -> None:
-    manifest = write_manifest(tmp_path / "extra.json", [
-        model_entry("scanner-ocr", model_type="ocr", tags=["scanner"]),
-        model_entry("layoutlmv3", tier="lite", name="LayoutLMv3 (our mirror)",
-                    versions=[url_version("2.0.0", "https://mirror.example/l.bin", 99,
-                                          changes="mirrored")]),
-    ])
+    manifest = write_manifest(
+        tmp_path / "extra.json",
+        [
+            model_entry("scanner-ocr", model_type="ocr", tags=["scanner"]),
+            model_entry(
+                "layoutlmv3",
+                tier="lite",
+                name="LayoutLMv3 (our mirror)",
+                versions=[
+                    url_version("2.0.0", "https://mirror.example/l.bin", 99, changes="mirrored")
+                ],
+            ),
+        ],
+    )
     result = cli("catalog", "import", str(manifest))
     assert result.returncode == 0, result.stderr
     assert "Imported 2 entries" in result.stdout and "1 added, 1 updated" in result.stdout
@@ -101,24 +128,41 @@ def test_catalog_import_adds_and_updates(cli: CliRunner, tmp_path: Path) -> None
     assert by_id["layoutlmv3"]["name"] == "LayoutLMv3 (our mirror)"
     assert by_id["layoutlmv3"]["version"] == "2.0.0"
     assert [v["version"] for v in _json(cli("versions", "layoutlmv3", "--json"))["versions"]] == [
-        "2.0.0", "1.0.0"]
+        "2.0.0",
+        "1.0.0",
+    ]
 
 
 BAD_MANIFESTS = {
     "wrong type": (
-        lambda e: e.update(name=12), "entry 2 ('bad'), field name: Input should be a valid string"),
+        lambda e: e.update(name=12),
+        "entry 2 ('bad'), field name: Input should be a valid string",
+    ),
     "missing field": (lambda e: e.pop("type"), "entry 2 ('bad'), field type: is missing"),
-    "unknown tier": (lambda e: e.update(tier="enterprise"), "entry 2 ('bad'), field tier: unknown tier 'enterprise'"),
-    "dot-dot path": (lambda e: e["versions"][0]["files"][0].update(path="../../x"),
-                     "entry 2 ('bad'), field versions[0].files[0].path: file path '../../x' leaves the model folder"),
-    "absolute path": (lambda e: e["versions"][0]["files"][0].update(path="/etc/passwd"),
-                      "entry 2 ('bad'), field versions[0].files[0].path: file path '/etc/passwd' is absolute"),
-    "duplicate id": (lambda e: e.update(id="good"), "entry 2 ('good'), field id: duplicate of entry 1"),
+    "unknown tier": (
+        lambda e: e.update(tier="enterprise"),
+        "entry 2 ('bad'), field tier: unknown tier 'enterprise'",
+    ),
+    "dot-dot path": (
+        lambda e: e["versions"][0]["files"][0].update(path="../../x"),
+        "entry 2 ('bad'), field versions[0].files[0].path: "
+        "file path '../../x' leaves the model folder",
+    ),
+    "absolute path": (
+        lambda e: e["versions"][0]["files"][0].update(path="/etc/passwd"),
+        "entry 2 ('bad'), field versions[0].files[0].path: file path '/etc/passwd' is absolute",
+    ),
+    "duplicate id": (
+        lambda e: e.update(id="good"),
+        "entry 2 ('good'), field id: duplicate of entry 1",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_MANIFESTS))
-def test_bad_manifests_are_refused_and_change_nothing(cli: CliRunner, tmp_path: Path, data_dir: Path, case: str) -> None:
+def test_bad_manifests_are_refused_and_change_nothing(
+    cli: CliRunner, tmp_path: Path, data_dir: Path, case: str
+) -> None:
     assert cli("list").returncode == 0  # create and seed the database
     before = dump(data_dir / "catalog.db")
     mutate, expected = BAD_MANIFESTS[case]
@@ -136,8 +180,10 @@ def test_bad_manifests_are_refused_and_change_nothing(cli: CliRunner, tmp_path: 
 def test_unknown_ids_and_bad_arguments(cli: CliRunner) -> None:
     result = cli("show", "no-such-model")
     assert result.returncode == 1
-    assert result.stderr == ("clary-models: error: No model with id 'no-such-model' in the catalog. "
-                             "Run `clary-models list --tier professional` to see every id.\n")
+    assert result.stderr == (
+        "clary-models: error: No model with id 'no-such-model' in the catalog. "
+        "Run `clary-models list --tier professional` to see every id.\n"
+    )
     result = cli("versions", "no-such-model", "--json")
     assert result.returncode == 1 and result.stdout == ""
     result = cli("list", "--tier", "gold")
@@ -145,7 +191,9 @@ def test_unknown_ids_and_bad_arguments(cli: CliRunner) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_a_corrupt_database_gives_one_line_and_is_left_as_it_was(cli: CliRunner, data_dir: Path) -> None:
+def test_a_corrupt_database_gives_one_line_and_is_left_as_it_was(
+    cli: CliRunner, data_dir: Path
+) -> None:
     data_dir.mkdir(parents=True)
     db_file = data_dir / "catalog.db"
     db_file.write_bytes(os.urandom(8192))
@@ -171,7 +219,9 @@ def _undo_read_only(path: Path) -> None:
     path.chmod(0o644)
 
 
-def test_a_read_only_database_gives_one_line_and_is_left_as_it_was(cli: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+def test_a_read_only_database_gives_one_line_and_is_left_as_it_was(
+    cli: CliRunner, data_dir: Path, tmp_path: Path
+) -> None:
     assert cli("list").returncode == 0
     db_file = data_dir / "catalog.db"
     before = dump(db_file)
@@ -188,7 +238,9 @@ def test_a_read_only_database_gives_one_line_and_is_left_as_it_was(cli: CliRunne
     assert dump(db_file) == before
 
 
-def test_logs_go_to_a_file_in_the_data_dir_and_to_stderr_with_v(cli: CliRunner, data_dir: Path) -> None:
+def test_logs_go_to_a_file_in_the_data_dir_and_to_stderr_with_v(
+    cli: CliRunner, data_dir: Path
+) -> None:
     quiet = cli("list")
     assert quiet.returncode == 0 and quiet.stderr == ""
     log_file = data_dir / "logs" / "clary-desktop.log"
@@ -209,7 +261,13 @@ def test_data_dir_from_the_environment_and_database_url(tmp_path: Path) -> None:
 
     other_db = tmp_path / "team" / "shared.db"
     other_db.parent.mkdir()
-    result = run("clary-models", "--data-dir", tmp_path / "d2", "list", "--json",
-                 env=clean_env(CLARY_DATABASE_URL=f"sqlite:///{other_db}"))
+    result = run(
+        "clary-models",
+        "--data-dir",
+        tmp_path / "d2",
+        "list",
+        "--json",
+        env=clean_env(CLARY_DATABASE_URL=f"sqlite:///{other_db}"),
+    )
     assert result.returncode == 0, result.stderr
     assert other_db.is_file() and not (tmp_path / "d2" / "catalog.db").exists()

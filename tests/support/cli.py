@@ -15,8 +15,10 @@ def script(name: str) -> list[str]:
     found = shutil.which(name, path=str(BIN_DIR))
     if found:
         return [found]
-    module = {"clary-models": "clary_desktop.cli.main",
-              "clary-license": "clary_desktop.cli.license_tool"}[name]
+    module = {
+        "clary-models": "clary_desktop.cli.main",
+        "clary-license": "clary_desktop.cli.license_tool",
+    }[name]
     return [sys.executable, "-m", module]
 
 

@@ -33,8 +33,13 @@ def model_entry(
     return entry
 
 
-def url_version(version: str, url: str, size: int | None = None, sha256: str | None = None,
-                changes: str | None = None) -> dict[str, Any]:
+def url_version(
+    version: str,
+    url: str,
+    size: int | None = None,
+    sha256: str | None = None,
+    changes: str | None = None,
+) -> dict[str, Any]:
     file: dict[str, Any] = {"path": url.rsplit("/", 1)[-1]}
     if size is not None:
         file["size_bytes"] = size
@@ -43,8 +48,9 @@ def url_version(version: str, url: str, size: int | None = None, sha256: str | N
     return {"version": version, "download_url": url, "files": [file], "changes": changes}
 
 
-def hub_version(version: str, repo_id: str, revision: str, files: list[dict[str, Any]],
-                **extra: Any) -> dict[str, Any]:
+def hub_version(
+    version: str, repo_id: str, revision: str, files: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
     return {"version": version, "repo_id": repo_id, "revision": revision, "files": files, **extra}
 
 

@@ -15,15 +15,18 @@ from clary_desktop.registry.manifest import parse_manifest
 from tests.support.manifests import model_entry, url_version, write_manifest
 
 DEFAULT_IDS = {m["id"] for m in json.loads(default_catalog_file().read_text())["models"]}
-LITE_IDS = {m["id"] for m in json.loads(default_catalog_file().read_text())["models"]
-            if m["tier"] == "lite"}
+LITE_IDS = {
+    m["id"] for m in json.loads(default_catalog_file().read_text())["models"] if m["tier"] == "lite"
+}
 
 
 def _counts(registry: Registry) -> tuple[int, int, int]:
     with registry.db.read() as s:
-        return (s.scalar(select(func.count()).select_from(ModelMetadata)) or 0,
-                s.scalar(select(func.count()).select_from(ModelVersion)) or 0,
-                s.scalar(select(func.count()).select_from(VersionFile)) or 0)
+        return (
+            s.scalar(select(func.count()).select_from(ModelMetadata)) or 0,
+            s.scalar(select(func.count()).select_from(ModelVersion)) or 0,
+            s.scalar(select(func.count()).select_from(VersionFile)) or 0,
+        )
 
 
 def test_default_catalog_is_loaded_on_first_start(registry: Registry) -> None:
@@ -41,7 +44,9 @@ def test_models_above_the_user_tier_are_listed_as_locked(registry: Registry) -> 
 def test_tier_filter_type_filter_and_search_combine(paths: AppPaths) -> None:
     with Registry.open(paths, tier_source=lambda: Tier.PROFESSIONAL) as registry:
         assert {m.id for m in registry.list_models(tier="standard", model_type="llm")} == {
-            "phi-4-multimodal", "qwen2.5-1.5b-instruct"}
+            "phi-4-multimodal",
+            "qwen2.5-1.5b-instruct",
+        }
         assert [m.id for m in registry.list_models(search="GGUF llama")] == ["llama-3-8b"]
         assert [m.id for m in registry.list_models(search="non-commercial")] == ["layoutlmv3"]
         assert registry.list_models(search="100%_literal") == []
@@ -63,16 +68,25 @@ def test_get_model_and_versions(registry: Registry) -> None:
 
 
 def test_import_adds_and_updates_and_merges_versions(registry: Registry, tmp_path: Path) -> None:
-    first = write_manifest(tmp_path / "a.json", [
-        model_entry("custom", versions=[url_version("1.9.0", "https://e.example/a.gguf", 5)]),
-    ])
+    first = write_manifest(
+        tmp_path / "a.json",
+        [
+            model_entry("custom", versions=[url_version("1.9.0", "https://e.example/a.gguf", 5)]),
+        ],
+    )
     summary = registry.import_catalog(first)
     assert (summary.added, summary.updated) == (1, 0)
-    second = write_manifest(tmp_path / "b.json", [
-        model_entry("custom", name="Custom v2",
-                    versions=[url_version("1.10.0", "https://e.example/b.gguf", 7, changes="faster")]),
-        model_entry("another"),
-    ])
+    second = write_manifest(
+        tmp_path / "b.json",
+        [
+            model_entry(
+                "custom",
+                name="Custom v2",
+                versions=[url_version("1.10.0", "https://e.example/b.gguf", 7, changes="faster")],
+            ),
+            model_entry("another"),
+        ],
+    )
     summary = registry.import_catalog(second)
     assert (summary.added, summary.updated) == (1, 1)
     model = registry.get_model("custom")
@@ -94,7 +108,9 @@ def test_an_invalid_entry_anywhere_imports_nothing(registry: Registry, tmp_path:
     assert _counts(registry) == before
 
 
-def test_a_database_failure_mid_import_rolls_everything_back(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_database_failure_mid_import_rolls_everything_back(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from clary_desktop.registry import catalog as catalog_module
 
     before = _counts(registry)
@@ -114,7 +130,9 @@ def test_a_database_failure_mid_import_rolls_everything_back(registry: Registry,
     assert _counts(registry) == before
 
 
-def test_user_changes_survive_a_default_catalog_upgrade(paths: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_changes_survive_a_default_catalog_upgrade(
+    paths: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with Registry.open(paths) as registry:
         registry.update_model("layoutlmv3", name="My layout model", tags=["mine"])
         registry.update_model("got-ocr-2", tier="standard")
@@ -165,7 +183,10 @@ def test_seed_style_add_update_delete(registry: Registry) -> None:
         registry.update_model("added", id="other")
     with pytest.raises(ValueError, match="unknown tier"):
         registry.update_model("added", tier="gold")
-    assert registry.update_model("added", description="searchable words").description == "searchable words"
+    assert (
+        registry.update_model("added", description="searchable words").description
+        == "searchable words"
+    )
     registry._tier_source = lambda: Tier.STANDARD
     assert [m.id for m in registry.list_models(search="searchable")] == ["added"]
     registry.delete_model("added")

@@ -90,7 +90,9 @@ def test_a_first_schema_database_is_backed_up_and_migrated_keeping_its_data(tmp_
     db = open_database(_url(db_file))
     try:
         with db.engine.connect() as conn:
-            assert conn.execute(text("SELECT value FROM clary_meta WHERE key='schema_version'")).scalar() == str(LATEST_SCHEMA)
+            assert conn.execute(
+                text("SELECT value FROM clary_meta WHERE key='schema_version'")
+            ).scalar() == str(LATEST_SCHEMA)
             row = conn.execute(text("SELECT name, tier, search_text, origin FROM models")).one()
         assert row.name == "Old Model" and row.tier == "standard"
         assert "legacy" in row.search_text and "old model" in row.search_text
@@ -106,7 +108,9 @@ def test_a_first_schema_database_is_backed_up_and_migrated_keeping_its_data(tmp_
     backup.close()
 
 
-def test_a_failing_migration_leaves_the_old_schema_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_migration_leaves_the_old_schema_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from clary_desktop.db import migrations
 
     db_file = tmp_path / "catalog.db"
@@ -124,7 +128,10 @@ def test_a_failing_migration_leaves_the_old_schema_untouched(tmp_path: Path, mon
     assert check.execute("SELECT value FROM clary_meta").fetchone() == ("1",)
     columns = {r[1] for r in check.execute("PRAGMA table_info(models)")}
     assert "license_id" not in columns
-    assert check.execute("SELECT name FROM sqlite_master WHERE name='installations'").fetchone() is None
+    assert (
+        check.execute("SELECT name FROM sqlite_master WHERE name='installations'").fetchone()
+        is None
+    )
     check.close()
 
 
@@ -136,7 +143,9 @@ def test_a_newer_database_is_refused_and_left_alone(tmp_path: Path) -> None:
     con.commit()
     con.close()
     before = db_file.read_bytes()
-    with pytest.raises(DatabaseError, match=r"newer Clary Desktop \(schema 99; this program knows up to \d+\)"):
+    with pytest.raises(
+        DatabaseError, match=r"newer Clary Desktop \(schema 99; this program knows up to \d+\)"
+    ):
         open_database(_url(db_file))
     assert db_file.read_bytes() == before
     assert not list(tmp_path.glob("*.backup-*"))
@@ -159,6 +168,8 @@ def test_database_sessions_are_separate_units_of_work(tmp_path: Path) -> None:
             session.execute(text("INSERT INTO clary_meta(key, value) VALUES ('x', 'y')"))
             raise ValueError("abort")
         with db.read() as session:
-            assert session.execute(text("SELECT count(*) FROM clary_meta WHERE key='x'")).scalar() == 0
+            assert (
+                session.execute(text("SELECT count(*) FROM clary_meta WHERE key='x'")).scalar() == 0
+            )
     finally:
         db.close()

@@ -1,0 +1,51 @@
+"""Installed model versions: removing them and re-verifying their files."""
+
+from __future__ import annotations
+
+import shutil
+
+from clary_desktop.downloads.manager import DownloadManager
+from clary_desktop.downloads.plan import version_dir
+from clary_desktop.downloads.values import VerifyResult
+from clary_desktop.downloads.verify import verify_version
+from clary_desktop.errors import ClaryError, NotFoundError
+
+
+def remove_installed(manager: DownloadManager, model_id: str, version: str | None) -> list[str]:
+    store = manager.store
+    store.model_tier(model_id)  # NotFoundError for unknown ids
+    for job in manager.jobs(include_finished=False):
+        if job.model_id == model_id and (version is None or job.version == version):
+            raise ClaryError(
+                f"{model_id} {job.version} is being downloaded (job {job.job_id}); "
+                f"cancel it first with `clary-models cancel {job.job_id}`."
+            )
+    versions = [v for _, v in store.installed_versions(model_id) if version in (None, v)]
+    if not versions:
+        what = f"{model_id} {version}" if version else model_id
+        raise NotFoundError(f"{what} is not installed; nothing to remove.")
+    for v in versions:
+        folder = version_dir(manager.models_dir, store.version_spec(model_id, v))
+        store.forget_install(model_id, v)
+        if folder.exists():
+            shutil.rmtree(folder)
+        parent = folder.parent
+        if parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+    return versions
+
+
+def verify_installed(manager: DownloadManager, model_id: str | None) -> list[VerifyResult]:
+    store = manager.store
+    if model_id is not None:
+        store.model_tier(model_id)
+    installed = store.installed_versions(model_id)
+    if model_id is not None and not installed:
+        raise NotFoundError(f"{model_id} is not installed; nothing to verify.")
+    results: list[VerifyResult] = []
+    for mid, version in installed:
+        found = verify_version(manager.models_dir, store.version_spec(mid, version))
+        if all(r.status == "ok" for r in found):
+            store.mark_verified(mid, version)
+        results.extend(found)
+    return results

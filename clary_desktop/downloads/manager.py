@@ -1,0 +1,493 @@
+"""The download queue: jobs persisted in the database, run by worker threads.
+
+No asyncio needed: the CLI blocks in `wait()`, the GUI subscribes to events and
+bridges them to Qt. A worker thread exists only while a job runs, so an idle
+manager holds no threads. Jobs of other processes (a CLI download while the
+window is open) are seen through the database: `pause`/`cancel` of such a job
+change its row, and the process running it notices within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import requests
+
+from clary_desktop.db import Database
+from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.diskspace import ensure_space
+from clary_desktop.downloads.errors import (
+    DownloadFailed,
+    Interrupted,
+    NotEnoughSpace,
+    RetryableError,
+)
+from clary_desktop.downloads.events import Callback, EventHub, SpeedMeter
+from clary_desktop.downloads.partial import discard_partial
+from clary_desktop.downloads.plan import (
+    PART_SUFFIX,
+    FileTask,
+    VersionSpec,
+    target_paths,
+    version_dir,
+)
+from clary_desktop.downloads.sources import HubConfig, resolve_tasks
+from clary_desktop.downloads.store import SHUTDOWN_OWNER, JobStore, job_info, this_process
+from clary_desktop.downloads.transfer import (
+    TransferOptions,
+    fetch_file,
+    part_size,
+    retry_delay,
+)
+from clary_desktop.downloads.values import JobInfo, JobState, StrayPartial
+from clary_desktop.downloads.verify import sha256_of
+from clary_desktop.errors import AccessDeniedError, ClaryError
+from clary_desktop.registry.access import ModelAccessControl, Tier
+from clary_desktop.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PERSIST_INTERVAL = 1.0
+"""Seconds between progress writes to the database (also how fast a pause from
+another process is noticed)."""
+
+
+@dataclass
+class _Running:
+    thread: threading.Thread
+    control: JobControl
+    keep_partial: bool = False
+    bytes_done: int = 0
+    bytes_total: int | None = None
+    current_file: str | None = None
+    meter: SpeedMeter = field(default_factory=SpeedMeter)
+    last_persist: float = 0.0
+
+
+class DownloadManager:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        models_dir: Callable[[], Path],
+        tier: Callable[[], Tier],
+        settings: Settings,
+        options: TransferOptions | None = None,
+        events_per_second: float = 4.0,
+    ) -> None:
+        self.store = JobStore(database)
+        self._models_dir = models_dir
+        self._tier = tier
+        self.settings = settings
+        self.options = options or TransferOptions(
+            stall_seconds=settings.download_stall_seconds,
+            space_margin_bytes=settings.download_space_margin_bytes,
+        )
+        self.events = EventHub(events_per_second)
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._pending: deque[int] = deque()
+        self._running: dict[int, _Running] = {}
+        self._closed = False
+        for job_id in self.store.recover(resume=settings.resume_on_start):
+            self._pending.append(job_id)
+        self._dispatch()
+
+    @property
+    def models_dir(self) -> Path:
+        return self._models_dir()
+
+    # ---- the interface the fronts use -----------------------------------------------
+
+    def start(self, model_id: str, version: str | None = None, force: bool = False) -> int:
+        """Queue a download (or join the unfinished one for the same version); the job id."""
+        model_tier, newest = self.store.model_tier(model_id)
+        self._check_tier(model_id, model_tier)
+        version = version or newest
+        spec = self.store.version_spec(model_id, version)
+        version_dir(self.models_dir, spec)  # refuses unsafe ids before anything else
+        if self.settings.offline:
+            raise ClaryError(
+                "Clary Desktop is in offline mode; switch it off in the settings to download."
+            )
+        with self._lock:
+            self._check_open()
+            existing = self.store.open_job(model_id, version)
+            if existing is not None:
+                if existing.id not in self._running and existing.id not in self._pending:
+                    state = JobState(existing.status)
+                    if state == JobState.PAUSED or not self._owned_elsewhere(existing.owner):
+                        self._enqueue(existing.id)
+                return existing.id
+            total = _total_size(spec)
+            job_id = self.store.create(model_id, version, force, total)
+            if not force and self.store.is_installed(model_id, version):
+                self.store.update(job_id, status=JobState.COMPLETED.value, bytes_done=total or 0,
+                                  owner=None, error=None)
+                self._emit_state(job_id)
+                return job_id
+            self._pending.append(job_id)
+            self._emit_state(job_id)
+            self._dispatch()
+            return job_id
+
+    def pause(self, job_id: int) -> None:
+        with self._lock:
+            running = self._running.get(job_id)
+            if running is not None:
+                running.control.interrupt(JobState.PAUSED.value)
+                return
+            row = self.store.get(job_id)
+            state = JobState(row.status)
+            if state == JobState.PAUSED:
+                return
+            if state.finished:
+                raise ClaryError(f"Download job {job_id} has already {_finished_word(state)}.")
+            if job_id in self._pending:
+                self._pending.remove(job_id)
+            self.store.update(job_id, status=JobState.PAUSED.value, speed_bps=None)
+            self._emit_state(job_id)
+
+    def resume(self, job_id: int) -> None:
+        """Continue a paused job (or try a failed or cancelled one again)."""
+        with self._lock:
+            self._check_open()
+            if job_id in self._running or job_id in self._pending:
+                return
+            row = self.store.get(job_id)
+            state = JobState(row.status)
+            if state == JobState.COMPLETED:
+                raise ClaryError(f"Download job {job_id} has already completed.")
+            if state.active and self._owned_elsewhere(row.owner):
+                raise ClaryError(
+                    f"Download job {job_id} is running in another Clary Desktop process."
+                )
+            tier, _ = self.store.model_tier(row.model_id)
+            self._check_tier(row.model_id, tier)
+            self._enqueue(job_id)
+
+    def retry(self, job_id: int) -> None:
+        self.resume(job_id)
+
+    def cancel(self, job_id: int, keep_partial: bool = False) -> None:
+        with self._lock:
+            running = self._running.get(job_id)
+            if running is not None:
+                running.keep_partial = keep_partial
+                running.control.interrupt(JobState.CANCELLED.value)
+                return
+            row = self.store.get(job_id)
+            state = JobState(row.status)
+            if state.finished:
+                if state == JobState.COMPLETED:
+                    raise ClaryError(
+                        f"Download job {job_id} has completed; use `remove` to delete the model."
+                    )
+                return
+            if job_id in self._pending:
+                self._pending.remove(job_id)
+            self.store.update(job_id, status=JobState.CANCELLED.value, speed_bps=None)
+            if not keep_partial and not (state.active and self._owned_elsewhere(row.owner)):
+                self._discard_files(row.model_id, row.version)
+            self._emit_state(job_id)
+
+    def clear_finished(self) -> int:
+        """Forget completed, failed and cancelled jobs; returns how many."""
+        with self._lock:
+            removed = self.store.delete_finished()
+            self._changed.notify_all()
+            return removed
+
+    def jobs(self, include_finished: bool = True) -> list[JobInfo]:
+        with self._lock:
+            return [self._info(row) for row in self.store.rows(include_finished)]
+
+    def job(self, job_id: int) -> JobInfo:
+        with self._lock:
+            return self._info(self.store.get(job_id))
+
+    def wait(self, job_id: int, timeout: float | None = None) -> JobInfo:
+        """Block until the job finishes or pauses (disk full, pause from elsewhere)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while True:
+                info = self.job(job_id)
+                local = job_id in self._running or job_id in self._pending
+                if info.state.finished or (info.state == JobState.PAUSED and not local):
+                    return info
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return info
+                self._changed.wait(0.5 if left is None else min(0.5, left))
+
+    def subscribe(self, callback: Callback) -> Callable[[], None]:
+        return self.events.subscribe(callback)
+
+    def stray_partials(self) -> list[StrayPartial]:
+        """`.part` files under the models folder that no unfinished job will resume."""
+        root = self.models_dir
+        if not root.is_dir():
+            return []
+        wanted: set[Path] = set()
+        for row in self.store.rows(include_finished=False):
+            try:
+                spec = self.store.version_spec(row.model_id, row.version)
+                wanted.update(p.with_name(p.name + PART_SUFFIX)
+                              for p in target_paths(root, spec))
+            except ClaryError:
+                continue
+        strays = []
+        for path in sorted(root.rglob(f"*{PART_SUFFIX}")):
+            if path.resolve() not in wanted and path.is_file():
+                strays.append(StrayPartial(path=str(path), size_bytes=path.stat().st_size))
+        return strays
+
+    def shutdown(self, timeout: float | None = 10.0) -> None:
+        """Stop the workers: running jobs go to paused with their partial kept."""
+        with self._lock:
+            self._closed = True
+            pending = list(self._pending)
+            self._pending.clear()
+            running = list(self._running.values())
+            for job_id in pending:
+                self.store.update(job_id, status=JobState.PAUSED.value, owner=SHUTDOWN_OWNER)
+            for item in running:
+                item.control.interrupt(JobState.PAUSED.value)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for item in running:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            item.thread.join(left)
+
+    # ---- queue ----------------------------------------------------------------------
+
+    def _check_tier(self, model_id: str, model_tier: str) -> None:
+        user = self._tier()
+        if not ModelAccessControl.can_access_model(user, model_tier):
+            raise AccessDeniedError(
+                f"{model_id} requires {Tier.parse(model_tier).key}; your license is "
+                f"{user.key}. Upgrade your license to download it."
+            )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClaryError("The download manager has been shut down.")
+
+    @staticmethod
+    def _owned_elsewhere(owner: str | None) -> bool:
+        from clary_desktop.downloads.store import _owner_alive
+
+        return bool(owner) and owner != this_process() and _owner_alive(
+            owner, this_process().split(":")[0]
+        )
+
+    def _enqueue(self, job_id: int) -> None:
+        self.store.update(job_id, status=JobState.QUEUED.value, owner=this_process(),
+                          error=None, speed_bps=None)
+        self._pending.append(job_id)
+        self._emit_state(job_id)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            while (not self._closed and self._pending
+                   and len(self._running) < self.settings.concurrent_downloads):
+                job_id = self._pending.popleft()
+                control = JobControl()
+                thread = threading.Thread(
+                    target=self._run, args=(job_id, control), name=f"clary-download-{job_id}"
+                )
+                self._running[job_id] = _Running(thread=thread, control=control)
+                thread.start()
+
+    def _run(self, job_id: int, control: JobControl) -> None:
+        try:
+            self._execute(job_id, control)
+        except Exception:  # never let a worker die silently
+            log.exception("Download job %s crashed", job_id)
+            self._finish(job_id, JobState.FAILED,
+                         "An unexpected problem stopped the download; details are in the log.")
+        finally:
+            with self._lock:
+                self._running.pop(job_id, None)
+                self._changed.notify_all()
+            self._dispatch()
+
+    def _finish(self, job_id: int, state: JobState, error: str | None = None,
+                **values: object) -> None:
+        values.setdefault("owner", None)
+        self.store.update(job_id, status=state.value, error=error, speed_bps=None, **values)
+        self._emit_state(job_id)
+
+    # ---- one job --------------------------------------------------------------------
+
+    def _execute(self, job_id: int, control: JobControl) -> None:
+        row = self.store.get(job_id)
+        running = self._running[job_id]
+        self.store.update(job_id, status=JobState.DOWNLOADING.value, error=None,
+                          expected_sha256=None, actual_sha256=None, owner=this_process())
+        self._emit_state(job_id)
+        tasks: list[FileTask] = []
+        try:
+            tier, _ = self.store.model_tier(row.model_id)
+            self._check_tier(row.model_id, tier)
+            spec = self.store.version_spec(row.model_id, row.version)
+            hub = HubConfig.from_settings(self.settings.hub_endpoint, self.settings.hub_token)
+            tasks = self._with_retries(
+                lambda: resolve_tasks(spec, self.models_dir, hub), control
+            )
+            if row.force:
+                self.store.forget_install(row.model_id, row.version)
+                for task in tasks:
+                    task.target.unlink(missing_ok=True)
+                self.store.update(job_id, force=False)
+            self._download_all(job_id, spec, tasks, running, control)
+        except Interrupted as stop:
+            state = JobState(stop.reason)
+            if state == JobState.CANCELLED and not running.keep_partial:
+                for task in tasks:
+                    discard_partial(task)
+                    task.target.unlink(missing_ok=True)
+            # A job stopped by shutdown is marked so the next start can resume it.
+            owner = SHUTDOWN_OWNER if self._closed and state == JobState.PAUSED else None
+            self._finish(job_id, state, None, bytes_done=running.bytes_done, owner=owner)
+        except NotEnoughSpace as error:
+            self._finish(job_id, JobState.PAUSED, str(error), bytes_done=running.bytes_done)
+        except DownloadFailed as error:
+            self._finish(job_id, JobState.FAILED, str(error),
+                         expected_sha256=error.expected_sha256, actual_sha256=error.actual_sha256)
+        except ClaryError as error:
+            self._finish(job_id, JobState.FAILED, str(error))
+
+    def _download_all(self, job_id: int, spec: VersionSpec, tasks: list[FileTask],
+                      running: _Running, control: JobControl) -> None:
+        sizes = [t.size_bytes for t in tasks]
+        running.bytes_total = None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+        folder = version_dir(self.models_dir, spec)
+        remaining = sum(
+            (t.size_bytes or 0) - part_size(t) for t in tasks if not t.target.exists()
+        )
+        ensure_space(folder, max(0, remaining), self.options.space_margin_bytes)
+        learned: dict[str, tuple[str, int]] = {}
+        before = 0
+        with requests.Session() as session:
+            if self.settings.proxy:
+                session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
+            for task in tasks:
+                running.current_file = task.path
+                found = _already_there(task)
+                if found is None:
+                    def on_bytes(done: int, base: int = before) -> None:
+                        self._progress(job_id, running, base + done)
+
+                    result = fetch_file(session, task, control, on_bytes, self.options)
+                    found = (result.sha256, result.size_bytes)
+                learned[task.path] = found
+                before += found[1]
+                self._progress(job_id, running, before)
+        control.check()
+        self.store.update(job_id, status=JobState.VERIFYING.value, current_file=None)
+        self._emit_state(job_id)
+        for task in tasks:  # every file must be in place before the install is recorded
+            if not task.target.is_file():
+                raise DownloadFailed(f"{task.path} disappeared before the install finished.")
+        self.store.record_install(spec.model_id, spec.version, folder, before, learned, job_id)
+        self._emit_state(job_id)
+
+    def _progress(self, job_id: int, running: _Running, done: int) -> None:
+        running.bytes_done = done
+        running.meter.add(done)
+        now = time.monotonic()
+        if now - running.last_persist >= PERSIST_INTERVAL:
+            running.last_persist = now
+            state = self.store.save_progress(job_id, done, running.bytes_total,
+                                             running.meter.bps, running.current_file)
+            if state in (JobState.PAUSED.value, JobState.CANCELLED.value):
+                running.control.interrupt(state)  # asked by another process
+        if self.events.progress_due(job_id):
+            self.events.progress(self.job(job_id))
+
+    def _with_retries(self, action: Callable[[], T], control: JobControl) -> T:
+        failures = 0
+        while True:
+            control.check()
+            try:
+                return action()
+            except RetryableError as error:
+                failures += 1
+                if failures > self.options.max_retries:
+                    raise DownloadFailed(f"{error}. Check your connection, then retry.") from None
+                control.sleep(retry_delay(error, failures, self.options))
+
+    # ---- helpers --------------------------------------------------------------------
+
+    def _info(self, row: object) -> JobInfo:
+        from clary_desktop.db.tables import ModelDownload
+
+        assert isinstance(row, ModelDownload)
+        running = self._running.get(row.id)
+        info = job_info(row)
+        if running is None or info.state != JobState.DOWNLOADING:
+            return info
+        speed = running.meter.bps
+        total = running.bytes_total
+        eta = (total - running.bytes_done) / speed if speed and total else None
+        return info.model_copy(update={
+            "bytes_done": running.bytes_done, "bytes_total": total, "speed_bps": speed,
+            "eta_seconds": eta, "current_file": running.current_file,
+        })
+
+    def _emit_state(self, job_id: int) -> None:
+        info = self.job(job_id)
+        with self._lock:
+            self._changed.notify_all()
+        self.events.state(info)
+
+    def _discard_files(self, model_id: str, version: str) -> None:
+        """Delete the partial and not-yet-installed files of a cancelled job."""
+        try:
+            spec = self.store.version_spec(model_id, version)
+            paths = target_paths(self.models_dir, spec)
+        except ClaryError:
+            return
+        installed = self.store.is_installed(model_id, version)
+        for path in paths:
+            path.with_name(path.name + PART_SUFFIX).unlink(missing_ok=True)
+            path.with_name(path.name + PART_SUFFIX + ".json").unlink(missing_ok=True)
+            if not installed:
+                path.unlink(missing_ok=True)
+
+
+def _total_size(spec: VersionSpec) -> int | None:
+    sizes = [f.size_bytes for f in spec.files]
+    return None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+
+
+def _already_there(task: FileTask) -> tuple[str, int] | None:
+    """A target left by an earlier run of this job, if it is intact (re-hashed)."""
+    if not task.target.is_file():
+        return None
+    size = task.target.stat().st_size
+    if task.size_bytes is not None and size != task.size_bytes:
+        task.target.unlink()
+        return None
+    if task.sha256 is None:
+        task.target.unlink()  # nothing to check it against: fetch it again
+        return None
+    digest = sha256_of(task.target)
+    if digest != task.sha256:
+        task.target.unlink()
+        return None
+    return digest, size
+
+
+def _finished_word(state: JobState) -> str:
+    return {JobState.COMPLETED: "completed", JobState.FAILED: "failed",
+            JobState.CANCELLED: "been cancelled"}[state]

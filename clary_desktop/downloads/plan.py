@@ -1,0 +1,97 @@
+"""What one job has to fetch, and where each byte lands on disk.
+
+Every file name comes from a catalog and is untrusted: the target path is built
+with `check_relative_file_path` + `safe_join` before any network call or write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clary_desktop.downloads.errors import DownloadFailed
+from clary_desktop.registry.safe_names import (
+    check_model_id,
+    check_model_type,
+    check_relative_file_path,
+    check_version,
+    safe_join,
+)
+
+PART_SUFFIX = ".part"
+SIDECAR_SUFFIX = ".part.json"
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    """A file as the catalog lists it (sizes and digests may be missing)."""
+
+    path: str
+    size_bytes: int | None
+    sha256: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    """Everything local about a model version: enough to find its files on disk
+    without the network (for cancel, remove, verify, stray partials)."""
+
+    model_id: str
+    model_type: str
+    version: str
+    repo_id: str | None
+    revision: str | None
+    download_url: str | None
+    files: tuple[CatalogFile, ...]
+
+
+@dataclass(frozen=True)
+class FileTask:
+    """One file to fetch: the source URL and what the bytes must match."""
+
+    path: str
+    target: Path
+    url: str
+    size_bytes: int | None
+    sha256: str | None
+    git_blob_id: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def part(self) -> Path:
+        return self.target.with_name(self.target.name + PART_SUFFIX)
+
+    @property
+    def sidecar(self) -> Path:
+        return self.target.with_name(self.target.name + SIDECAR_SUFFIX)
+
+
+def version_dir(models_dir: Path, spec: VersionSpec) -> Path:
+    """`<models dir>/<type>/<model id>/<version>`, with every part checked."""
+    try:
+        check_model_type(spec.model_type)
+        check_model_id(spec.model_id)
+        check_version(spec.version)
+        return safe_join(models_dir, spec.model_type, spec.model_id, spec.version)
+    except ValueError as error:
+        raise DownloadFailed(
+            f"The catalog entry {spec.model_id!r} cannot be stored safely ({error}). "
+            "Fix or re-import the catalog entry."
+        ) from None
+
+
+def target_path(models_dir: Path, spec: VersionSpec, relative: str) -> Path:
+    root = version_dir(models_dir, spec)
+    try:
+        check_relative_file_path(relative)
+        return safe_join(root, *relative.split("/"))
+    except ValueError as error:
+        raise DownloadFailed(
+            f"Refused to download {spec.model_id} {spec.version}: {error}. "
+            "The catalog entry is unsafe; fix or re-import it."
+        ) from None
+
+
+def target_paths(models_dir: Path, spec: VersionSpec) -> list[Path]:
+    return [target_path(models_dir, spec, f.path) for f in spec.files]

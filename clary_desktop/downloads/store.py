@@ -1,0 +1,308 @@
+"""The persistent queue: download jobs (the seed's `ModelDownload` rows, extended)
+and installations, read and written in short transactions from any thread."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import selectinload
+
+from clary_desktop.db import Database
+from clary_desktop.db.tables import (
+    Installation,
+    ModelDownload,
+    ModelMetadata,
+    ModelVersion,
+    VersionFile,
+)
+from clary_desktop.downloads.plan import CatalogFile, VersionSpec
+from clary_desktop.downloads.values import FINISHED_STATES, JobInfo, JobState
+from clary_desktop.errors import NotFoundError
+
+SHUTDOWN_OWNER = "shutdown"
+"""`owner` of a job paused because the program closed (not by the user)."""
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def job_info(row: ModelDownload, speed: float | None = None) -> JobInfo:
+    state = JobState(row.status)
+    live = state == JobState.DOWNLOADING
+    speed = speed if speed is not None else (row.speed_bps if live else None)
+    eta = None
+    if live and speed and row.bytes_total:
+        eta = max(0.0, (row.bytes_total - row.bytes_done) / speed)
+    return JobInfo(
+        job_id=row.id,
+        model_id=row.model_id,
+        version=row.version,
+        state=state,
+        bytes_done=row.bytes_done or 0,
+        bytes_total=row.bytes_total,
+        speed_bps=speed if live else None,
+        eta_seconds=eta,
+        error=row.error,
+        current_file=row.current_file,
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+    )
+
+
+class JobStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    # ---- catalog facts --------------------------------------------------------------
+
+    def model_tier(self, model_id: str) -> tuple[str, str]:
+        """(tier, newest version) of a model; NotFoundError for unknown ids."""
+        from clary_desktop.registry.catalog import unknown_model_message
+
+        with self.db.read() as session:
+            row = session.get(ModelMetadata, model_id)
+            if row is None:
+                raise NotFoundError(unknown_model_message(model_id))
+            return row.tier, row.version
+
+    def version_spec(self, model_id: str, version: str) -> VersionSpec:
+        with self.db.read() as session:
+            model = session.get(ModelMetadata, model_id)
+            row = session.scalars(
+                select(ModelVersion)
+                .where(ModelVersion.model_id == model_id, ModelVersion.version == version)
+                .options(selectinload(ModelVersion.files))
+            ).one_or_none()
+            if model is None or row is None:
+                raise NotFoundError(
+                    f"{model_id} has no version {version!r}. "
+                    f"Run `clary-models versions {model_id}` to see its versions."
+                )
+            files = tuple(
+                CatalogFile(f.path, f.size_bytes, f.sha256, f.url) for f in row.files
+            ) or ((CatalogFile(row.filename, row.size_bytes, None, row.download_url),)
+                  if row.filename else ())
+            return VersionSpec(
+                model_id=model_id,
+                model_type=model.type,
+                version=version,
+                repo_id=row.repo_id,
+                revision=row.revision,
+                download_url=row.download_url,
+                files=files,
+            )
+
+    def installed_versions(self, model_id: str | None = None) -> list[tuple[str, str]]:
+        with self.db.read() as session:
+            stmt = select(Installation.model_id, Installation.version)
+            if model_id is not None:
+                stmt = stmt.where(Installation.model_id == model_id)
+            return [tuple(r) for r in session.execute(stmt.order_by(Installation.model_id))]  # type: ignore[misc]
+
+    def is_installed(self, model_id: str, version: str) -> bool:
+        return (model_id, version) in self.installed_versions(model_id)
+
+    # ---- jobs -----------------------------------------------------------------------
+
+    def create(self, model_id: str, version: str, force: bool, total: int | None) -> int:
+        with self.db.write() as session:
+            row = ModelDownload(
+                model_id=model_id, version=version, status=JobState.QUEUED.value, force=force,
+                bytes_done=0, bytes_total=total, owner=this_process(),
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def open_job(self, model_id: str, version: str) -> ModelDownload | None:
+        """The unfinished job for this model version, if any."""
+        with self.db.read() as session:
+            return session.scalars(
+                select(ModelDownload)
+                .where(
+                    ModelDownload.model_id == model_id,
+                    ModelDownload.version == version,
+                    ModelDownload.status.not_in([s.value for s in FINISHED_STATES]),
+                )
+                .order_by(ModelDownload.id.desc())
+            ).first()
+
+    def get(self, job_id: int) -> ModelDownload:
+        with self.db.read() as session:
+            row = session.get(ModelDownload, job_id)
+            if row is None:
+                raise NotFoundError(
+                    f"No download job {job_id}. Run `clary-models downloads` to see the jobs."
+                )
+            return row
+
+    def rows(self, include_finished: bool = True) -> list[ModelDownload]:
+        with self.db.read() as session:
+            stmt = select(ModelDownload).order_by(ModelDownload.id)
+            if not include_finished:
+                stmt = stmt.where(ModelDownload.status.not_in([s.value for s in FINISHED_STATES]))
+            return list(session.scalars(stmt))
+
+    def update(self, job_id: int, **values: object) -> None:
+        values.setdefault("updated_at", datetime.now(UTC))
+        with self.db.write() as session:
+            session.execute(
+                update(ModelDownload).where(ModelDownload.id == job_id).values(**values)
+            )
+
+    def save_progress(
+        self, job_id: int, bytes_done: int, bytes_total: int | None, speed: float | None,
+        current_file: str | None,
+    ) -> str:
+        """Store progress; returns the job's state in the database, which another
+        process (`clary-models pause JOB`) may have changed."""
+        with self.db.write() as session:
+            session.execute(
+                update(ModelDownload).where(ModelDownload.id == job_id).values(
+                    bytes_done=bytes_done, bytes_total=bytes_total, speed_bps=speed,
+                    current_file=current_file, updated_at=datetime.now(UTC),
+                )
+            )
+            return session.scalar(select(ModelDownload.status).where(ModelDownload.id == job_id))
+
+    def delete_finished(self) -> int:
+        with self.db.write() as session:
+            result = session.execute(
+                delete(ModelDownload).where(
+                    ModelDownload.status.in_([s.value for s in FINISHED_STATES])
+                )
+            )
+            return result.rowcount or 0
+
+    def recover(self, resume: bool) -> list[int]:
+        """Jobs left running by a process that is gone come back paused (or queued).
+
+        Returns the ids put back in the queue."""
+        alive_here = this_process().split(":")[0]
+        requeued: list[int] = []
+        with self.db.write() as session:
+            rows = session.scalars(
+                select(ModelDownload).where(
+                    ModelDownload.status.in_(
+                        [JobState.QUEUED.value, JobState.DOWNLOADING.value,
+                         JobState.VERIFYING.value]
+                    )
+                    | (ModelDownload.owner == SHUTDOWN_OWNER)
+                )
+            ).all()
+            for row in rows:
+                if row.owner != SHUTDOWN_OWNER and _owner_alive(row.owner, alive_here):
+                    continue
+                if resume:
+                    row.status = JobState.QUEUED.value
+                    requeued.append(row.id)
+                else:
+                    row.status = JobState.PAUSED.value
+                    row.error = row.error or "Interrupted; resume it to continue where it stopped."
+                row.owner = this_process() if resume else None
+                row.speed_bps = None
+        return requeued
+
+    # ---- installations --------------------------------------------------------------
+
+    def record_install(
+        self, model_id: str, version: str, folder: Path, size: int,
+        learned: dict[str, tuple[str, int]], job_id: int,
+    ) -> None:
+        """Installation row + job completed + digests learned from the source, in one
+        transaction: a model is installed only once every file is verified."""
+        now = datetime.now(UTC)
+        with self.db.write() as session:
+            version_row = session.scalars(
+                select(ModelVersion)
+                .where(ModelVersion.model_id == model_id, ModelVersion.version == version)
+                .options(selectinload(ModelVersion.files))
+            ).one()
+            for f in version_row.files:
+                if f.path in learned:
+                    sha, length = learned[f.path]
+                    f.sha256 = f.sha256 or sha
+                    f.size_bytes = f.size_bytes if f.size_bytes is not None else length
+            session.execute(
+                update(Installation).where(Installation.model_id == model_id).values(active=False)
+            )
+            install = session.scalars(
+                select(Installation).where(
+                    Installation.model_id == model_id, Installation.version == version
+                )
+            ).one_or_none()
+            if install is None:
+                install = Installation(model_id=model_id, version=version, path=str(folder))
+                session.add(install)
+            install.path = str(folder)
+            install.size_bytes = size
+            install.installed_at = now
+            install.verified_at = now
+            install.active = True
+            session.execute(
+                update(ModelDownload).where(ModelDownload.id == job_id).values(
+                    status=JobState.COMPLETED.value, downloaded_at=now, updated_at=now,
+                    bytes_done=size, bytes_total=size, error=None, speed_bps=None, owner=None,
+                    current_file=None,
+                )
+            )
+
+    def forget_install(self, model_id: str, version: str | None) -> list[tuple[str, str]]:
+        with self.db.write() as session:
+            stmt = select(Installation).where(Installation.model_id == model_id)
+            if version is not None:
+                stmt = stmt.where(Installation.version == version)
+            rows = session.scalars(stmt).all()
+            removed = [(r.model_id, r.version) for r in rows]
+            for r in rows:
+                session.delete(r)
+            return removed
+
+    def mark_verified(self, model_id: str, version: str) -> None:
+        with self.db.write() as session:
+            session.execute(
+                update(Installation)
+                .where(Installation.model_id == model_id, Installation.version == version)
+                .values(verified_at=datetime.now(UTC))
+            )
+
+    def version_files(self, model_id: str, version: str) -> list[VersionFile]:
+        with self.db.read() as session:
+            return list(session.scalars(
+                select(VersionFile).join(ModelVersion).where(
+                    ModelVersion.model_id == model_id, ModelVersion.version == version
+                )
+            ))
+
+
+def _owner_alive(owner: str | None, host: str) -> bool:
+    if not owner or ":" not in owner:
+        return False
+    owner_host, _, pid_text = owner.rpartition(":")
+    if owner_host != host:
+        return True  # another machine on a shared database: not ours to judge
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False  # this process just started; anything marked ours is stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+

@@ -1,0 +1,367 @@
+"""Our own resumable, verified transfer of one file (requests, streaming).
+
+Bytes go to `<target>.part` next to a sidecar (see partial.py). A retry or a new
+process resumes with `Range` + `If-Range`, after re-hashing the bytes already on
+disk; only a 206 with exactly the asked `Content-Range` is appended, anything
+else restarts from zero. The sha256 is computed while streaming; the finished
+file is fsynced and renamed into place only when size and digest match.
+
+The stall watchdog is the socket read timeout: no byte for `stall_seconds`
+aborts the attempt, which is then retried like a reset or a truncated body.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import http.client
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+import urllib3
+
+from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.diskspace import DEFAULT_MARGIN_BYTES, free_bytes
+from clary_desktop.downloads.errors import DownloadFailed, NotEnoughSpace, RetryableError
+from clary_desktop.downloads.partial import Sidecar, discard_partial, read_sidecar, write_sidecar
+from clary_desktop.downloads.plan import FileTask
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int], None]
+"""Called with the number of bytes of the current file now on disk."""
+
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True)
+class TransferOptions:
+    chunk_bytes: int = 4 * 1024 * 1024
+    stall_seconds: float = 30.0
+    connect_seconds: float = 15.0
+    max_retries: int = 6
+    backoff_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+    retry_after_max_seconds: float = 600.0
+    space_margin_bytes: int = DEFAULT_MARGIN_BYTES
+
+
+@dataclass(frozen=True)
+class FileResult:
+    sha256: str
+    size_bytes: int
+
+
+def fetch_file(
+    session: requests.Session,
+    task: FileTask,
+    control: JobControl,
+    progress: ProgressFn,
+    options: TransferOptions,
+) -> FileResult:
+    """Download `task` to its target, resuming a matching partial; retry what can be retried."""
+    task.target.parent.mkdir(parents=True, exist_ok=True)
+    sidecar = read_sidecar(task.sidecar)
+    if sidecar is None or not sidecar.matches(task):
+        discard_partial(task)
+        sidecar = Sidecar.for_task(task)
+        write_sidecar(task.sidecar, sidecar)
+    failures = 0
+    while True:
+        control.check()
+        before = part_size(task)
+        try:
+            return _attempt(session, task, sidecar, control, progress, options)
+        except RetryableError as error:
+            if part_size(task) > before:
+                failures = 0  # progress was made: only failures in a row count
+            failures += 1
+            if failures > options.max_retries:
+                raise DownloadFailed(
+                    f"Downloading {task.path} failed {failures} times in a row ({error}). "
+                    "Check your connection, then retry the download."
+                ) from None
+            delay = retry_delay(error, failures, options)
+            log.info("Retrying %s in %.1f s (%s)", task.path, delay, error)
+            control.sleep(delay)
+
+
+def retry_delay(error: RetryableError, failures: int, options: TransferOptions) -> float:
+    """The server's Retry-After when it sent one, else exponential back-off."""
+    if error.retry_after is not None:
+        return min(error.retry_after, options.retry_after_max_seconds)
+    return min(options.backoff_seconds * 2 ** (failures - 1), options.backoff_max_seconds)
+
+
+def part_size(task: FileTask) -> int:
+    try:
+        return task.part.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+class _Digests:
+    """sha256 of the content, plus the git blob sha1 for small Hub files."""
+
+    def __init__(self, task: FileTask) -> None:
+        self.sha256 = hashlib.sha256()
+        self.blob = None
+        if task.git_blob_id and task.size_bytes is not None:
+            self.blob = hashlib.sha1(b"blob %d\0" % task.size_bytes, usedforsecurity=False)
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.sha256.update(data)
+        if self.blob is not None:
+            self.blob.update(data)
+
+
+def _attempt(
+    session: requests.Session,
+    task: FileTask,
+    sidecar: Sidecar,
+    control: JobControl,
+    progress: ProgressFn,
+    options: TransferOptions,
+) -> FileResult:
+    offset = part_size(task)
+    size = task.size_bytes
+    if size is not None and offset > size:
+        _truncate(task, 0)
+        offset = 0
+    digests = _Digests(task)
+    if offset:
+        _hash_prefix(task.part, offset, digests, control, options.chunk_bytes)
+        progress(offset)
+    if size is not None and offset == size:
+        return _finish(task, digests, offset)
+
+    headers = {**task.headers, "Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+        if sidecar.etag and not sidecar.etag.startswith("W/"):
+            headers["If-Range"] = sidecar.etag
+    try:
+        response = session.get(
+            task.url,
+            headers=headers,
+            stream=True,
+            timeout=(options.connect_seconds, options.stall_seconds),
+        )
+    except _NETWORK_ERRORS as error:
+        control.check()
+        raise RetryableError(describe_network_error(error, options)) from None
+    control.attach(response)
+    try:
+        with response:
+            start = _accepted_start(response, task, offset)
+            etag = response.headers.get("ETag")
+            if etag != sidecar.etag:
+                sidecar.etag = etag
+                write_sidecar(task.sidecar, sidecar)
+            if start != offset:
+                digests = _Digests(task)
+            done = _stream_body(response, task, start, digests, control, progress, options)
+    finally:
+        control.detach()
+    return _finish(task, digests, done)
+
+
+def _accepted_start(response: requests.Response, task: FileTask, offset: int) -> int:
+    """Where the body starts in the file, or raise for statuses we do not append."""
+    status = response.status_code
+    if status in (401, 403):
+        raise DownloadFailed(
+            f"The server refused access to {task.path} (HTTP {status}). If the model is gated "
+            "on the Hub, accept its terms there and set a Hub token (the hub_token setting or "
+            "HF_TOKEN); otherwise check that the token is valid."
+        )
+    if status in (404, 410):
+        raise DownloadFailed(
+            f"{task.path} is no longer at {response.url} (HTTP {status}). "
+            "The catalog entry may be outdated; update the catalog."
+        )
+    if status == 429 or status >= 500:
+        raise RetryableError(f"the server answered HTTP {status}", retry_after_seconds(response))
+    if status == 416:
+        _truncate(task, 0)
+        raise RetryableError("the server refused the resume range; starting again from zero")
+    if status == 200:
+        length = response.headers.get("Content-Length")
+        if task.size_bytes is not None and length is not None and int(length) != task.size_bytes:
+            raise DownloadFailed(
+                f"The server's copy of {task.path} has {length} bytes, but the catalog expects "
+                f"{task.size_bytes}. The catalog entry may be outdated; update the catalog."
+            )
+        return 0  # a full body: a server that ignores Range, or a changed file (If-Range)
+    if status == 206:
+        match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+        total_ok = match is not None and (
+            task.size_bytes is None or match.group(3) in ("*", str(task.size_bytes))
+        )
+        if match is None or int(match.group(1)) != offset or not total_ok:
+            _truncate(task, 0)
+            raise RetryableError("the server sent another range than asked; starting from zero")
+        return offset
+    raise DownloadFailed(
+        f"The server answered HTTP {status} for {task.path}, which Clary cannot use. "
+        "Retry later, or report the source as broken."
+    )
+
+
+def _stream_body(
+    response: requests.Response,
+    task: FileTask,
+    start: int,
+    digests: _Digests,
+    control: JobControl,
+    progress: ProgressFn,
+    options: TransferOptions,
+) -> int:
+    size = task.size_bytes
+    read = response.raw.read1
+    chunk_bytes = options.chunk_bytes
+    done = start
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    fd = os.open(task.part, flags, 0o644)
+    try:
+        os.lseek(fd, start, os.SEEK_SET)
+        os.ftruncate(fd, start)
+        while True:
+            try:
+                chunk = read(chunk_bytes)
+            except _NETWORK_ERRORS as error:
+                control.check()
+                raise RetryableError(describe_network_error(error, options)) from None
+            if not chunk:
+                break
+            if size is not None and done + len(chunk) > size:
+                os.ftruncate(fd, 0)
+                raise RetryableError("the server sent more bytes than expected")
+            _write_all(fd, chunk, task, size, done, options)
+            digests.update(chunk)
+            done += len(chunk)
+            progress(done)
+            control.check()
+        control.check()
+        if size is not None and done < size:
+            raise RetryableError(f"the connection closed after {done} of {size} bytes")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return done
+
+
+def _write_all(
+    fd: int, chunk: bytes, task: FileTask, size: int | None, done: int, options: TransferOptions
+) -> None:
+    view = memoryview(chunk)
+    try:
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            remaining = (size - done) if size is not None else len(chunk)
+            raise NotEnoughSpace(
+                need=remaining + options.space_margin_bytes, free=free_bytes(task.part.parent)
+            ) from None
+        raise
+
+
+def _hash_prefix(
+    part: Path, length: int, digests: _Digests, control: JobControl, chunk_bytes: int
+) -> None:
+    """Re-hash the bytes a previous attempt (or process) left on disk."""
+    remaining = length
+    with open(part, "rb", buffering=0) as handle:
+        while remaining:
+            chunk = handle.read(min(chunk_bytes, remaining))
+            if not chunk:
+                raise RetryableError("the partial file shrank while resuming")
+            digests.update(chunk)
+            remaining -= len(chunk)
+            control.check()
+
+
+def _finish(task: FileTask, digests: _Digests, size: int) -> FileResult:
+    actual = digests.sha256.hexdigest()
+    if task.sha256 and actual != task.sha256:
+        discard_partial(task)
+        raise DownloadFailed(
+            f"{task.path} arrived corrupt (expected sha256 {task.sha256}, got {actual}); the bad "
+            "file was deleted. Retry the download; if it fails again, the source or the "
+            "catalog entry is wrong.",
+            expected_sha256=task.sha256,
+            actual_sha256=actual,
+        )
+    if digests.blob is not None and digests.blob.hexdigest() != task.git_blob_id:
+        discard_partial(task)
+        raise DownloadFailed(
+            f"{task.path} arrived corrupt (its git blob id is {digests.blob.hexdigest()}, the Hub "
+            f"says {task.git_blob_id}); the bad file was deleted. Retry the download.",
+            actual_sha256=actual,
+        )
+    with open(task.part, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(task.part, task.target)
+    _fsync_dir(task.target.parent)
+    task.sidecar.unlink(missing_ok=True)
+    return FileResult(sha256=actual, size_bytes=size)
+
+
+def _truncate(task: FileTask, length: int) -> None:
+    if task.part.exists():
+        os.truncate(task.part, length)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def retry_after_seconds(response: Any) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def describe_network_error(error: BaseException, options: TransferOptions) -> str:
+    text = f"{type(error).__name__}: {error}".lower()
+    if "timed out" in text or "timeout" in text:
+        return f"no data for {options.stall_seconds:g} s (stalled)"
+    if "reset" in text or "aborted" in text:
+        return "the connection was reset"
+    if "refused" in text:
+        return "the server refused the connection"
+    if "incomplete" in text or "protocol" in text or "closed" in text:
+        return "the connection closed early"
+    return f"network error ({type(error).__name__})"

@@ -1,0 +1,80 @@
+"""Plain values the engine hands to the fronts: never ORM rows, safe across threads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    PAUSED = "paused"
+    VERIFYING = "verifying"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED_STATES
+
+    @property
+    def active(self) -> bool:
+        """Running or about to run in some process."""
+        return self in (JobState.QUEUED, JobState.DOWNLOADING, JobState.VERIFYING)
+
+
+FINISHED_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class JobInfo(_Value):
+    job_id: int
+    model_id: str
+    version: str
+    state: JobState
+    bytes_done: int
+    bytes_total: int | None
+    speed_bps: float | None
+    eta_seconds: float | None
+    error: str | None
+    current_file: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.bytes_total:
+            return None
+        return min(1.0, self.bytes_done / self.bytes_total)
+
+
+class DownloadEvent(JobInfo):
+    """A job's state at one moment. `kind` is "state" when the state changed
+    (always delivered) and "progress" for rate-limited byte counts."""
+
+    kind: Literal["state", "progress"]
+
+
+class VerifyResult(_Value):
+    model_id: str
+    version: str
+    path: str
+    status: Literal["ok", "corrupt", "missing"]
+    expected_sha256: str | None
+    actual_sha256: str | None
+    detail: str | None = None
+
+
+class StrayPartial(_Value):
+    """A `.part` file on disk that no unfinished job will use again."""
+
+    path: str
+    size_bytes: int
