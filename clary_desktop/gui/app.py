@@ -1,10 +1,89 @@
-"""`clary-desktop`: start the window (filled in by the GUI work)."""
+"""`clary-desktop` / `python -m clary_desktop`: parse the options, show the window at
+once, open the Registry on a worker thread, and run Qt and asyncio as one loop."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import logging
 import sys
+from collections.abc import Sequence
+
+from clary_desktop import APP_NAME, APP_SLUG, __version__
+from clary_desktop.logging_setup import setup_logging
+from clary_desktop.paths import AppPaths, resolve_paths
+
+log = logging.getLogger(__name__)
 
 
-def main() -> int:
-    sys.stderr.write("clary-desktop: the window is not built yet; use clary-models.\n")
-    return 1
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=APP_SLUG, description=f"{APP_NAME}: the window.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="keep the database, models, settings and logs under DIR "
+                             "(default: CLARY_DATA_DIR, else the per-user folders)")
+    parser.add_argument("--license", metavar="FILE",
+                        help="use this license file (default: CLARY_LICENSE_FILE, else the "
+                             "one loaded from File > Load license)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print the log")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window offscreen on a temporary catalog, check the "
+                             "bundled resources, close, and exit (0: all good)")
+    return parser
+
+
+def make_opener(paths: AppPaths, license_file: str | None):  # type: ignore[no-untyped-def]
+    """What the window calls on a worker thread to open the Registry."""
+
+    def open_registry():  # type: ignore[no-untyped-def]
+        from clary_desktop.registry import Registry
+
+        try:
+            from clary_desktop.licensing import LicenseManager
+        except ImportError:  # pragma: no cover - licensing is part of the product
+            return Registry.open(paths)
+        return Registry.open(paths, tier_source=LicenseManager.for_paths(paths, license_file))
+
+    return open_registry
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.self_test:  # before anything touches the user's folders
+        from clary_desktop.gui.self_test import run_self_test
+
+        return run_self_test()
+    paths = resolve_paths(args.data_dir)
+    setup_logging(paths.log_file, verbose=args.verbose)
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from clary_desktop.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_SLUG)
+    window = MainWindow(paths, opener=make_opener(paths, args.license))
+    window.show()
+
+    async def run() -> None:
+        closed = asyncio.get_running_loop().create_future()
+        app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+        window.start()
+        await closed
+
+    try:
+        with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+            runner.run(run())
+    except KeyboardInterrupt:
+        window.shutdown()
+        return 130
+    finally:
+        window.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Settings: models folder, concurrent downloads, Hub endpoint and token, proxy."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clary_desktop.settings import Settings
+
+
+def _text_or_none(edit: QLineEdit) -> str | None:
+    return edit.text().strip() or None
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, default_models_dir: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(520)
+        self._base = settings
+        self._result: Settings | None = None
+
+        self.models_dir = QLineEdit(settings.models_dir or "")
+        self.models_dir.setObjectName("modelsDir")
+        self.models_dir.setPlaceholderText(default_models_dir)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.models_dir, 1)
+        folder_row.addWidget(browse)
+
+        self.concurrent = QSpinBox()
+        self.concurrent.setObjectName("concurrentDownloads")
+        self.concurrent.setRange(1, 16)
+        self.concurrent.setValue(settings.concurrent_downloads)
+
+        self.endpoint = QLineEdit(settings.hub_endpoint or "")
+        self.endpoint.setObjectName("hubEndpoint")
+        self.endpoint.setPlaceholderText("https://huggingface.co")
+        self.token = QLineEdit(settings.hub_token or "")
+        self.token.setObjectName("hubToken")
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setPlaceholderText("only for gated or private repositories")
+        self.proxy = QLineEdit(settings.proxy or "")
+        self.proxy.setObjectName("proxy")
+        self.proxy.setPlaceholderText("http://proxy.example:3128")
+        self.offline = QCheckBox("Work offline (no network access)")
+        self.offline.setObjectName("offline")
+        self.offline.setChecked(settings.offline)
+
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b3261e;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        form = QFormLayout()
+        form.addRow("Models folder", folder_row)
+        form.addRow("Concurrent downloads", self.concurrent)
+        form.addRow("Hub endpoint", self.endpoint)
+        form.addRow("Hub token", self.token)
+        form.addRow("Proxy", self.proxy)
+        form.addRow("", self.offline)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Models folder", self.models_dir.text())
+        if folder:
+            self.models_dir.setText(folder)
+
+    def chosen(self) -> Settings:
+        """The settings as entered; raises ValueError with a plain message."""
+        endpoint = _text_or_none(self.endpoint)
+        proxy = _text_or_none(self.proxy)
+        for label, value in (("Hub endpoint", endpoint), ("Proxy", proxy)):
+            if value and not value.startswith(("http://", "https://")):
+                raise ValueError(f"{label} must start with http:// or https://")
+        data = self._base.model_dump()
+        data.update(
+            models_dir=_text_or_none(self.models_dir),
+            concurrent_downloads=self.concurrent.value(),
+            hub_endpoint=endpoint,
+            hub_token=_text_or_none(self.token),
+            proxy=proxy,
+            offline=self.offline.isChecked(),
+        )
+        try:
+            return Settings.model_validate(data)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            raise ValueError(f"{first['loc'][0]}: {first['msg']}") from None
+
+    def accept(self) -> None:
+        try:
+            self._result = self.chosen()
+        except ValueError as error:
+            self.error.setText(str(error))
+            self.error.show()
+            return
+        super().accept()
+
+    @property
+    def result_settings(self) -> Settings | None:
+        return self._result

@@ -1,0 +1,1 @@
+"""Qt item models: the catalog table and the download queue."""

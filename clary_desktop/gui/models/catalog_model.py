@@ -1,0 +1,251 @@
+"""The model list: a QAbstractTableModel over every catalog row, filtered and sorted
+in memory so a keystroke re-filters 100,000 rows in milliseconds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from clary_desktop.formatting import format_size
+from clary_desktop.gui.icons import lock_icon
+from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status
+from clary_desktop.registry.access import Tier
+from clary_desktop.registry.facade import ModelRow
+
+Index = QModelIndex | QPersistentModelIndex
+COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status")
+NAME, TYPE, VERSION, SIZE, TIER, STATUS = range(len(COLUMNS))
+ModelIdRole = Qt.ItemDataRole.UserRole + 1
+TierRole = Qt.ItemDataRole.UserRole + 2
+LockedRole = Qt.ItemDataRole.UserRole + 3
+LOCKED_COLOR = QColor("#9a9a9a")
+_TIER_RANK = {t.key: int(t) for t in Tier}
+
+
+def _tier_rank(key: str) -> int:
+    return _TIER_RANK.get(key, len(_TIER_RANK))
+
+
+class CatalogTableModel(QAbstractTableModel):
+    """Rows are `ModelRow`s; `_visible` holds the indices that pass the filter, in the
+    current sort order (filtering keeps the order, so a keystroke never re-sorts)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ModelRow] = []
+        self._ranks: list[int] = []
+        self._order: list[int] = []
+        self._visible: list[int] = []
+        self._user_tier = Tier.LITE
+        self._spec = FilterSpec()
+        self._jobs: dict[str, tuple[str, int | None]] = {}
+        self._sort_column = NAME
+        self._sort_order = Qt.SortOrder.AscendingOrder
+        self._lock = lock_icon()
+
+    # ---- feeding -------------------------------------------------------------------
+
+    def set_rows(self, rows: Sequence[ModelRow], user_tier: Tier) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._ranks = [_tier_rank(r.tier) for r in self._rows]
+        self._user_tier = user_tier
+        self._order = self._sorted(range(len(self._rows)))
+        self._visible = self._apply(self._order, self._spec)
+        self.endResetModel()
+
+    def set_user_tier(self, user_tier: Tier) -> None:
+        self.beginResetModel()
+        self._user_tier = user_tier
+        self._visible = self._apply(self._order, self._spec)
+        self.endResetModel()
+
+    def set_filter(self, spec: FilterSpec) -> None:
+        if spec == self._spec:
+            return
+        source = self._visible if spec.narrows(self._spec) else self._order
+        visible = self._apply(source, spec)
+        self._spec = spec
+        self.beginResetModel()
+        self._visible = visible
+        self.endResetModel()
+
+    def set_jobs(self, jobs: dict[str, tuple[str, int | None]]) -> None:
+        """Download state per model id: (state, percent done or None)."""
+        if jobs == self._jobs:
+            return
+        self._jobs = dict(jobs)
+        if self._spec.status != "all" or self._sort_column == STATUS:
+            self.beginResetModel()
+            if self._sort_column == STATUS:
+                self._order = self._sorted(range(len(self._rows)))
+            self._visible = self._apply(self._order, self._spec)
+            self.endResetModel()
+        elif self._visible:
+            self.dataChanged.emit(self.index(0, STATUS), self.index(len(self._visible) - 1, STATUS))
+
+    @property
+    def filter_spec(self) -> FilterSpec:
+        return self._spec
+
+    @property
+    def total(self) -> int:
+        return len(self._rows)
+
+    # ---- filtering and sorting -----------------------------------------------------
+
+    def is_locked(self, position: int) -> bool:
+        return self._ranks[position] > int(self._user_tier)
+
+    def _status(self, position: int) -> str:
+        row = self._rows[position]
+        job = self._jobs.get(row.id)
+        return row_status(row, self.is_locked(position), job[0] if job else None)
+
+    def _apply(self, source: Sequence[int], spec: FilterSpec) -> list[int]:
+        rows = self._rows
+        selected = list(source)
+        if not spec.show_locked:
+            limit = int(self._user_tier)
+            ranks = self._ranks
+            selected = [i for i in selected if ranks[i] <= limit]
+        if spec.types is not None:
+            types = spec.types
+            selected = [i for i in selected if rows[i].type in types]
+        if spec.min_bytes is not None:
+            low = spec.min_bytes
+            selected = [i for i in selected if (rows[i].size_bytes or 0) >= low]
+        if spec.max_bytes is not None:
+            high = spec.max_bytes
+            selected = [i for i in selected if (rows[i].size_bytes or 0) <= high]
+        for tag in spec.tags:
+            selected = [i for i in selected if tag in rows[i].tags]
+        for word in spec.words:
+            selected = [i for i in selected if word in rows[i].search_text]
+        if spec.status != "all":
+            selected = [i for i in selected if matches_status(spec.status, self._status(i))]
+        return selected
+
+    def _sort_key(self, column: int):  # type: ignore[no-untyped-def]
+        rows = self._rows
+        if column == TYPE:
+            return lambda i: rows[i].type
+        if column == VERSION:
+            return lambda i: rows[i].version
+        if column == SIZE:
+            return lambda i: rows[i].size_bytes if rows[i].size_bytes is not None else -1
+        if column == TIER:
+            return lambda i: self._ranks[i]
+        if column == STATUS:
+            return self._status
+        return lambda i: rows[i].name.lower()
+
+    def _sorted(self, positions: Sequence[int] | range) -> list[int]:
+        reverse = self._sort_order == Qt.SortOrder.DescendingOrder
+        return sorted(positions, key=self._sort_key(self._sort_column), reverse=reverse)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_visible = self._visible
+        persistent = self.persistentIndexList()
+        old_positions = [(p, old_visible[p.row()], p.column()) for p in persistent]
+        self._sort_column, self._sort_order = column, order
+        self._order = self._sorted(range(len(self._rows)))
+        self._visible = self._apply(self._order, self._spec)
+        where = {pos: n for n, pos in enumerate(self._visible)}
+        self.changePersistentIndexList(
+            persistent,
+            [self.index(where[pos], col) if pos in where else QModelIndex()
+             for _p, pos, col in old_positions],
+        )
+        self.layoutChanged.emit()
+
+    # ---- lookups -------------------------------------------------------------------
+
+    def row_at(self, row: int) -> ModelRow:
+        return self._rows[self._visible[row]]
+
+    def row_for(self, model_id: str) -> int | None:
+        for n, pos in enumerate(self._visible):
+            if self._rows[pos].id == model_id:
+                return n
+        return None
+
+    def model_row(self, model_id: str) -> ModelRow | None:
+        for row in self._rows:
+            if row.id == model_id:
+                return row
+        return None
+
+    def tags(self) -> list[str]:
+        return sorted({t for r in self._rows for t in r.tags})
+
+    def status_of(self, row: int) -> str:
+        return self._status(self._visible[row])
+
+    # ---- QAbstractTableModel -------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._visible)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole and section == SIZE:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._visible):
+            return None
+        position = self._visible[index.row()]
+        row = self._rows[position]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(position, row, column)
+        if role == ModelIdRole:
+            return row.id
+        if role == TierRole:
+            return row.tier
+        if role == LockedRole:
+            return self.is_locked(position)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return LOCKED_COLOR if self.is_locked(position) else None
+        if role == Qt.ItemDataRole.DecorationRole and column == NAME:
+            return self._lock if self.is_locked(position) else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == SIZE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if self.is_locked(position):
+                return f"{row.id} — needs the {row.tier.capitalize()} tier"
+            return row.id
+        return None
+
+    def _display(self, position: int, row: ModelRow, column: int) -> str:
+        if column == NAME:
+            return row.name
+        if column == TYPE:
+            return row.type
+        if column == VERSION:
+            return row.version
+        if column == SIZE:
+            return format_size(row.size_bytes)
+        if column == TIER:
+            return row.tier.capitalize()
+        status = self._status(position)
+        job = self._jobs.get(row.id)
+        if status == "downloading" and job and job[1] is not None:
+            return f"downloading {job[1]}%"
+        if status == "locked":
+            return f"locked ({row.tier.capitalize()})"
+        return status

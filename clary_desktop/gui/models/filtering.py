@@ -1,0 +1,67 @@
+"""What the filter panel asks for, and the plain-Python test each row must pass.
+
+Filtering runs in memory over slim rows (`Registry.model_rows`): 100,000 substring
+tests take a few milliseconds, far less than a database round trip per keystroke.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from clary_desktop.registry.facade import ModelRow
+
+STATUS_CHOICES = ("all", "installed", "not installed", "updates", "downloading")
+ACTIVE_STATES = frozenset({"queued", "downloading", "paused", "verifying"})
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    text: str = ""
+    types: frozenset[str] | None = None  # None: every type
+    status: str = "all"
+    min_bytes: int | None = None
+    max_bytes: int | None = None
+    tags: frozenset[str] = field(default_factory=frozenset)
+    show_locked: bool = False
+
+    @property
+    def words(self) -> list[str]:
+        return self.text.lower().split()
+
+    def narrows(self, previous: FilterSpec) -> bool:
+        """True when every row this spec accepts was accepted by `previous`, so the
+        rows still shown can be filtered again instead of the whole catalog."""
+        if (self.types, self.status, self.min_bytes, self.max_bytes, self.tags,
+                self.show_locked) != (previous.types, previous.status, previous.min_bytes,
+                                      previous.max_bytes, previous.tags, previous.show_locked):
+            return False
+        if self.status == "downloading":
+            return False  # depends on the queue, which changes on its own
+        old = previous.words
+        new = self.words
+        return all(any(o in n for n in new) for o in old)
+
+
+def row_status(row: ModelRow, locked: bool, job_state: str | None) -> str:
+    """The status word a row shows; `job_state` is the state of its download, if any."""
+    if locked:
+        return "locked"
+    if job_state in ACTIVE_STATES:
+        return job_state
+    if row.installed_version is not None:
+        return "update available" if row.installed_version != row.version else "installed"
+    return "not installed"
+
+
+def matches_status(wanted: str, status: str) -> bool:
+    if wanted == "all":
+        return True
+    if wanted == "installed":
+        return status in ("installed", "update available")
+    if wanted == "not installed":
+        return status == "not installed"
+    if wanted == "updates":
+        return status == "update available"
+    if wanted == "downloading":
+        return status in ACTIVE_STATES
+    return True

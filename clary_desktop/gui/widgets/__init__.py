@@ -1,0 +1,1 @@
+"""The window's parts: filter panel, detail pane, queue panel, status bar."""

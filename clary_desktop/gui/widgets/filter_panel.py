@@ -1,0 +1,155 @@
+"""The filter panel: search text, types, status, size range, tags, locked toggle.
+
+Every change emits a complete `FilterSpec` at once; the table filters in memory, so
+there is no debounce and the list follows the keyboard.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QStringListModel, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clary_desktop.gui.models.filtering import STATUS_CHOICES, FilterSpec
+
+GB = 1_000_000_000
+
+
+class FilterPanel(QWidget):
+    changed = Signal(object)  # FilterSpec
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("filterPanel")
+        self._type_boxes: dict[str, QCheckBox] = {}
+        self._quiet = False
+
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Search name, id, tags, description")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._emit)
+
+        self._types_group = QGroupBox("Type")
+        self._types_layout = QVBoxLayout(self._types_group)
+        self._types_layout.setSpacing(2)
+
+        self.status = QComboBox()
+        self.status.setObjectName("statusFilter")
+        for choice in STATUS_CHOICES:
+            self.status.addItem(choice.capitalize(), choice)
+        self.status.currentIndexChanged.connect(self._emit)
+
+        self.min_size = self._size_box("minSize")
+        self.max_size = self._size_box("maxSize")
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.min_size)
+        size_row.addWidget(QLabel("to"))
+        size_row.addWidget(self.max_size)
+
+        self.tags = QLineEdit()
+        self.tags.setObjectName("tags")
+        self.tags.setPlaceholderText("e.g. gguf, instruct")
+        self._tag_model = QStringListModel(self)
+        completer = QCompleter(self._tag_model, self)
+        completer.setCaseSensitivity(completer.caseSensitivity().CaseInsensitive)
+        self.tags.setCompleter(completer)
+        self.tags.textChanged.connect(self._emit)
+
+        self.show_locked = QCheckBox("Show locked models")
+        self.show_locked.setObjectName("showLocked")
+        self.show_locked.setToolTip("Also list models your license tier does not include")
+        self.show_locked.toggled.connect(self._emit)
+
+        reset = QPushButton("Reset filters")
+        reset.clicked.connect(self.reset)
+
+        form = QFormLayout()
+        form.addRow("Status", self.status)
+        form.addRow("Size (GB)", size_row)
+        form.addRow("Tags", self.tags)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.search)
+        layout.addWidget(self._types_group)
+        layout.addLayout(form)
+        layout.addWidget(self.show_locked)
+        layout.addWidget(reset)
+        layout.addStretch(1)
+
+    def _size_box(self, name: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setObjectName(name)
+        box.setRange(0, 10_000)
+        box.setDecimals(1)
+        box.setSingleStep(0.5)
+        box.setSpecialValueText("any")
+        box.valueChanged.connect(self._emit)
+        return box
+
+    def set_types(self, types: list[str]) -> None:
+        """One checkbox per model type the catalog holds, all ticked."""
+        self._quiet = True
+        for box in self._type_boxes.values():
+            box.deleteLater()
+        self._type_boxes.clear()
+        for model_type in types:
+            box = QCheckBox(model_type)
+            box.setObjectName(f"type-{model_type}")
+            box.setChecked(True)
+            box.toggled.connect(self._emit)
+            self._types_layout.addWidget(box)
+            self._type_boxes[model_type] = box
+        self._quiet = False
+
+    def set_tags(self, tags: list[str]) -> None:
+        self._tag_model.setStringList(tags)
+
+    def type_box(self, model_type: str) -> QCheckBox:
+        return self._type_boxes[model_type]
+
+    def spec(self) -> FilterSpec:
+        checked = frozenset(t for t, box in self._type_boxes.items() if box.isChecked())
+        types = None if len(checked) == len(self._type_boxes) else checked
+        tags = frozenset(t.strip() for t in self.tags.text().split(",") if t.strip())
+        low = self.min_size.value()
+        high = self.max_size.value()
+        return FilterSpec(
+            text=self.search.text(),
+            types=types,
+            status=str(self.status.currentData()),
+            min_bytes=int(low * GB) if low > 0 else None,
+            max_bytes=int(high * GB) if high > 0 else None,
+            tags=tags,
+            show_locked=self.show_locked.isChecked(),
+        )
+
+    def reset(self) -> None:
+        self._quiet = True
+        self.search.clear()
+        for box in self._type_boxes.values():
+            box.setChecked(True)
+        self.status.setCurrentIndex(0)
+        self.min_size.setValue(0)
+        self.max_size.setValue(0)
+        self.tags.clear()
+        self.show_locked.setChecked(False)
+        self._quiet = False
+        self._emit()
+
+    def _emit(self) -> None:
+        if not self._quiet:
+            self.changed.emit(self.spec())

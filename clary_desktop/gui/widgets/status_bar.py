@@ -1,0 +1,54 @@
+"""The status bar: license tier and licensee, disk use of the models, online/offline."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from clary_desktop.formatting import format_size
+from clary_desktop.gui.widgets.badges import Badge, tier_color
+from clary_desktop.registry.access import Tier
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self.tier_badge = Badge("…")
+        self.tier_badge.setObjectName("tierBadge")
+        self.license_label = QLabel("Reading license…")
+        self.license_label.setObjectName("licenseLabel")
+        self.disk_label = QLabel("")
+        self.disk_label.setObjectName("diskLabel")
+        self.online_label = QLabel("")
+        self.online_label.setObjectName("onlineLabel")
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("countLabel")
+        self.addPermanentWidget(self.count_label)
+        self.addPermanentWidget(self.disk_label)
+        self.addPermanentWidget(self.online_label)
+        self.addPermanentWidget(self.license_label)
+        self.addPermanentWidget(self.tier_badge)
+
+    def set_license(self, tier: Tier, text: str, problem: bool = False) -> None:
+        self.tier_badge.set_badge(tier.label, tier_color(tier.key))
+        self.tier_badge.setToolTip(f"Your license tier: {tier.label}")
+        self.license_label.setText(text)
+        self.license_label.setStyleSheet("color: #b3261e;" if problem else "")
+
+    def set_disk(self, used: int | None, free: int | None) -> None:
+        parts = []
+        if used is not None:
+            parts.append(f"Models: {format_size(used)}")
+        if free is not None:
+            parts.append(f"{format_size(free)} free")
+        self.disk_label.setText(" · ".join(parts))
+
+    def set_online(self, online: bool) -> None:
+        self.online_label.setText("● Online" if online else "○ Offline")
+        self.online_label.setStyleSheet("color: #2e7d32;" if online else "color: #777;")
+        self.online_label.setToolTip(
+            "Downloads and catalog updates can reach the Hub" if online
+            else "Offline mode: the catalog and installed models work without a network")
+
+    def set_counts(self, shown: int, total: int) -> None:
+        self.count_label.setText(f"{shown:,} of {total:,} models")

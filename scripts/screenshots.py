@@ -1,0 +1,121 @@
+"""Render the window offscreen to docs/screenshots/*.png (for the README).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [--out DIR]
+
+Uses a throwaway data dir with the default catalog. The "download in progress"
+shot feeds the queue the engine's own event values when the download engine is
+installed, else plain stand-ins with the same fields.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from clary_desktop.gui.main_window import MainWindow
+from clary_desktop.paths import resolve_paths
+from clary_desktop.registry import Registry, Tier
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fake_event(job_id: int, model_id: str, version: str, state: str, done: int, total: int,
+               speed: float | None) -> SimpleNamespace:
+    eta = (total - done) / speed if speed else None
+    now = datetime.now(UTC)
+    return SimpleNamespace(job_id=job_id, model_id=model_id, version=version, state=state,
+                           bytes_done=done, bytes_total=total, speed_bps=speed,
+                           eta_seconds=eta, error=None, current_file=None, created_at=now,
+                           updated_at=now, kind="progress")
+
+
+async def wait_signal(signal, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    future = asyncio.get_running_loop().create_future()
+
+    def done(*_args: object) -> None:
+        if not future.done():
+            future.set_result(None)
+
+    signal.connect(done)
+    try:
+        await asyncio.wait_for(future, timeout)
+    finally:
+        signal.disconnect(done)
+
+
+async def settle(app: QApplication, seconds: float = 0.3) -> None:
+    await asyncio.sleep(seconds)
+    app.processEvents()
+
+
+async def shoot(out: Path, data_dir: Path, app: QApplication) -> list[Path]:
+    paths = resolve_paths(data_dir)
+    registry = Registry.open(paths, tier_source=lambda: Tier.STANDARD)
+    window = MainWindow(paths, registry=registry)
+    saved: list[Path] = []
+    try:
+        window.show()
+        loaded = asyncio.ensure_future(wait_signal(window.catalog_loaded))
+        window.start()
+        await loaded
+        window.filters.show_locked.setChecked(True)
+        shown = asyncio.ensure_future(wait_signal(window.details_shown))
+        window.select_model("layoutlmv3")
+        await shown
+        await settle(app)
+        saved.append(out / "main-window.png")
+        window.grab().save(str(saved[-1]))
+
+        events = [
+            fake_event(1, "qwen2.5-1.5b-instruct", "1.0.0", "downloading",
+                       412_000_000, 1_117_000_000, 38_500_000.0),
+            fake_event(2, "got-ocr-2", "1.0.0", "queued", 0, 1_430_000_000, None),
+            fake_event(3, "table-transformer-structure", "1.0.0", "completed",
+                       115_000_000, 115_000_000, None),
+        ]
+        for event in events:
+            window.bridge.on_event(event)
+        window.bridge.flush()
+        shown = asyncio.ensure_future(wait_signal(window.details_shown))
+        window.select_model("qwen2.5-1.5b-instruct")
+        await shown
+        window.queue_panel.view.selectRow(0)
+        await settle(app)
+        saved.append(out / "download-in-progress.png")
+        window.grab().save(str(saved[-1]))
+    finally:
+        window.shutdown()
+        window.deleteLater()
+        registry.close()
+    return saved
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    with tempfile.TemporaryDirectory(prefix="clary-shots-") as tmp, \
+            asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+        saved = runner.run(shoot(args.out, Path(tmp) / "data", app))
+    for path in saved:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Window figures with 100,000 catalog entries (printed; run with `make bench`).
+
+- start: process start -> window shown, and -> the 100,000 rows in the table
+- keystroke: one key in the search box -> the list re-filtered and repainted
+- loop lateness: a 10 ms timer on the GUI thread while two downloads run at full
+  loopback speed, with the bridge and queue view repainting
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+from clary_desktop.paths import resolve_paths
+from clary_desktop.registry import Registry, Tier
+from clary_desktop.registry.manifest import CatalogManifest
+
+pytestmark = pytest.mark.benchmark
+ENTRIES = 100_000
+
+
+def big_manifest(n: int) -> CatalogManifest:
+    types = ("llm", "layout", "ocr", "embedding")
+    tiers = ("lite", "standard", "professional")
+    models = [{
+        "id": f"bench-{i:06d}", "name": f"Bench model {i:06d}",
+        "description": f"Synthetic entry {i} for the window benchmark",
+        "type": types[i % 4], "tier": tiers[i % 3], "tags": [f"tag{i % 50}", "bench"],
+        "license": {"id": "mit", "name": "MIT", "commercial_use": True},
+        "versions": [{"version": "1.0.0", "download_url": f"http://127.0.0.1:9/m{i}.bin",
+                      "files": [{"path": f"m{i}.bin", "size_bytes": 1000 + i * 7919}]}],
+    } for i in range(n)]
+    return CatalogManifest.model_validate({"schema": 1, "models": models})
+
+
+@pytest.fixture(scope="module")
+def big_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("bench") / "data"
+    registry = Registry.open(resolve_paths(data_dir))
+    registry.catalog.import_manifest(big_manifest(ENTRIES), origin="import",
+                                     keep_user_changes=False)
+    registry.close()
+    return data_dir
+
+
+START_SCRIPT = textwrap.dedent("""
+    import asyncio, sys, time
+    import qasync
+    from PySide6.QtWidgets import QApplication
+    from clary_desktop.gui.app import make_opener
+    from clary_desktop.gui.main_window import MainWindow
+    from clary_desktop.paths import resolve_paths
+    app = QApplication([])
+    paths = resolve_paths(sys.argv[1])
+    window = MainWindow(paths, opener=make_opener(paths, None))
+    window.show()
+    app.processEvents()
+    print("shown", time.time(), flush=True)
+    async def main():
+        done = asyncio.get_running_loop().create_future()
+        window.catalog_loaded.connect(lambda: done.done() or done.set_result(None))
+        window.start()
+        await done
+        print("loaded", time.time(), window.catalog_model.total, flush=True)
+        window.shutdown()
+    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+        runner.run(main())
+""")
+
+
+def test_bench_window_start(big_data_dir: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6"}
+    began = time.time()
+    out = subprocess.run([sys.executable, "-c", START_SCRIPT, str(big_data_dir)], env=env,
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    stamps = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line}
+    shown = float(stamps["shown"][0]) - began
+    loaded = float(stamps["loaded"][0]) - began
+    assert int(stamps["loaded"][1]) >= ENTRIES
+    print(f"\n[bench] {ENTRIES:,} entries: window shown {shown:.2f} s after process start, "
+          f"rows in the table at {loaded:.2f} s")
+
+
+def test_bench_keystroke(big_data_dir: Path, qtbot) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from clary_desktop.gui.main_window import MainWindow
+
+    paths = resolve_paths(big_data_dir)
+    registry = Registry.open(paths, tier_source=lambda: Tier.PROFESSIONAL)
+    window = MainWindow(paths, registry=registry)
+    try:
+        window.show()
+        qtbot.waitExposed(window)
+        window.catalog_model.set_rows(registry.model_rows(), Tier.PROFESSIONAL)
+        window.filters.set_types(registry.model_types())
+        QApplication.processEvents()
+        timings = []
+        for text in ("model 01", "\b\b\b\b\b\b\b\bsynthetic 9", "\b\b\b\b\b\b\b\b\b\b\b"):
+            for char in text:
+                started = time.perf_counter()
+                if char == "\b":
+                    window.filters.search.backspace()
+                else:
+                    window.filters.search.insert(char)
+                window.table.viewport().repaint()
+                QApplication.processEvents()
+                timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        print(f"\n[bench] keystroke -> list updated over {ENTRIES:,} rows: "
+              f"median {timings[len(timings) // 2]:.1f} ms, worst {timings[-1]:.1f} ms "
+              f"({len(timings)} keys)")
+    finally:
+        window.shutdown()
+        window.deleteLater()
+        registry.close()
+
+
+def test_bench_loop_lateness_during_two_downloads(paths, qtbot) -> None:
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QTableView
+
+    from clary_desktop.gui.bridge import DownloadBridge
+    from clary_desktop.gui.models.queue_model import DownloadQueueModel
+    from tests.support.download_env import import_entries, url_entry, use_fast_manager
+    from tests.support.fault_server import BlobServer, random_bytes
+
+    data = random_bytes(192 * 1024 * 1024, seed=3)
+    with BlobServer() as server:
+        server.add("a", data)
+        server.add("b", data)
+        registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
+        try:
+            import_entries(registry, url_entry("big-a", {"m.bin": (server.url("a"), data)}),
+                           url_entry("big-b", {"m.bin": (server.url("b"), data)}))
+            manager = use_fast_manager(registry)
+            model = DownloadQueueModel()
+            view = QTableView()
+            view.setModel(model)
+            view.show()
+            bridge = DownloadBridge()
+            bridge.jobs_changed.connect(model.update_jobs)
+            bridge.attach(manager.subscribe)
+            lateness: list[float] = []
+            clock = QElapsedTimer()
+            timer = QTimer()
+            timer.setInterval(10)
+            timer.timeout.connect(lambda: (lateness.append(clock.restart() - 10)))
+            clock.start()
+            timer.start()
+            started = time.perf_counter()
+            jobs = [manager.start("big-a"), manager.start("big-b")]
+            qtbot.waitUntil(lambda: all(manager.job(j).state.finished for j in jobs),
+                            timeout=120_000)
+            elapsed = time.perf_counter() - started
+            timer.stop()
+            bridge.close()
+            states = [manager.job(j).state.value for j in jobs]
+            lateness.sort()
+            print(f"\n[bench] two downloads of 192 MiB ({states}) in {elapsed:.1f} s: 10 ms timer "
+                  f"lateness median {lateness[len(lateness) // 2]:.0f} ms, "
+                  f"p99 {lateness[int(len(lateness) * 0.99)]:.0f} ms, "
+                  f"worst {lateness[-1]:.0f} ms over {len(lateness)} ticks")
+            view.close()
+        finally:
+            registry.close()
