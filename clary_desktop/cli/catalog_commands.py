@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="list the models this tier may use (default: your license's tier)",
     )
     p.add_argument("--search", metavar="TEXT", help="words to find in id, name, tags, description")
+    p.add_argument(
+        "--updates", action="store_true", help="only installed models with a newer version"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output (see README)")
     p.set_defaults(handler=cmd_list)
 
@@ -52,12 +55,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp = catalog_sub.add_parser("import", help="add or update entries from a manifest file")
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.set_defaults(handler=cmd_catalog_import)
+    sync = catalog_sub.add_parser(
+        "sync", help="bring in the published catalog (signed; see README)"
+    )
+    sync.add_argument(
+        "--from",
+        dest="source",
+        metavar="URL|FILE",
+        help="where to read it (default: the catalog_url setting, else CLARY_CATALOG_URL)",
+    )
+    sync.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="accept an unsigned local file you trust (never a URL)",
+    )
+    sync.set_defaults(handler=cmd_catalog_sync)
 
 
 def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
     registry = ctx.registry
     view_tier = args.tier or registry.tier
-    models = registry.list_models(tier=view_tier, model_type=args.model_type, search=args.search)
+    models = registry.list_models(
+        tier=view_tier, model_type=args.model_type, search=args.search, updates_only=args.updates
+    )
     if args.json:
         print_json(
             {
@@ -86,7 +106,9 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
 def _status(model: ModelInfo) -> str:
     if model.locked:
         return f"locked (needs {model.tier})"
-    return model.status
+    if model.update_available:
+        return f"update available ({model.installed_version} -> {model.version})"
+    return model.status + (" (retired)" if model.retired else "")
 
 
 def _license_line(model: ModelInfo) -> str:
@@ -183,4 +205,20 @@ def cmd_catalog_import(ctx: CliContext, args: argparse.Namespace) -> int:
         f"Imported {summary.total} entries from {args.file}: "
         f"{summary.added} added, {summary.updated} updated."
     )
+    return 0
+
+
+def cmd_catalog_sync(ctx: CliContext, args: argparse.Namespace) -> int:
+    summary = ctx.registry.sync_catalog(args.source, allow_unsigned=args.allow_unsigned)
+    what = f"sequence {summary.sequence}" if summary.sequence is not None else "unsigned"
+    if summary.unchanged:
+        print(f"The catalog from {summary.source} ({what}) is already in place; nothing changed.")
+        return 0
+    print(
+        f"Synced the catalog from {summary.source} ({what}): {summary.added} added, "
+        f"{summary.updated} updated, {summary.retired} retired."
+    )
+    updates = ctx.registry.check_updates()
+    if updates:
+        print(f"{len(updates)} installed model(s) can be updated: `clary-models list --updates`.")
     return 0

@@ -88,7 +88,7 @@ class _ProgressBar:
         return f"{self.label} [{bar}] {percent} {done} {speed} {eta} {event.state.value}"
 
 
-def _run_job(ctx: CliContext, job_id: int, label: str) -> int:
+def run_job(ctx: CliContext, job_id: int, label: str) -> int:
     manager = ctx.registry.downloads
     bar = _ProgressBar(label)
     unsubscribe = manager.subscribe(bar)
@@ -117,14 +117,14 @@ def cmd_download(ctx: CliContext, args: argparse.Namespace) -> int:
     manager = ctx.registry.downloads
     job_id = manager.start(args.model_id, args.model_version, force=args.force)
     info = manager.job(job_id)
-    return _run_job(ctx, job_id, f"{info.model_id} {info.version}")
+    return run_job(ctx, job_id, f"{info.model_id} {info.version}")
 
 
 def cmd_resume(ctx: CliContext, args: argparse.Namespace) -> int:
     manager = ctx.registry.downloads
     manager.resume(args.job_id)
     info = manager.job(args.job_id)
-    return _run_job(ctx, args.job_id, f"{info.model_id} {info.version}")
+    return run_job(ctx, args.job_id, f"{info.model_id} {info.version}")
 
 
 # ---- queue control ---------------------------------------------------------------------

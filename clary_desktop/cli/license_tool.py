@@ -126,17 +126,23 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_issue(args: argparse.Namespace) -> int:
+def read_signing_key(path: Path, kid: str | None) -> tuple[Ed25519PrivateKey, str]:
+    """The vendor's private key and its key id (from --kid, else the file name)."""
     try:
-        private_key = load_private_key(args.key.read_bytes())
+        private_key = load_private_key(path.read_bytes())
     except (ValueError, TypeError) as error:
-        raise ClaryError(f"{args.key} is not an Ed25519 private key in PEM ({error}).") from None
-    kid = args.kid or args.key.name.removesuffix(PRIVATE_SUFFIX)
+        raise ClaryError(f"{path} is not an Ed25519 private key in PEM ({error}).") from None
+    kid = kid or path.name.removesuffix(PRIVATE_SUFFIX)
     if not re.fullmatch(KID_PATTERN, kid):
         raise ClaryError(
             f"{kid!r} is not a valid key id; name the key file <kid>.key or "
             "pass --kid (letters, digits, - . _)."
         )
+    return private_key, kid
+
+
+def cmd_issue(args: argparse.Namespace) -> int:
+    private_key, kid = read_signing_key(args.key, args.kid)
     try:
         payload = new_payload(
             tier=args.tier,

@@ -18,6 +18,7 @@ from clary_desktop.cli import (
     catalog_commands,
     download_commands,
     license_commands,
+    update_commands,
 )
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_error
@@ -25,7 +26,13 @@ from clary_desktop.errors import ClaryError
 from clary_desktop.logging_setup import setup_logging
 
 PROG = "clary-models"
-COMMAND_MODULES = [catalog_commands, license_commands, download_commands, api_commands]
+COMMAND_MODULES = [
+    catalog_commands,
+    license_commands,
+    download_commands,
+    update_commands,
+    api_commands,
+]
 log = logging.getLogger(__name__)
 
 

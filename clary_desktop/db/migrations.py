@@ -266,11 +266,17 @@ def _v4_api_usage_metrics(conn: Connection) -> None:
     md.create_all(conn, tables=[t for name, t in md.tables.items() if name != "models"])
 
 
+def _v5_retired_models(conn: Connection) -> None:
+    """Schema 5: models dropped by the remote catalog are marked retired, not deleted."""
+    _add_column(conn, "models", Column("retired", Boolean, server_default=text("0")))
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _v1_seed_tables,
     2: _v2_files_installs_licenses,
     3: _v3_download_queue,
     4: _v4_api_usage_metrics,
+    5: _v5_retired_models,
 }
 LATEST_SCHEMA = max(MIGRATIONS)
 

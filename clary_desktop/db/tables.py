@@ -71,6 +71,8 @@ class ModelMetadata(Base):
     origin: Mapped[str] = mapped_column(String(16), default="default")
     user_modified: Mapped[bool] = mapped_column(Boolean, default=False)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Added in schema 5: no longer in the remote catalog, kept while installed.
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
 
     versions: Mapped[list[ModelVersion]] = relationship(
         back_populates="model", cascade="all, delete-orphan", passive_deletes=True

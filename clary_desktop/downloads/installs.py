@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 from clary_desktop.downloads.manager import DownloadManager
 from clary_desktop.downloads.plan import version_dir
@@ -44,8 +45,16 @@ def verify_installed(manager: DownloadManager, model_id: str | None) -> list[Ver
         raise NotFoundError(f"{model_id} is not installed; nothing to verify.")
     results: list[VerifyResult] = []
     for mid, version in installed:
-        found = verify_version(manager.models_dir, store.version_spec(mid, version))
-        if all(r.status == "ok" for r in found):
-            store.mark_verified(mid, version)
-        results.extend(found)
+        results.extend(verify_installed_version(manager, mid, version))
     return results
+
+
+def verify_installed_version(
+    manager: DownloadManager, model_id: str, version: str
+) -> list[VerifyResult]:
+    """Re-hash one installed version; a clean result records when and how long it took."""
+    started = time.monotonic()
+    found = verify_version(manager.models_dir, manager.store.version_spec(model_id, version))
+    if all(r.status == "ok" for r in found):
+        manager.store.mark_verified(model_id, version, time.monotonic() - started)
+    return found

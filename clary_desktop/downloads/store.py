@@ -269,12 +269,12 @@ class JobStore:
                 session.delete(r)
             return removed
 
-    def mark_verified(self, model_id: str, version: str) -> None:
+    def mark_verified(self, model_id: str, version: str, seconds: float | None = None) -> None:
         with self.db.write() as session:
             session.execute(
                 update(Installation)
                 .where(Installation.model_id == model_id, Installation.version == version)
-                .values(verified_at=datetime.now(UTC))
+                .values(verified_at=datetime.now(UTC), verify_seconds=seconds)
             )
 
     def version_files(self, model_id: str, version: str) -> list[VersionFile]:

@@ -21,7 +21,7 @@ from clary_desktop.db.tables import (
 from clary_desktop.errors import ClaryError, NotFoundError
 from clary_desktop.registry.access import ModelAccessControl, Tier
 from clary_desktop.registry.manifest import CatalogManifest, ManifestModel, ManifestVersion
-from clary_desktop.registry.version_order import newest, sort_versions
+from clary_desktop.registry.version_order import newest, sort_versions, version_key
 from clary_desktop.registry.views import (
     FileInfo,
     ImportSummary,
@@ -31,6 +31,8 @@ from clary_desktop.registry.views import (
 )
 
 _CHUNK = 2000
+#: Origins of entries the user put in the catalog (their fields are the user's own).
+USER_ORIGINS = frozenset({"import", "user"})
 EDITABLE_FIELDS = frozenset({"name", "description", "tags", "parameters", "type", "tier"})
 
 
@@ -54,9 +56,25 @@ class ModelCatalog:
     # ---- queries -------------------------------------------------------------------
 
     def _filtered(
-        self, stmt: Select, tier: Tier, model_type: str | None, search: str | None
+        self,
+        stmt: Select,
+        tier: Tier,
+        model_type: str | None,
+        search: str | None,
+        updates_only: bool = False,
     ) -> Select:
         stmt = stmt.where(ModelMetadata.tier.in_(tier.allowed_keys()))
+        if updates_only:
+            # The model row holds the newest version, so any other active version is older.
+            stmt = stmt.where(
+                select(Installation.id)
+                .where(
+                    Installation.model_id == ModelMetadata.id,
+                    Installation.active.is_(True),
+                    Installation.version != ModelMetadata.version,
+                )
+                .exists()
+            )
         if model_type:
             stmt = stmt.where(ModelMetadata.type == model_type)
         for word in (search or "").lower().split():
@@ -74,11 +92,13 @@ class ModelCatalog:
         limit: int | None = None,
         offset: int = 0,
         user_tier: Tier | str | None = None,
+        updates_only: bool = False,
     ) -> list[ModelInfo]:
-        """Models a `tier` may use, sorted by name; `user_tier` decides what shows as locked."""
+        """Models a `tier` may use, sorted by name; `user_tier` decides what shows as locked.
+        `updates_only` keeps installed models with a newer version in the catalog."""
         tier = Tier.parse(tier)
         user = Tier.parse(user_tier) if user_tier is not None else tier
-        stmt = self._filtered(select(ModelMetadata), tier, model_type, search)
+        stmt = self._filtered(select(ModelMetadata), tier, model_type, search, updates_only)
         stmt = stmt.order_by(ModelMetadata.name, ModelMetadata.id).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
@@ -221,10 +241,17 @@ def _model_info(
     row: ModelMetadata, user_tier: Tier, installed_version: str | None, downloading: bool = False
 ) -> ModelInfo:
     locked = not can_access(user_tier, row.tier)
+    update_available = (
+        not locked
+        and installed_version is not None
+        and version_key(installed_version) < version_key(row.version)
+    )
     if locked:
         status = "locked"
     elif downloading:
         status = "downloading"
+    elif update_available:
+        status = "update available"
     elif installed_version is not None:
         status = "installed"
     else:
@@ -254,6 +281,8 @@ def _model_info(
         locked=locked,
         status=status,
         installed_version=installed_version,
+        update_available=update_available,
+        retired=bool(row.retired),
     )
 
 
@@ -328,6 +357,17 @@ def _latest_fields(version: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _keeps_own_fields(
+    existing: tuple[bool, str | None], origin: str, keep_user_changes: bool
+) -> bool:
+    """Whether an entry already in the catalog keeps its name, description, etc.: the
+    user's edits survive reloads, and the remote catalog's survive the shipped one."""
+    user_modified, row_origin = existing
+    if not keep_user_changes:
+        return False
+    return user_modified or (row_origin == "remote" and origin == "default")
+
+
 def upsert_models(
     session: Session, entries: Sequence[ManifestModel], origin: str, keep_user_changes: bool
 ) -> ImportSummary:
@@ -340,10 +380,12 @@ def upsert_models(
 
     for chunk in _chunks(entries):
         ids = [e.id for e in chunk]
-        existing: dict[str, bool] = {
-            model_id: bool(user_modified)
-            for model_id, user_modified in conn.execute(
-                select(models_t.c.id, models_t.c.user_modified).where(models_t.c.id.in_(ids))
+        existing: dict[str, tuple[bool, str | None]] = {
+            model_id: (bool(user_modified), row_origin)
+            for model_id, user_modified, row_origin in conn.execute(
+                select(models_t.c.id, models_t.c.user_modified, models_t.c.origin).where(
+                    models_t.c.id.in_(ids)
+                )
             )
         }
         old_versions: dict[tuple[str, str], int] = {
@@ -368,16 +410,17 @@ def upsert_models(
                         "created_at": now,
                         "updated_at": now,
                         "origin": origin,
-                        "user_modified": origin != "default",
+                        "user_modified": origin in USER_ORIGINS,
                     }
                 )
-            elif not (keep_user_changes and existing[entry.id]):
+            elif not _keeps_own_fields(existing[entry.id], origin, keep_user_changes):
                 changed_models.append(
                     {
                         "b_id": entry.id,
                         **_descriptive_fields(entry),
                         "updated_at": now,
-                        "user_modified": not keep_user_changes,
+                        "user_modified": origin in USER_ORIGINS,
+                        "origin": "remote" if origin == "remote" else existing[entry.id][1],
                     }
                 )
         if new_models:

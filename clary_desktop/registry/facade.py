@@ -5,6 +5,7 @@ Every feature lives behind it once; the fronts only parse input and render outpu
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -19,13 +20,24 @@ from clary_desktop.registry.default_catalog import ensure_default_catalog
 from clary_desktop.registry.manifest import ManifestModel, load_manifest_file
 from clary_desktop.registry.metrics import MetricsStore, RunInfo, RunReport, RunSummary
 from clary_desktop.registry.performance import ModelPerformance, model_performance
+from clary_desktop.registry.updates import (
+    UpdateInfo,
+    find_updates,
+    prune_previous_versions,
+    rollback,
+    start_update,
+)
 from clary_desktop.registry.usage import UsageInfo, UsageStore, requires_tier_message
 from clary_desktop.registry.views import ImportSummary, ModelInfo, VersionInfo
 from clary_desktop.settings import Settings, load_settings
 
-if TYPE_CHECKING:  # licensing imports registry.access; import it lazily at run time
-    from clary_desktop.downloads import DownloadManager, StrayPartial, VerifyResult
+# Imported lazily at run time: licensing imports registry.access (a cycle), and the
+# download engine is not needed by commands that only read the catalog.
+if TYPE_CHECKING:
+    from clary_desktop.downloads import DownloadEvent, DownloadManager, StrayPartial, VerifyResult
     from clary_desktop.licensing import LicenseStatus
+    from clary_desktop.licensing.keys import TrustedKeys
+    from clary_desktop.registry.catalog_sync import SyncSummary
 
 TierSource = Callable[[], Tier]
 
@@ -48,6 +60,9 @@ class Registry:
         self._tier_source = tier_source
         self.settings: Settings = load_settings(paths.settings_file)
         self._downloads: DownloadManager | None = None
+        #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
+        self.catalog_keys: TrustedKeys | None = None
+        self._pruners: list[threading.Thread] = []
 
     @classmethod
     def open(
@@ -74,6 +89,8 @@ class Registry:
             raise
 
     def close(self) -> None:
+        for thread in self._pruners:
+            thread.join()
         if self._downloads is not None:
             self._downloads.shutdown()
             self._downloads = None
@@ -123,16 +140,26 @@ class Registry:
         search: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        updates_only: bool = False,
     ) -> list[ModelInfo]:
         """Models usable by `tier` (default: the user's); those above the user's tier
         come back marked locked."""
         view_tier = Tier.parse(tier) if tier is not None else self.tier
         return self.catalog.get_models(
-            view_tier, model_type, search=search, limit=limit, offset=offset, user_tier=self.tier
+            view_tier,
+            model_type,
+            search=search,
+            limit=limit,
+            offset=offset,
+            user_tier=self.tier,
+            updates_only=updates_only,
         )
 
     def count_models(
-        self, *, tier: Tier | str | None = None, model_type: str | None = None,
+        self,
+        *,
+        tier: Tier | str | None = None,
+        model_type: str | None = None,
         search: str | None = None,
     ) -> int:
         view_tier = Tier.parse(tier) if tier is not None else self.tier
@@ -179,7 +206,9 @@ class Registry:
     def set_model_parameters(self, model_id: str, values: dict[str, Any]) -> dict[str, Any]:
         return self.usage.set_parameters(model_id, values)
 
-    def record_run(self, model_id: str, report: RunReport, api_key_id: int | None = None) -> RunInfo:
+    def record_run(
+        self, model_id: str, report: RunReport, api_key_id: int | None = None
+    ) -> RunInfo:
         self.check_access(model_id)
         return self.metrics.record(model_id, report, api_key_id)
 
@@ -206,10 +235,25 @@ class Registry:
             from clary_desktop.downloads import DownloadManager
 
             self._downloads = DownloadManager(
-                self.db, models_dir=lambda: self.models_dir, tier=lambda: self.tier,
+                self.db,
+                models_dir=lambda: self.models_dir,
+                tier=lambda: self.tier,
                 settings=self.settings,
             )
+            self._downloads.subscribe(self._after_download)
         return self._downloads
+
+    def _after_download(self, event: DownloadEvent) -> None:
+        """Once a newer version is installed, older ones beyond the kept few go. Runs on
+        its own thread: engine callbacks must not block."""
+        if event.kind != "state" or event.state != "completed":
+            return
+        self._pruners = [t for t in self._pruners if t.is_alive()]
+        thread = threading.Thread(
+            target=prune_previous_versions, args=(self, event.model_id), name="clary-prune"
+        )
+        self._pruners.append(thread)
+        thread.start()
 
     def remove(self, model_id: str, version: str | None = None) -> list[str]:
         """Delete an installed model (one version, or all); returns the versions removed."""
@@ -222,6 +266,47 @@ class Registry:
         from clary_desktop.downloads.installs import verify_installed
 
         return verify_installed(self.downloads, model_id)
+
+    def verify_version(self, model_id: str, version: str) -> list[VerifyResult]:
+        """Re-hash the files of one installed version."""
+        from clary_desktop.downloads.installs import verify_installed_version
+
+        return verify_installed_version(self.downloads, model_id, version)
+
+    # ---- catalog sync and updates ------------------------------------------------------
+
+    def sync_catalog(self, source: str | None = None, allow_unsigned: bool = False) -> SyncSummary:
+        """Bring in a published catalog (URL or file; default: the configured address)."""
+        from clary_desktop.licensing.keys import default_trusted_keys
+        from clary_desktop.registry.catalog_sync import default_source, sync_catalog
+
+        return sync_catalog(
+            self.db,
+            source or default_source(self.settings.catalog_url),
+            keys=self.catalog_keys or default_trusted_keys(),
+            allow_unsigned=allow_unsigned,
+            offline=self.offline,
+        )
+
+    def check_updates(self) -> list[UpdateInfo]:
+        """Installed models with a newer version the user's tier allows (no network)."""
+        return find_updates(self)
+
+    def update(self, model_id: str) -> int | None:
+        """Start updating a model; the job id, or None when the switch happened at once."""
+        return start_update(self, model_id)
+
+    def rollback(self, model_id: str) -> str:
+        """Switch back to the kept previous version; returns it."""
+        return rollback(self, model_id)
+
+    def prune_previous_versions(self, model_id: str) -> list[str]:
+        return prune_previous_versions(self, model_id)
+
+    @property
+    def offline(self) -> bool:
+        """Never touch the network (the setting, or CLARY_OFFLINE=1 for this run)."""
+        return self.settings.offline
 
     def reclaim_space(self) -> list[StrayPartial]:
         """Delete `.part` files no unfinished download will resume; returns what was deleted."""
@@ -256,8 +341,9 @@ class Registry:
                 )
             }
             result = session.execute(
-                select(m.id, m.name, m.type, m.version, m.size_bytes, m.tier, m.tags,
-                       m.search_text).order_by(m.name, m.id)
+                select(
+                    m.id, m.name, m.type, m.version, m.size_bytes, m.tier, m.tags, m.search_text
+                ).order_by(m.name, m.id)
             )
             none = (None, None)
             return [

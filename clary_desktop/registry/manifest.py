@@ -144,7 +144,17 @@ class ManifestModel(_Strict):
 
 class CatalogManifest(_Strict):
     schema_version: Literal[1] = Field(alias="schema", default=1)
+    #: Published catalogs count up; an older one than the last accepted is refused.
+    sequence: int | None = Field(default=None, ge=1, le=2**53)
+    published_at: datetime | None = None
     models: list[ManifestModel] = Field(max_length=1_000_000)
+
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _parse_published(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return value
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
@@ -210,6 +220,17 @@ def parse_manifest(raw: Any, source: str) -> CatalogManifest:
         raise InvalidManifestError(f"{source}: {where}: {message}{suffix}") from None
 
 
+def decode_json(data: bytes, source: str) -> Any:
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise InvalidManifestError(f"{source}: is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise InvalidManifestError(
+            f"{source}: is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+        ) from None
+
+
 def load_manifest_file(path: Path) -> CatalogManifest:
     """Read and validate a manifest file, with errors a user can act on."""
     try:
@@ -229,14 +250,7 @@ def load_manifest_file(path: Path) -> CatalogManifest:
         return CatalogManifest.model_validate_json(data)
     except ValidationError:
         pass  # Parse again below to name the entry and field.
-    try:
-        raw = json.loads(data)
-    except UnicodeDecodeError:
-        raise InvalidManifestError(f"{path}: is not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        raise InvalidManifestError(
-            f"{path}: is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
-        ) from None
+    raw = decode_json(data, str(path))
     if not isinstance(raw, dict):
         raise InvalidManifestError(f'{path}: must be a JSON object with a "models" list')
     return parse_manifest(raw, str(path))

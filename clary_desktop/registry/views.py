@@ -65,6 +65,8 @@ class ModelInfo(_View):
     locked: bool
     status: str
     installed_version: str | None
+    update_available: bool = False
+    retired: bool = False
 
 
 class ImportSummary(_View):

@@ -18,6 +18,7 @@ def script(name: str) -> list[str]:
     module = {
         "clary-models": "clary_desktop.cli.main",
         "clary-license": "clary_desktop.cli.license_tool",
+        "clary-catalog": "clary_desktop.cli.catalog_tool",
     }[name]
     return [sys.executable, "-m", module]
 

@@ -1,0 +1,58 @@
+"""`update` and `rollback`: newer versions of installed models, safely."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from clary_desktop.cli.context import CliContext
+from clary_desktop.cli.download_commands import run_job
+from clary_desktop.errors import ClaryError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("update", help="install the newest version of installed models")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("model_id", nargs="?", metavar="ID")
+    target.add_argument("--all", action="store_true", help="every model with an update")
+    p.set_defaults(handler=cmd_update)
+
+    p = subparsers.add_parser("rollback", help="go back to the kept previous version")
+    p.add_argument("model_id", metavar="ID")
+    p.set_defaults(handler=cmd_rollback)
+
+
+def cmd_update(ctx: CliContext, args: argparse.Namespace) -> int:
+    registry = ctx.registry
+    if args.all:
+        targets = [u.model_id for u in registry.check_updates()]
+        if not targets:
+            print("Every installed model is up to date.")
+            return 0
+    else:
+        targets = [args.model_id]
+    failed = 0
+    for model_id in targets:
+        before = registry.get_model(model_id).installed_version
+        try:
+            job_id = registry.update(model_id)
+            if job_id is not None:
+                run_job(ctx, job_id, f"{model_id} update")
+        except ClaryError as error:
+            if not args.all:
+                raise
+            print(f"{model_id}: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        registry.prune_previous_versions(model_id)
+        after = registry.get_model(model_id).installed_version
+        print(f"Updated {model_id} from {before} to {after}; {before} is kept for rollback.")
+    return 1 if failed else 0
+
+
+def cmd_rollback(ctx: CliContext, args: argparse.Namespace) -> int:
+    registry = ctx.registry
+    current = registry.get_model(args.model_id).installed_version
+    version = registry.rollback(args.model_id)
+    print(f"{args.model_id} is back on {version} (was {current}).")
+    return 0

@@ -1,0 +1,147 @@
+"""Updates of installed models: detect, install beside the old version, roll back.
+
+The download engine installs a new version in its own folder and switches the
+active version in the same transaction that records it as verified, so a crash
+at any point leaves the old version active and whole. After an update, only the
+newest `keep_previous_versions` older versions stay on disk for rollback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select, update
+
+from clary_desktop.db.tables import Installation, ModelVersion
+from clary_desktop.errors import ClaryError
+from clary_desktop.registry.version_order import sort_versions, version_key
+
+if TYPE_CHECKING:
+    from clary_desktop.registry.facade import Registry
+
+log = logging.getLogger(__name__)
+
+
+class UpdateInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    model_id: str
+    name: str
+    installed_version: str
+    new_version: str
+    changes: str | None
+    size_bytes: int | None
+
+
+def find_updates(registry: Registry) -> list[UpdateInfo]:
+    """Installed models the user's tier allows with a newer version in the catalog."""
+    found = []
+    for model in registry.list_models(updates_only=True):
+        if not model.update_available or model.installed_version is None:
+            continue
+        with registry.db.read() as session:
+            newest = session.scalar(
+                select(ModelVersion).where(
+                    ModelVersion.model_id == model.id, ModelVersion.version == model.version
+                )
+            )
+        found.append(
+            UpdateInfo(
+                model_id=model.id,
+                name=model.name,
+                installed_version=model.installed_version,
+                new_version=model.version,
+                changes=newest.changes if newest else None,
+                size_bytes=model.size_bytes,
+            )
+        )
+    return found
+
+
+def start_update(registry: Registry, model_id: str) -> int | None:
+    """Fetch the newest version beside the installed one; None when it was already on
+    disk and verified, so the switch happened at once."""
+    model = registry.check_access(model_id)
+    if model.installed_version is None:
+        raise ClaryError(
+            f"{model_id} is not installed, so there is nothing to update. Download it with "
+            f"`clary-models download {model_id}`."
+        )
+    if not model.update_available:
+        raise ClaryError(f"{model_id} is up to date ({model.installed_version}).")
+    kept = _installs(registry, model_id)
+    if model.version in kept:
+        results = registry.verify_version(model_id, model.version)
+        if results and all(r.status == "ok" for r in results):
+            _activate(registry, model_id, model.version)
+            prune_previous_versions(registry, model_id)
+            return None
+    return registry.downloads.start(model_id, version=model.version, force=model.version in kept)
+
+
+def rollback(registry: Registry, model_id: str) -> str:
+    """Make the newest kept version older than the active one active again."""
+    registry.check_access(model_id)
+    installs = _installs(registry, model_id)
+    active = next((v for v, is_active in installs.items() if is_active), None)
+    if active is None:
+        raise ClaryError(f"{model_id} is not installed, so there is nothing to roll back.")
+    older = [v for v in installs if version_key(v) < version_key(active)]
+    if not older:
+        raise ClaryError(
+            f"No version of {model_id} older than {active} is kept on this computer, so there "
+            "is nothing to roll back to."
+        )
+    target = sort_versions(older, key=str)[0]
+    results = registry.verify_version(model_id, target)
+    bad = [r for r in results if r.status != "ok"]
+    if bad:
+        raise ClaryError(
+            f"The kept version {target} of {model_id} is damaged ({bad[0].path}: "
+            f"{bad[0].status}), so {active} stays active. Download {target} again to use it."
+        )
+    _activate(registry, model_id, target)
+    return target
+
+
+def prune_previous_versions(registry: Registry, model_id: str) -> list[str]:
+    """Remove inactive versions beyond the newest `keep_previous_versions` older ones."""
+    installs = _installs(registry, model_id)
+    active = next((v for v, is_active in installs.items() if is_active), None)
+    if active is None:
+        return []
+    older = sort_versions([v for v in installs if v != active], key=str)
+    keep = max(0, registry.settings.keep_previous_versions)
+    removed: list[str] = []
+    for version in older[keep:]:
+        try:
+            removed += registry.remove(model_id, version)
+        except ClaryError as error:
+            log.warning("Could not remove %s %s after an update: %s", model_id, version, error)
+    return removed
+
+
+def _installs(registry: Registry, model_id: str) -> dict[str, bool]:
+    with registry.db.read() as session:
+        return {
+            version: bool(active)
+            for version, active in session.execute(
+                select(Installation.version, Installation.active).where(
+                    Installation.model_id == model_id
+                )
+            )
+        }
+
+
+def _activate(registry: Registry, model_id: str, version: str) -> None:
+    with registry.db.write() as session:
+        session.execute(
+            update(Installation).where(Installation.model_id == model_id).values(active=False)
+        )
+        session.execute(
+            update(Installation)
+            .where(Installation.model_id == model_id, Installation.version == version)
+            .values(active=True)
+        )
