@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from clary_desktop import __version__
 from clary_desktop.cli.license_tool import read_signing_key
-from clary_desktop.cli.output import print_error
+from clary_desktop.cli.parsing import Parser, run_handler
 from clary_desktop.errors import ClaryError
 from clary_desktop.licensing.ledger import write_atomically
 from clary_desktop.registry.manifest import decode_json, parse_manifest
@@ -26,17 +25,11 @@ from clary_desktop.registry.signed_catalog import sign_catalog
 PROG = "clary-catalog"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print_error(self.prog, message)
-        raise SystemExit(2)
-
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Sign Clary catalog manifests for publishing.")
+    parser = Parser(prog=PROG, description="Sign Clary catalog manifests for publishing.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     sign = sub.add_parser("sign", help="validate and sign a manifest")
     sign.add_argument("--key", type=Path, required=True, metavar="PRIVATE")
@@ -79,14 +72,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except ClaryError as error:
-        print_error(PROG, str(error))
-    except KeyboardInterrupt:
-        print_error(PROG, "interrupted")
-        return 130
-    return 1
+    return run_handler(PROG, lambda: args.handler(args), label=args.command)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
 from clary_desktop import __version__
-from clary_desktop.cli.output import print_error
+from clary_desktop.cli.parsing import Parser, run_handler
 from clary_desktop.errors import ClaryError
 from clary_desktop.licensing.envelope import KID_PATTERN
 from clary_desktop.licensing.issue import DEFAULT_GRACE_DAYS, new_payload, sign_license
@@ -39,12 +38,6 @@ from clary_desktop.registry.access import Tier
 PROG = "clary-license"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print_error(self.prog, message)
-        raise SystemExit(2)
-
 
 def _positive(value: str) -> int:
     try:
@@ -57,9 +50,9 @@ def _positive(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Make signing keys and issue Clary license files.")
+    parser = Parser(prog=PROG, description="Make signing keys and issue Clary license files.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
     keygen = sub.add_parser("keygen", help="write a new Ed25519 key pair <kid>.key + <kid>.pub")
@@ -172,20 +165,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except ClaryError as error:
-        print_error(PROG, str(error))
-    except FileExistsError as error:
-        print_error(PROG, f"{error.filename} already exists; choose another --out folder.")
-    except OSError as error:
-        print_error(PROG, f"{error.filename or 'file'}: {error.strerror or error}")
-    except KeyboardInterrupt:
-        print_error(PROG, "interrupted")
-        return 130
-    except Exception as error:
-        print_error(PROG, f"unexpected problem ({type(error).__name__}: {error})")
-    return 1
+    return run_handler(PROG, lambda: args.handler(args), label=args.command)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections.abc import Sequence
 
 from clary_desktop import __version__
@@ -18,11 +17,11 @@ from clary_desktop.cli import (
     catalog_commands,
     download_commands,
     license_commands,
+    storage_commands,
     update_commands,
 )
 from clary_desktop.cli.context import CliContext
-from clary_desktop.cli.output import print_error
-from clary_desktop.errors import ClaryError
+from clary_desktop.cli.parsing import Parser, run_handler
 from clary_desktop.logging_setup import setup_logging
 
 PROG = "clary-models"
@@ -31,20 +30,15 @@ COMMAND_MODULES = [
     license_commands,
     download_commands,
     update_commands,
+    storage_commands,
     api_commands,
 ]
 log = logging.getLogger(__name__)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print_error(self.prog, message)
-        raise SystemExit(2)
-
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
         description="Clary Desktop's model registry on the command line.",
     )
@@ -62,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "in the config folder)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the log")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     subparsers.required = True
     for module in COMMAND_MODULES:
         module.register(subparsers)
@@ -70,29 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     context = CliContext.from_args(args)
     setup_logging(context.paths.log_file, verbose=args.verbose)
     try:
-        return int(args.handler(context, args) or 0)
-    except ClaryError as error:
-        log.info("%s failed: %s", args.command, error)
-        print_error(PROG, str(error))
-        return 1
-    except KeyboardInterrupt:
-        print_error(PROG, "interrupted")
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as error:
-        log.exception("Unexpected error in %s", args.command)
-        print_error(
+        return run_handler(
             PROG,
-            f"unexpected problem ({type(error).__name__}: {error}). "
-            f"Details are in {context.paths.log_file}.",
+            lambda: args.handler(context, args),
+            label=args.command,
+            details=str(context.paths.log_file),
         )
-        return 1
     finally:
         context.close()
 

@@ -21,7 +21,12 @@ from clary_desktop.db import Database
 from clary_desktop.db.tables import MetaEntry, ModelMetadata
 from clary_desktop.errors import ClaryError, InvalidManifestError
 from clary_desktop.registry.catalog import upsert_models
-from clary_desktop.registry.manifest import MAX_MANIFEST_BYTES, decode_json, parse_manifest
+from clary_desktop.registry.manifest import (
+    MAX_MANIFEST_BYTES,
+    decode_json,
+    parse_manifest,
+    read_manifest_bytes,
+)
 from clary_desktop.registry.signed_catalog import looks_signed, verify_catalog
 
 if TYPE_CHECKING:
@@ -77,17 +82,7 @@ def read_catalog_source(source: str, offline: bool, timeout: float = 30) -> byte
                 f"Cannot download the catalog from {source} ({type(error).__name__}). "
                 "Check your network connection and the catalog address."
             ) from None
-    path = Path(source.removeprefix("file://")).expanduser()
-    try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise InvalidManifestError(f"{path}: the catalog file is larger than allowed")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidManifestError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidManifestError(f"{path}: is a folder, not a catalog file") from None
-    except OSError as error:
-        raise InvalidManifestError(f"{path}: cannot be read ({error.strerror})") from None
+    return read_manifest_bytes(Path(source.removeprefix("file://")).expanduser())
 
 
 def default_source(configured: str | None) -> str:

@@ -231,21 +231,26 @@ def decode_json(data: bytes, source: str) -> Any:
         ) from None
 
 
-def load_manifest_file(path: Path) -> CatalogManifest:
-    """Read and validate a manifest file, with errors a user can act on."""
+def read_manifest_bytes(path: Path) -> bytes:
+    """A manifest file's bytes, with errors a user can act on."""
     try:
         size = path.stat().st_size
         if size > MAX_MANIFEST_BYTES:
             raise InvalidManifestError(
                 f"{path}: the manifest is {size} bytes, more than the {MAX_MANIFEST_BYTES} allowed"
             )
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InvalidManifestError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InvalidManifestError(f"{path}: is a folder, not a manifest file") from None
     except OSError as error:
         raise InvalidManifestError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+def load_manifest_file(path: Path) -> CatalogManifest:
+    """Read and validate a manifest file, with errors a user can act on."""
+    data = read_manifest_bytes(path)
     try:
         return CatalogManifest.model_validate_json(data)
     except ValidationError:

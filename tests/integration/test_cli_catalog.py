@@ -247,7 +247,7 @@ def test_logs_go_to_a_file_in_the_data_dir_and_to_stderr_with_v(
     assert "Loaded the default catalog" in log_file.read_text()
     loud = cli("-v", "catalog", "import", str(data_dir / "missing.json"))
     assert loud.returncode == 1
-    assert "INFO clary_desktop.cli.main: catalog failed" in loud.stderr
+    assert "INFO clary_desktop.cli.parsing: clary-models catalog failed" in loud.stderr
     assert "catalog failed" in log_file.read_text()
 
 

@@ -1,0 +1,49 @@
+"""What every Clary command-line tool shares: argument errors as one clean line,
+and user-facing errors turned into `prog: error: ...` with a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+from clary_desktop.cli.output import print_error
+from clary_desktop.errors import ClaryError
+
+log = logging.getLogger(__name__)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with errors printed as `prog: error: message` and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print_error(self.prog, message)
+        raise SystemExit(2)
+
+
+def run_handler(
+    prog: str, call: Callable[[], int | None], *, label: str = "", details: str | None = None
+) -> int:
+    """Run a command; errors the user can act on become one line, never a traceback.
+    `label` names the command in the log; `details` is where the log is."""
+    try:
+        return int(call() or 0)
+    except ClaryError as error:
+        log.info("%s %s failed: %s", prog, label, error)
+        print_error(prog, str(error))
+    except KeyboardInterrupt:
+        print_error(prog, "interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except FileExistsError as error:
+        print_error(prog, f"{error.filename} already exists; choose another name or folder.")
+    except OSError as error:
+        print_error(prog, f"{error.filename or 'file'}: {error.strerror or error}")
+    except Exception as error:
+        log.exception("Unexpected error in %s %s", prog, label)
+        where = f" Details are in {details}." if details else ""
+        print_error(prog, f"unexpected problem ({type(error).__name__}: {error}).{where}")
+    return 1
