@@ -27,6 +27,7 @@ from clary_desktop.registry.views import (
     ImportSummary,
     LicenseInfo,
     ModelInfo,
+    ModelRow,
     VersionInfo,
 )
 
@@ -151,6 +152,55 @@ class ModelCatalog:
             }
             infos = [_version_info(v, installs.get(v.version)) for v in rows]
         return sort_versions(infos, key=lambda v: v.version)
+
+    def rows(self) -> list[ModelRow]:
+        """Every entry as a slim `ModelRow`, sorted by name (see `Registry.model_rows`)."""
+        m = ModelMetadata
+        with self.db.read() as session:
+            installed = {
+                model_id: (version, path)
+                for model_id, version, path in session.execute(
+                    select(Installation.model_id, Installation.version, Installation.path).where(
+                        Installation.active.is_(True)
+                    )
+                )
+            }
+            result = session.execute(
+                select(
+                    m.id,
+                    m.name,
+                    m.type,
+                    m.version,
+                    m.size_bytes,
+                    m.tier,
+                    m.tags,
+                    m.search_text,
+                    m.retired,
+                ).order_by(m.name, m.id)
+            )
+            rows = []
+            for i, n, t, v, s, tier, tags, text, retired in result:
+                version, path = installed.get(i, (None, None))
+                newer = (
+                    version is not None and version != v and version_key(version) < version_key(v)
+                )
+                rows.append(
+                    ModelRow(
+                        i,
+                        n,
+                        t,
+                        v,
+                        s,
+                        tier,
+                        tuple(tags or ()),
+                        text,
+                        version,
+                        path,
+                        newer,
+                        bool(retired),
+                    )
+                )
+            return rows
 
     @staticmethod
     def _installed_versions(session: Session, model_ids: list[str]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from clary_desktop.db import Database, open_database
 from clary_desktop.errors import AccessDeniedError, ClaryError
@@ -28,7 +28,7 @@ from clary_desktop.registry.updates import (
     start_update,
 )
 from clary_desktop.registry.usage import UsageInfo, UsageStore, requires_tier_message
-from clary_desktop.registry.views import ImportSummary, ModelInfo, VersionInfo
+from clary_desktop.registry.views import ImportSummary, ModelInfo, ModelRow, VersionInfo
 from clary_desktop.settings import Settings, load_settings
 
 # Imported lazily at run time: licensing imports registry.access (a cycle), and the
@@ -38,6 +38,17 @@ if TYPE_CHECKING:
     from clary_desktop.licensing import LicenseStatus
     from clary_desktop.licensing.keys import TrustedKeys
     from clary_desktop.registry.catalog_sync import SyncSummary
+    from clary_desktop.storage import (
+        BundleImportResult,
+        CacheCandidate,
+        ExportResult,
+        ImportResult,
+        MoveResult,
+        ProgressCallback,
+        ReclaimResult,
+        StorageReport,
+    )
+    from clary_desktop.storage.context import StorageContext
 
 TierSource = Callable[[], Tier]
 
@@ -319,6 +330,83 @@ class Registry:
             deleted.append(stray)
         return deleted
 
+    # ---- offline model management (clary_desktop.storage) -----------------------------
+
+    def _storage(self) -> StorageContext:
+        from clary_desktop.storage.context import StorageContext
+
+        return StorageContext(self.db, self.models_dir, self.tier)
+
+    def import_file(
+        self,
+        path: Path,
+        model_id: str | None = None,
+        mode: str = "copy",
+        model_type: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ImportResult:
+        """Register a model file or folder the user has: a catalog model when its sha256
+        match one (tier rules apply), else a new local lite model."""
+        from clary_desktop.storage.sideload import import_path
+
+        return import_path(self._storage(), path, model_id, mode, model_type, progress)
+
+    def export_models(
+        self, model_ids: list[str], target: Path, progress: ProgressCallback | None = None
+    ) -> ExportResult:
+        """Write installed models to an offline bundle (a folder, or one file if `.tar`)."""
+        from clary_desktop.storage.bundles import export_models
+
+        return export_models(self._storage(), model_ids, target, progress)
+
+    def import_bundle(
+        self, source: Path, progress: ProgressCallback | None = None
+    ) -> BundleImportResult:
+        """Verify every file of a bundle, then register its models as installed; or nothing."""
+        from clary_desktop.storage.bundles import import_bundle
+
+        return import_bundle(self._storage(), source, progress)
+
+    def storage_report(self) -> StorageReport:
+        from clary_desktop.storage.report import storage_report
+
+        return storage_report(self._storage())
+
+    def reclaim_storage(self, only: list[str] | None = None) -> ReclaimResult:
+        """Delete stray partial downloads and orphan files (those in `only`, if given)."""
+        from clary_desktop.storage.report import reclaim
+
+        return reclaim(self._storage(), only)
+
+    def move_models_dir(
+        self, new_dir: Path, progress: ProgressCallback | None = None, keep_old: bool = False
+    ) -> MoveResult:
+        """Copy and verify every file into `new_dir`, then switch the setting to it."""
+        from clary_desktop.storage.move import move_models_dir
+
+        return move_models_dir(
+            self.db,
+            self.settings,
+            self.paths.settings_file,
+            self.models_dir,
+            new_dir,
+            progress=progress,
+            keep_old=keep_old,
+        )
+
+    def hf_cache_candidates(self) -> list[CacheCandidate]:
+        """Catalog models complete in the local Hugging Face cache (no network)."""
+        from clary_desktop.storage.hf_cache import find_candidates
+
+        return find_candidates(self._storage())
+
+    def link_hf_cache(
+        self, model_id: str, mode: str = "symlink", progress: ProgressCallback | None = None
+    ) -> ImportResult:
+        from clary_desktop.storage.hf_cache import link_candidate
+
+        return link_candidate(self._storage(), model_id, mode, progress=progress)
+
     def model_rows(self) -> list[ModelRow]:
         """Every catalog entry as a slim row, for the window's list and its in-memory filter.
 
@@ -326,42 +414,4 @@ class Registry:
         of one. Access is not applied here: the window greys out the locked ones, and the
         core still refuses them on download.
         """
-        from sqlalchemy import select
-
-        from clary_desktop.db.tables import Installation, ModelMetadata
-
-        m = ModelMetadata
-        with self.db.read() as session:
-            installed = {
-                model_id: (version, path)
-                for model_id, version, path in session.execute(
-                    select(Installation.model_id, Installation.version, Installation.path).where(
-                        Installation.active.is_(True)
-                    )
-                )
-            }
-            result = session.execute(
-                select(
-                    m.id, m.name, m.type, m.version, m.size_bytes, m.tier, m.tags, m.search_text
-                ).order_by(m.name, m.id)
-            )
-            none = (None, None)
-            return [
-                ModelRow(i, n, t, v, s, tier, tuple(tags or ()), text, *installed.get(i, none))
-                for i, n, t, v, s, tier, tags, text in result
-            ]
-
-
-class ModelRow(NamedTuple):
-    """One catalog entry as the window's list shows it (see `Registry.model_rows`)."""
-
-    id: str
-    name: str
-    type: str
-    version: str
-    size_bytes: int | None
-    tier: str
-    tags: tuple[str, ...]
-    search_text: str
-    installed_version: str | None
-    installed_path: str | None
+        return self.catalog.rows()

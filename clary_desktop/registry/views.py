@@ -7,7 +7,7 @@ are these models dumped in JSON mode, so changing a field is a visible change.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -76,3 +76,20 @@ class ImportSummary(_View):
     @property
     def total(self) -> int:
         return self.added + self.updated
+
+
+class ModelRow(NamedTuple):
+    """One catalog entry as the window's list shows it (see `Registry.model_rows`)."""
+
+    id: str
+    name: str
+    type: str
+    version: str
+    size_bytes: int | None
+    tier: str
+    tags: tuple[str, ...]
+    search_text: str
+    installed_version: str | None
+    installed_path: str | None
+    update_available: bool = False
+    retired: bool = False
