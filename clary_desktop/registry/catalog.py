@@ -3,11 +3,10 @@ bulk import of manifests in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clary_desktop.db import Database
@@ -16,12 +15,12 @@ from clary_desktop.db.tables import (
     ModelDownload,
     ModelMetadata,
     ModelVersion,
-    VersionFile,
 )
 from clary_desktop.errors import ClaryError, NotFoundError
 from clary_desktop.registry.access import ModelAccessControl, Tier
-from clary_desktop.registry.manifest import CatalogManifest, ManifestModel, ManifestVersion
-from clary_desktop.registry.version_order import newest, sort_versions, version_key
+from clary_desktop.registry.catalog_upsert import chunks, search_text_of, upsert_models
+from clary_desktop.registry.manifest import CatalogManifest, ManifestModel
+from clary_desktop.registry.version_order import sort_versions, version_key
 from clary_desktop.registry.views import (
     FileInfo,
     ImportSummary,
@@ -32,22 +31,11 @@ from clary_desktop.registry.views import (
 )
 
 _CHUNK = 2000
-#: Origins of entries the user put in the catalog (their fields are the user's own).
-USER_ORIGINS = frozenset({"import", "user"})
 EDITABLE_FIELDS = frozenset({"name", "description", "tags", "parameters", "type", "tier"})
-
-
-def search_text_of(model_id: str, name: str, description: str, tags: Iterable[str]) -> str:
-    return " ".join([model_id, name, description, *tags]).lower()
 
 
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class ModelCatalog:
@@ -205,7 +193,7 @@ class ModelCatalog:
     @staticmethod
     def _installed_versions(session: Session, model_ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        for chunk in _chunks(model_ids):
+        for chunk in chunks(model_ids):
             for model_id, version in session.execute(
                 select(Installation.model_id, Installation.version).where(
                     Installation.model_id.in_(chunk), Installation.active.is_(True)
@@ -275,7 +263,7 @@ def can_access(user_tier: Tier, model_tier: str) -> bool:
 def _downloading_ids(session: Session, model_ids: list[str]) -> set[str]:
     """Models with a download job queued, running or verifying."""
     found: set[str] = set()
-    for chunk in _chunks(model_ids):
+    for chunk in chunks(model_ids):
         found.update(
             session.scalars(
                 select(ModelDownload.model_id).where(
@@ -359,186 +347,3 @@ def _version_info(row: ModelVersion, install: Installation | None) -> VersionInf
 def _aware(value: datetime) -> datetime:
     """SQLite returns naive datetimes; everything we store is UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-# ---- bulk upsert --------------------------------------------------------------------
-
-
-def _version_row(model_id: str, version: ManifestVersion, now: datetime) -> dict[str, Any]:
-    single_url = version.download_url or (version.files[0].url if len(version.files) == 1 else None)
-    return {
-        "model_id": model_id,
-        "version": version.version,
-        "filename": version.files[0].path,
-        "size_bytes": version.total_size,
-        "download_url": single_url,
-        "created_at": version.created_at or now,
-        "changes": version.changes,
-        "repo_id": version.repo_id,
-        "revision": version.revision,
-    }
-
-
-def _descriptive_fields(entry: ManifestModel) -> dict[str, Any]:
-    license_ = entry.license
-    return {
-        "name": entry.name,
-        "description": entry.description,
-        "type": entry.type,
-        "tier": entry.tier,
-        "parameters": dict(entry.parameters),
-        "tags": list(entry.tags),
-        "license_id": license_.id if license_ else None,
-        "license_name": license_.name if license_ else None,
-        "license_url": license_.url if license_ else None,
-        "commercial_use": license_.commercial_use if license_ else None,
-        "search_text": search_text_of(entry.id, entry.name, entry.description, entry.tags),
-    }
-
-
-def _latest_fields(version: dict[str, Any]) -> dict[str, Any]:
-    """The seed keeps the newest version's facts on the model row itself."""
-    return {
-        "version": version["version"],
-        "size_bytes": version["size_bytes"],
-        "filename": version["filename"],
-        "repo_id": version["repo_id"],
-        "download_url": version["download_url"],
-    }
-
-
-def _keeps_own_fields(
-    existing: tuple[bool, str | None], origin: str, keep_user_changes: bool
-) -> bool:
-    """Whether an entry already in the catalog keeps its name, description, etc.: the
-    user's edits survive reloads, and the remote catalog's survive the shipped one."""
-    user_modified, row_origin = existing
-    if not keep_user_changes:
-        return False
-    return user_modified or (row_origin == "remote" and origin == "default")
-
-
-def upsert_models(
-    session: Session, entries: Sequence[ManifestModel], origin: str, keep_user_changes: bool
-) -> ImportSummary:
-    conn = session.connection()
-    models_t = ModelMetadata.__table__
-    versions_t = ModelVersion.__table__
-    files_t = VersionFile.__table__
-    now = datetime.now(UTC)
-    added = updated = 0
-
-    for chunk in _chunks(entries):
-        ids = [e.id for e in chunk]
-        existing: dict[str, tuple[bool, str | None]] = {
-            model_id: (bool(user_modified), row_origin)
-            for model_id, user_modified, row_origin in conn.execute(
-                select(models_t.c.id, models_t.c.user_modified, models_t.c.origin).where(
-                    models_t.c.id.in_(ids)
-                )
-            )
-        }
-        old_versions: dict[tuple[str, str], int] = {
-            (model_id, version): version_id
-            for version_id, model_id, version in conn.execute(
-                select(versions_t.c.id, versions_t.c.model_id, versions_t.c.version).where(
-                    versions_t.c.model_id.in_(list(existing))
-                )
-            )
-        }
-
-        new_models: list[dict[str, Any]] = []
-        changed_models: list[dict[str, Any]] = []
-        for entry in chunk:
-            latest = _version_row(entry.id, entry.latest, now)
-            if entry.id not in existing:
-                new_models.append(
-                    {
-                        "id": entry.id,
-                        **_descriptive_fields(entry),
-                        **_latest_fields(latest),
-                        "created_at": now,
-                        "updated_at": now,
-                        "origin": origin,
-                        "user_modified": origin in USER_ORIGINS,
-                    }
-                )
-            elif not _keeps_own_fields(existing[entry.id], origin, keep_user_changes):
-                changed_models.append(
-                    {
-                        "b_id": entry.id,
-                        **_descriptive_fields(entry),
-                        "updated_at": now,
-                        "user_modified": origin in USER_ORIGINS,
-                        "origin": "remote" if origin == "remote" else existing[entry.id][1],
-                    }
-                )
-        if new_models:
-            conn.execute(insert(models_t), new_models)
-            added += len(new_models)
-        if changed_models:
-            conn.execute(update(models_t).where(models_t.c.id == bindparam("b_id")), changed_models)
-        updated += len(chunk) - len(new_models)
-
-        new_versions: list[dict[str, Any]] = []
-        new_version_files: list[list[dict[str, Any]]] = []
-        changed_versions: list[dict[str, Any]] = []
-        files: list[dict[str, Any]] = []
-        for entry in chunk:
-            for version in entry.versions:
-                row = _version_row(entry.id, version, now)
-                file_rows = [
-                    {"path": f.path, "size_bytes": f.size_bytes, "sha256": f.sha256, "url": f.url}
-                    for f in version.files
-                ]
-                version_id = old_versions.get((entry.id, version.version))
-                if version_id is None:
-                    new_versions.append(row)
-                    new_version_files.append(file_rows)
-                else:
-                    changed_versions.append({"b_id": version_id, **row})
-                    files.extend({"version_id": version_id, **f} for f in file_rows)
-        if changed_versions:
-            conn.execute(
-                delete(files_t).where(
-                    files_t.c.version_id.in_([v["b_id"] for v in changed_versions])
-                )
-            )
-            conn.execute(
-                update(versions_t).where(versions_t.c.id == bindparam("b_id")), changed_versions
-            )
-        if new_versions:
-            inserted = (
-                conn.execute(
-                    insert(versions_t).returning(versions_t.c.id, sort_by_parameter_order=True),
-                    new_versions,
-                )
-                .scalars()
-                .all()
-            )
-            for version_id, file_rows in zip(inserted, new_version_files, strict=True):
-                files.extend({"version_id": version_id, **f} for f in file_rows)
-        if files:
-            conn.execute(insert(files_t), files)
-
-        # Models that existed may now hold versions from before and from this manifest.
-        if existing:
-            _refresh_latest(conn, list(existing), now)
-    session.expire_all()
-    return ImportSummary(added=added, updated=updated)
-
-
-def _refresh_latest(conn: Any, model_ids: list[str], now: datetime) -> None:
-    versions_t = ModelVersion.__table__
-    models_t = ModelMetadata.__table__
-    by_model: dict[str, list[dict[str, Any]]] = {}
-    for row in conn.execute(
-        select(versions_t).where(versions_t.c.model_id.in_(model_ids))
-    ).mappings():
-        by_model.setdefault(row["model_id"], []).append(dict(row))
-    changes = [
-        {"b_id": model_id, **_latest_fields(newest(rows, key=lambda r: r["version"]))}
-        for model_id, rows in by_model.items()
-    ]
-    if changes:
-        conn.execute(update(models_t).where(models_t.c.id == bindparam("b_id")), changes)

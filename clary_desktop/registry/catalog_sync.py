@@ -20,7 +20,7 @@ from sqlalchemy import update
 from clary_desktop.db import Database
 from clary_desktop.db.tables import MetaEntry, ModelMetadata
 from clary_desktop.errors import ClaryError, InvalidManifestError
-from clary_desktop.registry.catalog import upsert_models
+from clary_desktop.registry.catalog_upsert import upsert_models
 from clary_desktop.registry.manifest import (
     MAX_MANIFEST_BYTES,
     decode_json,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import MetaEntry
-from clary_desktop.registry.catalog import upsert_models
+from clary_desktop.registry.catalog_upsert import upsert_models
 from clary_desktop.registry.manifest import load_manifest_file
 from clary_desktop.resources import resource_path
 

@@ -111,7 +111,7 @@ def test_an_invalid_entry_anywhere_imports_nothing(registry: Registry, tmp_path:
 def test_a_database_failure_mid_import_rolls_everything_back(
     registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clary_desktop.registry import catalog as catalog_module
+    from clary_desktop.registry import catalog_upsert as catalog_module
 
     before = _counts(registry)
     calls = {"n": 0}
