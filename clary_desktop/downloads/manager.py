@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 
@@ -30,7 +30,8 @@ from clary_desktop.downloads.errors import (
     RetryableError,
 )
 from clary_desktop.downloads.events import Callback, EventHub, SpeedMeter
-from clary_desktop.downloads.partial import discard_partial
+from clary_desktop.downloads.files import fetch_all
+from clary_desktop.downloads.partial import discard_partial, saved_bytes
 from clary_desktop.downloads.plan import (
     PART_SUFFIX,
     FileTask,
@@ -38,12 +39,12 @@ from clary_desktop.downloads.plan import (
     target_paths,
     version_dir,
 )
+from clary_desktop.downloads.ratelimit import TokenBucket
 from clary_desktop.downloads.sources import HubConfig, resolve_tasks
 from clary_desktop.downloads.store import SHUTDOWN_OWNER, JobStore, job_info, this_process
 from clary_desktop.downloads.transfer import (
     TransferOptions,
     fetch_file,
-    part_size,
     retry_delay,
 )
 from clary_desktop.downloads.values import JobInfo, JobState, StrayPartial
@@ -90,14 +91,21 @@ class DownloadManager:
         self.options = options or TransferOptions(
             stall_seconds=settings.download_stall_seconds,
             space_margin_bytes=settings.download_space_margin_bytes,
+            parallel_parts=settings.parallel_parts,
+            part_threshold_bytes=settings.part_threshold_bytes,
+            bandwidth_limit_bps=settings.bandwidth_limit_bps,
         )
+        # One bucket for every job: the limit is for the whole connection.
+        limit = self.options.bandwidth_limit_bps
+        self._limiter = TokenBucket(limit) if limit else None
         self.events = EventHub(events_per_second)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._pending: deque[int] = deque()
         self._running: dict[int, _Running] = {}
         self._closed = False
-        for job_id in self.store.recover(resume=settings.resume_on_start):
+        # Offline mode: interrupted jobs come back paused, never started by themselves.
+        for job_id in self.store.recover(resume=settings.resume_on_start and not settings.offline):
             self._pending.append(job_id)
         self._dispatch()
 
@@ -116,7 +124,9 @@ class DownloadManager:
         version_dir(self.models_dir, spec)  # refuses unsafe ids before anything else
         if self.settings.offline:
             raise ClaryError(
-                "Clary Desktop is in offline mode; switch it off in the settings to download."
+                "Clary Desktop is in offline mode (the offline setting, or CLARY_OFFLINE=1), "
+                "so nothing is downloaded. Switch it off to download, or bring the model in "
+                "with `clary-models import-file` or `import-bundle`."
             )
         with self._lock:
             self._check_open()
@@ -158,6 +168,11 @@ class DownloadManager:
 
     def resume(self, job_id: int) -> None:
         """Continue a paused job (or try a failed or cancelled one again)."""
+        if self.settings.offline:
+            raise ClaryError(
+                "Clary Desktop is in offline mode (the offline setting, or CLARY_OFFLINE=1); "
+                "switch it off to resume downloads."
+            )
         with self._lock:
             self._check_open()
             if job_id in self._running or job_id in self._pending:
@@ -372,26 +387,31 @@ class DownloadManager:
         running.bytes_total = None if None in sizes else sum(sizes)  # type: ignore[arg-type]
         folder = version_dir(self.models_dir, spec)
         remaining = sum(
-            (t.size_bytes or 0) - part_size(t) for t in tasks if not t.target.exists()
+            (t.size_bytes or 0) - saved_bytes(t) for t in tasks if not t.target.exists()
         )
         ensure_space(folder, max(0, remaining), self.options.space_margin_bytes)
-        learned: dict[str, tuple[str, int]] = {}
-        before = 0
         with requests.Session() as session:
             if self.settings.proxy:
                 session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
-            for task in tasks:
-                running.current_file = task.path
+
+            def fetch_one(task: FileTask, ctl: Any,
+                          on_bytes: Callable[[int], None]) -> tuple[str, int]:
                 found = _already_there(task)
                 if found is None:
-                    def on_bytes(done: int, base: int = before) -> None:
-                        self._progress(job_id, running, base + done)
-
-                    result = fetch_file(session, task, control, on_bytes, self.options)
+                    result = fetch_file(session, task, ctl, on_bytes, self.options,
+                                        self._limiter)
                     found = (result.sha256, result.size_bytes)
-                learned[task.path] = found
-                before += found[1]
-                self._progress(job_id, running, before)
+                return found
+
+            # The files of a model run concurrently, at most concurrent_downloads at once.
+            learned = fetch_all(
+                tasks, fetch_one, control,
+                progress=lambda done: self._progress(job_id, running, done),
+                on_start=lambda path: setattr(running, "current_file", path),
+                concurrency=self.settings.concurrent_downloads,
+                thread_name=f"clary-download-{job_id}-file",
+            )
+        before = sum(size for _, size in learned.values())
         control.check()
         self.store.update(job_id, status=JobState.VERIFYING.value, current_file=None)
         self._emit_state(job_id)

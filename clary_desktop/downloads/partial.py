@@ -1,10 +1,17 @@
 """The `.part` file's sidecar: what the partial bytes belong to.
 
 A partial is only resumed when the sidecar says it came from the same URL with
-the same expected size and sha256; otherwise it is thrown away. The sidecar
-keeps a list of byte ranges so parallel ranged parts (issue 10) can record
-each part's progress in the same place; today there is one range, whose
-progress is the `.part` file's length.
+the same expected size and sha256; otherwise it is thrown away.
+
+Two shapes of partial:
+- one stream: `ranges` is empty and the bytes on disk are the `.part` file's
+  length;
+- parallel parts (issue 10): the `.part` file is preallocated to the full size
+  and `ranges` holds `[start, end, done]` for each range handed out so far
+  (see parts.py), so each range resumes on its own.
+
+`single_stream` records that the server ignored Range for this file, so it is
+not split again.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ class Sidecar:
     etag: str | None = None
     format: int = SIDECAR_FORMAT
     ranges: list[list[int]] = field(default_factory=list)
+    single_stream: bool = False
 
     @classmethod
     def for_task(cls, task: FileTask) -> Sidecar:
@@ -57,6 +65,21 @@ def write_sidecar(path: Path, sidecar: Sidecar) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def saved_bytes(task: FileTask) -> int:
+    """Bytes of `task` already fetched and kept on disk (what is left to fetch is the rest)."""
+    try:
+        length = task.part.stat().st_size
+    except FileNotFoundError:
+        return 0
+    sidecar = read_sidecar(task.sidecar)
+    if sidecar is not None and sidecar.ranges:
+        try:
+            return sum(int(r[2]) for r in sidecar.ranges) if length == task.size_bytes else 0
+        except (TypeError, ValueError, IndexError):
+            return 0
+    return length
 
 
 def discard_partial(task: FileTask) -> None:

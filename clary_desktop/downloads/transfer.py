@@ -8,6 +8,9 @@ file is fsynced and renamed into place only when size and digest match.
 
 The stall watchdog is the socket read timeout: no byte for `stall_seconds`
 aborts the attempt, which is then retried like a reset or a truncated body.
+
+Big files from servers that honour Range go through parallel.py instead
+(several ranged parts at once, issue 10); the helpers below are shared.
 """
 
 from __future__ import annotations
@@ -31,16 +34,24 @@ import urllib3
 from clary_desktop.downloads.control import JobControl
 from clary_desktop.downloads.diskspace import DEFAULT_MARGIN_BYTES, free_bytes
 from clary_desktop.downloads.errors import DownloadFailed, NotEnoughSpace, RetryableError
-from clary_desktop.downloads.partial import Sidecar, discard_partial, read_sidecar, write_sidecar
+from clary_desktop.downloads.partial import (
+    Sidecar,
+    discard_partial,
+    read_sidecar,
+    saved_bytes,
+    write_sidecar,
+)
+from clary_desktop.downloads.parts import contiguous_done
 from clary_desktop.downloads.plan import FileTask
+from clary_desktop.downloads.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int], None]
 """Called with the number of bytes of the current file now on disk."""
 
-_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
-_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     requests.RequestException,
     urllib3.exceptions.HTTPError,
     http.client.HTTPException,
@@ -59,6 +70,15 @@ class TransferOptions:
     backoff_max_seconds: float = 60.0
     retry_after_max_seconds: float = 600.0
     space_margin_bytes: int = DEFAULT_MARGIN_BYTES
+    # Parallel ranged parts (issue 10): files of at least `part_threshold_bytes` are
+    # fetched over `parallel_parts` connections (1 disables it), in ranges of
+    # `part_min_bytes`..`part_max_bytes` handed out in file order (see parts.py).
+    parallel_parts: int = 8
+    part_threshold_bytes: int = 64 * 1024 * 1024
+    part_min_bytes: int = 1024 * 1024
+    part_max_bytes: int = 64 * 1024 * 1024
+    part_chunk_bytes: int = 1024 * 1024
+    bandwidth_limit_bps: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +93,15 @@ def fetch_file(
     control: JobControl,
     progress: ProgressFn,
     options: TransferOptions,
+    limiter: TokenBucket | None = None,
 ) -> FileResult:
-    """Download `task` to its target, resuming a matching partial; retry what can be retried."""
+    """Download `task` to its target, resuming a matching partial; retry what can be retried.
+
+    In parts when the file is big enough (and the server has not ignored Range
+    for it before), else as one stream. `limiter` is the global bandwidth limit.
+    """
+    from clary_desktop.downloads.parallel import fetch_parts  # it builds on this module
+
     task.target.parent.mkdir(parents=True, exist_ok=True)
     sidecar = read_sidecar(task.sidecar)
     if sidecar is None or not sidecar.matches(task):
@@ -84,11 +111,17 @@ def fetch_file(
     failures = 0
     while True:
         control.check()
-        before = part_size(task)
+        before = saved_bytes(task)
         try:
-            return _attempt(session, task, sidecar, control, progress, options)
+            if use_parts(task, sidecar, options):
+                result = fetch_parts(session, task, sidecar, control, progress, options, limiter)
+                if result is not None:
+                    return result
+                continue  # the server ignored Range: now one stream, from zero
+            _to_single_stream(task, sidecar)
+            return _attempt(session, task, sidecar, control, progress, options, limiter)
         except RetryableError as error:
-            if part_size(task) > before:
+            if saved_bytes(task) > before:
                 failures = 0  # progress was made: only failures in a row count
             failures += 1
             if failures > options.max_retries:
@@ -99,6 +132,25 @@ def fetch_file(
             delay = retry_delay(error, failures, options)
             log.info("Retrying %s in %.1f s (%s)", task.path, delay, error)
             control.sleep(delay)
+
+
+def use_parts(task: FileTask, sidecar: Sidecar, options: TransferOptions) -> bool:
+    return (
+        options.parallel_parts > 1
+        and task.size_bytes is not None
+        and task.size_bytes >= max(1, options.part_threshold_bytes)
+        and not sidecar.single_stream
+    )
+
+
+def _to_single_stream(task: FileTask, sidecar: Sidecar) -> None:
+    """A partial written in parts continues as one stream from its contiguous prefix."""
+    if not sidecar.ranges:
+        return
+    keep = contiguous_done(sidecar.ranges) if part_size(task) == task.size_bytes else 0
+    _truncate(task, keep)
+    sidecar.ranges = []
+    write_sidecar(task.sidecar, sidecar)
 
 
 def retry_delay(error: RetryableError, failures: int, options: TransferOptions) -> float:
@@ -115,7 +167,7 @@ def part_size(task: FileTask) -> int:
         return 0
 
 
-class _Digests:
+class Digests:
     """sha256 of the content, plus the git blob sha1 for small Hub files."""
 
     def __init__(self, task: FileTask) -> None:
@@ -137,18 +189,19 @@ def _attempt(
     control: JobControl,
     progress: ProgressFn,
     options: TransferOptions,
+    limiter: TokenBucket | None,
 ) -> FileResult:
     offset = part_size(task)
     size = task.size_bytes
     if size is not None and offset > size:
         _truncate(task, 0)
         offset = 0
-    digests = _Digests(task)
+    digests = Digests(task)
     if offset:
         _hash_prefix(task.part, offset, digests, control, options.chunk_bytes)
         progress(offset)
     if size is not None and offset == size:
-        return _finish(task, digests, offset)
+        return finish_file(task, digests, offset)
 
     headers = {**task.headers, "Accept-Encoding": "identity"}
     if offset:
@@ -162,7 +215,7 @@ def _attempt(
             stream=True,
             timeout=(options.connect_seconds, options.stall_seconds),
         )
-    except _NETWORK_ERRORS as error:
+    except NETWORK_ERRORS as error:
         control.check()
         raise RetryableError(describe_network_error(error, options)) from None
     control.attach(response)
@@ -174,15 +227,41 @@ def _attempt(
                 sidecar.etag = etag
                 write_sidecar(task.sidecar, sidecar)
             if start != offset:
-                digests = _Digests(task)
-            done = _stream_body(response, task, start, digests, control, progress, options)
+                digests = Digests(task)
+            done = _stream_body(response, task, start, digests, control, progress, options,
+                                limiter)
     finally:
         control.detach()
-    return _finish(task, digests, done)
+    return finish_file(task, digests, done)
 
 
 def _accepted_start(response: requests.Response, task: FileTask, offset: int) -> int:
     """Where the body starts in the file, or raise for statuses we do not append."""
+    check_status(response, task)
+    status = response.status_code
+    if status == 416:
+        _truncate(task, 0)
+        raise RetryableError("the server refused the resume range; starting again from zero")
+    if status == 200:
+        length = response.headers.get("Content-Length")
+        if task.size_bytes is not None and length is not None and int(length) != task.size_bytes:
+            raise DownloadFailed(
+                f"The server's copy of {task.path} has {length} bytes, but the catalog expects "
+                f"{task.size_bytes}. The catalog entry may be outdated; update the catalog."
+            )
+        return 0  # a full body: a server that ignores Range, or a changed file (If-Range)
+    match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+    total_ok = match is not None and (
+        task.size_bytes is None or match.group(3) in ("*", str(task.size_bytes))
+    )
+    if match is None or int(match.group(1)) != offset or not total_ok:
+        _truncate(task, 0)
+        raise RetryableError("the server sent another range than asked; starting from zero")
+    return offset
+
+
+def check_status(response: requests.Response, task: FileTask) -> None:
+    """Raise for every status but 200, 206 and 416 (which the callers handle)."""
     status = response.status_code
     if status in (401, 403):
         raise DownloadFailed(
@@ -197,26 +276,8 @@ def _accepted_start(response: requests.Response, task: FileTask, offset: int) ->
         )
     if status == 429 or status >= 500:
         raise RetryableError(f"the server answered HTTP {status}", retry_after_seconds(response))
-    if status == 416:
-        _truncate(task, 0)
-        raise RetryableError("the server refused the resume range; starting again from zero")
-    if status == 200:
-        length = response.headers.get("Content-Length")
-        if task.size_bytes is not None and length is not None and int(length) != task.size_bytes:
-            raise DownloadFailed(
-                f"The server's copy of {task.path} has {length} bytes, but the catalog expects "
-                f"{task.size_bytes}. The catalog entry may be outdated; update the catalog."
-            )
-        return 0  # a full body: a server that ignores Range, or a changed file (If-Range)
-    if status == 206:
-        match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-        total_ok = match is not None and (
-            task.size_bytes is None or match.group(3) in ("*", str(task.size_bytes))
-        )
-        if match is None or int(match.group(1)) != offset or not total_ok:
-            _truncate(task, 0)
-            raise RetryableError("the server sent another range than asked; starting from zero")
-        return offset
+    if status in (200, 206, 416):
+        return
     raise DownloadFailed(
         f"The server answered HTTP {status} for {task.path}, which Clary cannot use. "
         "Retry later, or report the source as broken."
@@ -227,14 +288,15 @@ def _stream_body(
     response: requests.Response,
     task: FileTask,
     start: int,
-    digests: _Digests,
+    digests: Digests,
     control: JobControl,
     progress: ProgressFn,
     options: TransferOptions,
+    limiter: TokenBucket | None,
 ) -> int:
     size = task.size_bytes
     read = response.raw.read1
-    chunk_bytes = options.chunk_bytes
+    chunk_bytes = limiter.read_size(options.chunk_bytes) if limiter else options.chunk_bytes
     done = start
     flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
     fd = os.open(task.part, flags, 0o644)
@@ -244,7 +306,7 @@ def _stream_body(
         while True:
             try:
                 chunk = read(chunk_bytes)
-            except _NETWORK_ERRORS as error:
+            except NETWORK_ERRORS as error:
                 control.check()
                 raise RetryableError(describe_network_error(error, options)) from None
             if not chunk:
@@ -256,6 +318,8 @@ def _stream_body(
             digests.update(chunk)
             done += len(chunk)
             progress(done)
+            if limiter is not None:
+                limiter.take(len(chunk), control)
             control.check()
         control.check()
         if size is not None and done < size:
@@ -284,7 +348,7 @@ def _write_all(
 
 
 def _hash_prefix(
-    part: Path, length: int, digests: _Digests, control: JobControl, chunk_bytes: int
+    part: Path, length: int, digests: Digests, control: JobControl, chunk_bytes: int
 ) -> None:
     """Re-hash the bytes a previous attempt (or process) left on disk."""
     remaining = length
@@ -298,7 +362,8 @@ def _hash_prefix(
             control.check()
 
 
-def _finish(task: FileTask, digests: _Digests, size: int) -> FileResult:
+def finish_file(task: FileTask, digests: Digests, size: int) -> FileResult:
+    """Check the digests, then fsync and rename into place (or delete a corrupt file)."""
     actual = digests.sha256.hexdigest()
     if task.sha256 and actual != task.sha256:
         discard_partial(task)

@@ -60,6 +60,8 @@ class RequestRecord:
     status: int
     sent: int
     headers: dict[str, str]
+    began: float = 0.0  # time.monotonic() when the request arrived / was answered
+    ended: float = 0.0
 
 
 class BlobServer:
@@ -132,6 +134,7 @@ class BlobServer:
 
     def serve_blob(self, handler: BaseHTTPRequestHandler, name: str,
                    extra_headers: dict[str, str] | None = None) -> None:
+        began = time.monotonic()
         blob = self.blobs.get(name)
         if blob is None:
             handler.send_response(404)
@@ -188,7 +191,7 @@ class BlobServer:
             if key in faults:
                 limit = min(length, int(faults[key]))
         sent = self._send_range(handler, blob, start, limit, "wrong_bytes" in faults)
-        self._record(handler, name, status, sent)
+        self._record(handler, name, status, sent, began)
         if "stall" in faults:
             self.stopping.wait()
             handler.close_connection = True
@@ -233,13 +236,16 @@ class BlobServer:
             handle.seek(offset)
             return handle.read(length)
 
-    def _record(self, handler: BaseHTTPRequestHandler, name: str, status: int, sent: int) -> None:
+    def _record(self, handler: BaseHTTPRequestHandler, name: str, status: int, sent: int,
+                began: float | None = None) -> None:
+        now = time.monotonic()
         with self._lock:
             self.bytes_sent[name] += sent
             self.requests.append(RequestRecord(
                 path=handler.path, method=handler.command, range=handler.headers.get("Range"),
                 if_range=handler.headers.get("If-Range"), status=status, sent=sent,
                 headers=dict(handler.headers.items()),
+                began=now if began is None else began, ended=now,
             ))
 
     def handle_other(self, handler: BaseHTTPRequestHandler) -> bool:

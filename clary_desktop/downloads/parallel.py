@@ -1,0 +1,461 @@
+"""One big file fetched in parallel ranged parts (issue 10).
+
+`parallel_parts` workers each keep one connection to the final host (the first
+request follows the redirect; the others go straight to where it landed) and
+fetch the ranges the `PartPlan` hands out, writing each chunk at its offset
+into one preallocated `.part` file through the worker's own descriptor. A
+hasher thread follows the contiguous completed prefix, reading the bytes back
+(from the page cache), so the sha256 is ready moments after the last byte.
+About once a second the data is fdatasync'ed and the ranges are written to the
+sidecar, so a retry, or a new process after a kill, resumes each range.
+
+The single-stream rules hold per range: `If-Range` with a strong ETag, a 206
+with exactly the asked `Content-Range` (else that range starts again from its
+first byte), no byte for `stall_seconds` aborts the range's attempt, which is
+retried with back-off (at most `max_retries` failures in a row). A 200 means
+the server ignores Range (or the file changed): the file falls back to one
+stream, from zero. Memory stays at one read chunk per worker plus the
+hasher's buffer, whatever the file size.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+import time
+import urllib.parse
+from typing import Any
+
+import requests
+
+from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.diskspace import free_bytes
+from clary_desktop.downloads.errors import DownloadFailed, NotEnoughSpace, RetryableError
+from clary_desktop.downloads.group import ControlGroup
+from clary_desktop.downloads.partial import Sidecar, write_sidecar
+from clary_desktop.downloads.parts import PartPlan, Range
+from clary_desktop.downloads.plan import FileTask
+from clary_desktop.downloads.ratelimit import TokenBucket
+from clary_desktop.downloads.transfer import (
+    CONTENT_RANGE,
+    NETWORK_ERRORS,
+    Digests,
+    FileResult,
+    ProgressFn,
+    TransferOptions,
+    check_status,
+    describe_network_error,
+    finish_file,
+    part_size,
+    retry_delay,
+)
+
+log = logging.getLogger(__name__)
+
+PERSIST_SECONDS = 1.0
+"""How often the ranges are saved to the sidecar (after an fdatasync of the data)."""
+HASH_BUFFER_BYTES = 4 * 1024 * 1024
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+class RangeIgnored(Exception):
+    """The server answered a ranged request with the whole file (200)."""
+
+
+class RestartFile(Exception):
+    """The file must be fetched again from zero (it changed on the server)."""
+
+
+def fetch_parts(
+    session: requests.Session,
+    task: FileTask,
+    sidecar: Sidecar,
+    control: Any,
+    progress: ProgressFn,
+    options: TransferOptions,
+    limiter: TokenBucket | None = None,
+) -> FileResult | None:
+    """Fetch `task` in parts; None when the server ignored Range (the sidecar now
+    says single stream and the partial is empty). `control` is a JobControl or a
+    ControlGroup."""
+    assert task.size_bytes is not None
+    plan = _load_plan(task, sidecar, options)
+    sidecar.ranges = plan.snapshot()
+    write_sidecar(task.sidecar, sidecar)  # before the file grows: a kill then stays consistent
+    fd = os.open(task.part, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
+    try:
+        if os.fstat(fd).st_size != task.size_bytes:
+            os.ftruncate(fd, task.size_bytes)  # sparse; free space was checked up front
+        run = _PartsRun(session, task, sidecar, control, progress, options, limiter, plan, fd)
+        return run.run()
+    finally:
+        os.close(fd)
+
+
+def _load_plan(task: FileTask, sidecar: Sidecar, options: TransferOptions) -> PartPlan:
+    size = task.size_bytes
+    assert size is not None
+    shape = (options.parallel_parts, options.part_min_bytes, options.part_max_bytes)
+    on_disk = part_size(task)
+    if sidecar.ranges:
+        restored = PartPlan.restore(size, sidecar.ranges, *shape) if on_disk == size else None
+        if restored is not None:
+            return restored
+        return PartPlan.fresh(size, *shape)
+    # A single-stream partial (or none): its bytes become the first, finished range.
+    return PartPlan.fresh(size, *shape, done_prefix=on_disk if on_disk <= size else 0)
+
+
+class _PartsRun:
+    """One attempt at the file: the probe, the workers, the hasher, the supervisor."""
+
+    def __init__(self, session: requests.Session, task: FileTask, sidecar: Sidecar,
+                 control: JobControl | ControlGroup, progress: ProgressFn,
+                 options: TransferOptions, limiter: TokenBucket | None, plan: PartPlan,
+                 fd: int) -> None:
+        self.session = session
+        self.task = task
+        self.sidecar = sidecar
+        self.control = control
+        self.progress = progress
+        self.options = options
+        self.limiter = limiter
+        self.plan = plan
+        self.fd = fd
+        self.size: int = task.size_bytes or 0
+        self.group = ControlGroup(control)
+        self.url = task.url
+        self.headers = {**task.headers, "Accept-Encoding": "identity"}
+        self.changed = threading.Event()
+        self.etag_lock = threading.Lock()
+        self.chunk = options.part_chunk_bytes
+        if limiter is not None:
+            self.chunk = limiter.read_size(self.chunk)
+
+    # ---- supervisor -----------------------------------------------------------------
+
+    def run(self) -> FileResult | None:
+        hasher = _Hasher(self.task, self.plan)
+        workers: list[threading.Thread] = []
+        hasher.start()
+        try:
+            first = self.plan.take()
+            if first is not None:
+                try:
+                    response = self._probe(first)
+                except RangeIgnored:
+                    self._fall_back_to_one_stream()
+                    return None
+                workers = self._start_workers(first, response)
+                self._supervise(workers)
+            self._raise_failure()
+            if not self.plan.finished:
+                raise RetryableError("a part ended early")
+            hasher.join()
+            if hasher.error is not None:
+                raise RetryableError(f"reading the partial file back failed ({hasher.error})")
+            self.progress(self.size)
+            return finish_file(self.task, hasher.digests, self.size)
+        except RestartFile as error:
+            self._restart_from_zero()
+            raise RetryableError(f"{error}; starting again from zero") from None
+        except RangeIgnored:
+            self._fall_back_to_one_stream()
+            return None
+        finally:
+            self.group.abort(_Done())
+            for worker in workers:
+                worker.join()
+            self.plan.close()
+            hasher.join()
+            if self.task.part.exists() and self.sidecar.ranges:
+                self._persist()
+
+    def _probe(self, item: Range) -> requests.Response:
+        """The first range's request: it follows the redirect, once, to the final host."""
+        response = self._request(self.session, item, allow_redirects=True)
+        try:
+            self._accept(response, item)
+        except BaseException:
+            response.close()
+            self.plan.release(item)
+            raise
+        final = response.url or self.url
+        if _origin(final) != _origin(self.url):
+            # Like requests on a redirect: never send the token to another host.
+            self.headers = {k: v for k, v in self.headers.items()
+                            if k.lower() != "authorization"}
+        self.url = final
+        self._persist()  # the ETag the probe learned
+        return response
+
+    def _start_workers(self, first: Range, response: requests.Response) -> list[threading.Thread]:
+        remaining = self.size - self.plan.done_bytes()
+        count = max(1, min(self.options.parallel_parts,
+                           -(-remaining // max(1, self.options.part_min_bytes))))
+        workers = []
+        for index in range(count):
+            start = (first, response) if index == 0 else None
+            thread = threading.Thread(target=self._worker, args=(start,),
+                                      name=f"clary-download-part-{index}")
+            workers.append(thread)
+            thread.start()
+        return workers
+
+    def _supervise(self, workers: list[threading.Thread]) -> None:
+        last_persist = time.monotonic()
+        while any(w.is_alive() for w in workers):
+            self.changed.wait(ControlGroup.POLL_SECONDS)
+            self.changed.clear()
+            self.group.stop_if_interrupted()
+            self.progress(self.plan.done_bytes())
+            if time.monotonic() - last_persist >= PERSIST_SECONDS:
+                self._persist()
+                last_persist = time.monotonic()
+
+    def _raise_failure(self) -> None:
+        self.control.check()  # pause/cancel (or a sibling file's failure) first
+        error = self.group.error
+        if error is not None:
+            raise error
+
+    def _persist(self) -> None:
+        """Save the ranges, after the bytes they describe are on the disk."""
+        ranges = self.plan.snapshot()
+        _sync_data(self.fd)
+        self.sidecar.ranges = ranges
+        write_sidecar(self.task.sidecar, self.sidecar)
+
+    def _fall_back_to_one_stream(self) -> None:
+        log.info("%s: the server ignores Range; downloading it as one stream", self.task.path)
+        os.ftruncate(self.fd, 0)
+        self.sidecar.ranges = []
+        self.sidecar.single_stream = True
+        write_sidecar(self.task.sidecar, self.sidecar)
+
+    def _restart_from_zero(self) -> None:
+        os.ftruncate(self.fd, 0)
+        self.sidecar.ranges = []
+        self.sidecar.etag = None
+        write_sidecar(self.task.sidecar, self.sidecar)
+
+    # ---- workers --------------------------------------------------------------------
+
+    def _worker(self, start: tuple[Range, requests.Response] | None) -> None:
+        fd = os.open(self.task.part, os.O_WRONLY | _BINARY)
+        session = _worker_session(self.session)
+        try:
+            while True:
+                if start is not None:
+                    item, response = start
+                    start = None
+                else:
+                    found = self.plan.take()
+                    if found is None:
+                        return
+                    item, response = found, None
+                try:
+                    self._fetch_range(session, fd, item, response)
+                finally:
+                    self.plan.release(item)
+        except BaseException as error:  # the first failure stops the siblings
+            self.group.abort(error)
+        finally:
+            session.close()
+            os.close(fd)
+            self.changed.set()
+
+    def _fetch_range(self, session: requests.Session, fd: int, item: Range,
+                     response: requests.Response | None) -> None:
+        failures = 0
+        while not item.finished:
+            self.group.check()
+            before = item.done
+            try:
+                if response is None:
+                    response = self._request(session, item)
+                    self._accept(response, item, close_on_error=True)
+                self._stream(response, fd, item)
+            except RetryableError as error:
+                failures = 1 if item.done > before else failures + 1
+                if failures > self.options.max_retries:
+                    raise DownloadFailed(
+                        f"Downloading {self.task.path} failed {failures} times in a row "
+                        f"({error}). Check your connection, then retry the download."
+                    ) from None
+                delay = retry_delay(error, failures, self.options)
+                log.info("Retrying bytes %d- of %s in %.1f s (%s)", item.offset,
+                         self.task.path, delay, error)
+                self.group.sleep(delay)
+            finally:
+                response = None
+
+    def _request(self, session: requests.Session, item: Range,
+                 allow_redirects: bool = True) -> requests.Response:
+        headers = {**self.headers, "Range": f"bytes={item.offset}-{item.end - 1}"}
+        etag = self.sidecar.etag
+        if etag and not etag.startswith("W/"):
+            headers["If-Range"] = etag
+        try:
+            return session.get(self.url, headers=headers, stream=True,
+                               allow_redirects=allow_redirects,
+                               timeout=(self.options.connect_seconds,
+                                        self.options.stall_seconds))
+        except NETWORK_ERRORS as error:
+            self.group.check()
+            raise RetryableError(describe_network_error(error, self.options)) from None
+
+    def _accept(self, response: requests.Response, item: Range,
+                close_on_error: bool = False) -> None:
+        """Insist on a 206 with exactly the asked range of this version of the file."""
+        try:
+            check_status(response, self.task)
+            if response.status_code == 200:
+                raise RangeIgnored()
+            if response.status_code == 416:
+                raise RestartFile("the server refused a range")
+            match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+            wanted = (item.offset, item.end - 1, str(self.size))
+            length = response.headers.get("Content-Length", str(item.end - item.offset))
+            if (match is None or (int(match[1]), int(match[2]), match[3]) != wanted
+                    or length != str(item.end - item.offset)):
+                self.plan.restart(item)
+                raise RetryableError("the server sent another range than asked; "
+                                     "starting this part again")
+            etag = response.headers.get("ETag")
+            with self.etag_lock:
+                if self.sidecar.etag is None:
+                    self.sidecar.etag = etag
+                elif etag != self.sidecar.etag:
+                    raise RestartFile("the file changed on the server")
+        except BaseException:
+            if close_on_error:
+                response.close()
+            raise
+
+    def _stream(self, response: requests.Response, fd: int, item: Range) -> None:
+        self.group.attach(response)
+        try:
+            with response:
+                read = response.raw.read1
+                while not item.finished:
+                    try:
+                        data = read(min(self.chunk, item.end - item.offset))
+                    except NETWORK_ERRORS as error:
+                        self.group.check()
+                        raise RetryableError(describe_network_error(error, self.options)) from None
+                    if not data:
+                        break
+                    self._write(fd, data, item.offset)
+                    self.plan.advance(item, len(data))
+                    if self.limiter is not None:
+                        self.limiter.take(len(data), self.group)
+                    self.group.check()
+                self.group.check()
+                if not item.finished:
+                    raise RetryableError(
+                        f"the connection closed {item.end - item.offset} bytes before the "
+                        "end of a part"
+                    )
+                response.raw.release_conn()  # fully read: keep the connection for the next range
+        finally:
+            self.group.detach()
+
+    def _write(self, fd: int, data: bytes, offset: int) -> None:
+        try:
+            write_at(fd, data, offset)
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                remaining = self.size - self.plan.done_bytes()
+                raise NotEnoughSpace(need=remaining + self.options.space_margin_bytes,
+                                     free=free_bytes(self.task.part.parent)) from None
+            raise
+
+
+class _Done(Exception):
+    """Ends an attempt's group once the supervisor is done with it."""
+
+
+class _Hasher(threading.Thread):
+    """Hashes the file in order, following the contiguous prefix as ranges complete."""
+
+    def __init__(self, task: FileTask, plan: PartPlan) -> None:
+        super().__init__(name="clary-download-hash", daemon=True)
+        self.task = task
+        self.plan = plan
+        self.digests = Digests(task)
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._follow()
+        except BaseException as error:  # reported to the supervisor
+            self.error = error
+
+    def _follow(self) -> None:
+        size = self.plan.size
+        hashed = 0
+        generation = 0
+        buffer = bytearray(min(HASH_BUFFER_BYTES, max(1, size)))
+        view = memoryview(buffer)
+        fd = os.open(self.task.part, os.O_RDONLY | _BINARY)
+        try:
+            while hashed < size:
+                prefix, current, closed = self.plan.wait_prefix(hashed, 1.0)
+                if current != generation or prefix < hashed:
+                    generation = current  # a range was restarted: hash again from zero
+                    self.digests = Digests(self.task)
+                    hashed = 0
+                while hashed < prefix:
+                    count = read_at(fd, view[: min(len(view), prefix - hashed)], hashed)
+                    if count <= 0:
+                        raise OSError(errno.EIO, "the partial file is shorter than expected")
+                    self.digests.update(view[:count])
+                    hashed += count
+                if closed and hashed < size:
+                    return
+        finally:
+            os.close(fd)
+
+
+def write_at(fd: int, data: bytes, offset: int) -> None:
+    """Write all of `data` at `offset` (this thread's own descriptor)."""
+    view = memoryview(data)
+    while view:
+        if hasattr(os, "pwrite"):
+            written = os.pwrite(fd, view, offset)
+        else:  # Windows: each thread has its own descriptor, so seek + write is safe
+            os.lseek(fd, offset, os.SEEK_SET)
+            written = os.write(fd, view)
+        view = view[written:]
+        offset += written
+
+
+def read_at(fd: int, view: memoryview, offset: int) -> int:
+    if hasattr(os, "preadv"):
+        return os.preadv(fd, [view], offset)
+    os.lseek(fd, offset, os.SEEK_SET)
+    data = os.read(fd, len(view))
+    view[: len(data)] = data
+    return len(data)
+
+
+def _sync_data(fd: int) -> None:
+    getattr(os, "fdatasync", os.fsync)(fd)
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
+def _worker_session(base: requests.Session) -> requests.Session:
+    """A session per worker (its own keep-alive connection), with the job's proxy set-up."""
+    session = requests.Session()
+    session.proxies = dict(base.proxies)
+    session.trust_env = base.trust_env
+    session.verify = base.verify
+    session.cert = base.cert
+    return session

@@ -1,0 +1,182 @@
+"""The ranged-part plan of one file: which byte ranges exist, which are done.
+
+Ranges are handed out in file order as workers ask for them, not cut into N
+equal slices up front. That keeps the completed bytes nearly contiguous, so the
+hasher (which must read the file in order) follows close behind the workers;
+and the ranges shrink as the unassigned rest shrinks (rest / workers, down to
+`min_bytes`), so when the last byte arrives only a few small ranges are left
+to hash, and no worker is left alone with a long tail.
+
+Each range is `[start, end, done]` (end exclusive, `done` bytes written from
+`start`); the list covers `[0, carved)` without gaps, and `[carved, size)` is
+not assigned yet. That list is what the sidecar stores, so each range resumes
+on its own after a retry or a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+
+@dataclass
+class Range:
+    start: int
+    end: int
+    done: int = 0
+    busy: bool = False
+
+    @property
+    def offset(self) -> int:
+        """The next byte to fetch."""
+        return self.start + self.done
+
+    @property
+    def finished(self) -> bool:
+        return self.offset >= self.end
+
+
+class PartPlan:
+    """Thread-safe bookkeeping shared by the workers, the hasher and the supervisor."""
+
+    def __init__(self, size: int, ranges: list[Range], workers: int, min_bytes: int,
+                 max_bytes: int) -> None:
+        self.size = size
+        self.workers = max(1, workers)
+        self.min_bytes = max(1, min_bytes)
+        self.max_bytes = max(self.min_bytes, max_bytes)
+        self._ranges = ranges
+        self._carved = ranges[-1].end if ranges else 0
+        self._generation = 0
+        self._closed = False
+        self._changed = threading.Condition()
+
+    @classmethod
+    def fresh(cls, size: int, workers: int, min_bytes: int, max_bytes: int,
+              done_prefix: int = 0) -> PartPlan:
+        """A new plan; `done_prefix` bytes already on disk (a single-stream partial)."""
+        ranges = [Range(0, done_prefix, done_prefix)] if 0 < done_prefix <= size else []
+        plan = cls(size, ranges, workers, min_bytes, max_bytes)
+        if not ranges and size > 0:
+            # Carve the first range now: a saved plan is never empty, so an empty
+            # `ranges` in a sidecar always means a single-stream partial.
+            first = plan.take()
+            assert first is not None
+            plan.release(first)
+        return plan
+
+    @classmethod
+    def restore(cls, size: int, saved: list[list[int]], workers: int, min_bytes: int,
+                max_bytes: int) -> PartPlan | None:
+        """The plan a sidecar recorded, or None when it does not describe this file."""
+        ranges: list[Range] = []
+        position = 0
+        try:
+            for start, end, done in saved:
+                if start != position or not start < end <= size or not 0 <= done <= end - start:
+                    return None
+                ranges.append(Range(int(start), int(end), int(done)))
+                position = end
+        except (TypeError, ValueError):
+            return None
+        return cls(size, ranges, workers, min_bytes, max_bytes)
+
+    # ---- workers --------------------------------------------------------------------
+
+    def take(self) -> Range | None:
+        """The next range to fetch: an unfinished idle one first, else a new one."""
+        with self._changed:
+            for item in self._ranges:
+                if not item.busy and not item.finished:
+                    item.busy = True
+                    return item
+            rest = self.size - self._carved
+            if rest <= 0 or self._closed:
+                return None
+            length = min(rest, self.max_bytes, max(self.min_bytes, -(-rest // self.workers)))
+            if rest - length < self.min_bytes:
+                length = rest  # no crumb of a range at the end
+            item = Range(self._carved, self._carved + length, busy=True)
+            self._ranges.append(item)
+            self._carved = item.end
+            return item
+
+    def advance(self, item: Range, count: int) -> None:
+        """`count` more bytes of `item` are written at their offset."""
+        with self._changed:
+            item.done += count
+            self._changed.notify_all()
+
+    def restart(self, item: Range) -> None:
+        """Throw away what `item` holds (its bytes are no longer trusted)."""
+        with self._changed:
+            item.done = 0
+            self._generation += 1
+            self._changed.notify_all()
+
+    def release(self, item: Range) -> None:
+        with self._changed:
+            item.busy = False
+
+    def close(self) -> None:
+        """Wake and stop every waiter (the attempt is over)."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    # ---- readers --------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        with self._changed:
+            return self._carved >= self.size and all(r.finished for r in self._ranges)
+
+    def done_bytes(self) -> int:
+        with self._changed:
+            return sum(r.done for r in self._ranges)
+
+    def prefix(self) -> int:
+        """Bytes from 0 that are all on disk."""
+        with self._changed:
+            return self._prefix()
+
+    def _prefix(self) -> int:
+        for item in self._ranges:
+            if not item.finished:
+                return item.offset
+        return self._carved
+
+    def wait_prefix(self, beyond: int, timeout: float) -> tuple[int, int, bool]:
+        """Block until the prefix passes `beyond` (or the plan closes, or `timeout`);
+        returns (prefix, generation, closed). The generation changes when a range
+        was restarted, after which bytes already hashed may be stale."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._closed or self._prefix() != beyond, timeout
+            )
+            return self._prefix(), self._generation, self._closed
+
+    def snapshot(self) -> list[list[int]]:
+        """The ranges for the sidecar, with neighbouring finished ranges merged."""
+        with self._changed:
+            out: list[list[int]] = []
+            for item in self._ranges:
+                last = out[-1] if out else None
+                if last is not None and last[2] == last[1] - last[0] and item.finished:
+                    last[1] = item.end
+                    last[2] = last[1] - last[0]
+                else:
+                    out.append([item.start, item.end, item.done])
+            return out
+
+
+def contiguous_done(saved: list[list[int]]) -> int:
+    """Bytes from 0 a saved plan holds without a gap (what one stream can resume from)."""
+    position = 0
+    for start, end, done in saved:
+        if start != position:
+            break
+        position = start + done
+        if start + done < end:
+            break
+    return position

@@ -1,0 +1,130 @@
+"""The ranged-part plan, the shared bandwidth limit and the control group."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pytest
+
+from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.errors import Interrupted
+from clary_desktop.downloads.group import ControlGroup, GroupAborted
+from clary_desktop.downloads.parts import PartPlan, contiguous_done
+from clary_desktop.downloads.ratelimit import TokenBucket
+
+MiB = 1024 * 1024
+
+
+def drain(plan: PartPlan) -> list[tuple[int, int]]:
+    taken = []
+    while (item := plan.take()) is not None:
+        taken.append((item.start, item.end))
+    return taken
+
+
+def test_ranges_are_handed_out_in_order_and_shrink_towards_the_end():
+    plan = PartPlan.fresh(100 * MiB, workers=4, min_bytes=1 * MiB, max_bytes=8 * MiB)
+    taken = drain(plan)
+    assert taken[0] == (0, 8 * MiB)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(taken))  # no gap, no overlap
+    assert taken[-1][1] == 100 * MiB
+    lengths = [end - start for start, end in taken]
+    assert max(lengths) == 8 * MiB and lengths[-1] < 2 * MiB  # a short tail to hash
+    assert lengths[:-1] == sorted(lengths[:-1], reverse=True)
+
+
+def test_prefix_follows_finished_ranges_and_snapshot_merges_them():
+    plan = PartPlan.fresh(10 * MiB, workers=2, min_bytes=1 * MiB, max_bytes=4 * MiB)
+    first, second = plan.take(), plan.take()
+    plan.advance(second, 1000)
+    assert plan.prefix() == 0 and plan.done_bytes() == 1000
+    plan.advance(first, first.end - first.start)
+    assert plan.prefix() == second.start + 1000
+    plan.advance(second, second.end - second.offset)
+    assert plan.snapshot() == [[0, second.end, second.end]]
+    assert not plan.finished
+    while (item := plan.take()) is not None:
+        plan.advance(item, item.end - item.start)
+    assert plan.finished and plan.prefix() == 10 * MiB
+
+
+def test_restore_resumes_unfinished_ranges_first():
+    saved = [[0, 4, 4], [4, 8, 2], [8, 12, 0]]
+    plan = PartPlan.restore(20, saved, workers=2, min_bytes=1, max_bytes=4)
+    assert plan is not None and plan.done_bytes() == 6
+    item = plan.take()
+    assert (item.start, item.offset) == (4, 6)
+    assert plan.take().start == 8 and plan.take().start == 12  # then new ranges
+    assert contiguous_done(saved) == 6
+
+
+@pytest.mark.parametrize("bad", [
+    [[1, 4, 0]],            # does not start at 0
+    [[0, 4, 4], [5, 8, 0]],  # a gap
+    [[0, 4, 5]],            # more done than the range holds
+    [[0, 30, 0]],           # past the end of the file
+    [["x", 4, 0]],
+])
+def test_restore_refuses_a_plan_for_another_file(bad):
+    assert PartPlan.restore(20, bad, workers=2, min_bytes=1, max_bytes=4) is None
+
+
+def test_restart_changes_the_generation_for_the_hasher():
+    plan = PartPlan.fresh(8, workers=1, min_bytes=4, max_bytes=4)
+    item = plan.take()
+    plan.advance(item, 3)
+    prefix, generation, closed = plan.wait_prefix(0, 0.01)
+    assert (prefix, closed) == (3, False)
+    plan.restart(item)
+    prefix, later, _ = plan.wait_prefix(3, 0.01)
+    assert prefix == 0 and later != generation
+    plan.close()
+    plan.release(item)
+    assert plan.wait_prefix(0, 5)[2] is True and plan.take() is item  # the restarted range
+
+
+def test_token_bucket_holds_the_rate_across_threads():
+    bucket = TokenBucket(4 * MiB, burst_seconds=0.05)
+    control = JobControl()
+
+    def reader() -> None:
+        for _ in range(8):
+            bucket.take(128 * 1024, control)
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    assert elapsed >= (4 * MiB - 0.05 * 4 * MiB) / (4 * MiB) - 0.1  # 4 MiB at 4 MiB/s
+    assert bucket.read_size(4 * MiB) == 4 * MiB // 20
+
+
+def test_token_bucket_sleep_is_interrupted_by_pause():
+    bucket = TokenBucket(1024)
+    control = JobControl()
+    threading.Timer(0.1, control.interrupt, args=("paused",)).start()
+    began = time.monotonic()
+    with pytest.raises(Interrupted):
+        bucket.take(100 * 1024, control)
+    assert time.monotonic() - began < 2
+
+
+def test_group_abort_stops_siblings_and_parent_pause_reaches_members():
+    parent = JobControl()
+    group = ControlGroup(parent)
+    group.abort(ValueError("boom"))
+    with pytest.raises(GroupAborted):
+        group.check()
+    assert isinstance(group.error, ValueError) and group.reason == "aborted"
+
+    other = ControlGroup(parent)
+    assert not other.stop_if_interrupted()
+    parent.interrupt("paused")
+    assert other.stop_if_interrupted()
+    with pytest.raises(Interrupted):
+        other.sleep(5)
