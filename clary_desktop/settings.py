@@ -25,18 +25,48 @@ class Settings(BaseModel):
     # Downloads: abort an attempt after this long without a byte, and keep this much free.
     download_stall_seconds: float = Field(default=30.0, gt=0, le=3600)
     download_space_margin_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
+    # Fast downloads (issue 10): files of at least part_threshold_bytes are fetched in
+    # parallel_parts ranged parts (1 disables it); bandwidth_limit_bps (bytes per second,
+    # None: unlimited) caps all downloads together.
+    parallel_parts: int = Field(default=8, ge=1, le=32)
+    part_threshold_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    bandwidth_limit_bps: int | None = Field(default=None, gt=0)
+    # The local API inside the window (issue 8): off by default, loopback unless changed.
+    api_enabled: bool = False
+    api_host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    api_port: int = Field(default=8765, ge=0, le=65535)
+    # The window checks for updates at start-up and then every this many hours (0: never).
+    update_check_hours: float = Field(default=6.0, ge=0, le=24 * 30)
+    # Catalog sync and updates (issue 6): where the signed catalog is published, and how
+    # many older versions stay on disk after an update for rollback.
+    catalog_url: str | None = None
+    keep_previous_versions: int = Field(default=1, ge=0, le=10)
 
 
-def load_settings(path: Path) -> Settings:
+OFFLINE_ENV = "CLARY_OFFLINE"
+"""`CLARY_OFFLINE=1` forces offline mode for this run, whatever the settings file says."""
+
+
+def offline_forced_by_environment() -> bool:
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_settings(path: Path, *, apply_environment: bool = True) -> Settings:
+    """The settings file's values; with `apply_environment`, CLARY_OFFLINE on top (pass
+    False when the result is to be saved, so the override is not written to the file)."""
     if not path.exists():
-        return Settings()
-    try:
-        return Settings.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError) as error:
-        raise ClaryError(
-            f"The settings file {path} cannot be read ({type(error).__name__}). "
-            "Fix it or delete it to go back to the defaults."
-        ) from None
+        settings = Settings()
+    else:
+        try:
+            settings = Settings.model_validate_json(path.read_bytes())
+        except (OSError, ValidationError) as error:
+            raise ClaryError(
+                f"The settings file {path} cannot be read ({type(error).__name__}). "
+                "Fix it or delete it to go back to the defaults."
+            ) from None
+    if apply_environment and offline_forced_by_environment():
+        settings.offline = True
+    return settings
 
 
 def save_settings(path: Path, settings: Settings) -> None:

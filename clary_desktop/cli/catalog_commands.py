@@ -170,7 +170,11 @@ def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
 def _source(version: VersionInfo) -> str:
     if version.repo_id:
         return f"Hugging Face {version.repo_id} @ {version.revision}"
-    return version.download_url or "per-file URLs"
+    if version.download_url:
+        return version.download_url
+    if any(f.url for f in version.files):
+        return "per-file URLs"
+    return "local files (imported; no download source)"
 
 
 def cmd_versions(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -78,9 +78,18 @@ def check_model_type(value: str) -> str:
 
 
 def safe_join(root: Path, *relative: str) -> Path:
-    """`root/relative...`, refusing any result that resolves outside `root`."""
+    """`root/relative...`, refusing any result that resolves outside `root`.
+
+    The folders on the way are resolved; the last part is not, so a model file may
+    be a symbolic link the user chose (`import-file --as symlink`, a linked Hugging
+    Face cache). Writers replace such a link (`os.replace`), never write through it.
+    """
     base = root.resolve()
-    target = base.joinpath(*relative).resolve()
+    joined = base.joinpath(*relative)
+    if joined.name in ("", ".", ".."):
+        target = joined.resolve()
+    else:
+        target = joined.parent.resolve() / joined.name
     if target != base and base not in target.parents:
         raise ValueError(f"{'/'.join(relative)!r} resolves outside {base}")
     return target

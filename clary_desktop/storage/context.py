@@ -1,0 +1,17 @@
+"""What the storage operations need from the Registry, passed as one small value
+so the core does not depend on the facade."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from clary_desktop.db import Database
+from clary_desktop.registry.access import Tier
+
+
+@dataclass(frozen=True)
+class StorageContext:
+    db: Database
+    models_dir: Path
+    tier: Tier

@@ -1,0 +1,76 @@
+"""The storage report and reclaim: partials, orphans, missing files; installs untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clary_desktop.downloads.store import JobStore
+from clary_desktop.downloads.values import JobState
+from tests.support.gguf_files import write_gguf
+from tests.support.storage_env import open_registry, tree
+
+
+def test_report_and_reclaim(tmp_path: Path) -> None:
+    with open_registry(tmp_path / "data") as registry:
+        registry.import_file(write_gguf(tmp_path / "a.gguf"), model_id="keep")
+        registry.import_file(write_gguf(tmp_path / "b.gguf", name="b"), model_id="gone")
+        root = registry.models_dir
+        (root / "llm" / "gone" / "local" / "b.gguf").unlink()
+        stray = root / "llm" / "old" / "1.0" / "w.gguf.part"
+        stray.parent.mkdir(parents=True)
+        stray.write_bytes(b"x" * 1000)
+        orphan = root / "junk" / "left-behind.bin"
+        orphan.parent.mkdir(parents=True)
+        orphan.write_bytes(b"y" * 500)
+        # A paused download owns its folder: its partial is resumable and kept.
+        store = JobStore(registry.db)
+        job = store.create("layoutlmv3", "1.0.0", False, None)
+        store.update(job, status=JobState.PAUSED.value)
+        paused = root / "layout" / "layoutlmv3" / "1.0.0" / "model.safetensors.part"
+        paused.parent.mkdir(parents=True)
+        paused.write_bytes(b"z" * 300)
+
+        report = registry.storage_report()
+        by_id = {m.model_id: m for m in report.models}
+        assert by_id["keep"].size_bytes == (tmp_path / "a.gguf").stat().st_size
+        assert by_id["keep"].missing_files == []
+        assert by_id["gone"].missing_files == ["b.gguf"]
+        assert [m.model_id for m in report.missing] == ["gone"]
+        partials = {Path(p.path): p.resumable for p in report.partials}
+        assert partials == {stray: False, paused: True}
+        assert [Path(o.path) for o in report.orphans] == [orphan]
+        assert report.reclaimable_bytes == 1500
+
+        installed_before = tree(root / "llm" / "keep")
+        result = registry.reclaim_storage(only=report.reclaimable)
+        assert sorted(result.deleted) == sorted([str(stray), str(orphan)])
+        assert result.size_bytes == 1500
+        assert not stray.exists() and not orphan.exists()
+        assert not (root / "junk").exists()  # emptied folders go too
+        assert paused.exists()
+        assert tree(root / "llm" / "keep") == installed_before
+        assert registry.storage_report().reclaimable == []
+
+
+def test_reclaim_only_deletes_what_is_still_reclaimable(tmp_path: Path) -> None:
+    with open_registry(tmp_path / "data") as registry:
+        result = registry.import_file(write_gguf(tmp_path / "a.gguf"), model_id="keep")
+        installed = Path(result.folder) / "a.gguf"
+        # A path the user never saw, or an installed file, is never deleted.
+        done = registry.reclaim_storage(only=[str(installed), str(tmp_path / "a.gguf")])
+        assert done.deleted == []
+        assert installed.exists()
+
+
+def test_a_models_folder_reached_through_a_symlink_has_no_false_orphans(tmp_path: Path) -> None:
+    real = tmp_path / "real-models"
+    real.mkdir()
+    link = tmp_path / "models-link"
+    link.symlink_to(real)
+    with open_registry(tmp_path / "data") as registry:
+        registry.settings.models_dir = str(link)
+        result = registry.import_file(write_gguf(tmp_path / "a.gguf"), model_id="keep")
+        report = registry.storage_report()
+        assert report.orphans == [] and report.reclaimable == []
+        registry.reclaim_storage()
+        assert (Path(result.folder) / "a.gguf").exists()
