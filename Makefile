@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export QT_API := pyside6
 
-.PHONY: run test bench lint screenshots clean
+.PHONY: run test bench lint screenshots clean package test-packaging
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(VENV)/.installed $@
 
+$(VENV)/.installed-package: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[package]"
+	touch $(VENV)/.installed $@
+
 run: $(VENV)/.installed
 	$(BIN)/clary-desktop $(ARGS)
 
@@ -27,6 +31,18 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/benchmarks -s -p no:randomly $(PYTEST_ARGS)
+
+# The installer-packaged program: dist/clary-desktop/ (one folder: clary-desktop, clary-models)
+# and dist/clary-desktop-<version>-linux-<arch>.tar.gz. See packaging/README.md.
+package: $(VENV)/.installed-package
+	rm -rf dist/clary-desktop dist/clary-desktop-*.tar.gz
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/clary-desktop.spec
+	$(BIN)/python packaging/linux/make_tarball.py --dist dist
+
+# Builds the app once (in a temp dir) and runs it as a user would; slow, so not in `make test`.
+test-packaging: $(VENV)/.installed-test $(VENV)/.installed-package
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/packaging $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

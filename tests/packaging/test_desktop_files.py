@@ -1,0 +1,110 @@
+"""Fast checks of the packaging sources (no build): desktop file, AppStream metadata,
+icons, the install script and the self-test from a source checkout."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from clary_desktop import APP_SLUG, __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+DESKTOP = ROOT / "resources" / "desktop" / f"{APP_SLUG}.desktop"
+METAINFO = ROOT / "resources" / "desktop" / "ai.clary.ClaryDesktop.metainfo.xml"
+ICONS = ROOT / "resources" / "icons"
+
+
+def desktop_entry() -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    parser.read_string(DESKTOP.read_text(encoding="utf-8"))
+    return parser["Desktop Entry"]
+
+
+def test_desktop_file_names_the_program_and_its_icon() -> None:
+    entry = desktop_entry()
+    assert entry["Type"] == "Application"
+    assert entry["Name"] == "Clary Desktop"
+    assert entry["Exec"].split()[0] == APP_SLUG
+    assert entry["Icon"] == APP_SLUG
+    assert entry["StartupWMClass"] == APP_SLUG  # QGuiApplication.setDesktopFileName
+    assert entry["Terminal"] == "false"
+    assert entry["Categories"].endswith(";")
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
+                    reason="desktop-file-validate (desktop-file-utils) is not installed")
+def test_desktop_file_validates() -> None:
+    result = subprocess.run(["desktop-file-validate", str(DESKTOP)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "error" not in result.stdout
+
+
+def test_metainfo_matches_the_program() -> None:
+    root = ET.parse(METAINFO).getroot()
+    assert root.tag == "component"
+    assert root.get("type") == "desktop-application"
+    assert root.findtext("id") == "ai.clary.ClaryDesktop"
+    assert root.findtext("launchable") == DESKTOP.name
+    assert {b.text for b in root.iter("binary")} == {"clary-desktop", "clary-models"}
+    releases = [r.get("version") for r in root.iter("release")]
+    assert releases and releases[0] == __version__, "add a <release> for the new version"
+
+
+@pytest.mark.skipif(shutil.which("appstreamcli") is None,
+                    reason="appstreamcli (package appstream) is not installed")
+def test_metainfo_validates() -> None:
+    result = subprocess.run(["appstreamcli", "validate", "--no-net", str(METAINFO)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_icons_are_rendered_from_the_svg_and_up_to_date() -> None:
+    """The committed PNG/ICO/ICNS files are exactly what scripts/render_icons.py makes."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "render_icons.py"), "--check"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        data = (ICONS / f"{APP_SLUG}-{size}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert (width, height) == (size, size)
+
+
+def test_install_script_is_valid_posix_shell() -> None:
+    script = ROOT / "packaging" / "linux" / "install.sh"
+    assert os.access(script, os.X_OK)
+    result = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_inno_setup_script_matches_the_build() -> None:
+    iss = (ROOT / "packaging" / "windows" / "clary-desktop.iss").read_text(encoding="utf-8")
+    assert "PrivilegesRequired=lowest" in iss  # per-user install
+    assert "clary-desktop.exe" in iss and "clary-models.exe" in iss
+    assert ".clarylicense" in iss
+    assert f'#define AppVersion "{__version__}"' in iss
+
+
+def test_self_test_from_a_source_checkout(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARY_", "QT_QPA"))}
+    env["HOME"] = str(home)
+    result = subprocess.run([sys.executable, "-m", "clary_desktop", "--self-test"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.stderr == ""
+    assert result.returncode == 0, result.stdout
+    assert "self-test passed" in result.stdout
+    assert list(home.iterdir()) == []

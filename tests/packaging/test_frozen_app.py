@@ -1,0 +1,209 @@
+"""The installer-packaged program, built with PyInstaller and run as a user would.
+
+The one-folder app is built once per test run (a few minutes on two cores) by the
+session fixture below; `CLARY_PACKAGING_DIST=dist` reuses an existing `make package`
+output instead. Every run happens in an environment without the development set-up:
+no virtualenv, no PYTHONPATH, a fresh HOME, no locale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.support.licenses import Signer
+
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1500)]
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "packaging" / "clary-desktop.spec"
+PREBUILT = os.environ.get("CLARY_PACKAGING_DIST")
+BUILD_TIMEOUT_S = 1200
+
+
+def _pyinstaller() -> list[str]:
+    if shutil.which("pyinstaller", path=str(Path(sys.executable).parent)) is None:
+        try:
+            import PyInstaller  # noqa: F401
+        except ImportError:
+            pytest.fail("PyInstaller is not installed: `pip install -e .[package]` "
+                        "(or run `make test-packaging`)")
+    return [sys.executable, "-m", "PyInstaller"]
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding `clary-desktop/` (the one-folder build) and the .tar.gz of it."""
+    if PREBUILT:
+        folder = Path(PREBUILT).resolve()
+        assert (folder / "clary-desktop" / "clary-desktop").is_file(), folder
+    else:
+        folder = tmp_path_factory.mktemp("dist")
+        work = tmp_path_factory.mktemp("pyinstaller-work")
+        result = subprocess.run(
+            [*_pyinstaller(), "--noconfirm", "--log-level", "WARN", "--distpath", str(folder),
+             "--workpath", str(work), str(SPEC)],
+            cwd=ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
+        )
+        assert result.returncode == 0, result.stderr[-6000:]
+    if not list(folder.glob("clary-desktop-*.tar.gz")):
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "packaging" / "linux" / "make_tarball.py"),
+             "--dist", str(folder)],
+            capture_output=True, text=True, timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_dir(dist: Path) -> Path:
+    return dist / "clary-desktop"
+
+
+@pytest.fixture
+def user_env(tmp_path: Path) -> dict[str, str]:
+    """A user's environment on a machine without Python: no venv, no locale, empty HOME."""
+    home = tmp_path / "user-home"
+    home.mkdir()
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home)}
+
+
+def run(app_dir: Path, program: str, *args: str, env: dict[str, str],
+        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(app_dir / program), *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=env["HOME"])
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_version(app_dir: Path, user_env: dict[str, str]) -> None:
+    from clary_desktop import __version__
+
+    for program in ("clary-desktop", "clary-models"):
+        result = run(app_dir, program, "--version", env=user_env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"{program} {__version__}"
+        assert result.stderr == ""
+
+
+def test_self_test_passes_with_empty_stderr(app_dir: Path, user_env: dict[str, str]) -> None:
+    result = run(app_dir, "clary-desktop", "--self-test", env=user_env)
+    assert result.stderr == ""
+    assert result.returncode == 0, result.stdout
+    assert "frozen" in result.stdout
+    assert "window shown" in result.stdout
+    assert "self-test passed" in result.stdout
+    # It worked in a temporary folder: nothing in the user's home.
+    assert files_under(Path(user_env["HOME"])) == []
+
+
+def test_self_test_on_a_utf8_locale_too(app_dir: Path, user_env: dict[str, str]) -> None:
+    result = run(app_dir, "clary-desktop", "--self-test",
+                 env={**user_env, "LANG": "C.UTF-8", "QT_QPA_PLATFORM": "offscreen"})
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_bundled_cli_lists_the_catalog(app_dir: Path, user_env: dict[str, str],
+                                       tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = run(app_dir, "clary-models", "--data-dir", str(data), "list", "--json",
+                 env=user_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    listing = json.loads(result.stdout)
+    assert listing["user_tier"] == "lite"
+    assert listing["count"] >= 1
+    assert {m["tier"] for m in listing["models"]} == {"lite"}
+    assert (data / "catalog.db").is_file()
+    assert files_under(Path(user_env["HOME"])) == []
+
+
+def test_frozen_app_ignores_development_license_keys(app_dir: Path, user_env: dict[str, str],
+                                                     tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    signer = Signer(kid="dev-packaging-test")
+    keys = tmp_path / "devkeys"
+    signer.write_public(keys)
+    license_file = tmp_path / "pro.json"
+    license_file.write_bytes(signer.license(
+        tier="professional", issued_at=now - timedelta(days=1),
+        expires_at=now + timedelta(days=30)))
+    args = ("--data-dir", str(tmp_path / "data"), "--license", str(license_file),
+            "list", "--json")
+    env = {**user_env, "CLARY_DEV_LICENSE_KEYS": str(keys)}
+
+    # The same key and license make a source checkout professional...
+    source = subprocess.run([sys.executable, "-m", "clary_desktop.cli.main", *args],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT,
+                            env={**os.environ, **env})
+    assert source.returncode == 0, source.stderr
+    assert json.loads(source.stdout)["user_tier"] == "professional"
+
+    # ...but the frozen build trusts only the keys it ships.
+    frozen = run(app_dir, "clary-models", *args, env=env)
+    assert frozen.returncode == 0, frozen.stderr
+    assert json.loads(frozen.stdout)["user_tier"] == "lite"
+    shown = run(app_dir, "clary-models", "--data-dir", str(tmp_path / "data"), "--license",
+                str(license_file), "license", "show", "--json", env=env)
+    assert json.loads(shown.stdout)["tier"] == "lite", shown.stdout
+
+
+def test_unused_qt_modules_are_left_out(app_dir: Path) -> None:
+    names = "\n".join(files_under(app_dir))
+    for unused in ("Qt6Qml", "Qt6Quick", "Qt6WebEngine", "Qt6Multimedia", "Qt6Charts",
+                   "Qt63D", "Qt6Pdf", "Qt6Designer", "QtQml.abi3", "QtQuick.abi3"):
+        assert unused not in names, unused
+    assert "platforms/libqoffscreen.so" in names  # --self-test on a headless machine
+    assert "platforms/libqxcb.so" in names
+    assert "imageformats/libqsvg.so" in names
+
+
+def test_resources_are_bundled(app_dir: Path) -> None:
+    resources = app_dir / "_internal" / "resources"
+    assert (resources / "catalog" / "default.json").is_file()
+    assert list((resources / "keys").glob("*.pub"))
+    assert (resources / "icons" / "clary-desktop.svg").is_file()
+    assert (resources / "desktop" / "clary-desktop.desktop").is_file()
+
+
+def test_tarball_installs_for_the_user(dist: Path, user_env: dict[str, str],
+                                       tmp_path: Path) -> None:
+    (tarball,) = dist.glob("clary-desktop-*-linux-*.tar.gz")
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(tarball) as archive:
+        archive.extractall(unpacked, filter="tar")
+    (top,) = unpacked.iterdir()
+    home = Path(user_env["HOME"])
+    install = subprocess.run(["sh", str(top / "install.sh")], capture_output=True, text=True,
+                             env=user_env, timeout=300)
+    assert install.returncode == 0, install.stderr
+    share = home / ".local" / "share"
+    desktop = share / "applications" / "clary-desktop.desktop"
+    target = home / ".local" / "opt" / "clary-desktop"
+    assert f"Exec={target}/clary-desktop" in desktop.read_text()
+    assert (share / "metainfo" / "ai.clary.ClaryDesktop.metainfo.xml").is_file()
+    assert (share / "icons" / "hicolor" / "scalable" / "apps" / "clary-desktop.svg").is_file()
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        assert (share / "icons" / "hicolor" / f"{size}x{size}" / "apps" /
+                "clary-desktop.png").is_file()
+    version = subprocess.run([str(home / ".local" / "bin" / "clary-models"), "--version"],
+                             capture_output=True, text=True, env=user_env, timeout=60)
+    assert version.returncode == 0, version.stderr
+
+    uninstall = subprocess.run(["sh", str(target / "install.sh"), "--uninstall"],
+                               capture_output=True, text=True, env=user_env, timeout=120)
+    assert uninstall.returncode == 0, uninstall.stderr
+    assert not target.exists()
+    assert not desktop.exists()
+    assert not (home / ".local" / "bin" / "clary-desktop").exists()
