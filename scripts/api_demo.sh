@@ -18,7 +18,7 @@ clary-models use llm "$MODEL"
 
 clary-models serve --port "$PORT" &
 SERVER=$!
-trap 'kill -INT $SERVER; wait $SERVER' EXIT
+trap 'kill $SERVER; wait $SERVER' EXIT
 for _ in $(seq 100); do
   curl -fs -o /dev/null -H "X-API-Key: $KEY" "$API/models" && break
   sleep 0.1

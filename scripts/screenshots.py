@@ -96,10 +96,100 @@ async def shoot(out: Path, data_dir: Path, app: QApplication) -> list[Path]:
         await settle(app)
         saved.append(out / "download-in-progress.png")
         window.grab().save(str(saved[-1]))
+        saved += await shoot_usage(out, window, registry, data_dir, app)
     finally:
         window.shutdown()
         window.deleteLater()
         registry.close()
+    return saved
+
+
+def add_local_model(registry: Registry, data_dir: Path) -> str | None:
+    """A small GGUF imported as a local model, selected for llm, with reported runs."""
+    try:
+        import gguf  # noqa: F401  (a test dependency; without it, skip these shots)
+    except ImportError:
+        return None
+    from clary_desktop.registry.metrics import RunReport
+    from tests.support.gguf_files import write_gguf
+
+    source = write_gguf(data_dir.parent / "tiny-llama-q4.gguf", context_length=4096,
+                        name="Tiny Llama Q4")
+    result = registry.import_file(source, model_id="tiny-llama-q4")
+    registry.use_model("llm", result.model_id)
+    registry.set_model_parameters(result.model_id, {"context_length": 4096, "batch_size": 256,
+                                                    "temperature": 0.7})
+    latencies = [420, 380, 510, 460, 395, 1210, 440, 405, 470, 390, 430, 455, 610, 415, 398,
+                 445, 402, 520, 433, 410]
+    for n, latency in enumerate(latencies):
+        registry.record_run(result.model_id, RunReport(latency_ms=float(latency),
+                                                       throughput=38.0 + n % 5,
+                                                       success=n != 5))
+    registry.api_keys.create("document-pipeline")
+    registry.api_keys.create("notebook")
+    registry.api_keys.revoke("notebook")
+    return result.model_id
+
+
+async def shoot_usage(out: Path, window: MainWindow, registry: Registry, data_dir: Path,
+                      app: QApplication) -> list[Path]:
+    saved: list[Path] = []
+    model_id = await window.tasks.run(add_local_model, registry, data_dir)
+    if model_id is None:
+        return saved
+    loaded = asyncio.ensure_future(wait_signal(window.catalog_loaded))
+    window.reload()
+    await loaded
+    window.filters.reset()
+    shown = asyncio.ensure_future(wait_signal(window.details_shown))
+    window.select_model(model_id)
+    await shown
+    window.detail.tabs.setCurrentIndex(2)
+    await settle(app)
+    saved.append(out / "performance.png")
+    window.grab().save(str(saved[-1]))
+    window.detail.tabs.setCurrentIndex(1)
+    await settle(app)
+    saved.append(out / "usage-and-parameters.png")
+    window.grab().save(str(saved[-1]))
+
+    window.usage_view()
+    await settle(app, 0.6)
+    assert window.usage_dialog is not None
+    saved.append(out / "usage-view.png")
+    window.usage_dialog.grab().save(str(saved[-1]))
+    window.usage_dialog.close()
+
+    window.api_keys_dialog()
+    await settle(app, 0.6)
+    assert window.keys_dialog is not None
+    window.keys_dialog.show_secret("document-pipeline", "clary_" + "x" * 43)
+    await settle(app)
+    saved.append(out / "api-keys.png")
+    window.keys_dialog.grab().save(str(saved[-1]))
+    window.keys_dialog.close()
+
+    if hasattr(registry, "storage_report"):
+        stray = registry.models_dir / "llm" / "old-download" / "weights.bin"
+        stray.parent.mkdir(parents=True, exist_ok=True)
+        stray.write_bytes(b"\0" * 3_000_000)
+        window.storage_view()
+        await settle(app, 0.8)
+        assert window.storage_dialog is not None
+        saved.append(out / "storage.png")
+        window.storage_dialog.grab().save(str(saved[-1]))
+        window.storage_dialog.close()
+
+    from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(registry.settings, str(registry.paths.default_models_dir), window)
+    dialog.api_enabled.setChecked(True)
+    dialog.show()
+    await settle(app)
+    saved.append(out / "settings.png")
+    dialog.grab().save(str(saved[-1]))
+    dialog.close()
+    dialog.deleteLater()
     return saved
 
 

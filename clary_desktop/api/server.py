@@ -17,6 +17,7 @@ from clary_desktop.registry import Registry
 log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+_HANDLER_THREAD_NAME = "AnyIO worker thread"  # anyio's pool for FastAPI's sync handlers
 
 
 def is_loopback(host: str) -> bool:
@@ -76,10 +77,15 @@ class ApiServer:
         log.info("API listening on %s", self.url)
 
     def stop(self, timeout: float = 10) -> None:
+        """Stop serving; returns once the server thread and the worker threads that ran
+        its handlers have ended (they end with the server's event loop)."""
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout)
+            for worker in threading.enumerate():
+                if worker.name == _HANDLER_THREAD_NAME:
+                    worker.join(timeout)
         if self._socket is not None:
             self._socket.close()
         self._server = self._thread = self._socket = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from typing import Any
 
@@ -151,7 +152,7 @@ def _parse_assignment(text: str) -> tuple[str, Any]:
 def cmd_params(ctx: CliContext, args: argparse.Namespace) -> int:
     registry = ctx.registry
     if args.reset:
-        registry.usage.reset_parameters(args.model_id)
+        registry.reset_model_parameters(args.model_id)
     if args.assignments:
         values = dict(_parse_assignment(a) for a in args.assignments)
         params = registry.set_model_parameters(args.model_id, values)
@@ -202,6 +203,10 @@ def cmd_metrics(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_serve(ctx: CliContext, args: argparse.Namespace) -> int:
     from clary_desktop.api.server import ApiServer, is_loopback
 
@@ -211,6 +216,10 @@ def cmd_serve(ctx: CliContext, args: argparse.Namespace) -> int:
             "every caller still needs an API key.",
             file=sys.stderr,
         )
+    # Ctrl+C and a plain `kill` both stop the server cleanly, also when a shell started
+    # it in the background (which makes it ignore SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     server = ApiServer(ctx.registry, host=args.host, port=args.port)
     server.start()
     print(

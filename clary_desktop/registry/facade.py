@@ -74,6 +74,7 @@ class Registry:
         #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
         self.catalog_keys: TrustedKeys | None = None
         self._pruners: list[threading.Thread] = []
+        self._pruners_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -100,7 +101,9 @@ class Registry:
             raise
 
     def close(self) -> None:
-        for thread in self._pruners:
+        with self._pruners_lock:
+            pruners = list(self._pruners)
+        for thread in pruners:
             thread.join()
         if self._downloads is not None:
             self._downloads.shutdown()
@@ -217,6 +220,11 @@ class Registry:
     def set_model_parameters(self, model_id: str, values: dict[str, Any]) -> dict[str, Any]:
         return self.usage.set_parameters(model_id, values)
 
+    def reset_model_parameters(self, model_id: str) -> dict[str, Any]:
+        """Back to the catalog's values; returns them."""
+        self.usage.reset_parameters(model_id)
+        return self.usage.parameters(model_id)
+
     def record_run(
         self, model_id: str, report: RunReport, api_key_id: int | None = None
     ) -> RunInfo:
@@ -259,12 +267,12 @@ class Registry:
         its own thread: engine callbacks must not block."""
         if event.kind != "state" or event.state != "completed":
             return
-        self._pruners = [t for t in self._pruners if t.is_alive()]
         thread = threading.Thread(
             target=prune_previous_versions, args=(self, event.model_id), name="clary-prune"
         )
-        self._pruners.append(thread)
         thread.start()
+        with self._pruners_lock:
+            self._pruners = [t for t in self._pruners if t.is_alive()] + [thread]
 
     def remove(self, model_id: str, version: str | None = None) -> list[str]:
         """Delete an installed model (one version, or all); returns the versions removed."""

@@ -18,7 +18,8 @@ def make_rows(n: int) -> list[ModelRow]:
                  version="1.0.0", size_bytes=None if i == 5 else (i + 1) * 10**8,
                  tier=tiers[i % 3], tags=(f"t{i % 4}",), search_text=f"m{i} model {i:03d} t{i % 4}",
                  installed_version="1.0.0" if i % 7 == 0 else ("0.9" if i == 3 else None),
-                 installed_path=f"/models/m{i}" if i % 7 == 0 or i == 3 else None)
+                 installed_path=f"/models/m{i}" if i % 7 == 0 or i == 3 else None,
+                 update_available=i == 3)
         for i in range(n)
     ]
 

@@ -1,4 +1,5 @@
-"""Settings: models folder, concurrent downloads, Hub endpoint and token, proxy."""
+"""Settings: models folder, concurrent downloads, Hub endpoint and token, proxy,
+update checks, and the local API."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clary_desktop.gui.api_runner import is_loopback
 from clary_desktop.settings import Settings
 
 
@@ -61,6 +65,34 @@ class SettingsDialog(QDialog):
         self.offline = QCheckBox("Work offline (no network access)")
         self.offline.setObjectName("offline")
         self.offline.setChecked(settings.offline)
+        self.update_hours = QDoubleSpinBox()
+        self.update_hours.setObjectName("updateCheckHours")
+        self.update_hours.setRange(0, 24 * 30)
+        self.update_hours.setDecimals(1)
+        self.update_hours.setSuffix(" h")
+        self.update_hours.setSpecialValueText("never")
+        self.update_hours.setValue(getattr(settings, "update_check_hours", 6.0))
+
+        self.api_enabled = QCheckBox("Run the local API")
+        self.api_enabled.setObjectName("apiEnabled")
+        self.api_enabled.setToolTip("Let programs on this computer (the document pipeline) "
+                                    "ask for models with an API key")
+        self.api_enabled.setChecked(getattr(settings, "api_enabled", False))
+        self.api_host = QLineEdit(getattr(settings, "api_host", "127.0.0.1"))
+        self.api_host.setObjectName("apiHost")
+        self.api_host.setPlaceholderText("127.0.0.1")
+        self.api_port = QSpinBox()
+        self.api_port.setObjectName("apiPort")
+        self.api_port.setRange(1, 65535)
+        self.api_port.setValue(getattr(settings, "api_port", 8765) or 8765)
+        self.api_warning = QLabel(
+            "⚠ This address can be reached from other computers. Anyone on the network "
+            "with a key can use the API; keep 127.0.0.1 unless you need this.")
+        self.api_warning.setObjectName("apiWarning")
+        self.api_warning.setWordWrap(True)
+        self.api_warning.setStyleSheet("color: #8a5a00;")
+        self.api_host.textChanged.connect(self._check_host)
+        self.api_enabled.toggled.connect(self._check_host)
 
         self.error = QLabel()
         self.error.setStyleSheet("color: #b3261e;")
@@ -74,6 +106,15 @@ class SettingsDialog(QDialog):
         form.addRow("Hub token", self.token)
         form.addRow("Proxy", self.proxy)
         form.addRow("", self.offline)
+        form.addRow("Check for updates every", self.update_hours)
+
+        api_group = QGroupBox("Local API")
+        api_form = QFormLayout(api_group)
+        api_form.addRow("", self.api_enabled)
+        api_form.addRow("Address", self.api_host)
+        api_form.addRow("Port", self.api_port)
+        api_form.addRow(self.api_warning)
+        self._check_host()
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -82,8 +123,15 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(api_group)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def _check_host(self, *_args: object) -> None:
+        host = self.api_host.text().strip() or "127.0.0.1"
+        self.api_warning.setVisible(not is_loopback(host))
+        self.api_host.setEnabled(self.api_enabled.isChecked())
+        self.api_port.setEnabled(self.api_enabled.isChecked())
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Models folder", self.models_dir.text())
@@ -105,6 +153,10 @@ class SettingsDialog(QDialog):
             hub_token=_text_or_none(self.token),
             proxy=proxy,
             offline=self.offline.isChecked(),
+            update_check_hours=self.update_hours.value(),
+            api_enabled=self.api_enabled.isChecked(),
+            api_host=self.api_host.text().strip() or "127.0.0.1",
+            api_port=self.api_port.value(),
         )
         try:
             return Settings.model_validate(data)

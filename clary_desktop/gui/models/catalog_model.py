@@ -182,6 +182,11 @@ class CatalogTableModel(QAbstractTableModel):
                 return row
         return None
 
+    def installed_rows(self) -> list[ModelRow]:
+        """Every installed catalog entry, filtered or not, sorted by name."""
+        return sorted((r for r in self._rows if r.installed_version is not None),
+                      key=lambda r: (r.name.lower(), r.id))
+
     def tags(self) -> list[str]:
         return sorted({t for r in self._rows for t in r.tags})
 

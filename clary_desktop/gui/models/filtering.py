@@ -49,8 +49,14 @@ def row_status(row: ModelRow, locked: bool, job_state: str | None) -> str:
     if job_state in ACTIVE_STATES:
         return job_state
     if row.installed_version is not None:
-        return "update available" if row.installed_version != row.version else "installed"
+        return "update available" if update_available(row) else "installed"
     return "not installed"
+
+
+def update_available(row: ModelRow) -> bool:
+    """The core decides (`ModelRow.update_available`); locked rows never reach this:
+    their status is "locked"."""
+    return row.update_available
 
 
 def matches_status(wanted: str, status: str) -> bool:

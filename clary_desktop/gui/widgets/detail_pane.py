@@ -11,7 +11,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -20,12 +22,17 @@ from PySide6.QtWidgets import (
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.models.queue_model import JobRow
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
+from clary_desktop.gui.widgets.model_usage import ParametersForm, PerformanceSection, UseForBox
 from clary_desktop.registry.access import Tier
+from clary_desktop.registry.version_order import version_key
 from clary_desktop.registry.views import ModelInfo, VersionInfo
 
-ACTIONS = ("download", "pause", "resume", "cancel", "retry", "remove", "verify", "open_folder")
+ACTIONS = ("download", "update", "pause", "resume", "cancel", "retry", "rollback", "remove",
+           "verify", "open_folder")
 _LABELS = {
     "download": "Download",
+    "update": "Update",
+    "rollback": "Roll back",
     "pause": "Pause",
     "resume": "Resume",
     "cancel": "Cancel",
@@ -48,6 +55,24 @@ def license_html(info: ModelInfo) -> str:
     elif lic.commercial_use is None:
         text += " (commercial use: not stated)"
     return text
+
+
+def has_update(info: ModelInfo) -> bool:
+    flag = getattr(info, "update_available", None)
+    if isinstance(flag, bool):
+        return flag
+    return (not info.locked and info.installed_version is not None
+            and version_key(info.installed_version) < version_key(info.version))
+
+
+def rollback_target(info: ModelInfo, versions: list[VersionInfo]) -> str | None:
+    """The kept version a rollback would switch to (the newest older one on disk)."""
+    if info.installed_version is None:
+        return None
+    active = version_key(info.installed_version)
+    older = [v.version for v in versions
+             if v.installed and not v.active and version_key(v.version) < active]
+    return max(older, key=version_key) if older else None
 
 
 def source_html(version: VersionInfo | None, info: ModelInfo) -> str:
@@ -112,8 +137,26 @@ def details_html(info: ModelInfo, versions: list[VersionInfo], installed_path: s
     return "\n".join(body)
 
 
+def _scrolling(*widgets: QWidget) -> QScrollArea:
+    inner = QWidget()
+    layout = QVBoxLayout(inner)
+    layout.setContentsMargins(4, 8, 4, 4)
+    for widget in widgets:
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidget(inner)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return scroll
+
+
 class DetailPane(QWidget):
     action_requested = Signal(str, str)  # action, model id
+    use_requested = Signal(str, str)  # task, model id
+    parameters_save_requested = Signal(str, dict)  # model id, changed values
+    parameters_reset_requested = Signal(str)  # model id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +164,7 @@ class DetailPane(QWidget):
         self._info: ModelInfo | None = None
         self._job: JobRow | None = None
         self._locked = False
+        self._rollback_to: str | None = None
 
         self._stack = QStackedWidget()
         empty = QLabel("Select a model to see its details.")
@@ -155,6 +199,22 @@ class DetailPane(QWidget):
             "QLabel { background: #fff4e5; border: 1px solid #f0c36d; border-radius: 4px;"
             " padding: 6px; color: #5f4100; }")
 
+        self.update_note = QLabel()
+        self.update_note.setObjectName("updateNote")
+        self.update_note.setWordWrap(True)
+        self.update_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.update_note.setStyleSheet(
+            "QLabel { background: #e8f1fb; border: 1px solid #9cc2ea; border-radius: 4px;"
+            " padding: 6px; color: #0d3c6e; }")
+        self.update_note.hide()
+        self.retired_note = QLabel(
+            "Retired: this model is no longer in the catalog. It stays usable while it is "
+            "installed and is never deleted without you.")
+        self.retired_note.setObjectName("retiredNote")
+        self.retired_note.setWordWrap(True)
+        self.retired_note.setStyleSheet("color: #666;")
+        self.retired_note.hide()
+
         self.progress = QProgressBar()
         self.progress.setObjectName("detailProgress")
         self.progress.setRange(0, 100)
@@ -162,34 +222,56 @@ class DetailPane(QWidget):
 
         self.buttons: dict[str, QPushButton] = {}
         actions = QHBoxLayout()
+        versions_row = QHBoxLayout()  # Update / Roll back get their own row: long labels
         for action in ACTIONS:
             button = QPushButton(_LABELS[action])
             button.setObjectName(f"action-{action}")
             button.clicked.connect(lambda _=False, a=action: self._request(a))
             button.hide()
-            actions.addWidget(button)
+            (versions_row if action in ("update", "rollback") else actions).addWidget(button)
             self.buttons[action] = button
         actions.addStretch(1)
+        versions_row.addStretch(1)
 
         self.body = QTextBrowser()
         self.body.setObjectName("detailBody")
         self.body.setOpenExternalLinks(True)
         self.body.setFrameShape(QTextBrowser.Shape.NoFrame)
 
+        self.use_for = UseForBox()
+        self.use_for.use_requested.connect(self.use_requested)
+        self.parameters = ParametersForm()
+        self.parameters.save_requested.connect(self.parameters_save_requested)
+        self.parameters.reset_requested.connect(self.parameters_reset_requested)
+        self.performance = PerformanceSection()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("detailTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.body, "Details")
+        self.tabs.addTab(_scrolling(self.use_for, self.parameters), "Usage")
+        self.tabs.addTab(_scrolling(self.performance), "Performance")
+
         layout = QVBoxLayout(page)
         layout.setContentsMargins(10, 10, 10, 6)
         layout.addWidget(self.title)
         layout.addLayout(badges)
         layout.addWidget(self.lock_message)
+        layout.addWidget(self.update_note)
+        layout.addWidget(self.retired_note)
         layout.addWidget(self.progress)
+        layout.addLayout(versions_row)
         layout.addLayout(actions)
-        layout.addWidget(self.body, 1)
+        layout.addWidget(self.tabs, 1)
         self._stack.addWidget(page)
 
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(340)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._stack)
+
+    @property
+    def rollback_to(self) -> str | None:
+        return self._rollback_to
 
     @property
     def model_id(self) -> str | None:
@@ -212,9 +294,38 @@ class DetailPane(QWidget):
                 f"Locked: this model needs the {info.tier.capitalize()} tier; your license is "
                 f"{user_tier.label}. Load a license for {info.tier.capitalize()} to download it.")
         self.lock_message.setVisible(info.locked)
+        update = has_update(info)
+        if update:
+            newest = next((v for v in versions if v.version == info.version), None)
+            changes = newest.changes if newest is not None and newest.changes else "no notes"
+            self.update_note.setText(f"Update to {info.version}: {changes}")
+        self.update_note.setVisible(update)
+        self.retired_note.setVisible(bool(getattr(info, "retired", False)))
+        self._rollback_to = rollback_target(info, versions)
         self.body.setHtml(details_html(info, versions, installed_path))
         self._stack.setCurrentIndex(1)
         self.set_job(job)
+
+    def show_usage(self, default_for: list[str], current: str | None,
+                   parameters: dict[str, Any] | None) -> None:
+        """The "Use for" control and the parameters form of the shown model."""
+        info = self._info
+        if info is None:
+            return
+        blocked = None
+        if info.locked:
+            blocked = f"Needs the {info.tier.capitalize()} tier."
+        elif info.installed_version is None:
+            blocked = "Download the model to use it."
+        self.use_for.show_usage(info.id, info.type, default_for, current, blocked)
+        if parameters is not None:
+            self.parameters.show_parameters(info.id, parameters)
+        self.parameters.setEnabled(not info.locked)
+
+    def show_performance(self, performance: Any) -> None:
+        if self._info is not None and performance is not None \
+                and performance.model_id == self._info.id:
+            self.performance.show_performance(performance)
 
     def set_job(self, job: JobRow | None) -> None:
         """Refresh the status line, progress bar and buttons for the current download."""
@@ -234,9 +345,11 @@ class DetailPane(QWidget):
                 self.progress.setRange(0, 100)
                 self.progress.setValue(percent)
         installed = info.installed_version is not None
-        update = installed and info.installed_version != info.version
+        update = has_update(info)
         enabled = {
-            "download": not info.locked and not active and (not installed or update),
+            "download": not info.locked and not active and not installed,
+            "update": update and not active,
+            "rollback": self._rollback_to is not None and not active,
             "pause": active and job is not None and job.state in ("queued", "downloading"),
             "resume": active and job is not None and job.state == "paused",
             "cancel": active,
@@ -245,10 +358,13 @@ class DetailPane(QWidget):
             "verify": installed and not active,
             "open_folder": installed,
         }
-        self.buttons["download"].setText("Update" if update else "Download")
+        self.buttons["update"].setText(f"Update to {info.version}")
+        self.buttons["rollback"].setText(f"Roll back to {self._rollback_to}"
+                                         if self._rollback_to else "Roll back")
+        always = ("remove",) if installed else ("download",)
         for action, button in self.buttons.items():
             button.setEnabled(enabled[action])
-            button.setVisible(enabled[action] or action in ("download", "remove"))
+            button.setVisible(enabled[action] or action in always)
 
     def _request(self, action: str) -> None:
         if self._info is not None:
@@ -259,9 +375,12 @@ class DetailPane(QWidget):
         parts: list[Any] = [self.title.text(), self.tier_badge.text(), self.status_label.text()]
         if self.noncommercial_badge.isVisibleTo(self):
             parts.append(self.noncommercial_badge.text())
-        if self.lock_message.isVisibleTo(self):
-            parts.append(self.lock_message.text())
+        for note in (self.lock_message, self.update_note, self.retired_note):
+            if not note.isHidden():
+                parts.append(note.text())
         parts.append(self.body.toPlainText())
+        parts.append(self.use_for.state.text())
+        parts.append(self.performance.text())
         return "\n".join(str(p) for p in parts)
 
 
@@ -275,7 +394,7 @@ def row_status_for(info: ModelInfo, job: JobRow | None) -> str:
     if state == "failed" and job is not None:
         return f"download failed: {job.error or 'unknown reason'}"
     if info.installed_version is not None:
-        return ("update available" if info.installed_version != info.version
+        return ("update available" if has_update(info)
                 else f"installed ({info.installed_version})")
     return "not installed"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.widgets.badges import Badge, tier_color
@@ -23,7 +23,17 @@ class StatusBar(QStatusBar):
         self.online_label.setObjectName("onlineLabel")
         self.count_label = QLabel("")
         self.count_label.setObjectName("countLabel")
+        self.api_label = QLabel("")
+        self.api_label.setObjectName("apiLabel")
+        self.api_label.hide()
+        self.operation = QProgressBar()
+        self.operation.setObjectName("operationProgress")
+        self.operation.setMaximumWidth(220)
+        self.operation.setTextVisible(True)
+        self.operation.hide()
+        self.addPermanentWidget(self.operation)
         self.addPermanentWidget(self.count_label)
+        self.addPermanentWidget(self.api_label)
         self.addPermanentWidget(self.disk_label)
         self.addPermanentWidget(self.online_label)
         self.addPermanentWidget(self.license_label)
@@ -49,6 +59,34 @@ class StatusBar(QStatusBar):
         self.online_label.setToolTip(
             "Downloads and catalog updates can reach the Hub" if online
             else "Offline mode: the catalog and installed models work without a network")
+
+    def set_api(self, url: str | None, exposed: bool = False) -> None:
+        """The local API's address while it runs; orange when reachable from the network."""
+        self.api_label.setVisible(url is not None)
+        if url is None:
+            self.api_label.clear()
+            return
+        self.api_label.setText(f"API {url.removeprefix('http://')}")
+        self.api_label.setStyleSheet("color: #8a5a00;" if exposed else "")
+        self.api_label.setToolTip(
+            f"The local API listens on {url}"
+            + (" and can be reached from other computers" if exposed else ""))
+
+    def set_operation(self, text: str, fraction: float | None) -> None:
+        """A long storage operation's progress (import, export, move)."""
+        if fraction is None:
+            self.operation.setRange(0, 0)
+        else:
+            self.operation.setRange(0, 1000)
+            self.operation.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+        self.operation.setFormat(f"{text} %p%" if fraction is not None else text)
+        self.operation.setToolTip(text)
+        self.operation.show()
+
+    def clear_operation(self) -> None:
+        self.operation.hide()
+        self.operation.setRange(0, 1000)
+        self.operation.reset()
 
     def set_counts(self, shown: int, total: int) -> None:
         self.count_label.setText(f"{shown:,} of {total:,} models")

@@ -1,0 +1,93 @@
+"""View > Storage: disk use per model, partial downloads, orphans, missing installs;
+Reclaim and Move models folder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clary_desktop.formatting import format_size
+from clary_desktop.gui.models.storage_model import (
+    KIND,
+    NOTE,
+    SIZE,
+    WHAT,
+    StorageTableModel,
+    rows_of,
+)
+
+
+class StorageDialog(QDialog):
+    refresh_requested = Signal()
+    reclaim_requested = Signal()
+    move_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("storageDialog")
+        self.setWindowTitle("Storage")
+        self.resize(900, 440)
+        self.model = StorageTableModel(self)
+        self.summary = QLabel("Measuring…")
+        self.summary.setObjectName("storageSummary")
+        self.summary.setWordWrap(True)
+        self.view = QTableView()
+        self.view.setObjectName("storageTable")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.verticalHeader().hide()
+        self.view.setWordWrap(False)
+        header = self.view.horizontalHeader()
+        for column, width in ((KIND, 70), (WHAT, 280), (SIZE, 80)):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(NOTE, QHeaderView.ResizeMode.Stretch)
+        self.reclaim_button = QPushButton("Reclaim")
+        self.reclaim_button.setObjectName("reclaimStorage")
+        self.reclaim_button.setEnabled(False)
+        self.reclaim_button.clicked.connect(self.reclaim_requested)
+        self.move_button = QPushButton("Move models folder…")
+        self.move_button.setObjectName("moveModels")
+        self.move_button.clicked.connect(self.move_requested)
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh_requested)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        for button in (self.reclaim_button, self.move_button, refresh):
+            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(buttons)
+        self.report: Any = None
+
+    def set_report(self, report: Any) -> None:
+        self.report = report
+        self.model.set_rows(rows_of(report))
+        free = f", {format_size(report.free_bytes)} free" if report.free_bytes is not None else ""
+        reclaimable = report.reclaimable_bytes
+        missing = len(report.missing)
+        parts = [f"Models folder {report.models_dir}: {len(report.models)} installed model(s), "
+                 f"{format_size(report.installed_bytes)}{free}."]
+        if reclaimable:
+            parts.append(f"{format_size(reclaimable)} can be reclaimed "
+                         f"({len(report.reclaimable)} file(s)).")
+        if missing:
+            parts.append(f"{missing} install(s) have missing files: verify or download them "
+                         "again.")
+        self.summary.setText(" ".join(parts))
+        self.reclaim_button.setEnabled(bool(report.reclaimable))
+        self.reclaim_button.setText(f"Reclaim {format_size(reclaimable)}" if reclaimable
+                                    else "Reclaim")

@@ -1,0 +1,76 @@
+"""Tools > Sync catalog: bring in a published catalog from an address or a file."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+class SyncCatalogDialog(QDialog):
+    def __init__(self, default_source: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("syncCatalogDialog")
+        self.setWindowTitle("Sync catalog")
+        self.setMinimumWidth(560)
+        intro = QLabel("Bring in new models and versions from a published catalog. A catalog "
+                       "from an address must be signed by Clary; nothing changes if any entry "
+                       "is wrong.")
+        intro.setWordWrap(True)
+        self.source = QLineEdit(default_source or "")
+        self.source.setObjectName("syncSource")
+        self.source.setPlaceholderText("https://… or a catalog file; empty: the configured "
+                                       "catalog address")
+        browse = QPushButton("File…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.source, 1)
+        row.addWidget(browse)
+        self.allow_unsigned = QCheckBox("Accept an unsigned file (only for a catalog file "
+                                        "you trust)")
+        self.allow_unsigned.setObjectName("allowUnsigned")
+        self.source.textChanged.connect(self._update)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b3261e;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.sync_button = buttons.addButton("Sync", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(row)
+        layout.addWidget(self.allow_unsigned)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self._update()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Catalog file", self.source.text(),
+                                              "Catalog manifests (*.json);;All files (*)")
+        if path:
+            self.source.setText(path)
+
+    def _update(self, *_args: object) -> None:
+        text = self.source.text().strip()
+        local = bool(text) and not _is_url(text)
+        self.allow_unsigned.setEnabled(local)
+        if not local:
+            self.allow_unsigned.setChecked(False)
+
+    def chosen(self) -> tuple[str | None, bool]:
+        return self.source.text().strip() or None, self.allow_unsigned.isChecked()

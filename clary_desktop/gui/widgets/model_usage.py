@@ -1,0 +1,326 @@
+"""The detail pane's usage and performance parts: "Use for <task>", the parameters
+form and the performance figures with a chart of recent runs.
+
+These widgets only show values and emit requests; the window calls the Registry off
+the GUI thread and feeds the results back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clary_desktop.formatting import format_size
+from clary_desktop.gui.widgets.latency_chart import LatencyChart, format_latency
+from clary_desktop.registry.usage import RUNTIME_PARAMETERS
+
+ERROR_STYLE = "color: #b3261e;"
+_FLOAT_DECIMALS = 2
+_HINTS = {
+    "context_length": "tokens the model sees at once",
+    "batch_size": "tokens processed per step",
+    "max_new_tokens": "longest answer, in tokens",
+    "threads": "CPU threads",
+    "gpu_layers": "layers offloaded to the GPU",
+    "temperature": "randomness (0: deterministic)",
+    "top_p": "nucleus sampling cut-off",
+}
+
+
+def format_count(value: int | None) -> str:
+    if value is None:
+        return "—"
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if value >= size:
+            return f"{value / size:.1f} {unit}".replace(".0 ", " ")
+    return str(value)
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+class UseForBox(QWidget):
+    """"Use for <task>": makes the shown model the default of its type's task."""
+
+    use_requested = Signal(str, str)  # task, model id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model_id: str | None = None
+        self._task = ""
+        self.button = QPushButton("Use for …")
+        self.button.setObjectName("useFor")
+        self.button.clicked.connect(self._request)
+        self.state = QLabel()
+        self.state.setObjectName("useForState")
+        self.state.setWordWrap(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.button)
+        layout.addWidget(self.state, 1)
+
+    def show_usage(self, model_id: str, task: str, default_for: list[str], current: str | None,
+                   blocked: str | None) -> None:
+        """`default_for`: the tasks this model is selected for; `current`: the model now
+        selected for `task` (if another); `blocked`: why it cannot be selected, if so."""
+        self._model_id = model_id
+        self._task = task
+        self.button.setText(f"Use for {task}")
+        is_default = task in default_for
+        self.button.setEnabled(blocked is None and not is_default)
+        self.button.setToolTip(blocked or f"Make this the model the {task} task uses")
+        if default_for:
+            self.state.setText("Default model for: " + ", ".join(default_for))
+            self.state.setStyleSheet("color: #2e7d32; font-weight: 600;")
+        elif blocked:
+            self.state.setText(blocked)
+            self.state.setStyleSheet("color: #666;")
+        else:
+            self.state.setText(f"The {task} task uses {current}." if current
+                               else f"No model is selected for the {task} task yet.")
+            self.state.setStyleSheet("color: #666;")
+
+    def _request(self) -> None:
+        if self._model_id is not None:
+            self.use_requested.emit(self._task, self._model_id)
+
+
+class ParametersForm(QGroupBox):
+    """Spin boxes for the settable parameters (`RUNTIME_PARAMETERS`) the model has, and
+    an "Add" list for the others. The core validates on Save; its message shows here."""
+
+    save_requested = Signal(str, dict)  # model id, changed values
+    reset_requested = Signal(str)  # model id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Parameters", parent)
+        self.setObjectName("parametersForm")
+        self._model_id: str | None = None
+        self._stored: dict[str, Any] = {}
+        self._facts: dict[str, Any] = {}
+        self.boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
+
+        self._rows = QFormLayout()
+        self._rows.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        self.facts_label = QLabel()
+        self.facts_label.setObjectName("parameterFacts")
+        self.facts_label.setWordWrap(True)
+        self.facts_label.setStyleSheet("color: #666;")
+        self.add_box = QComboBox()
+        self.add_box.setObjectName("addParameter")
+        self.add_box.activated.connect(self._add_chosen)
+        self.error = QLabel()
+        self.error.setObjectName("parametersError")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        self.save_button = QPushButton("Save")
+        self.save_button.setObjectName("saveParameters")
+        self.save_button.clicked.connect(self._save)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setObjectName("resetParameters")
+        self.reset_button.setToolTip("Go back to the catalog's values")
+        self.reset_button.clicked.connect(self._reset)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.add_box, 1)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.reset_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._rows)
+        layout.addWidget(self.facts_label)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+
+    def set_reset_available(self, available: bool) -> None:
+        if not available:
+            self.reset_button.setToolTip("Discard the changes not saved yet")
+
+    def show_parameters(self, model_id: str, effective: dict[str, Any]) -> None:
+        keep_error = model_id == self._model_id and self.error.isVisible()
+        self._model_id = model_id
+        self._stored = {k: v for k, v in effective.items() if k in RUNTIME_PARAMETERS}
+        self._facts = {k: v for k, v in effective.items() if k not in RUNTIME_PARAMETERS}
+        while self._rows.rowCount():
+            self._rows.removeRow(0)
+        self.boxes.clear()
+        for name in RUNTIME_PARAMETERS:
+            if name in self._stored:
+                self._add_row(name, self._stored[name])
+        self._fill_add_box()
+        facts = ", ".join(f"{_label(k).lower()}: {v}" for k, v in self._facts.items())
+        self.facts_label.setText(f"Facts of the model: {facts}" if facts else "")
+        self.facts_label.setVisible(bool(facts))
+        if not keep_error:
+            self.clear_error()
+
+    def _add_row(self, name: str, value: Any) -> None:
+        kind, low, high = RUNTIME_PARAMETERS[name]
+        box: QSpinBox | QDoubleSpinBox
+        if kind is int:
+            box = QSpinBox()
+            box.setRange(int(low), int(high))
+            box.setGroupSeparatorShown(True)
+        else:
+            box = QDoubleSpinBox()
+            box.setDecimals(_FLOAT_DECIMALS)
+            box.setSingleStep(0.05)
+            box.setRange(float(low), float(high))
+        box.setObjectName(f"param-{name}")
+        box.setAccelerated(True)
+        box.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+        box.setMinimumWidth(110)
+        box.setToolTip(f"{_HINTS.get(name, name)} ({low:g} to {high:g})")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            box.setValue(value)  # type: ignore[arg-type]
+        box.valueChanged.connect(self.clear_error)
+        self._rows.addRow(_label(name), box)
+        self.boxes[name] = box
+
+    def _fill_add_box(self) -> None:
+        self.add_box.clear()
+        missing = [n for n in RUNTIME_PARAMETERS if n not in self.boxes]
+        self.add_box.addItem("Add a parameter…" if missing else "All parameters shown", None)
+        for name in missing:
+            self.add_box.addItem(_label(name), name)
+        self.add_box.setEnabled(bool(missing))
+
+    def _add_chosen(self, index: int) -> None:
+        name = self.add_box.itemData(index)
+        if name and name not in self.boxes:
+            _kind, low, _high = RUNTIME_PARAMETERS[name]
+            self._add_row(name, low)
+            self._fill_add_box()
+            self.boxes[name].setFocus()
+
+    def values(self) -> dict[str, Any]:
+        return {name: box.value() for name, box in self.boxes.items()}
+
+    def changed_values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.values().items() if self._stored.get(k) != v}
+
+    def _save(self) -> None:
+        if self._model_id is None:
+            return
+        changed = self.changed_values()
+        if not changed:
+            self.show_note("Nothing changed.")
+            return
+        self.save_requested.emit(self._model_id, changed)
+
+    def _reset(self) -> None:
+        if self._model_id is not None:
+            self.reset_requested.emit(self._model_id)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.show()
+
+    def show_note(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setStyleSheet("color: #2e7d32;")
+        self.error.show()
+
+    def clear_error(self) -> None:
+        self.error.clear()
+        self.error.hide()
+
+    @property
+    def error_text(self) -> str:
+        return self.error.text() if not self.error.isHidden() else ""
+
+
+class PerformanceSection(QGroupBox):
+    """Disk use, last download speed, verification time, GGUF facts, reported runs."""
+
+    FIELDS = (
+        ("size", "Size on disk"),
+        ("speed", "Last download speed"),
+        ("verify", "Last verification"),
+        ("architecture", "Architecture"),
+        ("quantization", "Quantization"),
+        ("context", "Context length"),
+        ("parameter_count", "Parameters"),
+        ("runs", "Runs"),
+        ("failures", "Failures"),
+        ("median", "Median latency"),
+        ("p95", "p95 latency"),
+        ("throughput", "Mean throughput"),
+    )
+    GGUF_FIELDS = ("architecture", "quantization", "context", "parameter_count")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Performance", parent)
+        self.setObjectName("performanceSection")
+        self.values: dict[str, QLabel] = {}
+        self._labels: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setHorizontalSpacing(14)
+        form.setVerticalSpacing(3)
+        for key, text in self.FIELDS:
+            value = QLabel("—")
+            value.setObjectName(f"perf-{key}")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label = QLabel(text)
+            label.setStyleSheet("color: #666;")
+            form.addRow(label, value)
+            self.values[key] = value
+            self._labels[key] = label
+        self.chart = LatencyChart()
+        self.chart_caption = QLabel("Recent runs")
+        self.chart_caption.setStyleSheet("color: #666;")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.chart_caption)
+        layout.addWidget(self.chart)
+
+    def show_performance(self, perf: Any) -> None:
+        """`perf`: the core's ModelPerformance."""
+        v = self.values
+        v["size"].setText(format_size(perf.size_on_disk) if perf.size_on_disk is not None
+                          else "not installed")
+        speed = perf.download_bytes_per_second
+        v["speed"].setText(f"{format_size(int(speed))}/s" if speed else "—")
+        seconds = perf.verify_seconds
+        v["verify"].setText(f"{seconds:.1f} s" if seconds is not None else "—")
+        gguf = perf.gguf
+        for key in self.GGUF_FIELDS:
+            self.values[key].setVisible(gguf is not None)
+            self._labels[key].setVisible(gguf is not None)
+        if gguf is not None:
+            v["architecture"].setText(gguf.architecture or "—")
+            v["quantization"].setText(gguf.quantization or "—")
+            v["context"].setText(f"{gguf.context_length:,} tokens" if gguf.context_length
+                                 else "—")
+            count = format_count(gguf.parameter_count)
+            if gguf.size_label and count == "—":
+                count = gguf.size_label
+            v["parameter_count"].setText(count)
+        runs = perf.runs
+        v["runs"].setText(f"{runs.runs:,}")
+        v["failures"].setText(f"{runs.failures:,}")
+        v["median"].setText(format_latency(runs.median_latency_ms))
+        v["p95"].setText(format_latency(runs.p95_latency_ms))
+        v["throughput"].setText(f"{runs.mean_throughput:,.1f}/s"
+                                if runs.mean_throughput is not None else "—")
+        self.chart.set_runs([(r.latency_ms, r.success) for r in runs.recent])
+
+    def text(self) -> str:
+        return "\n".join(f"{label}: {self.values[key].text()}" for key, label in self.FIELDS
+                         if not self.values[key].isHidden())
