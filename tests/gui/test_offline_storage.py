@@ -20,9 +20,6 @@ from tests.support.gguf_files import write_gguf
 @pytest.fixture
 def storage_registry(paths):
     registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
-    if not hasattr(registry, "import_file"):
-        registry.close()
-        pytest.skip("the core has no offline storage yet")
     yield registry
     registry.close()
 

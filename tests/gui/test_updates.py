@@ -41,9 +41,6 @@ def versioned_entry(server) -> dict:
 @pytest.fixture
 def update_registry(paths, server):
     registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
-    if not hasattr(registry, "check_updates"):
-        registry.close()
-        pytest.skip("the core has no updates yet")
     import_entries(registry, versioned_entry(server))
     folder = registry.models_dir / "ocr" / "upd" / "1.0"
     folder.mkdir(parents=True)
@@ -101,8 +98,6 @@ def test_update_and_rollback_from_the_detail_pane(open_window, update_registry, 
 
 def test_check_for_updates_when_all_is_current(open_window, tier_registry, qtbot):
     registry = tier_registry(Tier.LITE)
-    if not hasattr(registry, "check_updates"):
-        pytest.skip("the core has no updates yet")
     window = open_window(registry)
     assert window._update_timer.isActive()
     assert window._update_timer.interval() == 6 * 3_600_000
