@@ -22,6 +22,7 @@ from clary_desktop.db.tables import (
 from clary_desktop.downloads.plan import CatalogFile, VersionSpec
 from clary_desktop.downloads.values import FINISHED_STATES, JobInfo, JobState
 from clary_desktop.errors import NotFoundError
+from clary_desktop.registry.installed import record_installation
 
 SHUTDOWN_OWNER = "shutdown"
 """`owner` of a job paused because the program closed (not by the user)."""
@@ -224,32 +225,7 @@ class JobStore:
         transaction: a model is installed only once every file is verified."""
         now = datetime.now(UTC)
         with self.db.write() as session:
-            version_row = session.scalars(
-                select(ModelVersion)
-                .where(ModelVersion.model_id == model_id, ModelVersion.version == version)
-                .options(selectinload(ModelVersion.files))
-            ).one()
-            for f in version_row.files:
-                if f.path in learned:
-                    sha, length = learned[f.path]
-                    f.sha256 = f.sha256 or sha
-                    f.size_bytes = f.size_bytes if f.size_bytes is not None else length
-            session.execute(
-                update(Installation).where(Installation.model_id == model_id).values(active=False)
-            )
-            install = session.scalars(
-                select(Installation).where(
-                    Installation.model_id == model_id, Installation.version == version
-                )
-            ).one_or_none()
-            if install is None:
-                install = Installation(model_id=model_id, version=version, path=str(folder))
-                session.add(install)
-            install.path = str(folder)
-            install.size_bytes = size
-            install.installed_at = now
-            install.verified_at = now
-            install.active = True
+            record_installation(session, model_id, version, folder, size, learned, now)
             session.execute(
                 update(ModelDownload).where(ModelDownload.id == job_id).values(
                     status=JobState.COMPLETED.value, downloaded_at=now, updated_at=now,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
 
 from clary_desktop.db.tables import Installation, ModelVersion, VersionFile
 from clary_desktop.registry.file_formats import GgufInfo, read_gguf_info
@@ -36,3 +37,43 @@ def gguf_info_of(files: list[Path]) -> GgufInfo | None:
             except (OSError, ValueError, KeyError):
                 return None
     return None
+
+
+def record_installation(
+    session: Session,
+    model_id: str,
+    version: str,
+    folder: Path,
+    size: int,
+    learned: dict[str, tuple[str, int]],
+    now: datetime,
+) -> None:
+    """Make a verified version the model's active installation, in the caller's
+    transaction; sha256 and sizes the catalog lacked (`learned`: path -> (sha256,
+    size)) are recorded in the catalog."""
+    version_row = session.scalars(
+        select(ModelVersion)
+        .where(ModelVersion.model_id == model_id, ModelVersion.version == version)
+        .options(selectinload(ModelVersion.files))
+    ).one()
+    for f in version_row.files:
+        if f.path in learned:
+            sha, length = learned[f.path]
+            f.sha256 = f.sha256 or sha
+            f.size_bytes = f.size_bytes if f.size_bytes is not None else length
+    session.execute(
+        update(Installation).where(Installation.model_id == model_id).values(active=False)
+    )
+    install = session.scalars(
+        select(Installation).where(
+            Installation.model_id == model_id, Installation.version == version
+        )
+    ).one_or_none()
+    if install is None:
+        install = Installation(model_id=model_id, version=version, path=str(folder))
+        session.add(install)
+    install.path = str(folder)
+    install.size_bytes = size
+    install.installed_at = now
+    install.verified_at = now
+    install.active = True

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import Installation, ModelMetadata, ModelVersion, VersionFile
+from clary_desktop.registry.installed import record_installation
 
 _CHUNK = 500
 
@@ -123,32 +124,7 @@ def record_installs(
     active and verified now; digests the catalog lacked are learned."""
     now = datetime.now(UTC)
     for model_id, version, folder, size, learned in installs:
-        version_row = session.scalars(
-            select(ModelVersion)
-            .where(ModelVersion.model_id == model_id, ModelVersion.version == version)
-            .options(selectinload(ModelVersion.files))
-        ).one()
-        for f in version_row.files:
-            if f.path in learned:
-                sha, length = learned[f.path]
-                f.sha256 = f.sha256 or sha
-                f.size_bytes = f.size_bytes if f.size_bytes is not None else length
-        session.execute(
-            update(Installation).where(Installation.model_id == model_id).values(active=False)
-        )
-        install = session.scalars(
-            select(Installation).where(
-                Installation.model_id == model_id, Installation.version == version
-            )
-        ).one_or_none()
-        if install is None:
-            install = Installation(model_id=model_id, version=version, path=str(folder))
-            session.add(install)
-        install.path = str(folder)
-        install.size_bytes = size
-        install.installed_at = now
-        install.verified_at = now
-        install.active = True
+        record_installation(session, model_id, version, folder, size, learned, now)
 
 
 def entry_for_bundle(db: Database, model_id: str, version: str) -> dict[str, Any]:
