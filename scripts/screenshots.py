@@ -2,9 +2,11 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [--out DIR]
 
-Uses a throwaway data dir with the default catalog. The "download in progress"
-shot feeds the queue the engine's own event values when the download engine is
-installed, else plain stand-ins with the same fields.
+Uses a throwaway data dir with the default catalog and a Professional license,
+signed with a key made for this run (trusted only by this script's license check). The
+"download in progress" shot feeds the queue the engine's own event values when the
+download engine is installed, else plain stand-ins with the same fields. The network
+probe is answered "online" without touching the network.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from clary_desktop.gui.main_window import MainWindow
-from clary_desktop.paths import resolve_paths
-from clary_desktop.registry import Registry, Tier
+from clary_desktop.licensing import LicenseManager, LicenseVerifier
+from clary_desktop.licensing.issue import new_payload, sign_license
+from clary_desktop.paths import AppPaths, resolve_paths
+from clary_desktop.registry import Registry
+from clary_desktop.storage import network
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,9 +66,24 @@ async def settle(app: QApplication, seconds: float = 0.3) -> None:
     app.processEvents()
 
 
+def licensed(paths: AppPaths) -> LicenseManager:
+    """A Professional license, as a customer would have, signed with a throwaway key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    kid = "screenshots"
+    payload = new_payload(tier="professional", licensee="Northwind Legal GmbH",
+                          email="it@northwind.example", days=365)
+    paths.ensure()
+    paths.license_file.write_bytes(sign_license(key, kid, payload))
+    verifier = LicenseVerifier({kid: key.public_key()})
+    return LicenseManager.for_paths(paths, verifier=verifier)
+
+
 async def shoot(out: Path, data_dir: Path, app: QApplication) -> list[Path]:
     paths = resolve_paths(data_dir)
-    registry = Registry.open(paths, tier_source=lambda: Tier.STANDARD)
+    network.probe = lambda *_args, **_kwargs: True  # the indicator says Online, no network
+    registry = Registry.open(paths, tier_source=licensed(paths))
     window = MainWindow(paths, registry=registry)
     saved: list[Path] = []
     try:
@@ -153,38 +173,56 @@ async def shoot_usage(out: Path, window: MainWindow, registry: Registry, data_di
     saved.append(out / "usage-and-parameters.png")
     window.grab().save(str(saved[-1]))
 
-    window.usage_view()
+    window.usage_actions.usage_view()
     await settle(app, 0.6)
-    assert window.usage_dialog is not None
+    assert window.usage_actions.usage_dialog is not None
     saved.append(out / "usage-view.png")
-    window.usage_dialog.grab().save(str(saved[-1]))
-    window.usage_dialog.close()
+    window.usage_actions.usage_dialog.grab().save(str(saved[-1]))
+    window.usage_actions.usage_dialog.close()
 
-    window.api_keys_dialog()
+    window.api_actions.api_keys_dialog()
     await settle(app, 0.6)
-    assert window.keys_dialog is not None
-    window.keys_dialog.show_secret("document-pipeline", "clary_" + "x" * 43)
+    assert window.api_actions.keys_dialog is not None
+    window.api_actions.keys_dialog.show_secret("document-pipeline", "clary_" + "x" * 43)
     await settle(app)
     saved.append(out / "api-keys.png")
-    window.keys_dialog.grab().save(str(saved[-1]))
-    window.keys_dialog.close()
+    window.api_actions.keys_dialog.grab().save(str(saved[-1]))
+    window.api_actions.keys_dialog.close()
 
     if hasattr(registry, "storage_report"):
         stray = registry.models_dir / "llm" / "old-download" / "weights.bin"
         stray.parent.mkdir(parents=True, exist_ok=True)
         stray.write_bytes(b"\0" * 3_000_000)
-        window.storage_view()
+        partial = registry.models_dir / "ocr" / "got-ocr-2" / "0.9" / "model.safetensors.part"
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(b"\0" * 48_000_000)
+        window.storage_actions.storage_view()
         await settle(app, 0.8)
-        assert window.storage_dialog is not None
+        assert window.storage_actions.storage_dialog is not None
         saved.append(out / "storage.png")
-        window.storage_dialog.grab().save(str(saved[-1]))
-        window.storage_dialog.close()
+        window.storage_actions.storage_dialog.grab().save(str(saved[-1]))
+
+        from clary_desktop.gui.dialogs.move_dialog import MoveModelsDialog
+
+        window.storage_actions.move_models_dialog()
+        await settle(app)
+        move = window.storage_actions.storage_dialog.findChild(MoveModelsDialog)
+        move.target.setText("/media/backup-drive/clary-models")
+        move.keep_old.setChecked(True)
+        move.move_button.setFocus()
+        await settle(app)
+        saved.append(out / "move-models.png")
+        move.grab().save(str(saved[-1]))
+        move.reject()
+        window.storage_actions.storage_dialog.close()
 
     from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(registry.settings, str(registry.paths.default_models_dir), window)
     dialog.api_enabled.setChecked(True)
     dialog.show()
+    await settle(app)
+    dialog.api_enabled.setFocus()  # no text caret over the first field's text
     await settle(app)
     saved.append(out / "settings.png")
     dialog.grab().save(str(saved[-1]))

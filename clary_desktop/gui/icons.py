@@ -1,11 +1,16 @@
-"""Small icons drawn in code, so the window needs no image files to look right."""
+"""Icons: the application icon from resources/icons; the small lock drawn in code."""
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
+
+from clary_desktop.resources import resource_path
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -29,21 +34,21 @@ def lock_icon() -> QIcon:
 
 @cache
 def app_icon() -> QIcon:
+    """The program's icon, from resources/icons (the SVG, with the PNG sizes beside it for
+    platforms whose icon code prefers bitmaps)."""
+    try:
+        folder = resource_path("icons")
+    except FileNotFoundError:  # a broken install: no icon rather than no window
+        log.warning("The resources folder is missing; the window has no icon")
+        return QIcon()
     icon = QIcon()
-    for size in (16, 32, 64, 128):
-        pixmap = QPixmap(size, size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#3b6fd8"))
-        painter.drawRoundedRect(QRectF(0, 0, size, size), size * 0.22, size * 0.22)
-        painter.setPen(QColor("white"))
-        font = QFont()
-        font.setBold(True)
-        font.setPixelSize(int(size * 0.62))
-        painter.setFont(font)
-        painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, "C")
-        painter.end()
-        icon.addPixmap(pixmap)
+    svg = folder / "clary-desktop.svg"
+    if svg.is_file():
+        icon.addFile(str(svg))
+    for size in (16, 32, 48, 64, 128, 256):
+        png = folder / f"clary-desktop-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+    if icon.isNull():
+        log.warning("No application icon found in %s", folder)
     return icon

@@ -217,6 +217,10 @@ def run_self_test() -> int:
 
             # Everything under the temp dir: never the user's database, settings or logs.
             paths = dataclasses.replace(resolve_paths(tmp), database_url=None)
+            # Offline mode: the window's network probe and catalog sync stay quiet.
+            from clary_desktop.settings import Settings, save_settings
+
+            save_settings(paths.settings_file, Settings(offline=True))
             folder, models = check_resources()
             say(f"resources: {folder} ({models} models in the default catalog)")
             kids = check_keys()

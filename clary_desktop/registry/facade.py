@@ -322,6 +322,13 @@ class Registry:
     def prune_previous_versions(self, model_id: str) -> list[str]:
         return prune_previous_versions(self, model_id)
 
+    def network_available(self) -> bool:
+        """Online and allowed to use it; never touches the network in offline mode.
+        Blocks for a few seconds at most: call it off the GUI thread."""
+        from clary_desktop.storage import network
+
+        return network.probe(self.settings)
+
     @property
     def offline(self) -> bool:
         """Never touch the network (the setting, or CLARY_OFFLINE=1 for this run)."""

@@ -28,6 +28,14 @@ pytestmark = pytest.mark.benchmark
 ENTRIES = 100_000
 
 
+@pytest.fixture(autouse=True)
+def _no_network_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows opened in this process answer "online" without touching the network."""
+    from clary_desktop.storage import network
+
+    monkeypatch.setattr(network, "probe", lambda *_args, **_kwargs: True)
+
+
 def big_manifest(n: int) -> CatalogManifest:
     types = ("llm", "layout", "ocr", "embedding")
     tiers = ("lite", "standard", "professional")
@@ -78,7 +86,9 @@ START_SCRIPT = textwrap.dedent("""
 
 
 def test_bench_window_start(big_data_dir: Path) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6"}
+    # Offline mode: the window's network probe would otherwise reach for the real Hub.
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6",
+           "CLARY_OFFLINE": "1"}
     began = time.time()
     out = subprocess.run([sys.executable, "-c", START_SCRIPT, str(big_data_dir)], env=env,
                          capture_output=True, text=True, timeout=120, check=True).stdout

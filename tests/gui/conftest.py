@@ -74,6 +74,31 @@ def _gui_rules(qasync_loop: asyncio.AbstractEventLoop, qapp: QApplication) -> It
     assert not leftover, f"threads left running: {leftover}"
 
 
+class FakeProbe:
+    """Stands in for `clary_desktop.storage.network.probe`: the test says whether the
+    network is there, and no GUI test touches the real one."""
+
+    def __init__(self) -> None:
+        self.online = True
+        self.calls = 0
+
+    def __call__(self, settings: Any, endpoint: str | None = None,
+                 timeout: float = 3.0) -> bool:
+        from clary_desktop.storage.network import network_allowed
+
+        self.calls += 1
+        return self.online and network_allowed(settings)
+
+
+@pytest.fixture(autouse=True)
+def network_probe(monkeypatch: pytest.MonkeyPatch) -> FakeProbe:
+    from clary_desktop.storage import network
+
+    probe = FakeProbe()
+    monkeypatch.setattr(network, "probe", probe)
+    return probe
+
+
 @pytest.fixture
 def tier_registry(paths: AppPaths) -> Iterator[Callable[[Tier], Registry]]:
     """`tier_registry(Tier.STANDARD)`: a Registry whose user tier is set by the test."""

@@ -84,7 +84,7 @@ def test_download_pause_resume_complete(open_window, engine_registry, server, qt
 
 def test_cancel_a_running_download(open_window, engine_registry, qtbot):
     window = open_window(engine_registry)
-    window.request_action("download", "dl-b")
+    window.model_actions.request_action("download", "dl-b")
     qtbot.waitUntil(lambda: job_state(window) == "downloading", timeout=10000)
     window.queue_panel.view.selectRow(0)
     qtbot.waitUntil(lambda: window.queue_panel.buttons["cancel"].isEnabled(), timeout=5000)
@@ -99,7 +99,7 @@ def test_failed_download_shows_the_error_and_can_be_retried(open_window, tier_re
     fake = FakeDownloads(registry)
     registry._downloads = fake
     window = open_window(registry)
-    window.request_action("download", "got-ocr-2")
+    window.model_actions.request_action("download", "got-ocr-2")
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=5000)
     fake.progress(1, "downloading", 100_000_000)
     qtbot.waitUntil(lambda: job_state(window) == "downloading", timeout=5000)

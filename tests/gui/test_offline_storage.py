@@ -48,12 +48,12 @@ def test_dropping_a_gguf_file_imports_it(open_window, storage_registry, qtbot, t
     assert model.index(model.row_for(model_id), STATUS).data() == "installed"
 
     bundle = tmp_path / "bundle.tar"
-    window.export_models([model_id], bundle)
+    window.storage_actions.export_models([model_id], bundle)
     qtbot.waitUntil(lambda: window.last_message.startswith("Exported 1 model(s)"),
                     timeout=15000)
     assert bundle.is_file()
 
-    window.import_bundle(tmp_path / "nothing-here.tar")
+    window.storage_actions.import_bundle(tmp_path / "nothing-here.tar")
     qtbot.waitUntil(lambda: window.last_message.startswith("Import bundle:"), timeout=15000)
     assert "Traceback" not in window.last_message
     for box in window.findChildren(QMessageBox):
@@ -66,7 +66,7 @@ def test_storage_view_lists_and_reclaims_orphans(open_window, storage_registry, 
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"x" * 5000)
     window = open_window(storage_registry)
-    window.storage_view()
+    window.storage_actions.storage_view()
     dialog = window.findChild(StorageDialog)
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=10000)
     qtmodeltester.check(dialog.model)

@@ -71,7 +71,7 @@ def test_update_and_rollback_from_the_detail_pane(open_window, update_registry, 
     window.filters.status.setCurrentIndex(window.filters.status.findData("updates"))
     assert window.catalog_model.rowCount() == 1
 
-    window.check_updates(manual=True)
+    window.catalog_actions.check_updates(manual=True)
     qtbot.waitUntil(lambda: "1 update(s) available" in window.last_message, timeout=10000)
     assert "Updatable 2.0" in window.last_message
 
@@ -99,8 +99,8 @@ def test_update_and_rollback_from_the_detail_pane(open_window, update_registry, 
 def test_check_for_updates_when_all_is_current(open_window, tier_registry, qtbot):
     registry = tier_registry(Tier.LITE)
     window = open_window(registry)
-    assert window._update_timer.isActive()
-    assert window._update_timer.interval() == 6 * 3_600_000
-    window.check_updates(manual=True)
+    assert window.catalog_actions.update_timer.isActive()
+    assert window.catalog_actions.update_timer.interval() == 6 * 3_600_000
+    window.catalog_actions.check_updates(manual=True)
     qtbot.waitUntil(lambda: window.last_message == "All installed models are up to date.",
                     timeout=10000)

@@ -82,7 +82,7 @@ def test_use_for_makes_the_model_the_default_of_its_task(open_window, usage_regi
     assert "The llm task uses Tiny tiny-a." in use_for.state.text()
     assert use_for.button.isEnabled()
 
-    window.usage_view()
+    window.usage_actions.usage_view()
     dialog = window.findChild(UsageDialog)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=10000)
     assert dialog.model.index(0, 0).data() == "llm"
@@ -154,7 +154,7 @@ def test_recorded_runs_show_in_the_performance_tab(open_window, usage_registry, 
     perf.chart.grab()  # paints without a warning
 
     # A run reported later shows without selecting the model again (periodic refresh).
-    window._perf_timer.setInterval(100)
+    window.usage_actions.perf_timer.setInterval(100)
     usage_registry.record_run("tiny-a", RunReport(latency_ms=1000.0))
     qtbot.waitUntil(lambda: perf.values["runs"].text() == "6", timeout=10000)
     assert perf.values["median"].text() == "300 ms"
@@ -179,7 +179,7 @@ def test_new_item_models_pass_modeltester(qtmodeltester, usage_registry):
 
 def test_api_keys_dialog_creates_shows_once_and_revokes(open_window, usage_registry, qtbot):
     window = open_window(usage_registry)
-    window.api_keys_dialog()
+    window.api_actions.api_keys_dialog()
     dialog = window.findChild(ApiKeysDialog)
     assert "is off" in dialog.api_state.text()
     dialog.name.setText("bad name!")
@@ -209,7 +209,7 @@ def test_api_keys_dialog_creates_shows_once_and_revokes(open_window, usage_regis
 def test_settings_turn_the_api_on_and_warn_about_other_addresses(
         open_window, usage_registry, paths, qtbot):
     window = open_window(usage_registry)
-    window.settings_dialog()
+    window.settings_actions.settings_dialog()
     dialog = window.findChild(SettingsDialog)
     assert dialog.api_host.text() == "127.0.0.1" and dialog.api_port.value() == 8765
     assert dialog.api_warning.isHidden()
@@ -231,7 +231,7 @@ def test_settings_turn_the_api_on_and_warn_about_other_addresses(
     answer = requests.get(f"http://127.0.0.1:{port}/api/v1/models", timeout=10)
     assert answer.status_code == 401  # no key
 
-    window.save_settings(saved.model_copy(update={"api_enabled": False}))
+    window.settings_actions.save_settings(saved.model_copy(update={"api_enabled": False}))
     qtbot.waitUntil(lambda: window.last_message == "The local API is stopped.", timeout=10000)
     assert window.status.api_label.isHidden()
 
@@ -260,7 +260,7 @@ def test_a_download_started_through_the_api_shows_in_the_queue(
         open_window, api_registry, qtbot):
     window = open_window(api_registry)
     qtbot.waitUntil(lambda: window.status.api_label.text().startswith("API "), timeout=10000)
-    url = window.api.url
+    url = window.api_actions.runner.url
     assert window.status.api_label.text() == f"API {url.removeprefix('http://')}"
     _, key = api_registry.api_keys.create("pipeline")
     headers = {"X-API-Key": key}
@@ -276,7 +276,7 @@ def test_a_download_started_through_the_api_shows_in_the_queue(
     qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "completed", timeout=20000)
 
     # The pipeline reports runs; the detail pane shows them.
-    window._perf_timer.setInterval(100)
+    window.usage_actions.perf_timer.setInterval(100)
     select(window, qtbot, "api-a")
     for latency in (40.0, 60.0):
         sent = requests.post(f"{url}/api/v1/models/api-a/metrics", headers=headers,

@@ -105,8 +105,8 @@ def test_a_locked_model_cannot_be_downloaded_any_way(open_window, tier_registry,
     qtbot.keyClick(window.table, Qt.Key.Key_Return)  # Enter downloads an unlocked model
     assert "needs the Professional tier" in window.last_message
     window.table.doubleClicked.emit(window.table.currentIndex())
-    window.request_action("download", "llama-3-8b")  # what the context menu calls
-    window.request_action("retry", "llama-3-8b")
+    window.model_actions.request_action("download", "llama-3-8b")  # what the context menu calls
+    window.model_actions.request_action("retry", "llama-3-8b")
     qtbot.wait(50)
     assert registry.downloads.calls == []
 
@@ -127,7 +127,7 @@ def test_loading_valid_and_invalid_licenses_updates_tier_and_list(
         bad = tmp_path / "bad.json"
         bad.write_bytes(signer.license().replace(b"a", b"b", 1))
         with qtbot.waitSignal(window.message_shown, timeout=10000):
-            window.load_license(bad)
+            window.license_actions.load_license(bad)
         assert "not installed" in window.last_message or "license" in window.last_message.lower()
         assert window.status.tier_badge.text() == "Lite"
         for box in window.findChildren(QMessageBox):
@@ -136,7 +136,7 @@ def test_loading_valid_and_invalid_licenses_updates_tier_and_list(
         good = tmp_path / "good.json"
         good.write_bytes(signer.license(tier="standard", licensee="Ada Lovelace"))
         with qtbot.waitSignal(window.catalog_loaded, timeout=10000):
-            window.load_license(good)
+            window.license_actions.load_license(good)
         assert window.status.tier_badge.text() == "Standard"
         assert "Ada Lovelace" in window.status.license_label.text()
         assert len(names(window)) == 5
@@ -162,7 +162,7 @@ def test_layout_is_restored_on_next_start(open_window, tier_registry, paths, qtb
 
 def test_settings_dialog_saves_settings(open_window, tier_registry, paths, qtbot, tmp_path):
     window = open_window(tier_registry(Tier.LITE))
-    window.settings_dialog()
+    window.settings_actions.settings_dialog()
     dialog = window.findChild(SettingsDialog)
     dialog.concurrent.setValue(4)
     dialog.endpoint.setText("ftp://nope")
@@ -180,7 +180,7 @@ def test_settings_dialog_saves_settings(open_window, tier_registry, paths, qtbot
 
 def test_about_names_version_and_paths(open_window, tier_registry, paths):
     window = open_window(tier_registry(Tier.LITE))
-    window.about_dialog()
+    window.settings_actions.about_dialog()
     dialog = window.findChild(AboutDialog)
     assert "0.1.0" in dialog.label.text() or "Clary Desktop" in dialog.label.text()
     assert str(paths.data_dir) in dialog.label.text()

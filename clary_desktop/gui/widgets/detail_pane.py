@@ -28,7 +28,7 @@ from clary_desktop.registry.version_order import version_key
 from clary_desktop.registry.views import ModelInfo, VersionInfo
 
 ACTIONS = ("download", "update", "pause", "resume", "cancel", "retry", "rollback", "remove",
-           "verify", "open_folder")
+           "verify", "open_folder", "link_cache")
 _LABELS = {
     "download": "Download",
     "update": "Update",
@@ -40,6 +40,7 @@ _LABELS = {
     "remove": "Remove",
     "verify": "Verify",
     "open_folder": "Open folder",
+    "link_cache": "Install from Hugging Face cache",
 }
 
 
@@ -165,6 +166,7 @@ class DetailPane(QWidget):
         self._job: JobRow | None = None
         self._locked = False
         self._rollback_to: str | None = None
+        self.cached_models: frozenset[str] = frozenset()
 
         self._stack = QStackedWidget()
         empty = QLabel("Select a model to see its details.")
@@ -228,7 +230,8 @@ class DetailPane(QWidget):
             button.setObjectName(f"action-{action}")
             button.clicked.connect(lambda _=False, a=action: self._request(a))
             button.hide()
-            (versions_row if action in ("update", "rollback") else actions).addWidget(button)
+            second_row = action in ("update", "rollback", "link_cache")
+            (versions_row if second_row else actions).addWidget(button)
             self.buttons[action] = button
         actions.addStretch(1)
         versions_row.addStretch(1)
@@ -357,6 +360,8 @@ class DetailPane(QWidget):
             "remove": installed and not active,
             "verify": installed and not active,
             "open_folder": installed,
+            "link_cache": (info.id in self.cached_models and not info.locked and not installed
+                           and not active),
         }
         self.buttons["update"].setText(f"Update to {info.version}")
         self.buttons["rollback"].setText(f"Roll back to {self._rollback_to}"
@@ -365,6 +370,12 @@ class DetailPane(QWidget):
         for action, button in self.buttons.items():
             button.setEnabled(enabled[action])
             button.setVisible(enabled[action] or action in always)
+
+    def set_cached_models(self, model_ids: frozenset[str]) -> None:
+        """Models the Hugging Face cache holds complete: offer to install from it."""
+        self.cached_models = model_ids
+        if self._info is not None:
+            self.set_job(self._job)
 
     def _request(self, action: str) -> None:
         if self._info is not None:

@@ -53,12 +53,24 @@ class StatusBar(QStatusBar):
             parts.append(f"{format_size(free)} free")
         self.disk_label.setText(" · ".join(parts))
 
-    def set_online(self, online: bool) -> None:
+    def set_online(self, online: bool | None, offline_mode: bool = False) -> None:
+        """True / False: what the last network probe found; None: not probed yet."""
+        if online is None and not offline_mode:
+            self.online_label.setText("◌ Checking network…")
+            self.online_label.setStyleSheet("color: #777;")
+            self.online_label.setToolTip("Looking for the network")
+            return
         self.online_label.setText("● Online" if online else "○ Offline")
         self.online_label.setStyleSheet("color: #2e7d32;" if online else "color: #777;")
-        self.online_label.setToolTip(
-            "Downloads and catalog updates can reach the Hub" if online
-            else "Offline mode: the catalog and installed models work without a network")
+        if online:
+            tip = "Downloads and catalog updates can reach the Hub"
+        elif offline_mode:
+            tip = ("Offline mode: the program never touches the network; the catalog and "
+                   "installed models work without it")
+        else:
+            tip = ("The Hub cannot be reached: the catalog and installed models still work; "
+                   "downloads resume when the network is back")
+        self.online_label.setToolTip(tip)
 
     def set_api(self, url: str | None, exposed: bool = False) -> None:
         """The local API's address while it runs; orange when reachable from the network."""

@@ -1,0 +1,122 @@
+"""Model usage, parameters and performance (issue 8): "Use for", the parameters form,
+the periodic performance refresh, and View > Model usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer
+
+from clary_desktop.errors import ClaryError
+from clary_desktop.gui.actions.base import WindowActions
+from clary_desktop.gui.dialogs.usage_dialog import UsageDialog
+from clary_desktop.registry.facade import Registry
+
+PERFORMANCE_REFRESH_MS = 5000  # the shown model's performance, while the pane is visible
+
+
+def usage_extras(registry: Registry, info: Any) -> dict[str, Any]:
+    """What the detail pane's Usage and Performance tabs show (worker thread only)."""
+    default_for: list[str] = []
+    current: str | None = None
+    for usage in registry.usages():
+        if isinstance(usage, tuple):
+            continue
+        if usage.model_id == info.id:
+            default_for.append(usage.task)
+        elif usage.task == info.type:
+            current = usage.name
+    try:
+        parameters: dict[str, Any] | None = registry.model_parameters(info.id)
+    except ClaryError:
+        parameters = None
+    try:
+        performance: Any = registry.performance(info.id)
+    except ClaryError:
+        performance = None
+    return {"default_for": default_for, "current": current, "parameters": parameters,
+            "performance": performance}
+
+
+class UsageActions(WindowActions):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.usage_dialog: UsageDialog | None = None
+        self._perf_busy = False
+        self.perf_timer = QTimer(self)
+        self.perf_timer.setObjectName("performanceTimer")
+        self.perf_timer.setInterval(PERFORMANCE_REFRESH_MS)
+        self.perf_timer.timeout.connect(self._refresh_performance)
+
+    def stop(self) -> None:
+        self.perf_timer.stop()
+
+    def use_model(self, task: str, model_id: str) -> None:
+        self.tasks.spawn(self._use_model(task, model_id), f"Use for {task}")
+
+    async def _use_model(self, task: str, model_id: str) -> None:
+        usage = await self.tasks.run(self.registry().use_model, task, model_id)
+        self.show_message(f"The {task} task now uses {usage.name} {usage.version}.")
+        self.window.refresh_details()
+        await self._refresh_usage_view()
+
+    def save_parameters(self, model_id: str, values: dict[str, Any]) -> None:
+        self.tasks.spawn(self._save_parameters(model_id, values), "Saving parameters")
+
+    async def _save_parameters(self, model_id: str, values: dict[str, Any]) -> None:
+        registry = self.registry()
+        detail = self.window.detail
+        try:
+            effective = await self.tasks.run(registry.set_model_parameters, model_id, values)
+        except ClaryError as error:  # the core's own words, next to the form
+            detail.parameters.show_error(str(error))
+            self.show_message(f"Parameters not saved: {error}")
+            return
+        if detail.model_id == model_id:
+            detail.parameters.show_parameters(model_id, effective)
+            detail.parameters.show_note("Saved.")
+        self.show_message(f"Saved the parameters of {model_id}.")
+
+    def reset_parameters(self, model_id: str) -> None:
+        self.tasks.spawn(self._reset_parameters(model_id), "Resetting parameters")
+
+    async def _reset_parameters(self, model_id: str) -> None:
+        registry = self.registry()
+        effective = await self.tasks.run(registry.reset_model_parameters, model_id)
+        detail = self.window.detail
+        if detail.model_id == model_id:
+            detail.parameters.show_parameters(model_id, effective)
+            detail.parameters.show_note("Back to the catalog's values.")
+
+    def _refresh_performance(self) -> None:
+        """Timer: re-read the shown model's figures (runs reported through the API)."""
+        detail = self.window.detail
+        model_id = detail.model_id
+        if model_id is None or self._perf_busy or self.window.registry is None \
+                or not detail.isVisible():
+            return
+        self._perf_busy = True
+        self.tasks.spawn(self._load_performance(model_id), "Reading performance figures")
+
+    async def _load_performance(self, model_id: str) -> None:
+        try:
+            performance = await self.tasks.run(self.registry().performance, model_id)
+        finally:
+            self._perf_busy = False
+        self.window.detail.show_performance(performance)
+
+    def usage_view(self) -> None:
+        if self.usage_dialog is None:
+            self.usage_dialog = UsageDialog(self.window)
+            self.usage_dialog.refresh_requested.connect(
+                lambda: self.tasks.spawn(self._refresh_usage_view(), "Reading model usage"))
+        self.usage_dialog.show()
+        self.usage_dialog.raise_()
+        self.tasks.spawn(self._refresh_usage_view(), "Reading model usage")
+
+    async def _refresh_usage_view(self) -> None:
+        if self.usage_dialog is None:
+            return
+        usages = await self.tasks.run(self.registry().usages)
+        if self.usage_dialog is not None:
+            self.usage_dialog.set_usages(usages)
