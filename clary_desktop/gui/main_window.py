@@ -318,6 +318,16 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, APP_NAME, question)
         return answer == QMessageBox.StandardButton.Yes
 
+    def choose(self, question: str, options: list[str]) -> str | None:
+        """Ask for one of `options`; None when the user closes the question (tests
+        replace this to answer without a modal dialog)."""
+        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, question, parent=self)
+        buttons = {box.addButton(text, QMessageBox.ButtonRole.AcceptRole): text
+                   for text in options}
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return buttons.get(box.clickedButton())
+
     def notify(self, title: str, text: str) -> None:
         """A desktop notification when the platform has a tray, else a status message."""
         if QSystemTrayIcon.isSystemTrayAvailable() and QSystemTrayIcon.supportsMessages():

@@ -127,6 +127,10 @@ def open_window(qtbot: Any, paths: AppPaths) -> Iterator[Callable[..., Any]]:
     def make(registry: Registry, *, show: bool = True) -> MainWindow:
         window = MainWindow(paths, registry=registry)
         window.confirm = lambda _question: True  # type: ignore[method-assign]
+        window.choices = []  # type: ignore[attr-defined]
+        window.choose = (  # type: ignore[method-assign]
+            lambda question, options: window.choices.pop(0) if window.choices else options[-1]
+        )
         window.opened_urls = []  # type: ignore[attr-defined]
         window.open_url = window.opened_urls.append  # type: ignore[attr-defined,method-assign]
         windows.append(window)

@@ -92,6 +92,23 @@ def test_cancel_a_running_download(open_window, engine_registry, qtbot):
     qtbot.waitUntil(lambda: job_state(window) == "cancelled", timeout=10000)
     assert status_text(window, "dl-b") == "not installed"
     assert window.queue_panel.buttons["retry"].isEnabled()
+    part = engine_registry.models_dir / "llm" / "dl-b" / "1.0" / "m.bin.part"
+    qtbot.waitUntil(lambda: not part.exists(), timeout=5000)  # the default answer deletes it
+
+
+def test_cancel_can_keep_the_partial_file(open_window, engine_registry, qtbot):
+    from clary_desktop.gui.actions.model_actions import KEEP_PARTIAL
+
+    window = open_window(engine_registry)
+    part = engine_registry.models_dir / "llm" / "dl-b" / "1.0" / "m.bin.part"
+    window.model_actions.request_action("download", "dl-b")
+    qtbot.waitUntil(lambda: job_state(window) == "downloading" and part.exists(), timeout=10000)
+    window.choices.append(KEEP_PARTIAL)
+    window.model_actions.request_action("cancel", "dl-b")
+    qtbot.waitUntil(lambda: job_state(window) == "cancelled", timeout=10000)
+    qtbot.waitUntil(lambda: not any(t.name.startswith("clary-download")
+                                    for t in threading.enumerate()), timeout=10000)
+    assert part.exists() and part.stat().st_size > 0
 
 
 def test_failed_download_shows_the_error_and_can_be_retried(open_window, tier_registry, qtbot):

@@ -16,6 +16,9 @@ from clary_desktop.gui.models.filtering import update_available
 from clary_desktop.gui.models.queue_model import JobRow, plain_error
 from clary_desktop.registry.access import Tier
 
+KEEP_PARTIAL = "Keep the partial file"
+DELETE_PARTIAL = "Delete the partial file"
+
 
 class ModelActions(WindowActions):
     def __init__(self, window: Any) -> None:
@@ -174,6 +177,17 @@ class ModelActions(WindowActions):
     def request_job_action(self, action: str, job_id: Any) -> None:
         manager = self.window.download_manager
         if manager is None:
+            return
+        if action == "cancel":
+            choice = self.window.choose(
+                "Cancel this download? The part already downloaded can be kept, so a later "
+                "download of the same model continues from there.",
+                [KEEP_PARTIAL, DELETE_PARTIAL],
+            )
+            if choice is None:
+                return
+            keep = choice == KEEP_PARTIAL
+            self.tasks.spawn(self._call(manager.cancel, job_id, keep), "Cancel download")
             return
         method = getattr(manager, action)
         self.tasks.spawn(self._call(method, job_id), f"{action.capitalize()} download")
