@@ -31,6 +31,9 @@ class Settings(BaseModel):
     parallel_parts: int = Field(default=8, ge=1, le=32)
     part_threshold_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
     bandwidth_limit_bps: int | None = Field(default=None, gt=0)
+    # A big file starts on one connection; when it alone moves at least this many bytes
+    # per second (a fast link), no parts are opened. 0: always split into parts.
+    single_stream_fast_bps: int = Field(default=200_000_000, ge=0)
     # The local API inside the window (issue 8): off by default, loopback unless changed.
     api_enabled: bool = False
     api_host: str = Field(default="127.0.0.1", min_length=1, max_length=253)

@@ -94,6 +94,7 @@ class DownloadManager:
             parallel_parts=settings.parallel_parts,
             part_threshold_bytes=settings.part_threshold_bytes,
             bandwidth_limit_bps=settings.bandwidth_limit_bps,
+            single_stream_fast_bps=settings.single_stream_fast_bps,
         )
         # One bucket for every job: the limit is for the whole connection.
         limit = self.options.bandwidth_limit_bps

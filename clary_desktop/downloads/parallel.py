@@ -1,5 +1,15 @@
 """One big file fetched in parallel ranged parts (issue 10).
 
+The probe comes first: the file starts on ONE connection asking for all of the
+bytes still missing, and its rate is measured over `probe_seconds` (or
+`probe_bytes`, whichever comes first). When that connection alone moves at
+least `single_stream_fast_bps`, the link is not what limits the download (a
+LAN, a loopback, a fast CDN) and parts would only cost CPU, so it stays the only
+connection: one request for the whole file. Otherwise its range is cut down to
+its share at once, the rest of the file is handed out in ranges, and the other
+workers start: no byte the probe fetched is fetched again (only what was in
+flight past the cut is dropped with its connection).
+
 `parallel_parts` workers each keep one connection to the final host (the first
 request follows the redirect; the others go straight to where it landed) and
 fetch the ranges the `PartPlan` hands out, writing each chunk at its offset
@@ -98,14 +108,21 @@ def _load_plan(task: FileTask, sidecar: Sidecar, options: TransferOptions) -> Pa
     size = task.size_bytes
     assert size is not None
     shape = (options.parallel_parts, options.part_min_bytes, options.part_max_bytes)
+    whole = probing(options)
     on_disk = part_size(task)
     if sidecar.ranges:
-        restored = PartPlan.restore(size, sidecar.ranges, *shape) if on_disk == size else None
+        restored = (PartPlan.restore(size, sidecar.ranges, *shape, whole=whole)
+                    if on_disk == size else None)
         if restored is not None:
             return restored
-        return PartPlan.fresh(size, *shape)
+        return PartPlan.fresh(size, *shape, whole=whole)
     # A single-stream partial (or none): its bytes become the first, finished range.
-    return PartPlan.fresh(size, *shape, done_prefix=on_disk if on_disk <= size else 0)
+    return PartPlan.fresh(size, *shape, done_prefix=on_disk if on_disk <= size else 0,
+                          whole=whole)
+
+
+def probing(options: TransferOptions) -> bool:
+    return options.single_stream_fast_bps > 0
 
 
 class _PartsRun:
@@ -133,6 +150,12 @@ class _PartsRun:
         self.chunk = options.part_chunk_bytes
         if limiter is not None:
             self.chunk = limiter.read_size(self.chunk)
+        # The probe: measured by the first worker until it decides; `split` asks the
+        # supervisor for the other workers.
+        self.probing = plan.whole
+        self.probe_began = 0.0
+        self.probe_bytes = 0
+        self.split = threading.Event()
 
     # ---- supervisor -----------------------------------------------------------------
 
@@ -189,24 +212,39 @@ class _PartsRun:
                             if k.lower() != "authorization"}
         self.url = final
         self._persist()  # the ETag the probe learned
+        self.probe_began = time.monotonic()
         return response
 
     def _start_workers(self, first: Range, response: requests.Response) -> list[threading.Thread]:
+        """The first worker continues the probe's response; while the probe runs it is
+        the only one, else the others start now."""
+        workers: list[threading.Thread] = []
+        self._spawn(workers, 1 if self.probing else self._worker_count(), (first, response))
+        return workers
+
+    def _worker_count(self) -> int:
         remaining = self.size - self.plan.done_bytes()
-        count = max(1, min(self.options.parallel_parts,
-                           -(-remaining // max(1, self.options.part_min_bytes))))
-        workers = []
-        for index in range(count):
-            start = (first, response) if index == 0 else None
+        return max(1, min(self.options.parallel_parts,
+                          -(-remaining // max(1, self.options.part_min_bytes))))
+
+    def _spawn(self, workers: list[threading.Thread], count: int,
+               first: tuple[Range, requests.Response] | None = None) -> None:
+        for _ in range(count):
+            start, first = first, None
             thread = threading.Thread(target=self._worker, args=(start,),
-                                      name=f"clary-download-part-{index}")
+                                      name=f"clary-download-part-{len(workers)}")
             workers.append(thread)
             thread.start()
-        return workers
 
     def _supervise(self, workers: list[threading.Thread]) -> None:
         last_persist = time.monotonic()
-        while any(w.is_alive() for w in workers):
+        spawned = not self.probing
+        while True:
+            if not spawned and self.split.is_set():
+                spawned = True  # the probe found one connection slow: the rest in parts
+                self._spawn(workers, self._worker_count() - 1)
+            if not any(w.is_alive() for w in workers):
+                break
             self.changed.wait(ControlGroup.POLL_SECONDS)
             self.changed.clear()
             self.group.stop_if_interrupted()
@@ -273,11 +311,12 @@ class _PartsRun:
         while not item.finished:
             self.group.check()
             before = item.done
+            asked_end = item.end  # the probe may cut the range short while streaming
             try:
                 if response is None:
                     response = self._request(session, item)
                     self._accept(response, item, close_on_error=True)
-                self._stream(response, fd, item)
+                self._stream(response, fd, item, asked_end)
             except RetryableError as error:
                 failures = 1 if item.done > before else failures + 1
                 if failures > self.options.max_retries:
@@ -335,7 +374,8 @@ class _PartsRun:
                 response.close()
             raise
 
-    def _stream(self, response: requests.Response, fd: int, item: Range) -> None:
+    def _stream(self, response: requests.Response, fd: int, item: Range,
+                asked_end: int) -> None:
         self.group.attach(response)
         try:
             with response:
@@ -350,6 +390,8 @@ class _PartsRun:
                         break
                     self._write(fd, data, item.offset)
                     self.plan.advance(item, len(data))
+                    if self.probing:
+                        self._probe_step(item, len(data))
                     if self.limiter is not None:
                         self.limiter.take(len(data), self.group)
                     self.group.check()
@@ -359,9 +401,28 @@ class _PartsRun:
                         f"the connection closed {item.end - item.offset} bytes before the "
                         "end of a part"
                     )
-                response.raw.release_conn()  # fully read: keep the connection for the next range
+                if item.end == asked_end:
+                    response.raw.release_conn()  # fully read: keep it for the next range
+                # else the probe cut the range: closing drops what is still in flight
         finally:
             self.group.detach()
+
+    def _probe_step(self, item: Range, count: int) -> None:
+        """Called by the probing worker after each chunk: decide once the window is over."""
+        self.probe_bytes += count
+        elapsed = time.monotonic() - self.probe_began
+        if self.probe_bytes < self.options.probe_bytes and elapsed < self.options.probe_seconds:
+            return
+        self.probing = False
+        rate = self.probe_bytes / max(elapsed, 1e-6)
+        if rate >= self.options.single_stream_fast_bps:
+            log.info("%s: one connection moves %.0f MB/s; no parts", self.task.path, rate / 1e6)
+            return
+        log.info("%s: one connection moves %.1f MB/s; the rest in %d parts", self.task.path,
+                 rate / 1e6, self.options.parallel_parts)
+        self.plan.split(item)
+        self.split.set()
+        self.changed.set()
 
     def _write(self, fd: int, data: bytes, offset: int) -> None:
         try:

@@ -7,6 +7,11 @@ and the ranges shrink as the unassigned rest shrinks (rest / workers, down to
 `min_bytes`), so when the last byte arrives only a few small ranges are left
 to hash, and no worker is left alone with a long tail.
 
+While `whole` is set (the probe of parallel.py: is one connection already fast
+enough?) a new range is the whole unassigned rest, so a fast link is served by
+one request; `split(item)` then cuts the probe's range down to its share and
+hands the rest out as above.
+
 Each range is `[start, end, done]` (end exclusive, `done` bytes written from
 `start`); the list covers `[0, carved)` without gaps, and `[carved, size)` is
 not assigned yet. That list is what the sidecar stores, so each range resumes
@@ -40,8 +45,10 @@ class PartPlan:
     """Thread-safe bookkeeping shared by the workers, the hasher and the supervisor."""
 
     def __init__(self, size: int, ranges: list[Range], workers: int, min_bytes: int,
-                 max_bytes: int) -> None:
+                 max_bytes: int, whole: bool = False) -> None:
         self.size = size
+        self.whole = whole
+        """Hand out the whole unassigned rest as one range (one stream, or the probe)."""
         self.workers = max(1, workers)
         self.min_bytes = max(1, min_bytes)
         self.max_bytes = max(self.min_bytes, max_bytes)
@@ -53,10 +60,10 @@ class PartPlan:
 
     @classmethod
     def fresh(cls, size: int, workers: int, min_bytes: int, max_bytes: int,
-              done_prefix: int = 0) -> PartPlan:
+              done_prefix: int = 0, whole: bool = False) -> PartPlan:
         """A new plan; `done_prefix` bytes already on disk (a single-stream partial)."""
         ranges = [Range(0, done_prefix, done_prefix)] if 0 < done_prefix <= size else []
-        plan = cls(size, ranges, workers, min_bytes, max_bytes)
+        plan = cls(size, ranges, workers, min_bytes, max_bytes, whole)
         if not ranges and size > 0:
             # Carve the first range now: a saved plan is never empty, so an empty
             # `ranges` in a sidecar always means a single-stream partial.
@@ -67,7 +74,7 @@ class PartPlan:
 
     @classmethod
     def restore(cls, size: int, saved: list[list[int]], workers: int, min_bytes: int,
-                max_bytes: int) -> PartPlan | None:
+                max_bytes: int, whole: bool = False) -> PartPlan | None:
         """The plan a sidecar recorded, or None when it does not describe this file."""
         ranges: list[Range] = []
         position = 0
@@ -79,27 +86,55 @@ class PartPlan:
                 position = end
         except (TypeError, ValueError):
             return None
-        return cls(size, ranges, workers, min_bytes, max_bytes)
+        return cls(size, ranges, workers, min_bytes, max_bytes, whole)
 
     # ---- workers --------------------------------------------------------------------
 
     def take(self) -> Range | None:
         """The next range to fetch: an unfinished idle one first, else a new one."""
         with self._changed:
-            for item in self._ranges:
+            for index, item in enumerate(self._ranges):
                 if not item.busy and not item.finished:
                     item.busy = True
+                    if not self.whole and item.end - item.offset > self.max_bytes:
+                        self._trim(index)  # e.g. a probe's whole-file range, after a restart
                     return item
             rest = self.size - self._carved
             if rest <= 0 or self._closed:
                 return None
-            length = min(rest, self.max_bytes, max(self.min_bytes, -(-rest // self.workers)))
-            if rest - length < self.min_bytes:
-                length = rest  # no crumb of a range at the end
+            length = rest if self.whole else self._length(rest)
             item = Range(self._carved, self._carved + length, busy=True)
             self._ranges.append(item)
             self._carved = item.end
             return item
+
+    def split(self, item: Range) -> None:
+        """The probe found the link slow: cut `item` (busy, being fetched) down to its
+        share of what is left; from now on ranges are handed out in parts."""
+        with self._changed:
+            self.whole = False
+            self._trim(self._ranges.index(item))
+
+    def _length(self, rest: int) -> int:
+        length = min(rest, self.max_bytes, max(self.min_bytes, -(-rest // self.workers)))
+        if rest - length < self.min_bytes:
+            length = rest  # no crumb of a range at the end
+        return length
+
+    def _trim(self, index: int) -> None:
+        """Shorten range `index` to a share of its rest; the cut-off bytes become
+        unassigned again (the last range) or a new idle range right after it."""
+        item = self._ranges[index]
+        rest = item.end - item.offset
+        length = self._length(rest)
+        if length >= rest:
+            return
+        cut = item.offset + length
+        if index == len(self._ranges) - 1:
+            self._carved = cut
+        else:
+            self._ranges.insert(index + 1, Range(cut, item.end))
+        item.end = cut
 
     def advance(self, item: Range, count: int) -> None:
         """`count` more bytes of `item` are written at their offset."""

@@ -79,6 +79,14 @@ class TransferOptions:
     part_max_bytes: int = 64 * 1024 * 1024
     part_chunk_bytes: int = 1024 * 1024
     bandwidth_limit_bps: int | None = None
+    # The probe (parallel.py): the file starts on one connection; when that connection
+    # moves at least `single_stream_fast_bps` over the first `probe_seconds` (or the
+    # first `probe_bytes`, whichever comes first), it stays the only one (parts would
+    # cost CPU and buy nothing); otherwise the rest is split into parts at once.
+    # 0 disables the probe: every big file is split from its first request.
+    single_stream_fast_bps: int = 200_000_000
+    probe_seconds: float = 0.2
+    probe_bytes: int = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)

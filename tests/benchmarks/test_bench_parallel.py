@@ -128,6 +128,7 @@ def test_parts_unthrottled(tmp_path, capsys):
     size = FAST_MIB * 2**20
     source = tmp_path / "source.bin"
     digest = make_file(source, size, seed=-1)
+    import huggingface_hub  # noqa: F401 - imported up front, as a running app has it
     with HubServer() as hub:
         hub.add_repo(REPO, REVISION, {"model.gguf": LargeFile(source, digest)})
         curl = _curl(hub.cdn.url(digest), tmp_path / "curl.bin")

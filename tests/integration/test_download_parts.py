@@ -27,6 +27,7 @@ KiB = 1024
 PARTS = dataclasses.replace(
     FAST, parallel_parts=4, part_threshold_bytes=1024 * KiB, part_min_bytes=128 * KiB,
     part_max_bytes=512 * KiB, part_chunk_bytes=64 * KiB,
+    single_stream_fast_bps=0,  # no probe: split from the first request (see the probe tests)
 )
 DATA = random_bytes(3 * 1024 * KiB + 123, seed=31)
 _RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
@@ -274,3 +275,51 @@ def test_bandwidth_limit_applies_across_parts(paths, server):
         assert len(gets(server)) >= 4
     finally:
         registry.close()
+
+
+# ---- the probe: one connection first, parts only when it is slow --------------------
+
+PROBE = dataclasses.replace(PARTS, single_stream_fast_bps=50_000_000, probe_seconds=0.2,
+                            probe_bytes=1024 * KiB)
+
+
+def test_probe_keeps_a_fast_link_on_one_stream(paths, server):
+    registry = open_registry(paths, server, PROBE)
+    try:
+        assert run(registry).state == JobState.COMPLETED
+        assert_installed(registry)
+        requests = gets(server)
+        assert [(r.range, r.status) for r in requests] == [
+            (f"bytes=0-{len(DATA) - 1}", 206)]  # one GET for the whole file
+        assert server.bytes_sent["m.gguf"] == len(DATA)
+    finally:
+        registry.close()
+
+
+def test_probe_splits_a_slow_link_at_once(paths, server):
+    server.throttle = 2 * 1024 * KiB  # each connection at 2 MiB/s: far below the threshold
+    registry = open_registry(paths, server, PROBE)
+    try:
+        began = time.monotonic()
+        assert run(registry).state == JobState.COMPLETED
+        assert time.monotonic() - began < 1.2  # one stream would need 1.5 s
+        assert_installed(registry)
+        deadline = time.monotonic() + 3
+        while len(gets(server)) < 2 or not any(r.range.startswith("bytes=0-")
+                                               for r in gets(server)):
+            assert time.monotonic() < deadline  # the probe is recorded once its socket fails
+    finally:
+        registry.close()
+    requests = sorted(gets(server), key=lambda r: r.began)
+    probe, parts = requests[0], requests[1:]
+    assert probe.range == f"bytes=0-{len(DATA) - 1}"  # it asked for everything ...
+    spans = sorted(span(r) for r in parts)
+    cut = spans[0][0]
+    assert 0 < cut <= probe.sent < len(DATA)  # ... and was cut after its share
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans)) and spans[-1][1] == len(DATA)
+    assert len(parts) >= 3 and all(r.status == 206 and r.began >= probe.began for r in parts)
+    overlapping = max(sum(1 for r in requests if r.began < t < r.ended)
+                      for t in (r.began + 0.01 for r in parts))
+    assert overlapping >= 3  # several ranged GETs at once
+    # No byte twice: only what was in flight past the cut was dropped with the probe's socket.
+    assert server.bytes_sent["m.gguf"] - len(DATA) == probe.sent - cut <= 512 * KiB

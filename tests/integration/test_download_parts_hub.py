@@ -40,6 +40,7 @@ FILES = {
 PARTS = dataclasses.replace(
     FAST, parallel_parts=4, part_threshold_bytes=1024 * KiB, part_min_bytes=128 * KiB,
     part_max_bytes=512 * KiB, part_chunk_bytes=64 * KiB,
+    single_stream_fast_bps=0,  # no probe: split from the first request (see the probe tests)
 )
 
 

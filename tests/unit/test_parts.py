@@ -128,3 +128,28 @@ def test_group_abort_stops_siblings_and_parent_pause_reaches_members():
     assert other.stop_if_interrupted()
     with pytest.raises(Interrupted):
         other.sleep(5)
+
+
+def test_probe_range_is_the_whole_rest_until_split():
+    plan = PartPlan.fresh(100 * MiB, workers=4, min_bytes=1 * MiB, max_bytes=8 * MiB,
+                          done_prefix=2 * MiB, whole=True)
+    probe = plan.take()
+    assert (probe.start, probe.end) == (2 * MiB, 100 * MiB)  # one request for the rest
+    plan.advance(probe, 3 * MiB)
+    plan.split(probe)  # slow: cut to its share, the rest in parts
+    assert (probe.start, probe.end) == (2 * MiB, 5 * MiB + 8 * MiB) and not plan.whole
+    taken = drain(plan)
+    assert taken[0][0] == probe.end and taken[-1][1] == 100 * MiB
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(taken))
+    assert max(end - start for start, end in taken) == 8 * MiB
+
+
+def test_a_restored_probe_range_is_cut_when_parts_take_over():
+    saved = [[0, 100 * MiB, 5 * MiB]]  # killed while the probe ran
+    whole = PartPlan.restore(100 * MiB, saved, workers=4, min_bytes=MiB, max_bytes=8 * MiB,
+                             whole=True)
+    assert (whole.take().offset, whole.take()) == (5 * MiB, None)  # the probe goes on
+    parts = PartPlan.restore(100 * MiB, saved, workers=4, min_bytes=MiB, max_bytes=8 * MiB)
+    first = parts.take()
+    assert (first.offset, first.end) == (5 * MiB, 13 * MiB)
+    assert parts.take().start == 13 * MiB and parts.done_bytes() == 5 * MiB
