@@ -34,6 +34,7 @@ import urllib3
 from clary_desktop.downloads.control import JobControl
 from clary_desktop.downloads.diskspace import DEFAULT_MARGIN_BYTES, free_bytes
 from clary_desktop.downloads.errors import DownloadFailed, NotEnoughSpace, RetryableError
+from clary_desktop.downloads.hashing import BackgroundHasher
 from clary_desktop.downloads.partial import (
     Sidecar,
     discard_partial,
@@ -311,24 +312,25 @@ def _stream_body(
     try:
         os.lseek(fd, start, os.SEEK_SET)
         os.ftruncate(fd, start)
-        while True:
-            try:
-                chunk = read(chunk_bytes)
-            except NETWORK_ERRORS as error:
+        with BackgroundHasher(digests) as hasher:
+            while True:
+                try:
+                    chunk = read(chunk_bytes)
+                except NETWORK_ERRORS as error:
+                    control.check()
+                    raise RetryableError(describe_network_error(error, options)) from None
+                if not chunk:
+                    break
+                if size is not None and done + len(chunk) > size:
+                    os.ftruncate(fd, 0)
+                    raise RetryableError("the server sent more bytes than expected")
+                _write_all(fd, chunk, task, size, done, options)
+                hasher.update(chunk)
+                done += len(chunk)
+                progress(done)
+                if limiter is not None:
+                    limiter.take(len(chunk), control)
                 control.check()
-                raise RetryableError(describe_network_error(error, options)) from None
-            if not chunk:
-                break
-            if size is not None and done + len(chunk) > size:
-                os.ftruncate(fd, 0)
-                raise RetryableError("the server sent more bytes than expected")
-            _write_all(fd, chunk, task, size, done, options)
-            digests.update(chunk)
-            done += len(chunk)
-            progress(done)
-            if limiter is not None:
-                limiter.take(len(chunk), control)
-            control.check()
         control.check()
         if size is not None and done < size:
             raise RetryableError(f"the connection closed after {done} of {size} bytes")

@@ -26,6 +26,7 @@ from tests.support.hub_server import HubServer, LargeFile
 pytestmark = pytest.mark.benchmark
 SIZES_MIB = [int(s) for s in os.environ.get("CLARY_BENCH_SIZES_MIB", "1024").split(",") if s]
 REPO = "bench/big-model"
+REPEAT = int(os.environ.get("CLARY_BENCH_ROUNDS", "3"))
 
 
 class PeakRss:
@@ -73,54 +74,64 @@ def test_download_speed(tmp_path, paths, size_mib, capsys):
     digest = make_file(source, size, seed=-1)
     rows: list[tuple[str, float, str]] = []
     import huggingface_hub  # noqa: F401 - imported once up front, as a running app has it
+    from huggingface_hub import hf_hub_download
+
     with HubServer() as hub:
         hub.add_repo(REPO, REVISION, {"model.gguf": LargeFile(source, digest)})
         cdn_url = hub.cdn.url(digest)
+        best: dict[str, tuple[float, str]] = {}
 
-        # curl, straight from the CDN port (no hashing, no fsync).
-        if shutil.which("curl"):
-            out = tmp_path / "curl.bin"
-            began = time.perf_counter()
-            subprocess.run(["curl", "-s", "-o", str(out), cdn_url], check=True)
-            rows.append(("curl -o", time.perf_counter() - began, "n/a (other process)"))
-            _drop(out)
+        def keep(name: str, seconds: float, memory: str) -> None:
+            if name not in best or seconds < best[name][0]:
+                best[name] = (seconds, memory)
 
-        # Clary: the whole engine (Hub metadata, redirect, sha256, fsync, install).
-        os.environ["HF_ENDPOINT"] = hub.endpoint
-        registry = Registry.open(paths, tier_source=lambda: Tier.PROFESSIONAL)
-        try:
-            import_entries(registry, {
-                "id": "bench-model", "name": "bench", "type": "llm", "tier": "lite",
-                "versions": [{"version": "1.0", "repo_id": REPO, "revision": REVISION,
-                              "files": [{"path": "model.gguf"}]}],
-            })
+        # Rounds alternate the tools, and the best round of each counts: first writes to
+        # fresh memory on this VM run several times slower than later ones, whoever goes first.
+        for _round in range(REPEAT):
+            # curl, straight from the CDN port (no hashing, no fsync).
+            if shutil.which("curl"):
+                out = tmp_path / "curl.bin"
+                began = time.perf_counter()
+                subprocess.run(["curl", "-s", "-o", str(out), cdn_url], check=True)
+                keep("curl -o", time.perf_counter() - began, "n/a (other process)")
+                _drop(out)
+
+            # Clary: the whole engine (Hub metadata, redirect, sha256, fsync, install).
+            os.environ["HF_ENDPOINT"] = hub.endpoint
+            registry = Registry.open(paths, tier_source=lambda: Tier.PROFESSIONAL)
+            try:
+                import_entries(registry, {
+                    "id": "bench-model", "name": "bench", "type": "llm", "tier": "lite",
+                    "versions": [{"version": "1.0", "repo_id": REPO, "revision": REVISION,
+                                  "files": [{"path": "model.gguf"}]}],
+                })
+                with PeakRss() as rss:
+                    began = time.perf_counter()
+                    job = registry.downloads.start("bench-model")
+                    info = registry.downloads.wait(job)
+                    elapsed = time.perf_counter() - began
+                assert info.state == JobState.COMPLETED, info.error
+                keep("clary (sha256 + fsync)", elapsed, f"{rss.growth_mib:.1f} MiB")
+                registry.remove("bench-model")
+                registry.downloads.clear_finished()
+            finally:
+                registry.close()
+                os.environ.pop("HF_ENDPOINT", None)
+
+            # huggingface_hub's own downloader, through the same Hub server.
+            cache = tmp_path / "hf-cache"
             with PeakRss() as rss:
                 began = time.perf_counter()
-                job = registry.downloads.start("bench-model")
-                info = registry.downloads.wait(job)
+                hf_hub_download(REPO, "model.gguf", revision=REVISION, cache_dir=cache,
+                                endpoint=hub.endpoint, token=False)
                 elapsed = time.perf_counter() - began
-            assert info.state == JobState.COMPLETED, info.error
-            rows.append(("clary (sha256 + fsync)", elapsed, f"{rss.growth_mib:.1f} MiB"))
-            registry.remove("bench-model")
-        finally:
-            registry.close()
-            os.environ.pop("HF_ENDPOINT", None)
-
-        # huggingface_hub's own downloader, through the same Hub server.
-        from huggingface_hub import hf_hub_download
-
-        cache = tmp_path / "hf-cache"
-        with PeakRss() as rss:
-            began = time.perf_counter()
-            hf_hub_download(REPO, "model.gguf", revision=REVISION, cache_dir=cache,
-                            endpoint=hub.endpoint, token=False)
-            elapsed = time.perf_counter() - began
-        rows.append(("hf_hub_download", elapsed, f"{rss.growth_mib:.1f} MiB"))
-        _drop(cache)
+            keep("hf_hub_download", elapsed, f"{rss.growth_mib:.1f} MiB")
+            _drop(cache)
+        rows = [(name, seconds, memory) for name, (seconds, memory) in best.items()]
     _drop(source)
 
     with capsys.disabled():
-        print(f"\n{size_mib} MiB from 127.0.0.1")
+        print(f"\n{size_mib} MiB from 127.0.0.1, best of {REPEAT} rounds")
         print(f"{'tool':<26}{'seconds':>9}{'MiB/s':>10}  peak RSS growth")
         for name, seconds, memory in rows:
             print(f"{name:<26}{seconds:>9.2f}{size / 2**20 / seconds:>10.0f}  {memory}")

@@ -30,6 +30,7 @@ from tests.support.fault_server import make_file
 from tests.support.hub_server import HubServer, LargeFile
 
 pytestmark = pytest.mark.benchmark
+ROUNDS = int(os.environ.get("CLARY_BENCH_ROUNDS", "3"))
 THROTTLED_MIB = int(os.environ.get("CLARY_BENCH_THROTTLED_MIB", "256"))
 RATE = int(float(os.environ.get("CLARY_BENCH_RATE_MBPS", "20")) * 1_000_000)
 FAST_MIB = int(os.environ.get("CLARY_BENCH_FAST_MIB", "1024"))
@@ -129,14 +130,21 @@ def test_parts_unthrottled(tmp_path, capsys):
     source = tmp_path / "source.bin"
     digest = make_file(source, size, seed=-1)
     import huggingface_hub  # noqa: F401 - imported up front, as a running app has it
+    # Best of a few alternating rounds: on this VM, first writes to fresh memory run
+    # several times slower than later ones, whichever tool happens to go first.
+    curls: list[float] = []
+    runs: list[tuple[float, float, float | None]] = []
     with HubServer() as hub:
         hub.add_repo(REPO, REVISION, {"model.gguf": LargeFile(source, digest)})
-        curl = _curl(hub.cdn.url(digest), tmp_path / "curl.bin")
-        parts, rss, tail = _clary(hub, tmp_path, "parts", parallel_parts=8,
-                                  part_threshold_bytes=64 * 2**20)
+        for _round in range(ROUNDS):
+            curls.append(_curl(hub.cdn.url(digest), tmp_path / "curl.bin") or 0.0)
+            runs.append(_clary(hub, tmp_path, "parts", parallel_parts=8,
+                               part_threshold_bytes=64 * 2**20))
     source.unlink()
+    curl = min(curls) or None
+    parts, rss, tail = min(runs, key=lambda run: run[0])
     with capsys.disabled():
-        _print(f"{FAST_MIB} MiB, unthrottled", size, [
+        _print(f"{FAST_MIB} MiB, unthrottled, best of {ROUNDS} rounds", size, [
             ("curl -o", curl, "no hashing, no fsync"),
             ("clary, 8 parts (sha256 + fsync)", parts, f"peak RSS growth {rss:.1f} MiB"),
         ])
