@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
         registry = self.registry
         # The facade creates the manager on first use (it recovers interrupted jobs from the
         # database), so the first touch happens on a worker thread too.
-        manager = await self.tasks.run(lambda: getattr(registry, "downloads", None))
+        manager = await self.tasks.run(lambda: registry.downloads)
         self.download_manager = manager
         if manager is not None:
             self.bridge.attach(manager.subscribe)
@@ -233,8 +233,8 @@ class MainWindow(QMainWindow):
         registry = self.require_registry()
 
         def load() -> tuple[Tier, Any, list[Any], list[str], dict[str, Any]]:
-            status = registry.license_status() if hasattr(registry, "license_status") else None
-            tier = status.tier if status is not None else registry.tier
+            status = registry.license_status()
+            tier = status.tier
             return (tier, status, registry.model_rows(), registry.model_types(),
                     cache_candidates(registry))
 

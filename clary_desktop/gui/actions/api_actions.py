@@ -34,9 +34,7 @@ class ApiActions(WindowActions):
         if api is None:
             return
         status = self.window.status
-        enabled = bool(getattr(settings, "api_enabled", False))
-        host = getattr(settings, "api_host", "127.0.0.1")
-        port = int(getattr(settings, "api_port", 8765))
+        enabled, host, port = settings.api_enabled, settings.api_host, settings.api_port
         was_running = api.running
         try:
             url = await self.tasks.run(api.apply, enabled, host, port)

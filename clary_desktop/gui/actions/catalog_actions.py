@@ -48,9 +48,9 @@ class CatalogActions(WindowActions):
     # ---- updates ------------------------------------------------------------------
 
     def schedule_update_checks(self, settings: Settings, at_start: bool) -> None:
-        hours = float(getattr(settings, "update_check_hours", 0) or 0)
+        hours = settings.update_check_hours
         registry = self.window.registry
-        if hours <= 0 or registry is None or not hasattr(registry, "check_updates"):
+        if hours <= 0 or registry is None:
             self.update_timer.stop()
             return
         self.update_timer.start(min(MAX_TIMER_MS, int(hours * 3_600_000)))
@@ -64,17 +64,12 @@ class CatalogActions(WindowActions):
         if registry is None:
             self.show_message("The catalog is still opening; try again in a moment.")
             return
-        if not hasattr(registry, "check_updates"):
-            if manual:
-                self.show_message("Checking for updates is not available in this version.")
-            return
         self.tasks.spawn(self._check_updates(manual), "Check for updates")
 
     async def _check_updates(self, manual: bool, sync: bool = True) -> None:
         registry = self.registry()
         synced = None
-        if sync and not manual and not offline_mode(registry) and getattr(
-                registry.settings, "catalog_url", None) and hasattr(registry, "sync_catalog"):
+        if sync and not manual and not offline_mode(registry) and registry.settings.catalog_url:
             try:
                 synced = await self.tasks.run(registry.sync_catalog)
             except ClaryError as error:  # an automatic check only mentions it
@@ -84,7 +79,7 @@ class CatalogActions(WindowActions):
             self.show_message("Checking for updates…", 0)
         updates = list(await self.tasks.run(registry.check_updates))
         self.updates = updates
-        if synced is not None and not getattr(synced, "unchanged", False):
+        if synced is not None and not synced.unchanged:
             await self.window.load_catalog()
         found = frozenset((u.model_id, u.new_version) for u in updates)
         if not updates:
@@ -106,10 +101,7 @@ class CatalogActions(WindowActions):
 
     def sync_catalog_dialog(self) -> None:
         registry = self.registry()
-        if not hasattr(registry, "sync_catalog"):
-            self.show_message("Syncing the catalog is not available in this version.")
-            return
-        dialog = SyncCatalogDialog(getattr(registry.settings, "catalog_url", None), self.window)
+        dialog = SyncCatalogDialog(registry.settings.catalog_url, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.sync_catalog(*dialog.chosen()))
         dialog.open()
@@ -123,10 +115,10 @@ class CatalogActions(WindowActions):
         summary = await self.tasks.run(registry.sync_catalog, source, allow_unsigned)
         await self.window.load_catalog()
         self.window.refresh_details()
-        if getattr(summary, "unchanged", False):
+        if summary.unchanged:
             self.show_message("The catalog is already up to date.")
         else:
-            signed = "signed" if getattr(summary, "signed", False) else "unsigned"
+            signed = "signed" if summary.signed else "unsigned"
             self.show_message(
                 f"Catalog synced ({signed}): {summary.added} new, {summary.updated} updated, "
                 f"{summary.retired} retired.")

@@ -23,9 +23,6 @@ class LicenseActions(WindowActions):
 
     async def _load_license(self, path: Path) -> None:
         registry = self.registry()
-        if not hasattr(registry, "install_license"):
-            self.show_message("Loading licenses is not available in this version.")
-            return
         status = await self.tasks.run(registry.install_license, path)
         await self.window.load_catalog()
         self.window.refresh_details()

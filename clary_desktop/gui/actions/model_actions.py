@@ -92,9 +92,6 @@ class ModelActions(WindowActions):
 
     async def _update(self, model_id: str) -> None:
         registry = self.registry()
-        if not hasattr(registry, "update"):
-            self.show_message("Updating models is not available in this version.")
-            return
         await self.window.started()
         job_id = await self.tasks.run(registry.update, model_id)
         if job_id is None:  # the new version was already on disk: switched at once
@@ -107,10 +104,6 @@ class ModelActions(WindowActions):
         self.window.queue_panel.select_job(job_id)
 
     def _rollback(self, model_id: str) -> None:
-        registry = self.registry()
-        if not hasattr(registry, "rollback"):
-            self.show_message("Rolling back is not available in this version.")
-            return
         detail = self.window.detail
         target = detail.rollback_to if detail.model_id == model_id else None
         question = (f"Switch {model_id} back to version {target}?" if target
@@ -124,13 +117,9 @@ class ModelActions(WindowActions):
         await self.window.after_change()
 
     def _remove(self, model_id: str) -> None:
-        registry = self.registry()
         row = self.window.catalog_model.model_row(model_id)
         if row is None or row.installed_version is None:
             self.show_message("This model is not installed; there is nothing to remove.")
-            return
-        if not hasattr(registry, "remove"):
-            self.show_message("Removing models is not available in this version.")
             return
         if not self.window.confirm(
                 f"Remove {row.name} ({row.installed_version}) from this computer?"):
@@ -143,17 +132,13 @@ class ModelActions(WindowActions):
         await self.window.after_change()
 
     def verify(self, model_id: str | None) -> None:
-        registry = self.window.registry
-        if registry is not None and not hasattr(registry, "verify"):
-            self.show_message("Verifying models is not available in this version.")
-            return
         self.tasks.spawn(self._verify(model_id), "Verify")
 
     async def _verify(self, model_id: str | None) -> None:
         registry = self.registry()
         self.show_message("Verifying… (this reads every file)", 0)
         results = list(await self.tasks.run(registry.verify, model_id) or [])
-        bad = [r for r in results if getattr(r, "status", "ok") != "ok"]
+        bad = [r for r in results if r.status != "ok"]
         if not results:
             self.show_message("No installed models to verify.")
         elif not bad:

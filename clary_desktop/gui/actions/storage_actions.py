@@ -23,8 +23,6 @@ def cache_candidates(registry: Registry) -> dict[str, Any]:
     """Catalog models complete in the Hugging Face cache, not installed yet, by id
     (worker thread only: it reads the cache's folders). A cache it cannot read offers
     nothing rather than failing the catalog load."""
-    if not hasattr(registry, "hf_cache_candidates"):
-        return {}
     try:
         found = registry.hf_cache_candidates()
     except (ClaryError, OSError):
@@ -64,10 +62,6 @@ class StorageActions(WindowActions):
             self.import_files([Path(path)])
 
     def import_files(self, paths: list[Path]) -> None:
-        registry = self.registry()
-        if not hasattr(registry, "import_file"):
-            self.show_message("Importing model files is not available in this version.")
-            return
         self.tasks.spawn(self._import_files(paths), "Import model file")
 
     async def _import_files(self, paths: list[Path]) -> None:
@@ -98,10 +92,6 @@ class StorageActions(WindowActions):
     # ---- bundles --------------------------------------------------------------------
 
     def export_dialog(self) -> None:
-        registry = self.registry()
-        if not hasattr(registry, "export_models"):
-            self.show_message("Exporting models is not available in this version.")
-            return
         installed = [(r.id, r.name, r.installed_version or "")
                      for r in self.window.catalog_model.installed_rows()]
         if not installed:
@@ -136,10 +126,6 @@ class StorageActions(WindowActions):
             self.import_bundle(chosen.parent if chosen.suffix == ".json" else chosen)
 
     def import_bundle(self, source: Path) -> None:
-        registry = self.registry()
-        if not hasattr(registry, "import_bundle"):
-            self.show_message("Importing bundles is not available in this version.")
-            return
         self.tasks.spawn(self._import_bundle(source), "Import bundle")
 
     async def _import_bundle(self, source: Path) -> None:
@@ -190,11 +176,6 @@ class StorageActions(WindowActions):
         dialog.open()
 
     def link_hf_cache(self, model_id: str) -> None:
-        registry = self.registry()
-        if not hasattr(registry, "link_hf_cache"):
-            self.show_message("Installing from the Hugging Face cache is not available in "
-                              "this version.")
-            return
         self.tasks.spawn(self._link_hf_cache(model_id), "Install from the Hugging Face cache")
 
     async def _link_hf_cache(self, model_id: str) -> None:
@@ -220,9 +201,6 @@ class StorageActions(WindowActions):
 
     async def _reclaim(self) -> None:
         registry = self.registry()
-        if not hasattr(registry, "reclaim_space"):
-            self.show_message("Reclaiming space is not available in this version.")
-            return
         deleted = await self.tasks.run(registry.reclaim_space)
         freed = sum(p.size_bytes for p in deleted)
         self.show_message(f"Deleted {len(deleted)} leftover partial download(s), "
@@ -232,10 +210,6 @@ class StorageActions(WindowActions):
     # ---- View > Storage -------------------------------------------------------------
 
     def storage_view(self) -> None:
-        registry = self.registry()
-        if not hasattr(registry, "storage_report"):
-            self.show_message("The storage view is not available in this version.")
-            return
         if self.storage_dialog is None:
             dialog = StorageDialog(self.window)
             dialog.refresh_requested.connect(self._refresh_storage)

@@ -71,20 +71,20 @@ class SettingsDialog(QDialog):
         self.update_hours.setDecimals(1)
         self.update_hours.setSuffix(" h")
         self.update_hours.setSpecialValueText("never")
-        self.update_hours.setValue(getattr(settings, "update_check_hours", 6.0))
+        self.update_hours.setValue(settings.update_check_hours)
 
         self.api_enabled = QCheckBox("Run the local API")
         self.api_enabled.setObjectName("apiEnabled")
         self.api_enabled.setToolTip("Let programs on this computer (the document pipeline) "
                                     "ask for models with an API key")
-        self.api_enabled.setChecked(getattr(settings, "api_enabled", False))
-        self.api_host = QLineEdit(getattr(settings, "api_host", "127.0.0.1"))
+        self.api_enabled.setChecked(settings.api_enabled)
+        self.api_host = QLineEdit(settings.api_host)
         self.api_host.setObjectName("apiHost")
         self.api_host.setPlaceholderText("127.0.0.1")
         self.api_port = QSpinBox()
         self.api_port.setObjectName("apiPort")
         self.api_port.setRange(1, 65535)
-        self.api_port.setValue(getattr(settings, "api_port", 8765) or 8765)
+        self.api_port.setValue(settings.api_port)
         self.api_warning = QLabel(
             "⚠ This address can be reached from other computers. Anyone on the network "
             "with a key can use the API; keep 127.0.0.1 unless you need this.")

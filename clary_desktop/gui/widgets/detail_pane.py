@@ -59,11 +59,7 @@ def license_html(info: ModelInfo) -> str:
 
 
 def has_update(info: ModelInfo) -> bool:
-    flag = getattr(info, "update_available", None)
-    if isinstance(flag, bool):
-        return flag
-    return (not info.locked and info.installed_version is not None
-            and version_key(info.installed_version) < version_key(info.version))
+    return info.update_available
 
 
 def rollback_target(info: ModelInfo, versions: list[VersionInfo]) -> str | None:
@@ -303,7 +299,7 @@ class DetailPane(QWidget):
             changes = newest.changes if newest is not None and newest.changes else "no notes"
             self.update_note.setText(f"Update to {info.version}: {changes}")
         self.update_note.setVisible(update)
-        self.retired_note.setVisible(bool(getattr(info, "retired", False)))
+        self.retired_note.setVisible(info.retired)
         self._rollback_to = rollback_target(info, versions)
         self.body.setHtml(details_html(info, versions, installed_path))
         self._stack.setCurrentIndex(1)
