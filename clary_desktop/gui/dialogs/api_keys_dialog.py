@@ -17,11 +17,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from clary_desktop.gui.dialogs.rows_view import make_rows_view
 from clary_desktop.gui.models.api_keys_model import (
     STATE,
     ActiveRole,
@@ -46,13 +46,8 @@ class ApiKeysDialog(QDialog):
         self.api_state.setWordWrap(True)
         self.set_api_url(api_url)
 
-        self.view = QTableView()
-        self.view.setObjectName("apiKeysTable")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view = make_rows_view(self.model, "apiKeysTable")
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.verticalHeader().hide()
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(STATE, QHeaderView.ResizeMode.Stretch)

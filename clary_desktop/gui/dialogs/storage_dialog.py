@@ -7,18 +7,16 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from clary_desktop.formatting import format_size
+from clary_desktop.gui.dialogs.rows_view import make_rows_view
 from clary_desktop.gui.models.storage_model import (
     KIND,
     NOTE,
@@ -43,17 +41,8 @@ class StorageDialog(QDialog):
         self.summary = QLabel("Measuring…")
         self.summary.setObjectName("storageSummary")
         self.summary.setWordWrap(True)
-        self.view = QTableView()
-        self.view.setObjectName("storageTable")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.verticalHeader().hide()
-        self.view.setWordWrap(False)
-        header = self.view.horizontalHeader()
-        for column, width in ((KIND, 70), (WHAT, 280), (SIZE, 80)):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(NOTE, QHeaderView.ResizeMode.Stretch)
+        self.view = make_rows_view(self.model, "storageTable", word_wrap=False,
+                                   widths=((KIND, 70), (WHAT, 280), (SIZE, 80)), stretch=NOTE)
         self.reclaim_button = QPushButton("Reclaim")
         self.reclaim_button.setObjectName("reclaimStorage")
         self.reclaim_button.setEnabled(False)

@@ -7,17 +7,15 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from clary_desktop.gui.dialogs.rows_view import make_rows_view
 from clary_desktop.gui.models.usage_model import MODEL, PATH, TASK, VERSION, UsageTableModel
 
 
@@ -33,17 +31,8 @@ class UsageDialog(QDialog):
         intro = QLabel("The model each document-processing task uses. Pick one with "
                        "\"Use for\" in a model's Usage tab.")
         intro.setWordWrap(True)
-        self.view = QTableView()
-        self.view.setObjectName("usageTable")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.verticalHeader().hide()
-        self.view.setWordWrap(False)
-        header = self.view.horizontalHeader()
-        for column, width in ((TASK, 80), (MODEL, 230), (VERSION, 70)):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(PATH, QHeaderView.ResizeMode.Stretch)
+        self.view = make_rows_view(self.model, "usageTable", word_wrap=False,
+                                   widths=((TASK, 80), (MODEL, 230), (VERSION, 70)), stretch=PATH)
         self.empty = QLabel("No task has a model selected yet.")
         self.empty.setStyleSheet("color: #666;")
         self.empty.hide()

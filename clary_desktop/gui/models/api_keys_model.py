@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-Index = QModelIndex | QPersistentModelIndex
+from clary_desktop.gui.models.rows_model import RowsTableModel
+
 COLUMNS = ("Name", "Key starts with", "Created", "Last used", "State")
 NAME, PREFIX, CREATED, LAST_USED, STATE = range(len(COLUMNS))
 NameRole = Qt.ItemDataRole.UserRole + 1
@@ -21,41 +21,16 @@ def _when(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else "never"
 
 
-class ApiKeysTableModel(QAbstractTableModel):
+class ApiKeysTableModel(RowsTableModel):
     """Rows are the core's `ApiKeyInfo`s (never the secrets: the core keeps none)."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._keys: list[Any] = []
+    columns = COLUMNS
+    set_keys = RowsTableModel.set_rows
+    key_at = RowsTableModel.row_at
 
-    def set_keys(self, keys: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._keys = list(keys)
-        self.endResetModel()
-
-    def key_at(self, row: int) -> Any:
-        return self._keys[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._keys)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(COLUMNS)):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._keys):
-            return None
-        key = self._keys[index.row()]
+    def cell(self, key: Any, column: int, role: int) -> Any:
         active = key.revoked_at is None
         if role == Qt.ItemDataRole.DisplayRole:
-            column = index.column()
             if column == NAME:
                 return key.name
             if column == PREFIX:

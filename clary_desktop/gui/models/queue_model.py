@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from clary_desktop.formatting import format_duration, format_size
 from clary_desktop.gui.models.filtering import ACTIVE_STATES
+from clary_desktop.gui.models.rows_model import RowsTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Model", "Progress", "Downloaded", "Speed", "ETA", "State")
 MODEL, PROGRESS, DONE, SPEED, ETA, STATE = range(len(COLUMNS))
 JobIdRole = Qt.ItemDataRole.UserRole + 1
@@ -73,54 +73,35 @@ def plain_error(error: str | None) -> str:
     return error.strip().splitlines()[-1][:300]
 
 
-class DownloadQueueModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._jobs: list[JobRow] = []
+class DownloadQueueModel(RowsTableModel):
+    """Rows are `JobRow`s, kept in step with the engine by `update_jobs`."""
+
+    columns = COLUMNS
+    job_at = RowsTableModel.row_at
 
     def update_jobs(self, jobs: Iterable[JobRow]) -> None:
         """Make the rows match `jobs`: update in place, append new, remove gone."""
         wanted = {j.job_id: j for j in jobs}
-        for row in range(len(self._jobs) - 1, -1, -1):
-            if self._jobs[row].job_id not in wanted:
+        for row in range(len(self._rows) - 1, -1, -1):
+            if self._rows[row].job_id not in wanted:
                 self.beginRemoveRows(QModelIndex(), row, row)
-                del self._jobs[row]
+                del self._rows[row]
                 self.endRemoveRows()
-        for row, current in enumerate(self._jobs):
+        for row, current in enumerate(self._rows):
             fresh = wanted.pop(current.job_id)
             if fresh != current:
-                self._jobs[row] = fresh
+                self._rows[row] = fresh
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
         if wanted:
-            first = len(self._jobs)
+            first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(wanted) - 1)
-            self._jobs.extend(wanted.values())
+            self._rows.extend(wanted.values())
             self.endInsertRows()
 
-    def job_at(self, row: int) -> JobRow:
-        return self._jobs[row]
-
     def jobs(self) -> list[JobRow]:
-        return list(self._jobs)
+        return list(self._rows)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._jobs)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(COLUMNS)):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._jobs):
-            return None
-        job = self._jobs[index.row()]
-        column = index.column()
+    def cell(self, job: JobRow, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(job, column)
         if role == JobIdRole:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from clary_desktop.formatting import format_size
+from clary_desktop.gui.models.rows_model import RowsTableModel
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Kind", "Model / file", "Size", "Note")
 KIND, WHAT, SIZE, NOTE = range(len(COLUMNS))
 SizeRole = Qt.ItemDataRole.UserRole + 1
@@ -59,37 +59,12 @@ def rows_of(report: Any) -> list[StorageRow]:
     return rows
 
 
-class StorageTableModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[StorageRow] = []
+class StorageTableModel(RowsTableModel):
+    """Rows are `StorageRow`s (see `rows_of`)."""
 
-    def set_rows(self, rows: list[StorageRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+    columns = COLUMNS
 
-    def row_at(self, row: int) -> StorageRow:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(COLUMNS)):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
+    def cell(self, row: StorageRow, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if column == KIND:
                 return row.kind
