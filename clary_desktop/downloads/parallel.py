@@ -44,6 +44,7 @@ from clary_desktop.downloads.control import JobControl
 from clary_desktop.downloads.diskspace import free_bytes
 from clary_desktop.downloads.errors import DownloadFailed, NotEnoughSpace, RetryableError
 from clary_desktop.downloads.group import ControlGroup
+from clary_desktop.downloads.hashing import RELEASE_BYTES, release_pages
 from clary_desktop.downloads.partial import Sidecar, write_sidecar
 from clary_desktop.downloads.parts import PartPlan, Range
 from clary_desktop.downloads.plan import FileTask
@@ -457,7 +458,7 @@ class _Hasher(threading.Thread):
 
     def _follow(self) -> None:
         size = self.plan.size
-        hashed = 0
+        hashed = released = 0
         generation = 0
         buffer = bytearray(min(HASH_BUFFER_BYTES, max(1, size)))
         view = memoryview(buffer)
@@ -468,13 +469,16 @@ class _Hasher(threading.Thread):
                 if current != generation or prefix < hashed:
                     generation = current  # a range was restarted: hash again from zero
                     self.digests = Digests(self.task)
-                    hashed = 0
+                    hashed = released = 0
                 while hashed < prefix:
                     count = read_at(fd, view[: min(len(view), prefix - hashed)], hashed)
                     if count <= 0:
                         raise OSError(errno.EIO, "the partial file is shorter than expected")
                     self.digests.update(view[:count])
                     hashed += count
+                    if hashed - released >= RELEASE_BYTES:
+                        release_pages(fd, released, hashed - released)
+                        released = hashed
                 if closed and hashed < size:
                     return
         finally:

@@ -323,3 +323,25 @@ def test_probe_splits_a_slow_link_at_once(paths, server):
     assert overlapping >= 3  # several ranged GETs at once
     # No byte twice: only what was in flight past the cut was dropped with the probe's socket.
     assert server.bytes_sent["m.gguf"] - len(DATA) == probe.sent - cut <= 512 * KiB
+
+
+def test_hashed_bytes_are_handed_to_write_back_early(reg, monkeypatch):
+    """After hashing, the hasher advises the kernel to write the bytes out and drop them
+    from the cache, so the final fsync is short; the file still ends up whole."""
+    from clary_desktop.downloads import parallel
+
+    advised: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+
+    def record(fd: int, offset: int, length: int, advice: int) -> None:
+        if advice == os.POSIX_FADV_DONTNEED:
+            advised.append((offset, length))
+        real(fd, offset, length, advice)
+
+    monkeypatch.setattr(parallel, "RELEASE_BYTES", 512 * KiB)
+    monkeypatch.setattr(os, "posix_fadvise", record)
+    assert run(reg).state == JobState.COMPLETED
+    assert_installed(reg)
+    assert advised and advised[0][0] == 0
+    assert all(a[0] + a[1] == b[0] for a, b in itertools.pairwise(advised))  # in order, no gap
+    assert advised[-1][0] + advised[-1][1] <= len(DATA)
