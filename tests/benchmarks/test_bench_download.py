@@ -26,7 +26,7 @@ from tests.support.hub_server import HubServer, LargeFile
 pytestmark = pytest.mark.benchmark
 SIZES_MIB = [int(s) for s in os.environ.get("CLARY_BENCH_SIZES_MIB", "1024").split(",") if s]
 REPO = "bench/big-model"
-REPEAT = int(os.environ.get("CLARY_BENCH_ROUNDS", "3"))
+REPEAT = int(os.environ.get("CLARY_BENCH_ROUNDS", "5"))
 
 
 class PeakRss:

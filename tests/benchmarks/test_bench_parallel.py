@@ -30,7 +30,7 @@ from tests.support.fault_server import make_file
 from tests.support.hub_server import HubServer, LargeFile
 
 pytestmark = pytest.mark.benchmark
-ROUNDS = int(os.environ.get("CLARY_BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("CLARY_BENCH_ROUNDS", "5"))
 THROTTLED_MIB = int(os.environ.get("CLARY_BENCH_THROTTLED_MIB", "256"))
 RATE = int(float(os.environ.get("CLARY_BENCH_RATE_MBPS", "20")) * 1_000_000)
 FAST_MIB = int(os.environ.get("CLARY_BENCH_FAST_MIB", "1024"))
