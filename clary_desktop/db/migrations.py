@@ -271,12 +271,27 @@ def _v5_retired_models(conn: Connection) -> None:
     _add_column(conn, "models", Column("retired", Boolean, server_default=text("0")))
 
 
+def _v6_search_index(conn: Connection) -> None:
+    """Schema 6: an index that serves "first page of a type, in name order, filtered by
+    tier and words" from the index alone, stopping at the page's last row."""
+    models = Table("models", MetaData(), autoload_with=conn)
+    Index(
+        "ix_models_type_name_filter",
+        models.c.type,
+        models.c.name,
+        models.c.id,
+        models.c.tier,
+        models.c.search_text,
+    ).create(conn)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _v1_seed_tables,
     2: _v2_files_installs_licenses,
     3: _v3_download_queue,
     4: _v4_api_usage_metrics,
     5: _v5_retired_models,
+    6: _v6_search_index,
 }
 LATEST_SCHEMA = max(MIGRATIONS)
 

@@ -168,6 +168,14 @@ class Installation(Base):
 
 
 Index("ix_models_type_tier_name", ModelMetadata.type, ModelMetadata.tier, ModelMetadata.name)
+Index(
+    "ix_models_type_name_filter",
+    ModelMetadata.type,
+    ModelMetadata.name,
+    ModelMetadata.id,
+    ModelMetadata.tier,
+    ModelMetadata.search_text,
+)
 
 
 class ApiKey(Base):
