@@ -36,8 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("cancel", help="cancel a download")
     p.add_argument("job_id", metavar="JOB", type=int)
-    p.add_argument("--keep-partial", action="store_true",
-                   help="keep the partial file to resume later with `download`")
+    keep = p.add_mutually_exclusive_group()
+    keep.add_argument("--keep-partial", dest="keep_partial", action="store_true", default=None,
+                      help="keep the partial file to resume later with `download`")
+    keep.add_argument("--delete-partial", dest="keep_partial", action="store_false",
+                      help="delete the partial file (the default when nobody can be asked)")
     p.set_defaults(handler=cmd_cancel)
 
     p = subparsers.add_parser("remove", help="delete an installed model from disk")
@@ -170,10 +173,20 @@ def cmd_pause(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_cancel(ctx: CliContext, args: argparse.Namespace) -> int:
     manager = ctx.registry.downloads
-    manager.cancel(args.job_id, keep_partial=args.keep_partial)
-    kept = "kept" if args.keep_partial else "deleted"
+    manager.job(args.job_id)  # an unknown job is an error before anything is asked
+    keep = args.keep_partial
+    if keep is None:
+        keep = _ask_keep_partial() if sys.stdin.isatty() else False
+    manager.cancel(args.job_id, keep_partial=keep)
+    kept = "kept" if keep else "deleted"
     print(f"Cancelled download job {args.job_id}; partial files {kept}.")
     return 0
+
+
+def _ask_keep_partial() -> bool:
+    answer = input("Keep the part already downloaded, so a later download continues "
+                   "from there? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
 
 
 def cmd_remove(ctx: CliContext, args: argparse.Namespace) -> int:

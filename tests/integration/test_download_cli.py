@@ -125,3 +125,46 @@ def test_sigkill_half_way_then_resume(cli, env, catalog, hub, data_dir):
     assert sha(target.read_bytes()) == sha(big)
     jobs = json.loads(cli("downloads", "--json", env=env).stdout)["jobs"]
     assert [j["state"] for j in jobs] == ["completed"]
+
+
+def _interrupted_download(cli, env, hub, data_dir) -> tuple[int, object]:
+    """A CLI download killed half-way: its job comes back paused with a partial file."""
+    hub.cdn.throttle = 2 * 1024 * 1024
+    part = data_dir / "models" / "layout" / "layout-cli" / "1.0" / "model.safetensors.part"
+    process = subprocess.Popen(
+        [*cli_support.script("clary-models"), "--data-dir", str(data_dir), "download",
+         "layout-cli"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not part.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert part.exists(), "the download never got going"
+        time.sleep(0.3)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(10)
+    hub.cdn.throttle = None
+    jobs = json.loads(cli("downloads", "--json", env=env).stdout)["jobs"]
+    [job] = [j for j in jobs if j["state"] == "paused"]
+    return job["job_id"], part
+
+
+def test_cancel_keeps_or_deletes_the_partial(cli, env, catalog, hub, data_dir):
+    job_id, part = _interrupted_download(cli, env, hub, data_dir)
+    kept = cli("cancel", str(job_id), "--keep-partial", env=env)
+    assert kept.returncode == 0 and "partial files kept" in kept.stdout
+    assert part.exists()
+
+    assert cli("download", "layout-cli", env=env).returncode == 0  # continues from the part
+    assert cli("remove", "layout-cli", env=env).returncode == 0
+
+    # Nobody to ask (stdin is not a terminal) and no flag: the partial file goes.
+    job_id, part = _interrupted_download(cli, env, hub, data_dir)
+    deleted = cli("cancel", str(job_id), env=env)
+    assert deleted.returncode == 0 and "partial files deleted" in deleted.stdout
+    assert not part.exists()
+
+    unknown = cli("cancel", "999", env=env)
+    assert unknown.returncode == 1 and "No download job 999" in unknown.stderr
