@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--license", metavar="FILE",
                         help="use this license file (default: CLARY_LICENSE_FILE, else the "
                              "one loaded from File > Load license)")
+    parser.add_argument("license_file", nargs="?", metavar="LICENSE_FILE",
+                        help="a license file to use, as --license (what opening a "
+                             ".clarylicense file from the file manager does)")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the log")
     parser.add_argument("--self-test", action="store_true",
                         help="open the window offscreen on a temporary catalog, check the "
@@ -65,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_SLUG)
-    window = MainWindow(paths, opener=make_opener(paths, args.license))
+    window = MainWindow(paths, opener=make_opener(paths, args.license or args.license_file))
     window.show()
 
     async def run() -> None:

@@ -20,6 +20,8 @@ SIZES="16 32 48 64 128 256 512"
 refresh() {
     command -v update-desktop-database >/dev/null 2>&1 \
         && update-desktop-database -q "$DATA/applications" 2>/dev/null || true
+    command -v update-mime-database >/dev/null 2>&1 \
+        && update-mime-database "$DATA/mime" 2>/dev/null || true
     command -v gtk-update-icon-cache >/dev/null 2>&1 \
         && gtk-update-icon-cache -q -t "$DATA/icons/hicolor" 2>/dev/null || true
 }
@@ -27,6 +29,7 @@ refresh() {
 if [ "${1:-}" = "--uninstall" ]; then
     rm -f "$BIN/clary-desktop" "$BIN/clary-models"
     rm -f "$DATA/applications/$APP.desktop" "$DATA/metainfo/$APP_ID.metainfo.xml"
+    rm -f "$DATA/mime/packages/$APP.xml"
     rm -f "$DATA/icons/hicolor/scalable/apps/$APP.svg"
     for size in $SIZES; do
         rm -f "$DATA/icons/hicolor/${size}x${size}/apps/$APP.png"
@@ -59,11 +62,13 @@ ln -sf "$TARGET/clary-desktop" "$BIN/clary-desktop"
 ln -sf "$TARGET/clary-models" "$BIN/clary-models"
 
 # Menu entry (with the absolute path: ~/.local/bin is not always on PATH), icons, AppStream.
-mkdir -p "$DATA/applications" "$DATA/metainfo" "$DATA/icons/hicolor/scalable/apps"
+mkdir -p "$DATA/applications" "$DATA/metainfo" "$DATA/icons/hicolor/scalable/apps" \
+    "$DATA/mime/packages"
 sed -e "s|^Exec=clary-desktop|Exec=$TARGET/clary-desktop|" \
     -e "s|^TryExec=clary-desktop|TryExec=$TARGET/clary-desktop|" \
     "$RES/desktop/$APP.desktop" > "$DATA/applications/$APP.desktop"
 cp "$RES/desktop/$APP_ID.metainfo.xml" "$DATA/metainfo/"
+cp "$RES/desktop/$APP-mime.xml" "$DATA/mime/packages/$APP.xml"  # .clarylicense files
 cp "$RES/icons/$APP.svg" "$DATA/icons/hicolor/scalable/apps/$APP.svg"
 for size in $SIZES; do
     mkdir -p "$DATA/icons/hicolor/${size}x${size}/apps"

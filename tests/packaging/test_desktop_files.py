@@ -39,6 +39,24 @@ def test_desktop_file_names_the_program_and_its_icon() -> None:
     assert entry["Categories"].endswith(";")
 
 
+def test_license_files_open_in_the_program() -> None:
+    """Double-clicking a .clarylicense file runs `clary-desktop FILE`, which uses it."""
+    import xml.etree.ElementTree as ET
+
+    from clary_desktop.gui.app import build_parser
+
+    entry = desktop_entry()
+    assert entry["Exec"] == f"{APP_SLUG} %f"
+    assert entry["MimeType"] == "application/x-clary-license;"
+    mime = ET.parse(DESKTOP.with_name(f"{APP_SLUG}-mime.xml")).getroot()
+    ns = {"m": "http://www.freedesktop.org/standards/shared-mime-info"}
+    mime_type = mime.find("m:mime-type", ns)
+    assert mime_type is not None and mime_type.get("type") == "application/x-clary-license"
+    assert [g.get("pattern") for g in mime_type.findall("m:glob", ns)] == ["*.clarylicense"]
+    args = build_parser().parse_args(["/home/u/Downloads/acme.clarylicense"])
+    assert args.license_file == "/home/u/Downloads/acme.clarylicense" and args.license is None
+
+
 def validator(program: str, package: str) -> str:
     """The validator's path. Without it the test skips, except in CI (.ci/run installs
     it and sets CLARY_REQUIRE_VALIDATORS=1), where a missing validator is a failure."""

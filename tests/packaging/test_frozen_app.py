@@ -193,6 +193,7 @@ def test_tarball_installs_for_the_user(dist: Path, user_env: dict[str, str],
     target = home / ".local" / "opt" / "clary-desktop"
     assert f"Exec={target}/clary-desktop" in desktop.read_text()
     assert (share / "metainfo" / "ai.clary.ClaryDesktop.metainfo.xml").is_file()
+    assert (share / "mime" / "packages" / "clary-desktop.xml").is_file()
     assert (share / "icons" / "hicolor" / "scalable" / "apps" / "clary-desktop.svg").is_file()
     for size in (16, 32, 48, 64, 128, 256, 512):
         assert (share / "icons" / "hicolor" / f"{size}x{size}" / "apps" /
@@ -206,4 +207,5 @@ def test_tarball_installs_for_the_user(dist: Path, user_env: dict[str, str],
     assert uninstall.returncode == 0, uninstall.stderr
     assert not target.exists()
     assert not desktop.exists()
+    assert not (share / "mime" / "packages" / "clary-desktop.xml").exists()
     assert not (home / ".local" / "bin" / "clary-desktop").exists()
