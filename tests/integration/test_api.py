@@ -16,6 +16,7 @@ from clary_desktop.registry import Registry, Tier
 from tests.support.download_env import REVISION, hub_entry, import_entries, use_fast_manager
 from tests.support.fault_server import random_bytes
 from tests.support.hub_server import HubServer
+from tests.support.manifests import SEED_MODEL_FIELDS
 
 GGUF_BYTES = b"GGUF" + random_bytes(600_000, seed=7)
 FILES = {"tiny-q4.gguf": GGUF_BYTES}
@@ -106,23 +107,7 @@ def test_models_default_to_the_callers_tier_and_refuse_higher_ones(api_for) -> N
     ids = {m["id"] for m in listed.json()}
     assert "tiny-llm" in ids and "tiny-pro" not in ids and "llama-3-8b" not in ids
     assert all(m["tier"] == "lite" for m in listed.json())
-    seed_fields = {
-        "id",
-        "name",
-        "description",
-        "type",
-        "version",
-        "size_bytes",
-        "filename",
-        "repo_id",
-        "download_url",
-        "tier",
-        "created_at",
-        "updated_at",
-        "parameters",
-        "tags",
-    }
-    assert seed_fields <= set(listed.json()[0])
+    assert set(listed.json()[0]) >= SEED_MODEL_FIELDS
 
     only_llm = api.call("GET", "/api/v1/models", params={"model_type": "llm"}).json()
     assert {m["type"] for m in only_llm} == {"llm"}

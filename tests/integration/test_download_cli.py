@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import time
 
 import pytest
 
@@ -93,22 +89,10 @@ def test_sigkill_half_way_then_resume(cli, env, catalog, hub, data_dir):
     big = FILES["model.safetensors"]
     hub.cdn.throttle = 2 * 1024 * 1024  # ~2 s for the big file: room to kill it half-way
     part = data_dir / "models" / "layout" / "layout-cli" / "1.0" / "model.safetensors.part"
-    process = subprocess.Popen(
-        [*cli_support.script("clary-models"), "--data-dir", str(data_dir), "download",
-         "layout-cli"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    cli_support.kill_when(
+        "--data-dir", data_dir, "download", "layout-cli", env=env,
+        ready=lambda: part.exists() and part.stat().st_size > len(big) // 3,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if part.exists() and part.stat().st_size > len(big) // 3:
-                break
-            time.sleep(0.02)
-        else:
-            pytest.fail("the download never got going")
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(10)
     on_disk = part.stat().st_size
     assert 0 < on_disk < len(big)
 
@@ -131,20 +115,8 @@ def _interrupted_download(cli, env, hub, data_dir) -> tuple[int, object]:
     """A CLI download killed half-way: its job comes back paused with a partial file."""
     hub.cdn.throttle = 2 * 1024 * 1024
     part = data_dir / "models" / "layout" / "layout-cli" / "1.0" / "model.safetensors.part"
-    process = subprocess.Popen(
-        [*cli_support.script("clary-models"), "--data-dir", str(data_dir), "download",
-         "layout-cli"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not part.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert part.exists(), "the download never got going"
-        time.sleep(0.3)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(10)
+    cli_support.kill_when("--data-dir", data_dir, "download", "layout-cli", env=env,
+                          ready=part.exists, settle=0.3)
     hub.cdn.throttle = None
     jobs = json.loads(cli("downloads", "--json", env=env).stdout)["jobs"]
     [job] = [j for j in jobs if j["state"] == "paused"]

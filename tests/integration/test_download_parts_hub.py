@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import signal
-import subprocess
 import threading
 import time
 
@@ -111,23 +108,10 @@ def test_sigkill_half_way_resumes_each_part(cli, tmp_path, data_dir):
 
         folder = data_dir / "models" / "layout" / "layout-cli" / "1.0"
         sidecar = folder / "model.safetensors.part.json"
-        process = subprocess.Popen(
-            [*cli_support.script("clary-models"), "--data-dir", str(data_dir), "download",
-             "layout-cli"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cli_support.kill_when(
+            "--data-dir", data_dir, "download", "layout-cli", env=env,
+            ready=lambda: sum(r[2] for r in _saved_ranges(sidecar)) > len(big) // 3,
         )
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                saved = _saved_ranges(sidecar)
-                if sum(r[2] for r in saved) > len(big) // 3:
-                    break
-                time.sleep(0.02)
-            else:
-                pytest.fail("the download never got going")
-            os.kill(process.pid, signal.SIGKILL)
-        finally:
-            process.wait(10)
         saved = _saved_ranges(sidecar)
         kept = sum(r[2] for r in saved)
         assert 0 < kept < len(big) and len([r for r in saved if r[2]]) >= 2

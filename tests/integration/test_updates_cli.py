@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import clean_env, run, script
+from tests.support.cli import clean_env, kill_when, run
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.licenses import Signer
 
@@ -179,21 +175,8 @@ def test_killing_an_update_leaves_the_old_version_working(
 
     server.throttle = 1024 * 1024  # about 3 s for version 2: time to kill it half-way
     new_part = model_file(data_dir, "2.0.0").with_name("model.bin.part")
-    process = subprocess.Popen(
-        [*script("clary-models"), "--data-dir", str(data_dir), "update", "upd-model"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not new_part.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert new_part.exists(), "the update never started"
-        time.sleep(0.5)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(10)
+    kill_when("--data-dir", data_dir, "update", "upd-model", env=env,
+              ready=new_part.exists, settle=0.5)
     server.throttle = None
 
     assert installed(cli, env) == {"1.0.0": True}

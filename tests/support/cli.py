@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 BIN_DIR = Path(sys.executable).parent
@@ -46,3 +49,28 @@ def run(
         timeout=timeout,
         input=input,
     )
+
+
+def kill_when(
+    *args: str | os.PathLike[str],
+    ready: Callable[[], bool],
+    env: dict[str, str],
+    settle: float = 0.0,
+    timeout: float = 30,
+) -> None:
+    """Run `clary-models ARGS`, wait until `ready()` (then `settle` seconds more), and
+    SIGKILL it: the hard stop a crash or a power cut gives."""
+    process = subprocess.Popen(
+        [*script("clary-models"), *map(str, args)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"clary-models {args[-2:]} never got going")
+            time.sleep(0.02)
+        time.sleep(settle)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(10)
