@@ -17,7 +17,8 @@ def is_frozen() -> bool:
 @cache
 def resources_dir() -> Path:
     candidates: list[Path] = []
-    if env := os.environ.get(RESOURCES_ENV):
+    # The folder holds the trusted keys and the shipped tiers: a frozen build uses only its own.
+    if not is_frozen() and (env := os.environ.get(RESOURCES_ENV)):
         candidates.append(Path(env))
     if is_frozen():
         candidates.append(Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "resources")

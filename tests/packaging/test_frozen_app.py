@@ -159,6 +159,58 @@ def test_frozen_app_ignores_development_license_keys(app_dir: Path, user_env: di
     assert json.loads(shown.stdout)["tier"] == "lite", shown.stdout
 
 
+def test_frozen_app_ignores_another_resources_folder(app_dir: Path, user_env: dict[str, str],
+                                                    tmp_path: Path) -> None:
+    """A copy of resources/ whose keys/ holds an attacker's key, and whose catalog makes
+    every model lite: a source checkout may use it (tests do), a frozen build never."""
+    now = datetime.now(UTC)
+    signer = Signer(kid="attacker")
+    forged = tmp_path / "forged"
+    shutil.copytree(ROOT / "resources", forged)
+    shutil.rmtree(forged / "keys")
+    signer.write_public(forged / "keys")
+    catalog = json.loads((forged / "catalog" / "default.json").read_text())
+    shipped_tiers = {entry["id"]: entry["tier"] for entry in catalog["models"]}
+    assert set(shipped_tiers.values()) != {"lite"}
+    for entry in catalog["models"]:
+        entry["tier"] = "lite"
+    (forged / "catalog" / "default.json").write_text(json.dumps(catalog))
+    license_file = tmp_path / "pro.json"
+    license_file.write_bytes(signer.license(
+        tier="professional", issued_at=now - timedelta(days=1),
+        expires_at=now + timedelta(days=30)))
+    env = {**user_env, "CLARY_RESOURCES_DIR": str(forged)}
+    data = tmp_path / "data"
+
+    shown = run(app_dir, "clary-models", "--data-dir", str(data), "--license",
+                str(license_file), "license", "show", "--json", env=env)
+    status = json.loads(shown.stdout)
+    assert (status["tier"], status["state"]) == ("lite", "invalid"), shown.stdout
+    listed = run(app_dir, "clary-models", "--data-dir", str(data), "list", "--tier", "professional", "--json",
+                 env=env)
+    assert listed.returncode == 0, listed.stderr
+    tiers = {m["id"]: m["tier"] for m in json.loads(listed.stdout)["models"]}
+    assert tiers == shipped_tiers
+
+
+def test_frozen_app_ignores_python_environment_variables(app_dir: Path, user_env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    """PYTHONPATH and friends cannot slip code into the frozen program."""
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w').close()\n"
+    for name in ("sitecustomize.py", "usercustomize.py", "startup.py"):
+        (planted / name).write_text(code)
+    (planted / "clary_desktop").mkdir()
+    (planted / "clary_desktop" / "__init__.py").write_text(code)
+    env = {**user_env, "PYTHONPATH": str(planted), "PYTHONSTARTUP": str(planted / "startup.py"),
+           "PYTHONUSERBASE": str(planted), "PYTHONINSPECT": "1"}
+    result = run(app_dir, "clary-models", "--version", env=env)
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+
+
 def test_unused_qt_modules_are_left_out(app_dir: Path) -> None:
     names = "\n".join(files_under(app_dir))
     for unused in ("Qt6Qml", "Qt6Quick", "Qt6WebEngine", "Qt6Multimedia", "Qt6Charts",
