@@ -1,6 +1,11 @@
 """What this computer remembers between runs: the highest accepted serial per
 license id (replay) and the latest time seen (clock set back).
 
+The latest time seen can itself be wrong: one run with the clock years ahead
+moves it there. So the ledger also keeps the latest time seen before the clock
+last leapt ahead, and a license issued after that (see check.py) may restart the
+clock check; `clock_restarts` counts those restarts so a merge keeps them.
+
 Kept as a small JSON file in the config dir, written atomically. A missing or
 damaged file starts afresh: it must never lock a paying user out.
 """
@@ -11,34 +16,58 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 # Keeps date arithmetic on a hand-edited file from overflowing.
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+# A clock further behind the latest time seen than this was set back; a run further
+# ahead of it than this is a leap (a wrong clock, or just a long break between runs).
+CLOCK_SET_BACK_LIMIT = timedelta(hours=48)
 
 
 @dataclass(frozen=True)
 class Ledger:
     latest_seen: datetime | None = None
     serials: dict[str, int] = field(default_factory=dict)
+    # The latest time seen before latest_seen last leapt ahead by more than the limit.
+    before_leap: datetime | None = None
+    clock_restarts: int = 0
 
     def saw(self, when: datetime) -> Ledger:
         if self.latest_seen is not None and self.latest_seen >= when:
             return self
-        return Ledger(when, dict(self.serials))
+        before_leap = self.before_leap
+        if self.latest_seen is not None and when - self.latest_seen > CLOCK_SET_BACK_LIMIT:
+            before_leap = self.latest_seen
+        return replace(self, latest_seen=when, before_leap=before_leap)
 
     def accepted(self, license_id: str, serial: int) -> Ledger:
         if self.serials.get(license_id, 0) >= serial:
             return self
-        return Ledger(self.latest_seen, {**self.serials, license_id: serial})
+        return replace(self, serials={**self.serials, license_id: serial})
+
+    def clock_restarted(self, now: datetime) -> Ledger:
+        """Trust `now` again: the time seen earlier was wrong (see check.py)."""
+        return replace(
+            self, latest_seen=now, before_leap=now, clock_restarts=self.clock_restarts + 1
+        )
 
     def merged(self, other: Ledger) -> Ledger:
-        """The max of both, so two processes writing at once lose nothing that matters."""
-        result = self if other.latest_seen is None else self.saw(other.latest_seen)
+        """The max of both, so two processes writing at once lose nothing that matters.
+
+        A restart of the clock check wins over times seen before it, though later.
+        """
+        if other.clock_restarts > self.clock_restarts:
+            result = replace(other, serials=dict(self.serials))
+        elif other.clock_restarts < self.clock_restarts:
+            result = self
+        else:
+            result = self if other.latest_seen is None else self.saw(other.latest_seen)
+            result = replace(result, before_leap=_later(result.before_leap, other.before_leap))
         for license_id, serial in other.serials.items():
             result = result.accepted(license_id, serial)
         return result
@@ -48,26 +77,46 @@ class Ledger:
             "version": 1,
             "latest_seen": self.latest_seen.isoformat() if self.latest_seen else None,
             "serials": dict(sorted(self.serials.items())),
+            "before_leap": self.before_leap.isoformat() if self.before_leap else None,
+            "clock_restarts": self.clock_restarts,
         }
 
     @classmethod
     def from_json(cls, document: object) -> Ledger:
         if not isinstance(document, dict):
             raise ValueError("not an object")
-        seen_text = document.get("latest_seen")
-        latest_seen = None
-        if seen_text is not None:
-            latest_seen = datetime.fromisoformat(str(seen_text))
-            if latest_seen.tzinfo is None:
-                raise ValueError("latest_seen has no time zone")
-            latest_seen = latest_seen.astimezone(UTC)
-            if not _EARLIEST <= latest_seen < _LATEST:
-                raise ValueError("latest_seen is out of range")
         raw_serials = document.get("serials") or {}
         if not isinstance(raw_serials, dict):
             raise ValueError("serials is not an object")
         serials = {str(k): v for k, v in raw_serials.items() if type(v) is int}
-        return cls(latest_seen, serials)
+        restarts = document.get("clock_restarts", 0)
+        if type(restarts) is not int or restarts < 0:
+            raise ValueError("clock_restarts is not a whole number")
+        return cls(
+            latest_seen=_time_field(document, "latest_seen"),
+            serials=serials,
+            before_leap=_time_field(document, "before_leap"),
+            clock_restarts=restarts,
+        )
+
+
+def _time_field(document: dict[object, object], name: str) -> datetime | None:
+    text = document.get(name)
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(str(text))
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} has no time zone")
+    moment = moment.astimezone(UTC)
+    if not _EARLIEST <= moment < _LATEST:
+        raise ValueError(f"{name} is out of range")
+    return moment
+
+
+def _later(first: datetime | None, second: datetime | None) -> datetime | None:
+    if first is None or second is None:
+        return first or second
+    return max(first, second)
 
 
 def load_ledger(path: Path) -> Ledger:

@@ -159,7 +159,7 @@ class LicenseManager:
 
 
 def _worth_saving(old: Ledger, new: Ledger) -> bool:
-    if new.serials != old.serials:
+    if new.serials != old.serials or new.clock_restarts != old.clock_restarts:
         return True
     if new.latest_seen is None:
         return False

@@ -186,8 +186,8 @@ def test_frozen_app_ignores_another_resources_folder(app_dir: Path, user_env: di
                 str(license_file), "license", "show", "--json", env=env)
     status = json.loads(shown.stdout)
     assert (status["tier"], status["state"]) == ("lite", "invalid"), shown.stdout
-    listed = run(app_dir, "clary-models", "--data-dir", str(data), "list", "--tier", "professional", "--json",
-                 env=env)
+    listed = run(app_dir, "clary-models", "--data-dir", str(data), "list", "--tier",
+                 "professional", "--json", env=env)
     assert listed.returncode == 0, listed.stderr
     tiers = {m["id"]: m["tier"] for m in json.loads(listed.stdout)["models"]}
     assert tiers == shipped_tiers
