@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clary_desktop.errors import ClaryError
+from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 
 class Settings(BaseModel):
@@ -46,6 +47,8 @@ class Settings(BaseModel):
     keep_previous_versions: int = Field(default=1, ge=0, le=10)
 
 
+# A settings file is a few hundred bytes.
+MAX_SETTINGS_BYTES = 1024 * 1024
 OFFLINE_ENV = "CLARY_OFFLINE"
 """`CLARY_OFFLINE=1` forces offline mode for this run, whatever the settings file says."""
 
@@ -57,16 +60,20 @@ def offline_forced_by_environment() -> bool:
 def load_settings(path: Path, *, apply_environment: bool = True) -> Settings:
     """The settings file's values; with `apply_environment`, CLARY_OFFLINE on top (pass
     False when the result is to be saved, so the override is not written to the file)."""
-    if not path.exists():
-        settings = Settings()
-    else:
-        try:
-            settings = Settings.model_validate_json(path.read_bytes())
-        except (OSError, ValidationError) as error:
+    try:
+        settings = Settings.model_validate_json(read_user_file(path, MAX_SETTINGS_BYTES))
+    except UserFileError as error:
+        if error.problem is not FileProblem.MISSING:
             raise ClaryError(
-                f"The settings file {path} cannot be read ({type(error).__name__}). "
+                f"The settings file {path} cannot be read: it {error.detail}. "
                 "Fix it or delete it to go back to the defaults."
             ) from None
+        settings = Settings()
+    except ValidationError as error:
+        raise ClaryError(
+            f"The settings file {path} cannot be read ({type(error).__name__}). "
+            "Fix it or delete it to go back to the defaults."
+        ) from None
     if apply_environment and offline_forced_by_environment():
         settings.offline = True
     return settings

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
+
 log = logging.getLogger(__name__)
 # Keeps date arithmetic on a hand-edited file from overflowing.
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -27,6 +29,8 @@ _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 # A clock further behind the latest time seen than this was set back; a run further
 # ahead of it than this is a leap (a wrong clock, or just a long break between runs).
 CLOCK_SET_BACK_LIMIT = timedelta(hours=48)
+# A few license ids and two times: anything much bigger is not this program's file.
+MAX_LEDGER_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -121,14 +125,13 @@ def _later(first: datetime | None, second: datetime | None) -> datetime | None:
 
 def load_ledger(path: Path) -> Ledger:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Ledger()
-    except (OSError, UnicodeDecodeError) as error:
-        log.warning("Cannot read the license state %s (%s); starting afresh", path, error)
+        data = read_user_file(path, MAX_LEDGER_BYTES)
+    except UserFileError as error:
+        if error.problem is not FileProblem.MISSING:
+            log.warning("Cannot read the license state %s; starting afresh", error)
         return Ledger()
     try:
-        return Ledger.from_json(json.loads(text))
+        return Ledger.from_json(json.loads(data))
     except (ValueError, TypeError, OverflowError, RecursionError) as error:
         log.warning("The license state %s is damaged (%s); starting afresh", path, error)
         return Ledger()

@@ -30,6 +30,7 @@ from clary_desktop.registry.safe_names import (
     check_version,
 )
 from clary_desktop.registry.version_order import newest
+from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024
 
@@ -234,18 +235,12 @@ def decode_json(data: bytes, source: str) -> Any:
 def read_manifest_bytes(path: Path) -> bytes:
     """A manifest file's bytes, with errors a user can act on."""
     try:
-        size = path.stat().st_size
-        if size > MAX_MANIFEST_BYTES:
-            raise InvalidManifestError(
-                f"{path}: the manifest is {size} bytes, more than the {MAX_MANIFEST_BYTES} allowed"
-            )
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidManifestError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidManifestError(f"{path}: is a folder, not a manifest file") from None
-    except OSError as error:
-        raise InvalidManifestError(f"{path}: cannot be read ({error.strerror})") from None
+        return read_user_file(path, MAX_MANIFEST_BYTES)
+    except UserFileError as error:
+        hint = ""
+        if error.problem is FileProblem.NOT_REGULAR:
+            hint = "; give the path of a manifest file"
+        raise InvalidManifestError(f"{path}: {error.detail}{hint}") from None
 
 
 def load_manifest_file(path: Path) -> CatalogManifest:
