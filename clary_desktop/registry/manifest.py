@@ -245,12 +245,16 @@ def read_manifest_bytes(path: Path) -> bytes:
 
 def load_manifest_file(path: Path) -> CatalogManifest:
     """Read and validate a manifest file, with errors a user can act on."""
-    data = read_manifest_bytes(path)
+    return manifest_from_bytes(read_manifest_bytes(path), str(path))
+
+
+def manifest_from_bytes(data: bytes, source: str) -> CatalogManifest:
+    """Validate a manifest's bytes; errors name `source`, the entry and the field."""
     try:
         return CatalogManifest.model_validate_json(data)
     except ValidationError:
         pass  # Parse again below to name the entry and field.
-    raw = decode_json(data, str(path))
+    raw = decode_json(data, source)
     if not isinstance(raw, dict):
-        raise InvalidManifestError(f'{path}: must be a JSON object with a "models" list')
-    return parse_manifest(raw, str(path))
+        raise InvalidManifestError(f'{source}: must be a JSON object with a "models" list')
+    return parse_manifest(raw, source)

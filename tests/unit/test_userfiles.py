@@ -88,3 +88,23 @@ def test_an_unreadable_file_says_why(tmp_path: Path) -> None:
         )
     finally:
         path.chmod(0o600)
+
+
+@needs_fifo
+@pytest.mark.timeout(60)
+def test_every_reader_of_the_programs_own_files_refuses_a_pipe(tmp_path: Path) -> None:
+    """Files in the data and config folders can be replaced too; none of them may hang."""
+    from clary_desktop.downloads.partial import read_sidecar
+    from clary_desktop.errors import ClaryError
+    from clary_desktop.licensing.keys import load_key_dir
+    from clary_desktop.licensing.ledger import Ledger, load_ledger
+    from clary_desktop.settings import load_settings
+
+    for name in ("state.json", "part.json", "settings.json", "keys/k.pub"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        os.mkfifo(tmp_path / name)
+    assert load_ledger(tmp_path / "state.json") == Ledger()
+    assert read_sidecar(tmp_path / "part.json") is None
+    assert load_key_dir(tmp_path / "keys") == {}
+    with pytest.raises(ClaryError, match=r"it is a named pipe \(FIFO\), not a regular file"):
+        load_settings(tmp_path / "settings.json")
