@@ -79,7 +79,7 @@ def evaluate(
         if clock_back:
             reason = (
                 f"The license expired {_fmt(payload.expires_at)}. No grace period is given: "
-                f"{clock_note} {_way_out(ledger)}"
+                f"{clock_note} {_way_out(ledger, now)}"
             )
         else:
             reason = (
@@ -111,12 +111,13 @@ def restarts_clock(payload: LicensePayload, ledger: Ledger, seen: datetime, now:
     One run with the clock years ahead would otherwise expire every license for good.
     A license restarts the check only when the check is all that stops it (usable now,
     expired by the time seen), it is new here (never accepted on this computer), and it
-    was issued after the last time seen before the clock leapt ahead: Clary signed it
-    after the leap. Rolling the clock back makes no old license new or newer, so an
-    expired license is not revived this way. Without a leap on record (the wrong time
-    came first, or a state file from an older version) nothing restarts the check.
+    was issued after the last time seen before the clock leapt over `now`: Clary signed
+    it after the leap. Rolling the clock back makes no old license new or newer, so an
+    expired license is not revived this way. Without such a leap on record (the wrong
+    time came first, or a state file from an older version) nothing restarts the check.
     """
-    if ledger.before_leap is None or payload.issued_at <= ledger.before_leap:
+    before = ledger.seen_before_leap_over(now)
+    if before is None or payload.issued_at <= before:
         return False
     grace_end = payload.expires_at + timedelta(days=payload.grace_days)
     if not (seen > payload.expires_at and now <= grace_end):
@@ -161,16 +162,17 @@ def _clock_note(now: datetime, seen: datetime) -> str:
     )
 
 
-def _way_out(ledger: Ledger) -> str:
-    if ledger.before_leap is None:
+def _way_out(ledger: Ledger, now: datetime) -> str:
+    before = ledger.seen_before_leap_over(now)
+    if before is None:
         return (
             "If the clock is right now, it was ahead when Clary Desktop saw that time: "
             "contact Clary support with this message."
         )
     return (
         "If the clock is right now, it was ahead when Clary Desktop saw that time: ask Clary "
-        f"for a new license file (issued after {_fmt(ledger.before_leap)}) and install it; "
-        "that restarts this check."
+        f"for a new license file (issued after {_fmt(before)}) and install it; that restarts "
+        "this check."
     )
 
 

@@ -2,9 +2,10 @@
 license id (replay) and the latest time seen (clock set back).
 
 The latest time seen can itself be wrong: one run with the clock years ahead
-moves it there. So the ledger also keeps the latest time seen before the clock
-last leapt ahead, and a license issued after that (see check.py) may restart the
-clock check; `clock_restarts` counts those restarts so a merge keeps them.
+moves it there. So the ledger also keeps the clock's last leaps ahead (from the
+time seen before to the time seen after), and a license issued after the leap
+that jumped over today may restart the clock check (see check.py);
+`clock_restarts` counts those restarts so a merge keeps them.
 
 Kept as a small JSON file in the config dir, written atomically. A missing or
 damaged file starts afresh: it must never lock a paying user out.
@@ -29,25 +30,37 @@ _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 # A clock further behind the latest time seen than this was set back; a run further
 # ahead of it than this is a leap (a wrong clock, or just a long break between runs).
 CLOCK_SET_BACK_LIMIT = timedelta(hours=48)
-# A few license ids and two times: anything much bigger is not this program's file.
+# Leaps kept: enough to span a wrong clock with a few long breaks in between.
+MAX_LEAPS = 16
+# A few license ids and times: anything much bigger is not this program's file.
 MAX_LEDGER_BYTES = 1024 * 1024
+
+Leap = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True)
 class Ledger:
     latest_seen: datetime | None = None
     serials: dict[str, int] = field(default_factory=dict)
-    # The latest time seen before latest_seen last leapt ahead by more than the limit.
-    before_leap: datetime | None = None
+    # (time seen before, time seen after) for the last leaps ahead, oldest first.
+    leaps: tuple[Leap, ...] = ()
     clock_restarts: int = 0
 
     def saw(self, when: datetime) -> Ledger:
         if self.latest_seen is not None and self.latest_seen >= when:
             return self
-        before_leap = self.before_leap
+        leaps = self.leaps
         if self.latest_seen is not None and when - self.latest_seen > CLOCK_SET_BACK_LIMIT:
-            before_leap = self.latest_seen
-        return replace(self, latest_seen=when, before_leap=before_leap)
+            leaps = (*leaps, (self.latest_seen, when))[-MAX_LEAPS:]
+        return replace(self, latest_seen=when, leaps=leaps)
+
+    def seen_before_leap_over(self, moment: datetime) -> datetime | None:
+        """The latest time seen up to `moment`, when the clock then leapt over it: the last
+        time this computer saw that is consistent with `moment` being right."""
+        for before, after in self.leaps:
+            if before <= moment < after:
+                return before
+        return None
 
     def accepted(self, license_id: str, serial: int) -> Ledger:
         if self.serials.get(license_id, 0) >= serial:
@@ -55,9 +68,12 @@ class Ledger:
         return replace(self, serials={**self.serials, license_id: serial})
 
     def clock_restarted(self, now: datetime) -> Ledger:
-        """Trust `now` again: the time seen earlier was wrong (see check.py)."""
+        """Trust `now` again: the times seen after it were wrong (see check.py)."""
         return replace(
-            self, latest_seen=now, before_leap=now, clock_restarts=self.clock_restarts + 1
+            self,
+            latest_seen=now,
+            leaps=tuple(leap for leap in self.leaps if leap[1] <= now),
+            clock_restarts=self.clock_restarts + 1,
         )
 
     def merged(self, other: Ledger) -> Ledger:
@@ -71,7 +87,7 @@ class Ledger:
             result = self
         else:
             result = self if other.latest_seen is None else self.saw(other.latest_seen)
-            result = replace(result, before_leap=_later(result.before_leap, other.before_leap))
+            result = replace(result, leaps=_merge_leaps(self.leaps, other.leaps))
         for license_id, serial in other.serials.items():
             result = result.accepted(license_id, serial)
         return result
@@ -81,7 +97,7 @@ class Ledger:
             "version": 1,
             "latest_seen": self.latest_seen.isoformat() if self.latest_seen else None,
             "serials": dict(sorted(self.serials.items())),
-            "before_leap": self.before_leap.isoformat() if self.before_leap else None,
+            "leaps": [[before.isoformat(), after.isoformat()] for before, after in self.leaps],
             "clock_restarts": self.clock_restarts,
         }
 
@@ -96,18 +112,16 @@ class Ledger:
         restarts = document.get("clock_restarts", 0)
         if type(restarts) is not int or restarts < 0:
             raise ValueError("clock_restarts is not a whole number")
+        raw_seen = document.get("latest_seen")
         return cls(
-            latest_seen=_time_field(document, "latest_seen"),
+            latest_seen=None if raw_seen is None else _parse_time(raw_seen, "latest_seen"),
             serials=serials,
-            before_leap=_time_field(document, "before_leap"),
+            leaps=_parse_leaps(document.get("leaps") or []),
             clock_restarts=restarts,
         )
 
 
-def _time_field(document: dict[object, object], name: str) -> datetime | None:
-    text = document.get(name)
-    if text is None:
-        return None
+def _parse_time(text: object, name: str) -> datetime:
     moment = datetime.fromisoformat(str(text))
     if moment.tzinfo is None:
         raise ValueError(f"{name} has no time zone")
@@ -117,10 +131,22 @@ def _time_field(document: dict[object, object], name: str) -> datetime | None:
     return moment
 
 
-def _later(first: datetime | None, second: datetime | None) -> datetime | None:
-    if first is None or second is None:
-        return first or second
-    return max(first, second)
+def _parse_leaps(raw: object) -> tuple[Leap, ...]:
+    if not isinstance(raw, list):
+        raise ValueError("leaps is not a list")
+    leaps = []
+    for item in raw[-MAX_LEAPS:]:
+        if not (isinstance(item, list) and len(item) == 2):
+            raise ValueError("a leap is not a pair of times")
+        before, after = _parse_time(item[0], "leaps"), _parse_time(item[1], "leaps")
+        if not before < after:
+            raise ValueError("a leap does not go ahead")
+        leaps.append((before, after))
+    return tuple(sorted(leaps))
+
+
+def _merge_leaps(first: tuple[Leap, ...], second: tuple[Leap, ...]) -> tuple[Leap, ...]:
+    return tuple(sorted(set(first) | set(second)))[-MAX_LEAPS:]
 
 
 def load_ledger(path: Path) -> Ledger:

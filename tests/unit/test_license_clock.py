@@ -275,18 +275,38 @@ def test_without_a_leap_on_record_nothing_restarts_it(signer: Signer) -> None:
     assert "contact Clary support" in status.reason
 
 
-def test_a_leap_is_remembered_and_a_restart_survives_a_concurrent_writer() -> None:
+def test_a_long_break_while_the_clock_was_wrong_still_points_at_the_first_leap(
+    manager: LicenseManager, clock: Clock, signer: Signer
+) -> None:
+    one_run_far_ahead(manager, clock, signer)
+    clock.now = FAR_AHEAD + timedelta(days=20)  # still wrong, after a long break
+    manager.status(refresh=True)
+    clock.now = NOW + timedelta(days=1)
+    status = manager.status(refresh=True)
+    assert f"(issued after {NOW:%Y-%m-%d %H:%M} UTC)" in status.reason
+    renewal = signer.license(
+        issued_at=NOW + timedelta(hours=2), expires_at=NOW + timedelta(days=400), serial=2
+    )
+    assert install(manager, renewal).state is LicenseState.VALID
+
+
+def test_leaps_are_remembered_and_a_restart_survives_a_concurrent_writer() -> None:
     ledger = Ledger().saw(NOW).saw(NOW + timedelta(hours=47))
-    assert ledger.before_leap is None
+    assert ledger.leaps == ()
     ledger = ledger.saw(FAR_AHEAD)
-    assert ledger.before_leap == NOW + timedelta(hours=47)
+    assert ledger.leaps == ((NOW + timedelta(hours=47), FAR_AHEAD),)
+    assert ledger.seen_before_leap_over(NOW + timedelta(days=30)) == NOW + timedelta(hours=47)
+    assert ledger.seen_before_leap_over(NOW) is None
     assert Ledger.from_json(json.loads(json.dumps(ledger.to_json()))) == ledger
 
-    restarted = ledger.accepted("lic", 2).clock_restarted(NOW)
+    restarted = ledger.accepted("lic", 2).clock_restarted(NOW + timedelta(days=3))
+    assert restarted.leaps == ()
     # Another process still holding the old times writes after the restart: they lose.
     for merged in (restarted.merged(ledger), ledger.merged(restarted)):
-        assert merged.latest_seen == NOW and merged.clock_restarts == 1
+        assert merged.latest_seen == NOW + timedelta(days=3) and merged.clock_restarts == 1
         assert merged.serials == {"lic": 2}
-    # An older state file (no leap fields) still loads.
+    # An older state file (no leaps) still loads; a damaged leap starts afresh.
     old = Ledger.from_json({"version": 1, "latest_seen": "2030-01-01T00:00:00+00:00"})
-    assert (old.before_leap, old.clock_restarts) == (None, 0)
+    assert (old.leaps, old.clock_restarts) == ((), 0)
+    with pytest.raises(ValueError):
+        Ledger.from_json({"leaps": [["2031-01-01T00:00:00+00:00", "2030-01-01T00:00:00+00:00"]]})
