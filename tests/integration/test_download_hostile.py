@@ -20,6 +20,7 @@ from sqlalchemy import select
 from clary_desktop.api.server import ApiServer
 from clary_desktop.db.tables import Installation
 from clary_desktop.downloads import JobState, TransferOptions
+from clary_desktop.errors import ClaryError
 from clary_desktop.paths import resolve_paths
 from clary_desktop.registry import Registry, Tier
 from tests.support import cli as cli_support
@@ -506,3 +507,20 @@ def test_redirect_loop_fails_at_once(paths, options):
             assert len(gets(server)) <= 31  # one chain of redirects, not one per retry
         finally:
             registry.close()
+
+
+# ---- the same mistakes in the catalog sync ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/redirect?to=file:///etc/passwd", "file:///etc/passwd"),
+        ("/loop", "too many redirects"),
+    ],
+)
+def test_catalog_sync_names_the_servers_odd_answer(registry, path, words):
+    with HostileServer() as server, pytest.raises(ClaryError) as raised:
+        registry.sync_catalog(server.base_url + path)
+    assert words in str(raised.value) and "network connection" not in str(raised.value)
+    assert registry.list_models(tier=Tier.PROFESSIONAL)  # the catalog is still there
