@@ -14,6 +14,7 @@ from pathlib import Path
 from clary_desktop.downloads.answers import same_origin
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.plan import FileTask, VersionSpec, target_path
+from clary_desktop.downloads.transfer import retry_after_seconds
 
 DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
 
@@ -153,8 +154,4 @@ def hub_error(error: Exception, repo_id: str, revision: str, hub: HubConfig) -> 
 
 def _retry_after(error: Exception) -> float | None:
     response = getattr(error, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return retry_after_seconds(response) if response is not None else None
