@@ -26,6 +26,8 @@ class Settings(BaseModel):
     # Downloads: abort an attempt after this long without a byte, and keep this much free.
     download_stall_seconds: float = Field(default=30.0, gt=0, le=3600)
     download_space_margin_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
+    # A file the catalog gives no size for is stopped (and deleted) past this many bytes.
+    max_unknown_size_bytes: int = Field(default=64 * 1024**3, ge=1)
     # Fast downloads (issue 10): files of at least part_threshold_bytes are fetched in
     # parallel_parts ranged parts (1 disables it); bandwidth_limit_bps (bytes per second,
     # None: unlimited) caps all downloads together.

@@ -91,6 +91,7 @@ class DownloadManager:
         self.options = options or TransferOptions(
             stall_seconds=settings.download_stall_seconds,
             space_margin_bytes=settings.download_space_margin_bytes,
+            max_unknown_bytes=settings.max_unknown_size_bytes,
             parallel_parts=settings.parallel_parts,
             part_threshold_bytes=settings.part_threshold_bytes,
             bandwidth_limit_bps=settings.bandwidth_limit_bps,
@@ -419,7 +420,11 @@ class DownloadManager:
         for task in tasks:  # every file must be in place before the install is recorded
             if not task.target.is_file():
                 raise DownloadFailed(f"{task.path} disappeared before the install finished.")
-        self.store.record_install(spec.model_id, spec.version, folder, before, learned, job_id)
+        # Only digests a source vouched for (the catalog, the Hub) are recorded: what a
+        # bare URL happened to send proves nothing and must not turn into "verified".
+        vouched = {t.path for t in tasks if t.sha256 or t.git_blob_id}
+        self.store.record_install(spec.model_id, spec.version, folder, before,
+                                  {p: v for p, v in learned.items() if p in vouched}, job_id)
         self._emit_state(job_id)
 
     def _progress(self, job_id: int, running: _Running, done: int) -> None:
