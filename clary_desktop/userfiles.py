@@ -51,7 +51,7 @@ def read_user_file(path: Path, limit: int) -> bytes:
         before = os.stat(path)
     except OSError as error:
         raise _open_error(path, error) from None
-    _require_regular(path, before.st_mode)
+    require_regular(path, before.st_mode)
     if before.st_size > limit:
         raise _too_large(path, limit, before.st_size)
     try:
@@ -59,7 +59,7 @@ def read_user_file(path: Path, limit: int) -> bytes:
     except OSError as error:
         raise _open_error(path, error) from None
     try:
-        _require_regular(path, os.fstat(fd).st_mode)
+        require_regular(path, os.fstat(fd).st_mode)
         chunks: list[bytes] = []
         total = 0
         while total <= limit:
@@ -79,7 +79,8 @@ def read_user_file(path: Path, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _require_regular(path: Path, mode: int) -> None:
+def require_regular(path: Path, mode: int) -> None:
+    """Raise UserFileError naming what `path` is, unless `mode` is a regular file's."""
     if stat.S_ISREG(mode):
         return
     if stat.S_ISDIR(mode):

@@ -6,7 +6,6 @@ import glob
 import logging
 import os
 import sqlite3
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clary_desktop.db.engine import WRITE_OPTION, create_catalog_engine, sqlite_file_of
 from clary_desktop.db.migrations import LATEST_SCHEMA, current_schema_version, migrate
 from clary_desktop.errors import DatabaseError
+from clary_desktop.userfiles import UserFileError, require_regular
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def damaged_way_out(db_file: Path) -> str:
 
 
 def check_sqlite_file(db_file: Path) -> None:
-    """Refuse a file SQLite would silently treat as a new, empty database.
+    """Refuse a file SQLite would silently treat as a new, empty database, or hang on.
 
     A zero-byte catalog.db (a crash or a full disk) would otherwise be recreated empty,
     losing API keys, imported models and install records without a word.
@@ -119,7 +119,15 @@ def check_sqlite_file(db_file: Path) -> None:
             f"Cannot read the catalog database {db_file}: {error.strerror}. Check the "
             "permissions of the file and its folder."
         ) from error
-    if stat.S_ISREG(info.st_mode) and info.st_size == 0:
+    try:
+        require_regular(db_file, info.st_mode)
+    except UserFileError as error:
+        # SQLite would wait forever on a named pipe, or read a device.
+        raise DatabaseError(
+            f"The catalog database {db_file} {error.detail}. Move it away to start a fresh "
+            "catalog, or choose another --data-dir."
+        ) from None
+    if info.st_size == 0:
         raise DatabaseError(
             f"The catalog database {db_file} is empty (0 bytes): its catalog, API keys, "
             f"imported models and install records are lost. {damaged_way_out(db_file)}"

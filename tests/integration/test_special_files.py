@@ -143,3 +143,23 @@ def test_clary_catalog_sign_refuses_a_device_and_a_pipe(tmp_path: Path, fifo: Pa
             )  # fmt: skip
             one_line_error(result, f"{path}: {kind}, not a regular file")
     assert not (tmp_path / "out.json").exists()
+
+
+def test_a_catalog_database_that_is_not_a_file_is_refused(
+    cli: CliRunner, data_dir: Path, tmp_path: Path
+) -> None:
+    """SQLite would wait on a pipe for ever; the program stops at once and says so."""
+    data_dir.mkdir()
+    db_file = data_dir / "catalog.db"
+    for make, kind in (
+        (lambda p: os.mkfifo(p), "is a named pipe (FIFO)"),
+        (lambda p: p.symlink_to(ZERO), "is a device"),
+    ):
+        db_file.unlink(missing_ok=True)
+        make(db_file)
+        one_line_error(
+            cli("list", timeout=HANG),
+            f"The catalog database {db_file} {kind}, not a regular file. Move it away",
+        )
+        assert not db_file.is_file()
+    assert sorted(p.name for p in data_dir.iterdir() if p.name != "logs") == ["catalog.db"]
