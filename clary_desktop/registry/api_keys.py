@@ -112,8 +112,15 @@ class ApiKeyStore:
                 return None
             return _info(row)
 
-    def touch(self, key_id: int) -> None:
+    def use(self, secret: str | None) -> ApiKeyInfo | None:
+        """`authenticate`, and record the use (last used) of the key it finds."""
+        key = self.authenticate(secret)
+        if key is None:
+            return None
         with self.db.write() as session:
-            row = session.get(ApiKey, key_id)
-            if row is not None:
-                row.last_used_at = datetime.now(UTC)
+            row = session.get(ApiKey, key.id)
+            if row is None or row.revoked_at is not None:  # revoked meanwhile
+                return None
+            row.last_used_at = datetime.now(UTC)
+            session.flush()
+            return _info(row)
