@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 from clary_desktop.registry import Registry, Tier
@@ -110,3 +111,35 @@ def test_clary_offline_is_shown_but_never_saved(open_window, offline_registry, q
 
     save(window, qtbot, open_dialog(window))  # and again: still not written
     assert stored(registry)["offline"] is False
+
+
+@pytest.fixture
+def api_registry(registry):
+    registry.settings = registry.settings.model_copy(update={"api_enabled": True, "api_port": 0})
+    return registry
+
+
+def test_the_api_keys_dialog_shows_when_a_key_was_last_used(open_window, api_registry, qtbot):
+    from clary_desktop.gui.dialogs.api_keys_dialog import ApiKeysDialog
+    from clary_desktop.gui.models.api_keys_model import LAST_USED, NAME
+
+    window = open_window(api_registry)
+    qtbot.waitUntil(lambda: window.api_actions.runner.url is not None, timeout=10000)
+    _, secret = api_registry.api_keys.create("pipeline")
+    api_registry.api_keys.create("idle")
+    answer = requests.get(
+        f"{window.api_actions.runner.url}/api/v1/models", headers={"X-API-Key": secret}, timeout=10
+    )
+    assert answer.status_code == 200
+    window.api_actions.api_keys_dialog()
+    dialog = window.findChild(ApiKeysDialog)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=10000)
+    shown = {
+        dialog.model.index(row, NAME).data(): dialog.model.index(row, LAST_USED).data()
+        for row in range(2)
+    }
+    assert shown["idle"] == "never"
+    assert shown["pipeline"] != "never"
+    used = api_registry.api_keys.list()[1].last_used_at
+    assert shown["pipeline"] == used.astimezone().strftime("%Y-%m-%d %H:%M")
+    dialog.close()
