@@ -75,7 +75,7 @@ class Registry:
         self.stored_settings: Settings = load_settings(paths.settings_file)
         self.overrides = RunOverrides.from_environment()
         self.settings: Settings = self.overrides.apply(self.stored_settings)
-        self._settings_lock = threading.Lock()
+        self._settings_lock = threading.RLock()
         self._downloads: DownloadManager | None = None
         #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
         self.catalog_keys: TrustedKeys | None = None
@@ -155,6 +155,10 @@ class Registry:
             if self._downloads is not None:
                 self._downloads.apply_settings(self.settings)
             return self.settings
+
+    def _store_models_dir(self, folder: Path) -> None:
+        with self._settings_lock:  # the other settings as they are at this moment
+            self.apply_settings(self.stored_settings.model_copy(update={"models_dir": str(folder)}))
 
     @property
     def models_dir(self) -> Path:
@@ -419,9 +423,7 @@ class Registry:
 
         return move_models_dir(
             self.db,
-            lambda folder: self.apply_settings(
-                self.stored_settings.model_copy(update={"models_dir": str(folder)})
-            ),
+            self._store_models_dir,
             self.models_dir,
             new_dir,
             progress=progress,
