@@ -8,8 +8,8 @@ import json
 import re
 import subprocess
 import time
-from datetime import datetime
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -61,8 +61,17 @@ def two_versions(cli: Run, blobs: BlobServer, tmp_path: Path) -> str:
     """A lite model `two` with versions 1.0 and 2.0 served from 127.0.0.1."""
     entry = url_entry("two", {})
     entry["versions"] = [
-        {"version": version, "files": [{"path": "model.bin", "url": blobs.url(f"two-{version}.bin"),
-                                        "size_bytes": len(data), "sha256": sha(data)}]}
+        {
+            "version": version,
+            "files": [
+                {
+                    "path": "model.bin",
+                    "url": blobs.url(f"two-{version}.bin"),
+                    "size_bytes": len(data),
+                    "sha256": sha(data),
+                }
+            ],
+        }
         for version, data in WEIGHTS.items()
     ]
     ok(cli("catalog", "import", write_manifest(tmp_path / "two.json", entry)))
@@ -115,7 +124,10 @@ def test_pause_from_another_process_keeps_the_partial_and_resume_finishes(
     part = model_file(data_dir, "2.0").with_name("model.bin.part")
     downloading = subprocess.Popen(
         [*cli_support.script("clary-models"), "--data-dir", str(data_dir), "download", "two"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_support.clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_support.clean_env(),
     )
     try:
         deadline = time.monotonic() + 60
@@ -147,13 +159,20 @@ def test_pause_from_another_process_keeps_the_partial_and_resume_finishes(
     assert [j["state"] for j in jobs(cli)] == ["completed"]
 
 
-def test_cancel_delete_partial(cli: Run, blobs: BlobServer, two_versions: str,
-                               data_dir: Path) -> None:
+def test_cancel_delete_partial(
+    cli: Run, blobs: BlobServer, two_versions: str, data_dir: Path
+) -> None:
     """`cancel JOB --delete-partial` deletes the partial file."""
     blobs.throttle = SLOW
     part = model_file(data_dir, "2.0").with_name("model.bin.part")
-    cli_support.kill_when("--data-dir", data_dir, "download", "two", env=cli_support.clean_env(),
-                          ready=lambda: part.exists() and part.stat().st_size > 0)
+    cli_support.kill_when(
+        "--data-dir",
+        data_dir,
+        "download",
+        "two",
+        env=cli_support.clean_env(),
+        ready=lambda: part.exists() and part.stat().st_size > 0,
+    )
     [job] = jobs(cli)
     assert job["state"] == "paused"
     cancelled = ok(cli("cancel", str(job["job_id"]), "--delete-partial"))
@@ -175,7 +194,7 @@ HUB_FILES = {"model.safetensors": random_bytes(200_000, seed=33), "config.json":
 def test_hub_endpoint_and_token_from_the_settings_or_the_environment(
     cli: Run, data_dir: Path, tmp_path: Path, how: str
 ) -> None:
-    """"The Hub endpoint is the `hub_endpoint` setting, else `HF_ENDPOINT`; the token is
+    """ "The Hub endpoint is the `hub_endpoint` setting, else `HF_ENDPOINT`; the token is
     `hub_token`, else `HF_TOKEN`." A private repo only answers with the token."""
     with HubServer() as hub:
         hub.add_repo("acme/private-layout", REVISION, HUB_FILES, token="hf_secret")
@@ -183,10 +202,12 @@ def test_hub_endpoint_and_token_from_the_settings_or_the_environment(
             settings_file(data_dir, hub_endpoint=hub.endpoint, hub_token="hf_secret")
             env = cli_support.clean_env(HF_HUB_OFFLINE="0")
         else:
-            env = cli_support.clean_env(HF_HUB_OFFLINE="0", HF_ENDPOINT=hub.endpoint,
-                                        HF_TOKEN="hf_secret")
-        manifest = write_manifest(tmp_path / "hub.json",
-                                  hub_entry("private-layout", "acme/private-layout", HUB_FILES))
+            env = cli_support.clean_env(
+                HF_HUB_OFFLINE="0", HF_ENDPOINT=hub.endpoint, HF_TOKEN="hf_secret"
+            )
+        manifest = write_manifest(
+            tmp_path / "hub.json", hub_entry("private-layout", "acme/private-layout", HUB_FILES)
+        )
         ok(cli("catalog", "import", manifest, env=env))
         ok(cli("download", "private-layout", env=env))
         asked = {r.headers.get("Authorization") for r in hub.requests}
@@ -214,8 +235,20 @@ def signed_catalog(tmp_path: Path, private: Path, sequence: int, *ids: str) -> b
     entries = [url_entry(i, {"m.bin": (f"https://models.example/{i}.bin", b"x" * 10)}) for i in ids]
     plain = write_manifest(tmp_path / f"catalog-{sequence}.json", *entries)
     out = tmp_path / f"catalog-{sequence}.signed.json"
-    ok(cli_support.run("clary-catalog", "sign", "--key", private, "--in", plain, "--out", out,
-                       "--sequence", str(sequence)))
+    ok(
+        cli_support.run(
+            "clary-catalog",
+            "sign",
+            "--key",
+            private,
+            "--in",
+            plain,
+            "--out",
+            out,
+            "--sequence",
+            str(sequence),
+        )
+    )
     return out.read_bytes()
 
 
@@ -246,8 +279,10 @@ def test_catalog_sync_without_from_uses_the_setting_else_the_environment(
 def test_catalog_sync_unsigned_local_file_only_with_allow_unsigned(
     cli: Run, data_dir: Path, tmp_path: Path
 ) -> None:
-    plain = write_manifest(tmp_path / "ours.json", url_entry(
-        "our-model", {"m.bin": ("https://models.example/m.bin", b"x" * 10)}))
+    plain = write_manifest(
+        tmp_path / "ours.json",
+        url_entry("our-model", {"m.bin": ("https://models.example/m.bin", b"x" * 10)}),
+    )
     env = cli_support.clean_env()
     refused = failed(cli("catalog", "sync", "--from", plain, env=env))
     assert "--allow-unsigned" in refused
@@ -271,10 +306,30 @@ def test_license_tool_as_the_readme_writes_it(data_dir: Path, tmp_path: Path) ->
     assert private.stat().st_mode & 0o777 == 0o600
 
     def issue(serial: int, out: Path) -> Path:
-        ok(cli_support.run(
-            "clary-license", "issue", "--key", private, "--tier", "professional",
-            "--licensee", "Me", "--email", "me@example.com", "--days", "365",
-            "--serial", str(serial), "--grace-days", "5", "--license-id", "lic-team", "--out", out))
+        ok(
+            cli_support.run(
+                "clary-license",
+                "issue",
+                "--key",
+                private,
+                "--tier",
+                "professional",
+                "--licensee",
+                "Me",
+                "--email",
+                "me@example.com",
+                "--days",
+                "365",
+                "--serial",
+                str(serial),
+                "--grace-days",
+                "5",
+                "--license-id",
+                "lic-team",
+                "--out",
+                out,
+            )
+        )
         return out
 
     pro = issue(3, tmp_path / "pro.json")
@@ -298,7 +353,10 @@ def test_license_tool_as_the_readme_writes_it(data_dir: Path, tmp_path: Path) ->
     older = issue(2, tmp_path / "older.json")
     replayed = json.loads(ok(models("--license", older, "license", "show", "--json")).stdout)
     assert (replayed["state"], replayed["tier"], replayed["reason_code"]) == (
-        "invalid", "lite", "replayed")
+        "invalid",
+        "lite",
+        "replayed",
+    )
     assert "older than one already used" in replayed["reason"]
 
 
@@ -313,7 +371,9 @@ def serve(data_dir: Path) -> Iterator[Callable[..., str]]:
     def start(*args: str) -> str:
         process = subprocess.Popen(
             [*cli_support.script("clary-models"), "--data-dir", str(data_dir), "serve", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env=cli_support.clean_env(),
         )
         started.append(process)
@@ -347,32 +407,43 @@ def test_api_keys_use_usage_metrics_and_the_endpoints(
     url = serve("--port", "0", "--host", "127.0.0.1") + "/api/v1"
     headers = {"X-API-Key": key}
     assert requests.get(url + "/models", timeout=10).status_code == 401  # every request
-    found = requests.get(url + "/models", params={"search": "two", "tier": "lite",
-                                                   "model_type": "llm"},
-                         headers=headers, timeout=10)
+    found = requests.get(
+        url + "/models",
+        params={"search": "two", "tier": "lite", "model_type": "llm"},
+        headers=headers,
+        timeout=10,
+    )
     assert found.status_code == 200 and [m["id"] for m in found.json()] == ["two"]
     docs = requests.get(url.removesuffix("/api/v1") + "/docs", timeout=10)
     assert docs.status_code == 200 and "openapi.json" in docs.text
 
     before = fetches(blobs, "2.0")
-    started = requests.post(url + "/models/two/download", params={"force": "true"},
-                            headers=headers, timeout=10)
+    started = requests.post(
+        url + "/models/two/download", params={"force": "true"}, headers=headers, timeout=10
+    )
     assert started.status_code == 202, started.text
     job_id = started.json()["job_id"]
     deadline = time.monotonic() + 60
-    while (job := requests.get(f"{url}/downloads/{job_id}", headers=headers,
-                               timeout=10).json())["state"] not in ("completed", "failed"):
+    while (job := requests.get(f"{url}/downloads/{job_id}", headers=headers, timeout=10).json())[
+        "state"
+    ] not in ("completed", "failed"):
         assert time.monotonic() < deadline, job
         time.sleep(0.1)
     assert job["state"] == "completed" and fetches(blobs, "2.0") > before
-    assert any(j["job_id"] == job_id
-               for j in requests.get(url + "/downloads", headers=headers, timeout=10).json())
+    assert any(
+        j["job_id"] == job_id
+        for j in requests.get(url + "/downloads", headers=headers, timeout=10).json()
+    )
 
     answer = requests.get(url + "/usage/llm", headers=headers, timeout=10).json()
     assert answer["model_id"] == "two" and answer["version"] == "2.0"
     assert Path(answer["files"][0]).read_bytes() == WEIGHTS["2.0"]
-    reported = requests.post(url + "/models/two/metrics", headers=headers, timeout=10,
-                             json={"latency_ms": 120.0, "throughput": 30.0, "success": True})
+    reported = requests.post(
+        url + "/models/two/metrics",
+        headers=headers,
+        timeout=10,
+        json={"latency_ms": 120.0, "throughput": 30.0, "success": True},
+    )
     assert reported.status_code == 201, reported.text
 
     metrics = json.loads(ok(cli("metrics", "two", "--json")).stdout)
