@@ -459,3 +459,364 @@ def test_serve_on_another_host_warns_first(cli: Run) -> None:
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert lines[0].startswith("Warning: listening on 192.0.2.1 makes the API reachable")
     assert "Cannot listen on 192.0.2.1" in lines[-1]
+
+
+# ---- Offline and air-gapped use -----------------------------------------------------------
+
+
+@pytest.fixture
+def offline(tmp_path: Path) -> Iterator[Callable[..., Run]]:
+    """`clary-models` with offline mode on and every internet connection refused and logged."""
+    from tests.support.storage_env import no_network_env
+
+    log = tmp_path / "network.log"
+
+    def for_dir(data_dir: Path, **env: str) -> Run:
+        def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+            return cli_support.run(
+                "clary-models", "--data-dir", data_dir, *args, env=no_network_env(log, **env)
+            )
+
+        return run
+
+    yield for_dir
+    assert not log.exists(), log.read_text()
+
+
+def test_import_file_as_symlink_and_a_deleted_original_shows_as_missing(
+    offline, tmp_path: Path
+) -> None:
+    """`import-file ./my-finetune.gguf --id my-finetune --as symlink`; symlinked installs
+    break if the original is deleted, and `clary-models storage` then lists them as missing."""
+    from tests.support.gguf_files import write_gguf
+
+    models = offline(tmp_path / "data")
+    original = write_gguf(tmp_path / "my-finetune.gguf", context_length=2048)
+    imported = ok(models("import-file", original, "--id", "my-finetune", "--as", "symlink"))
+    assert "my-finetune" in imported.stdout and "Q4_K_M" in imported.stdout
+    [installed] = (tmp_path / "data" / "models").rglob("my-finetune.gguf")
+    assert installed.is_symlink() and installed.resolve() == original.resolve()
+    assert ok(models("verify", "my-finetune")).returncode == 0
+
+    original.unlink()
+    report = json.loads(ok(models("storage", "--json")).stdout)
+    assert [(m["model_id"], m["missing_files"]) for m in report["models"]] == [
+        ("my-finetune", ["my-finetune.gguf"])
+    ]
+    assert "Missing files of my-finetune" in ok(models("storage")).stdout
+    assert models("verify", "my-finetune").returncode == 1  # exit 1 if not all ok
+
+
+@pytest.mark.parametrize("how", ["copy", "hardlink"])
+def test_hf_cache_from_hf_home_linked_as_copy_or_hardlink(
+    offline, tmp_path: Path, how: str
+) -> None:
+    """`hf-cache --link ID --as hardlink|copy`, with the cache found through HF_HOME."""
+    from tests.support.storage_env import file_entry
+
+    weights = random_bytes(150_000, seed=34)
+    blob = tmp_path / "hf-home" / "hub" / "models--acme--ocr-small" / "blobs" / sha(weights)
+    blob.parent.mkdir(parents=True)
+    blob.write_bytes(weights)
+    models = offline(tmp_path / "data", HF_HOME=str(tmp_path / "hf-home"))
+    manifest = write_manifest(
+        tmp_path / "c.json", file_entry("ocr-small", {"ocr.bin": weights}, model_type="ocr")
+    )
+    ok(models("catalog", "import", manifest))
+    assert "ocr-small" in ok(models("hf-cache")).stdout
+    linked = ok(models("hf-cache", "--link", "ocr-small", "--as", how))
+    assert "ocr-small 1.0 is installed" in linked.stdout
+    installed = tmp_path / "data" / "models" / "ocr" / "ocr-small" / "1.0" / "ocr.bin"
+    assert installed.read_bytes() == weights and not installed.is_symlink()
+    assert installed.samefile(blob) == (how == "hardlink")
+    assert ok(models("verify", "ocr-small")).returncode == 0
+
+
+def test_storage_move_keep_old(offline, tmp_path: Path) -> None:
+    """`storage move NEW_DIR --keep-old`: the new folder is used, the old copy stays."""
+    from tests.support.gguf_files import write_gguf
+
+    models = offline(tmp_path / "data")
+    ok(models("import-file", write_gguf(tmp_path / "keep.gguf"), "--id", "keep"))
+    old = tmp_path / "data" / "models"
+    before = {p.relative_to(old): p.read_bytes() for p in old.rglob("*") if p.is_file()}
+    new = tmp_path / "big-disk" / "clary-models"
+    ok(models("storage", "move", new, "--keep-old"))
+    assert {p.relative_to(old): p.read_bytes() for p in old.rglob("*") if p.is_file()} == before
+    assert {p.relative_to(new): p.read_bytes() for p in new.rglob("*") if p.is_file()} == before
+    report = json.loads(ok(models("storage", "--json")).stdout)
+    assert report["models_dir"] == str(new.resolve())
+    assert [Path(m["folder"]).is_relative_to(new.resolve()) for m in report["models"]] == [True]
+    assert json.loads(ok(models("verify", "--json")).stdout)["ok"]
+
+
+# ---- Where things live ----------------------------------------------------------------------
+
+
+def test_without_data_dir_everything_goes_to_the_per_user_folders(tmp_path: Path) -> None:
+    """On Linux: ~/.local/share/clary-desktop (database, models), ~/.config/clary-desktop
+    (settings, license), ~/.local/state/clary-desktop/log (logs)."""
+    from datetime import UTC, timedelta
+
+    from tests.support.licenses import Signer
+
+    home = tmp_path / "user-home"
+    signer = Signer(kid="home-test")
+    signer.write_public(tmp_path / "keys")
+    now = datetime.now(UTC)
+    license_file = tmp_path / "mine.json"
+    license_file.write_bytes(
+        signer.license(issued_at=now - timedelta(days=1), expires_at=now + timedelta(days=30))
+    )
+    env = cli_support.clean_env(HOME=str(home), CLARY_DEV_LICENSE_KEYS=str(tmp_path / "keys"))
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env.pop(name, None)
+
+    ok(cli_support.run("clary-models", "license", "install", license_file, env=env))
+    listed = json.loads(ok(cli_support.run("clary-models", "list", "--json", env=env)).stdout)
+    assert listed["user_tier"] == "professional"
+
+    assert (home / ".local/share/clary-desktop/catalog.db").is_file()
+    assert (home / ".config/clary-desktop/license.json").read_bytes() == license_file.read_bytes()
+    assert (
+        "Loaded the default catalog"
+        in (home / ".local/state/clary-desktop/log/clary-desktop.log").read_text()
+    )
+    assert not (tmp_path / "home").exists()  # the test's own HOME was not used
+
+
+# ---- What the README names: options, settings, parameters, packages, the default catalog ----
+
+
+def _parsers() -> dict[str, object]:
+    from clary_desktop.cli import catalog_tool, license_tool
+    from clary_desktop.cli import main as models_main
+    from clary_desktop.gui import app as desktop_app
+
+    return {
+        "clary-models": models_main.build_parser(),
+        "clary-license": license_tool.build_parser(),
+        "clary-catalog": catalog_tool.build_parser(),
+        "clary-desktop": desktop_app.build_parser(),
+    }
+
+
+def readme_command_lines() -> list[str]:
+    """Every command line the README shows: code blocks and inline `...` spans that start
+    with one of the programs (after `VAR=value` prefixes), continuation lines joined."""
+    text = README.replace("\\\n", " ")
+    candidates = re.findall(r"`([^`\n]+)`", text) + text.splitlines()
+    lines = []
+    for candidate in candidates:
+        words = candidate.split("#", 1)[0].split()
+        while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+            words = words[1:]
+        if words and words[0] in (
+            "clary-models",
+            "clary-license",
+            "clary-catalog",
+            "clary-desktop",
+        ):
+            lines.append(" ".join(words))
+    return lines
+
+
+def _options_of(parser) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {name: action for action in parser._actions for name in action.option_strings}
+
+
+def _subcommands(parser) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    for action in parser._actions:
+        if action.choices and not action.option_strings and isinstance(action.choices, dict):
+            return action.choices
+    return {}
+
+
+def test_every_option_the_readme_shows_exists() -> None:
+    """Each `--option` in a README command belongs to that (sub)command, and a literal value
+    of an option with choices is one of them."""
+    parsers = _parsers()
+    lines = readme_command_lines()
+    assert len(lines) > 40, lines  # the extraction found the README's commands
+    problems = []
+    for line in lines:
+        program, *words = line.split()
+        parser = parsers[program]
+        allowed = _options_of(parser)
+        tokens = [t for w in words for t in w.strip("[]").split("|") if t and t != "..."]
+        for index, token in enumerate(tokens):
+            if token in _subcommands(parser):
+                parser = _subcommands(parser)[token]
+                allowed = {**allowed, **_options_of(parser)}
+            elif token.startswith("-"):
+                option = token.split("=", 1)[0]
+                if option not in allowed:
+                    problems.append(f"{line}: {option}")
+                    continue
+                choices = allowed[option].choices  # type: ignore[attr-defined]
+                value = tokens[index + 1] if index + 1 < len(tokens) else ""
+                if choices and re.fullmatch(r"[a-z]+", value) and value not in choices:
+                    problems.append(f"{line}: {option} {value}")
+    assert problems == []
+
+
+#: The settings the README names, with the default it gives (None: no default stated).
+DOCUMENTED_SETTINGS = {
+    "models_dir": None,
+    "offline": False,
+    "catalog_url": None,
+    "keep_previous_versions": 1,
+    "update_check_hours": 6,
+    "download_stall_seconds": 30,
+    "download_space_margin_bytes": ...,
+    "concurrent_downloads": 2,
+    "resume_on_start": False,
+    "hub_endpoint": None,
+    "hub_token": None,
+    "part_threshold_bytes": 64 * 1024 * 1024,
+    "parallel_parts": 8,
+    "single_stream_fast_bps": 200_000_000,
+    "bandwidth_limit_bps": None,
+}
+
+
+def test_the_settings_the_readme_names_exist_with_its_defaults() -> None:
+    from clary_desktop.settings import Settings
+
+    named = set(re.findall(r"`([a-z_]+)` setting", README))
+    assert named <= set(DOCUMENTED_SETTINGS), named - set(DOCUMENTED_SETTINGS)
+    defaults = Settings()
+    for name, default in DOCUMENTED_SETTINGS.items():
+        assert f"`{name}`" in README, name
+        assert name in Settings.model_fields, name
+        if default is not ...:
+            assert getattr(defaults, name) == default, name
+
+
+def test_download_settings_reach_the_engine(paths) -> None:
+    """settings.json's download settings become the engine's options."""
+    from clary_desktop.registry import Registry
+
+    chosen = {
+        "download_stall_seconds": 12.5,
+        "download_space_margin_bytes": 1234,
+        "parallel_parts": 3,
+        "part_threshold_bytes": 5 * 1024 * 1024,
+        "single_stream_fast_bps": 0,
+        "bandwidth_limit_bps": 1_000_000,
+        "concurrent_downloads": 4,
+    }
+    settings_file(paths.config_dir, **chosen)
+    registry = Registry.open(paths)
+    try:
+        options = registry.downloads.options
+        assert (
+            options.stall_seconds,
+            options.space_margin_bytes,
+            options.parallel_parts,
+            options.part_threshold_bytes,
+            options.single_stream_fast_bps,
+            options.bandwidth_limit_bps,
+        ) == tuple(chosen[k] for k in list(chosen)[:6])
+        assert registry.downloads.settings.concurrent_downloads == 4
+    finally:
+        registry.close()
+
+
+def test_the_settable_parameters_are_the_ones_the_core_accepts() -> None:
+    from clary_desktop.registry.usage import RUNTIME_PARAMETERS
+
+    sentence = README.split("Settable parameters are", 1)[1].split(";", 1)[0]
+    assert re.findall(r"`([a-z_]+)`", sentence) == list(RUNTIME_PARAMETERS)
+
+
+def test_before_you_start_lists_the_packages_the_window_check_names() -> None:
+    from clary_desktop.gui.platform_check import DEBIAN_PACKAGES, FEDORA_PACKAGES
+
+    section = README.split("Before you start", 1)[1].split("`clary-desktop --check-display`")[0]
+    flat = " ".join(section.split())
+    apt = re.search(r"sudo apt-get install ([^`]+)`", flat).group(1).split()  # type: ignore[union-attr]
+    dnf = re.search(r"sudo dnf install ([^`]+)`", flat).group(1).split()  # type: ignore[union-attr]
+    assert apt == ["python3-venv", *DEBIAN_PACKAGES]
+    assert dnf == FEDORA_PACKAGES
+
+
+def test_the_default_catalog_table_matches_the_shipped_catalog() -> None:
+    shipped = json.loads((Path(__file__).parents[2] / "resources/catalog/default.json").read_text())
+    section = README.split("## The default catalog", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| id ")
+    ]
+    table = {(r[0], r[1], r[2], r[3].split()[0].rstrip(":")) for r in rows}
+    assert table == {
+        (m["id"], m["tier"], m["type"], m["versions"][-1]["repo_id"]) for m in shipped["models"]
+    }
+    non_commercial = {m["id"] for m in shipped["models"] if not m["license"]["commercial_use"]}
+    assert non_commercial == {r[0] for r in rows if "non-commercial" in r[3]}
+
+
+def test_the_window_takes_data_dir_license_and_v(tmp_path: Path) -> None:
+    """`clary-desktop` takes the same `--data-dir`, `--license FILE` and `-v` as the
+    command line: the window (offscreen) opens the catalog there, reads that license
+    (its serial lands in the data dir's license memory) and prints the log."""
+    import sys
+    from datetime import UTC, timedelta
+
+    from tests.support.licenses import Signer
+
+    signer = Signer(kid="window-test")
+    signer.write_public(tmp_path / "keys")
+    now = datetime.now(UTC)
+    license_file = tmp_path / "pro.json"
+    license_file.write_bytes(
+        signer.license(
+            license_id="lic-window",
+            serial=4,
+            issued_at=now - timedelta(days=1),
+            expires_at=now + timedelta(days=30),
+        )
+    )
+    data = tmp_path / "window-data"
+    stderr_file = tmp_path / "stderr.txt"
+    env = cli_support.clean_env(
+        QT_QPA_PLATFORM="offscreen", CLARY_DEV_LICENSE_KEYS=str(tmp_path / "keys")
+    )
+    with stderr_file.open("w") as stderr:
+        window = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "clary_desktop",
+                "--data-dir",
+                str(data),
+                "--license",
+                str(license_file),
+                "-v",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=env,
+        )
+    memory = data / "license-state.json"
+
+    def remembered() -> dict:
+        try:
+            return json.loads(memory.read_text())["serials"]
+        except (OSError, ValueError, KeyError):
+            return {}
+
+    try:
+        deadline = time.monotonic() + 90
+        while not (remembered() and "Loaded the default catalog" in stderr_file.read_text()):
+            assert window.poll() is None, stderr_file.read_text()
+            assert time.monotonic() < deadline, stderr_file.read_text()
+            time.sleep(0.1)
+    finally:
+        window.terminate()
+        window.wait(30)
+    assert remembered() == {"lic-window": 4}
+    assert (data / "catalog.db").is_file()
+    assert "Loaded the default catalog" in (data / "logs" / "clary-desktop.log").read_text()
+    assert "Traceback" not in stderr_file.read_text()
