@@ -820,3 +820,25 @@ def test_the_window_takes_data_dir_license_and_v(tmp_path: Path) -> None:
     assert (data / "catalog.db").is_file()
     assert "Loaded the default catalog" in (data / "logs" / "clary-desktop.log").read_text()
     assert "Traceback" not in stderr_file.read_text()
+
+
+def test_the_screenshot_script_renders_every_screenshot_the_readme_shows(tmp_path: Path) -> None:
+    """`QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py` (here into a
+    temporary folder with its `--out DIR`)."""
+    import sys
+
+    script = Path(__file__).parents[2] / "scripts" / "screenshots.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path / "shots")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cli_support.clean_env(QT_QPA_PLATFORM="offscreen"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    shown = re.findall(r"\(docs/screenshots/([\w-]+\.png)\)", README)
+    assert len(shown) >= 4
+    for name in shown:
+        image = (tmp_path / "shots" / name).read_bytes()
+        assert image.startswith(b"\x89PNG\r\n\x1a\n") and len(image) > 10_000, name
