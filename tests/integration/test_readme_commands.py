@@ -159,26 +159,105 @@ def test_pause_from_another_process_keeps_the_partial_and_resume_finishes(
     assert [j["state"] for j in jobs(cli)] == ["completed"]
 
 
-def test_cancel_delete_partial(
+def test_cancel_asks_on_a_terminal_else_follows_the_flag(
     cli: Run, blobs: BlobServer, two_versions: str, data_dir: Path
 ) -> None:
-    """`cancel JOB --delete-partial` deletes the partial file."""
-    blobs.throttle = SLOW
+    """`cancel JOB [--keep-partial | --delete-partial]   # asks when it can`: on a terminal
+    it asks whether to keep the partial file; `--delete-partial` deletes it."""
+    import os
+    import pty
+
     part = model_file(data_dir, "2.0").with_name("model.bin.part")
-    cli_support.kill_when(
-        "--data-dir",
-        data_dir,
-        "download",
-        "two",
-        env=cli_support.clean_env(),
-        ready=lambda: part.exists() and part.stat().st_size > 0,
-    )
-    [job] = jobs(cli)
-    assert job["state"] == "paused"
-    cancelled = ok(cli("cancel", str(job["job_id"]), "--delete-partial"))
+
+    def interrupted() -> int:
+        """A download of `two` killed once its partial file has grown."""
+        start = part.stat().st_size if part.exists() else 0
+        blobs.throttle = SLOW
+        cli_support.kill_when(
+            "--data-dir",
+            data_dir,
+            "download",
+            "two",
+            env=cli_support.clean_env(),
+            ready=lambda: part.exists() and part.stat().st_size > start,
+        )
+        blobs.throttle = None
+        [job] = [j for j in jobs(cli) if j["state"] == "paused"]
+        return job["job_id"]
+
+    job_id = interrupted()
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"y\n")  # the answer waits in the terminal until it is asked
+        asked = subprocess.run(
+            [
+                *cli_support.script("clary-models"),
+                "--data-dir",
+                str(data_dir),
+                "cancel",
+                str(job_id),
+            ],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            env=cli_support.clean_env(),
+            timeout=120,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert asked.returncode == 0, asked.stderr
+    assert "Keep the part already downloaded" in asked.stdout
+    assert "partial files kept" in asked.stdout
+    assert part.exists()
+
+    job_id = interrupted()  # continues from the kept part, and is stopped again
+    cancelled = ok(cli("cancel", str(job_id), "--delete-partial"))
     assert "partial files deleted" in cancelled.stdout
     assert not part.exists() and not part.with_name("model.bin.part.json").exists()
-    assert [j["state"] for j in jobs(cli)] == ["cancelled"]
+    assert [j["state"] for j in jobs(cli)] == ["cancelled", "cancelled"]
+
+
+def test_a_lower_tier_deletes_nothing_and_the_license_unlocks_again(
+    blobs: BlobServer, data_dir: Path, tmp_path: Path
+) -> None:
+    """Dropping to a lower tier deletes nothing: higher models stay on disk, shown as
+    locked, and unlock when a valid license returns."""
+    from datetime import UTC, timedelta
+
+    from tests.support.licenses import Signer
+
+    signer = Signer(kid="tier-test")
+    signer.write_public(tmp_path / "keys")
+    now = datetime.now(UTC)
+    pro = tmp_path / "pro.json"
+    pro.write_bytes(
+        signer.license(issued_at=now - timedelta(days=1), expires_at=now + timedelta(days=30))
+    )
+    env = cli_support.clean_env(CLARY_DEV_LICENSE_KEYS=str(tmp_path / "keys"))
+
+    def models(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return cli_support.run("clary-models", "--data-dir", data_dir, *args, env=env)
+
+    data = WEIGHTS["1.0"]
+    entry = url_entry(
+        "pro-model", {"model.bin": (blobs.url("two-1.0.bin"), data)}, tier="professional"
+    )
+    ok(models("catalog", "import", write_manifest(tmp_path / "pro.json.catalog", entry)))
+    ok(models("--license", pro, "download", "pro-model"))
+    installed = data_dir / "models" / "llm" / "pro-model" / "1.0" / "model.bin"
+
+    def status(*license_args: str | Path) -> str:
+        listed = json.loads(
+            ok(models(*license_args, "list", "--tier", "professional", "--json")).stdout
+        )
+        return next(m["status"] for m in listed["models"] if m["id"] == "pro-model")
+
+    assert status("--license", pro) == "installed"
+    assert status() == "locked"  # no license: Lite
+    assert installed.read_bytes() == data
+    assert status("--license", pro) == "installed"
+    assert installed.read_bytes() == data
 
 
 def settings_file(data_dir: Path, **values: object) -> None:
@@ -842,3 +921,60 @@ def test_the_screenshot_script_renders_every_screenshot_the_readme_shows(tmp_pat
     for name in shown:
         image = (tmp_path / "shots" / name).read_bytes()
         assert image.startswith(b"\x89PNG\r\n\x1a\n") and len(image) > 10_000, name
+
+
+# ---- JSON output (stable) ------------------------------------------------------------------
+
+SEED_FIELDS = (
+    "id, name, description, type, version, size_bytes, filename, repo_id, download_url, "
+    "tier, created_at, updated_at, parameters, tags"
+)
+MODEL_KEYS = {
+    *SEED_FIELDS.split(", "),
+    "license",
+    "origin",
+    "locked",
+    "status",
+    "installed_version",
+    "update_available",
+    "retired",
+}
+VERSION_KEYS = {
+    "model_id",
+    "version",
+    "filename",
+    "size_bytes",
+    "download_url",
+    "repo_id",
+    "revision",
+    "created_at",
+    "changes",
+    "files",
+    "installed",
+    "active",
+}
+
+
+def test_json_output_has_the_documented_shape(cli: Run) -> None:
+    """`list --json`, `show ID --json` and `versions ID --json` as "JSON output (stable)"
+    describes them."""
+    assert f"`{SEED_FIELDS}`" in " ".join(README.split())  # the README's own list
+    listed = json.loads(ok(cli("list", "--tier", "professional", "--json")).stdout)
+    assert set(listed) == {"tier", "user_tier", "count", "models"}
+    assert (listed["tier"], listed["user_tier"], listed["count"]) == ("professional", "lite", 6)
+    names = [m["name"] for m in listed["models"]]
+    assert names == sorted(names)  # sorted by name
+    for model in listed["models"]:
+        assert set(model) == MODEL_KEYS
+        assert set(model["license"]) == {"id", "name", "url", "commercial_use"}
+        for stamp in (model["created_at"], model["updated_at"]):
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", stamp), stamp
+
+    shown = json.loads(ok(cli("show", "layoutlmv3", "--json")).stdout)
+    assert set(shown) == MODEL_KEYS | {"versions"}
+    versions = json.loads(ok(cli("versions", "layoutlmv3", "--json")).stdout)
+    assert set(versions) == {"model_id", "versions"} and versions["model_id"] == "layoutlmv3"
+    assert versions["versions"] == shown["versions"]
+    for version in versions["versions"]:
+        assert set(version) == VERSION_KEYS
+        assert all(set(f) == {"path", "size_bytes", "sha256", "url"} for f in version["files"])
