@@ -210,6 +210,9 @@ def test_cancel_asks_on_a_terminal_else_follows_the_flag(
     assert "Keep the part already downloaded" in asked.stdout
     assert "partial files kept" in asked.stdout
     assert part.exists()
+    strays = json.loads(ok(cli("downloads", "--json")).stdout)["stray_partials"]
+    assert [Path(s["path"]) for s in strays] == [part]  # `downloads` lists stray .part files
+    assert "1 partial file(s) no job will resume" in ok(cli("downloads")).stdout
 
     job_id = interrupted()  # continues from the kept part, and is stopped again
     cancelled = ok(cli("cancel", str(job_id), "--delete-partial"))
@@ -428,7 +431,21 @@ def test_license_tool_as_the_readme_writes_it(data_dir: Path, tmp_path: Path) ->
     grace = status["grace_ends_at"].replace("Z", "+00:00")
     assert (datetime.fromisoformat(grace) - datetime.fromisoformat(expires)).days == 5
 
+    # --license FILE comes before CLARY_LICENSE_FILE, which comes before the installed one.
+    (tmp_path / "junk.json").write_text("not a license")
+    env["CLARY_LICENSE_FILE"] = str(tmp_path / "junk.json")
+    assert json.loads(ok(models("--license", pro, "list", "--json")).stdout)["user_tier"] == (
+        "professional"
+    )
+    # `license install` verifies, then copies the file to where the license is read from.
     ok(models("license", "install", pro))
+    assert (tmp_path / "junk.json").read_bytes() == pro.read_bytes()
+    assert not (data_dir / "license.json").exists()
+    del env["CLARY_LICENSE_FILE"]
+    assert json.loads(ok(models("list", "--json")).stdout)["user_tier"] == "lite"
+    ok(models("license", "install", pro))
+    assert (data_dir / "license.json").read_bytes() == pro.read_bytes()
+    assert json.loads(ok(models("list", "--json")).stdout)["user_tier"] == "professional"
     older = issue(2, tmp_path / "older.json")
     replayed = json.loads(ok(models("--license", older, "license", "show", "--json")).stdout)
     assert (replayed["state"], replayed["tier"], replayed["reason_code"]) == (
@@ -978,3 +995,31 @@ def test_json_output_has_the_documented_shape(cli: Run) -> None:
     for version in versions["versions"]:
         assert set(version) == VERSION_KEYS
         assert all(set(f) == {"path", "size_bytes", "sha256", "url"} for f in version["files"])
+
+
+def test_logs_rotate_in_clary_desktop_log(tmp_path: Path) -> None:
+    """ "Logs rotate in `clary-desktop.log`": a long-running program never grows one file
+    without end (run in a child process, so this process's logging is left alone)."""
+    import sys
+
+    log_file = tmp_path / "logs" / "clary-desktop.log"
+    code = (
+        "import logging, sys\n"
+        "from pathlib import Path\n"
+        "from clary_desktop.logging_setup import setup_logging\n"
+        "setup_logging(Path(sys.argv[1]))\n"
+        "for i in range(30_000):\n"
+        "    logging.getLogger('clary_desktop.test').info('line %d %s', i, 'x' * 100)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(log_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cli_support.clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    rotated = sorted(p.name for p in log_file.parent.iterdir())
+    assert rotated[:2] == ["clary-desktop.log", "clary-desktop.log.1"], rotated
+    assert all(p.stat().st_size <= 2_000_000 for p in log_file.parent.iterdir())
+    assert "line 29999" in log_file.read_text()
