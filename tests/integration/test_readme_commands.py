@@ -474,7 +474,7 @@ def serve(data_dir: Path) -> Iterator[Callable[..., str]]:
         )
         started.append(process)
         banner = process.stderr.readline()  # type: ignore[union-attr]
-        match = re.search(r"API on (http://127\.0\.0\.1:\d+) \(OpenAPI: \1/docs\)", banner)
+        match = re.search(r"API on (http://127\.0\.0\.1:\d+) \(OpenAPI: \1/openapi\.json\)", banner)
         assert match, banner
         return match.group(1)
 
@@ -510,8 +510,10 @@ def test_api_keys_use_usage_metrics_and_the_endpoints(
         timeout=10,
     )
     assert found.status_code == 200 and [m["id"] for m in found.json()] == ["two"]
-    docs = requests.get(url.removesuffix("/api/v1") + "/docs", timeout=10)
-    assert docs.status_code == 200 and "openapi.json" in docs.text
+    root = url.removesuffix("/api/v1")
+    document = requests.get(root + "/openapi.json", timeout=10)
+    assert document.status_code == 200 and "/api/v1/usage/{task}" in document.json()["paths"]
+    assert requests.get(root + "/docs", headers=headers, timeout=10).status_code == 404
 
     before = fetches(blobs, "2.0")
     started = requests.post(
@@ -773,6 +775,7 @@ DOCUMENTED_SETTINGS = {
     "parallel_parts": 8,
     "single_stream_fast_bps": 200_000_000,
     "bandwidth_limit_bps": None,
+    "max_unknown_size_bytes": 64 * 1024**3,
 }
 
 
@@ -955,6 +958,7 @@ MODEL_KEYS = {
     "installed_version",
     "update_available",
     "retired",
+    "unverified",
 }
 VERSION_KEYS = {
     "model_id",
