@@ -191,7 +191,9 @@ class Registry:
     def import_catalog(self, path: Path) -> ImportSummary:
         """Add or update entries from a local manifest: all of them, or none."""
         manifest = load_manifest_file(path)
-        return self.catalog.import_manifest(manifest, origin="import", keep_user_changes=False)
+        return self.catalog.import_manifest(
+            manifest, origin="import", keep_user_changes=False, source=str(path)
+        )
 
     def add_model(self, entry: ManifestModel) -> ModelInfo:
         return self.catalog.add_model(entry)
