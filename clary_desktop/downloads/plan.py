@@ -35,7 +35,10 @@ class CatalogFile:
 @dataclass(frozen=True)
 class VersionSpec:
     """Everything local about a model version: enough to find its files on disk
-    without the network (for cancel, remove, verify, stray partials)."""
+    without the network (for cancel, remove, verify, stray partials).
+
+    `installed_folder` is where an installed version's files are, as its install
+    record says: a later change of the model's type must not lose them."""
 
     model_id: str
     model_type: str
@@ -44,6 +47,7 @@ class VersionSpec:
     revision: str | None
     download_url: str | None
     files: tuple[CatalogFile, ...]
+    installed_folder: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,10 @@ class FileTask:
 
 
 def version_dir(models_dir: Path, spec: VersionSpec) -> Path:
-    """`<models dir>/<type>/<model id>/<version>`, with every part checked."""
+    """The recorded folder of an installed version, else
+    `<models dir>/<type>/<model id>/<version>` with every part checked."""
+    if spec.installed_folder is not None:
+        return spec.installed_folder
     try:
         check_model_type(spec.model_type)
         check_model_id(spec.model_id)

@@ -366,6 +366,7 @@ class _Planned:
     entry: ManifestModel
     model_type: str
     existing_tier: str | None
+    installed_folder: Path | None = None
 
 
 def _plan(ctx: StorageContext, manifest: BundleManifest) -> list[_Planned]:
@@ -397,7 +398,11 @@ def _plan(ctx: StorageContext, manifest: BundleManifest) -> list[_Planned]:
             entry = entry.model_copy(update={"tier": existing_tier})
         planned.append(
             _Planned(
-                bundled, entry, entry.type if current is None else current.model_type, existing_tier
+                bundled,
+                entry,
+                entry.type if current is None else current.model_type,
+                existing_tier,
+                None if current is None else current.installed_folder,
             )
         )
     return planned
@@ -436,7 +441,16 @@ def import_bundle(
 
 
 def _final_dir(ctx: StorageContext, plan: _Planned) -> Path:
-    spec = VersionSpec(plan.bundled.id, plan.model_type, plan.bundled.version, None, None, None, ())
+    spec = VersionSpec(
+        plan.bundled.id,
+        plan.model_type,
+        plan.bundled.version,
+        None,
+        None,
+        None,
+        (),
+        plan.installed_folder,
+    )
     return version_dir(ctx.models_dir, spec)
 
 

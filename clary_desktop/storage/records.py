@@ -31,13 +31,17 @@ class CatalogVersion:
     repo_id: str | None
     revision: str | None
     files: tuple[tuple[str, int | None, str | None], ...]
+    #: Where the version's files are when it is installed (its install record).
+    installed_folder: Path | None = None
 
     @property
     def fully_hashed(self) -> bool:
         return all(sha for _, _, sha in self.files)
 
 
-def _catalog_version(model: ModelMetadata, row: ModelVersion) -> CatalogVersion:
+def _catalog_version(
+    model: ModelMetadata, row: ModelVersion, installed_folder: str | None
+) -> CatalogVersion:
     return CatalogVersion(
         model_id=model.id,
         model_type=model.type,
@@ -47,6 +51,7 @@ def _catalog_version(model: ModelMetadata, row: ModelVersion) -> CatalogVersion:
         repo_id=row.repo_id,
         revision=row.revision,
         files=tuple((f.path, f.size_bytes, f.sha256) for f in row.files),
+        installed_folder=Path(installed_folder) if installed_folder else None,
     )
 
 
@@ -96,7 +101,17 @@ def _load_versions(session: Session, version_ids: list[int]) -> list[CatalogVers
             .where(ModelVersion.id.in_(version_ids[start : start + _CHUNK]))
             .options(selectinload(ModelVersion.files), selectinload(ModelVersion.model))
         ).all()
-        found.extend(_catalog_version(r.model, r) for r in rows)
+        folders = {
+            (model_id, version): path
+            for model_id, version, path in session.execute(
+                select(Installation.model_id, Installation.version, Installation.path).where(
+                    Installation.model_id.in_({r.model_id for r in rows})
+                )
+            )
+        }
+        found.extend(
+            _catalog_version(r.model, r, folders.get((r.model_id, r.version))) for r in rows
+        )
     return sorted(found, key=lambda v: (v.model_id, v.version))
 
 
@@ -115,6 +130,12 @@ def active_install(db: Database, model_id: str) -> tuple[str, str] | None:
             )
         ).first()
         return (row.version, row.path) if row is not None else None
+
+
+def install_folders(db: Database) -> list[Path]:
+    """The folder of every installed version, as its install record says."""
+    with db.read() as session:
+        return [Path(p) for p in session.scalars(select(Installation.path))]
 
 
 def record_installs(

@@ -13,6 +13,7 @@ from clary_desktop.downloads.plan import PART_SUFFIX, SIDECAR_SUFFIX, target_pat
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.errors import ClaryError
 from clary_desktop.storage.context import StorageContext
+from clary_desktop.storage.records import install_folders
 from clary_desktop.storage.values import (
     ModelUsage,
     OrphanFile,
@@ -68,8 +69,10 @@ def storage_report(ctx: StorageContext) -> StorageReport:
             )
         )
 
-    # A running or paused job owns its whole version folder: nothing in it is an orphan.
+    # A running or paused job owns its whole version folder, and an install record its
+    # own (wherever it is): nothing in them is an orphan.
     busy: set[Path] = set()
+    installed = {folder.resolve() for folder in install_folders(ctx.db)}
     for row in store.rows(include_finished=False):
         try:
             busy.add(version_dir(root, store.version_spec(row.model_id, row.version)))
@@ -83,6 +86,7 @@ def storage_report(ctx: StorageContext) -> StorageReport:
             here = Path(folder)
             dirs.sort()
             in_busy = any(here == b or b in here.parents for b in busy)
+            in_install = any(here == f or f in here.parents for f in installed)
             for name in sorted(names):
                 path = here / name
                 if path in known:
@@ -94,7 +98,7 @@ def storage_report(ctx: StorageContext) -> StorageReport:
                         )
                     elif not in_busy:
                         orphans.append(OrphanFile(path=str(path), size_bytes=_size(path)))
-                elif not in_busy:
+                elif not in_busy and not in_install:
                     orphans.append(OrphanFile(path=str(path), size_bytes=_size(path)))
     free = None
     try:

@@ -207,6 +207,32 @@ def test_storage_report_reclaim_and_move(tmp_path: Path, models) -> None:
     assert report["models_dir"] == str(new.resolve())
 
 
+def test_changing_an_installed_models_type_keeps_its_files(tmp_path: Path, models) -> None:
+    """Install paths are recorded, never recomputed from fields a manifest can change:
+    a new `type` loses nothing, and reclaim never deletes an installed file."""
+    gguf = write_gguf(tmp_path / "w.gguf")
+    entry = file_entry("team-llm", {"team-llm.gguf": gguf.read_bytes()})
+    ok(models("catalog", "import", write_manifest(tmp_path / "a.json", entry)))
+    ok(models("import-file", gguf))
+    installed = tmp_path / "data" / "models" / "llm" / "team-llm" / "1.0" / "team-llm.gguf"
+    assert installed.is_file()
+    retyped = {**entry, "type": "ocr", "description": "now an OCR model"}
+    ok(models("catalog", "import", write_manifest(tmp_path / "b.json", retyped)))
+
+    assert "ok" in ok(models("verify", "team-llm")).stdout
+    report = json.loads(ok(models("storage", "--json")).stdout)
+    assert report["orphans"] == [] and report["reclaimable_bytes"] == 0
+    assert [m["missing_files"] for m in report["models"]] == [[]]
+    ok(models("storage", "reclaim", "--yes"))
+    assert installed.read_bytes() == gguf.read_bytes()
+    shown = json.loads(ok(models("show", "team-llm", "--json")).stdout)
+    assert shown["type"] == "ocr" and shown["status"] == "installed"
+    # The model's files can still be exported and removed where they are.
+    ok(models("export", "team-llm", "--to", tmp_path / "b.tar"))
+    ok(models("remove", "team-llm"))
+    assert not installed.exists()
+
+
 def test_hf_cache_link_through_the_cli(tmp_path: Path, net_log: Path) -> None:
     repo_dir = tmp_path / "hf" / "models--acme--ocr-small"
     blob = repo_dir / "blobs" / sha(WEIGHTS)

@@ -3,6 +3,7 @@ entries whose sha256 match files made in the test, and a snapshot of the catalog
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,7 +109,10 @@ def no_network_env(log: Path, **extra: str) -> dict[str, str]:
     return clean_env(
         CLARY_OFFLINE="1",
         HF_HUB_OFFLINE="1",
-        PYTHONPATH=str(NO_NETWORK_DIR),
+        # Keep the caller's PYTHONPATH after ours, so a checkout under test stays in use.
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(NO_NETWORK_DIR), os.environ.get("PYTHONPATH")])
+        ),
         CLARY_TEST_NETWORK_LOG=str(log),
         **extra,
     )

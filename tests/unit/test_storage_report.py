@@ -74,3 +74,20 @@ def test_a_models_folder_reached_through_a_symlink_has_no_false_orphans(tmp_path
         assert report.orphans == [] and report.reclaimable == []
         registry.reclaim_storage()
         assert (Path(result.folder) / "a.gguf").exists()
+
+
+def test_reclaim_never_deletes_a_file_in_an_installed_folder(tmp_path: Path) -> None:
+    """A manifest that renames an installed version's file makes `verify` say missing,
+    but the bytes on disk stay where the install record points."""
+    from tests.support.storage_env import add_entries, file_entry
+
+    gguf = write_gguf(tmp_path / "w.gguf")
+    with open_registry(tmp_path / "data") as registry:
+        add_entries(registry, file_entry("team", {"team.gguf": gguf.read_bytes()}))
+        folder = Path(registry.import_file(gguf).folder)
+        add_entries(registry, file_entry("team", {"renamed.gguf": gguf.read_bytes()}))
+        assert [r.status for r in registry.verify("team")] == ["missing"]
+        report = registry.storage_report()
+        assert report.orphans == [] and report.reclaimable == []
+        registry.reclaim_storage()
+        assert (folder / "team.gguf").read_bytes() == gguf.read_bytes()
