@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from clary_desktop.db.tables import ModelMetadata, ModelVersion, VersionFile
+from clary_desktop.errors import InvalidManifestError
 from clary_desktop.registry.manifest import ManifestModel, ManifestVersion
 from clary_desktop.registry.tier_rule import KnownEntry, tier_from_source
 from clary_desktop.registry.version_order import newest
@@ -114,6 +115,7 @@ def upsert_models(
                 ).where(models_t.c.id.in_(ids))
             )
         }
+        _refuse_case_twins(conn, chunk, set(existing), position, source)
         old_versions: dict[tuple[str, str], int] = {
             (model_id, version): version_id
             for version_id, model_id, version in conn.execute(
@@ -216,6 +218,55 @@ def upsert_models(
             _refresh_latest(conn, list(existing), now)
     session.expire_all()
     return ImportSummary(added=added, updated=updated)
+
+
+def _refuse_case_twins(
+    conn: Any, chunk: Sequence[ManifestModel], known: set[str], offset: int, source: str | None
+) -> None:
+    """Ids and versions name folders: one that differs from a catalog's only in case
+    would share its folder on Windows and macOS."""
+    models_t = ModelMetadata.__table__
+    versions_t = ModelVersion.__table__
+    new = {e.id.lower(): (offset + i + 1, e) for i, e in enumerate(chunk) if e.id not in known}
+    twins = conn.execute(
+        select(models_t.c.id).where(func.lower(models_t.c.id).in_(list(new)))
+    ).scalars()
+    for twin in twins:
+        position, entry = new[twin.lower()]
+        _refuse(
+            source,
+            position,
+            entry.id,
+            "id",
+            f"the catalog has {twin!r}, which differs only in case",
+        )
+    by_model: dict[str, set[str]] = {}
+    for model_id, version in conn.execute(
+        select(versions_t.c.model_id, versions_t.c.version).where(
+            versions_t.c.model_id.in_(list(known))
+        )
+    ):
+        by_model.setdefault(model_id, set()).add(version)
+    for i, entry in enumerate(chunk):
+        have = {v.lower(): v for v in by_model.get(entry.id, ())}
+        for index, version in enumerate(entry.versions):
+            twin = have.get(version.version.lower())
+            if twin is not None and twin != version.version:
+                _refuse(
+                    source,
+                    offset + i + 1,
+                    entry.id,
+                    f"versions[{index}].version",
+                    f"the catalog has version {twin!r}, which differs only in case",
+                )
+
+
+def _refuse(source: str | None, position: int, model_id: str, field: str, why: str) -> None:
+    where = f"{source}: entry {position} ({model_id!r})" if source else repr(model_id)
+    raise InvalidManifestError(
+        f"{where}, field {field}: {why}; both would share one folder on Windows and macOS. "
+        "Nothing was changed."
+    )
 
 
 def _refresh_latest(conn: Any, model_ids: list[str], now: datetime) -> None:
