@@ -147,6 +147,11 @@ def _parse_assignment(text: str) -> tuple[str, Any]:
         value = json.loads(raw)
     except json.JSONDecodeError:
         value = raw
+    except (ValueError, RecursionError):  # a number of thousands of digits, deep nesting
+        shown = raw if len(raw) <= 24 else raw[:20] + "..."
+        raise ClaryError(
+            f"--set {name.strip()}: {shown!r} is not a value Clary can read."
+        ) from None
     return name.strip(), value
 
 

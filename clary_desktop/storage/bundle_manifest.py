@@ -13,7 +13,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clary_desktop.errors import ClaryError
-from clary_desktop.registry.manifest import FilePath, ManifestModel, ModelId, Sha256, VersionText
+from clary_desktop.registry.manifest import (
+    MAX_SIZE_BYTES,
+    FilePath,
+    ManifestModel,
+    ModelId,
+    Sha256,
+    VersionText,
+)
 from clary_desktop.storage.local_models import LOCAL_ORIGIN, validate_local
 
 MANIFEST_NAME = "clary-bundle.json"
@@ -27,7 +34,7 @@ class _Strict(BaseModel):
 
 class BundleFile(_Strict):
     path: FilePath
-    size_bytes: int = Field(ge=0)
+    size_bytes: int = Field(ge=0, le=MAX_SIZE_BYTES)
     sha256: Sha256
 
 

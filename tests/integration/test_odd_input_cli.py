@@ -159,6 +159,18 @@ def test_out_of_range_numbers_on_the_command_line(
     assert dump(data_dir / "catalog.db") == before
 
 
+@pytest.mark.parametrize("value", ["9" * 5000, "[" * 100_000])
+def test_a_parameter_value_no_reader_could_take(cli: CliRunner, data_dir: Path, value: str) -> None:
+    assert cli("list").returncode == 0
+    before = dump(data_dir / "catalog.db")
+    result = cli("params", "layoutlmv3", "--set", f"batch_size={value}")
+    assert result.returncode == 1
+    assert result.stderr.startswith("clary-models: error: --set batch_size: ")
+    assert "is not a value Clary can read" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert dump(data_dir / "catalog.db") == before
+
+
 def test_clary_catalog_sign_refuses_an_absurd_sequence(tmp_path: Path) -> None:
     source = tmp_path / "catalog.json"
     source.write_text(json.dumps({"schema": 1, "models": [model_entry("good")]}))
