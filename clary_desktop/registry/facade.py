@@ -350,9 +350,13 @@ class Registry:
     # ---- offline model management (clary_desktop.storage) -----------------------------
 
     def _storage(self) -> StorageContext:
+        from clary_desktop.downloads.sources import HubConfig
         from clary_desktop.storage.context import StorageContext
 
-        return StorageContext(self.db, self.models_dir, self.tier)
+        hub = None
+        if not self.settings.offline:
+            hub = HubConfig.from_settings(self.settings.hub_endpoint, self.settings.hub_token)
+        return StorageContext(self.db, self.models_dir, self.tier, hub)
 
     def import_file(
         self,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clary_desktop.db import Database
@@ -119,6 +119,16 @@ def model_origin_and_tier(db: Database, model_id: str) -> tuple[str, str] | None
     with db.read() as session:
         row = session.get(ModelMetadata, model_id)
         return (row.origin or "default", row.tier) if row is not None else None
+
+
+def id_taken(db: Database, model_id: str) -> bool:
+    """Whether the catalog holds `model_id`, in any case (ids name folders, and Windows
+    and macOS ignore case)."""
+    with db.read() as session:
+        found = session.scalar(
+            select(ModelMetadata.id).where(func.lower(ModelMetadata.id) == model_id.lower())
+        )
+        return found is not None
 
 
 def active_install(db: Database, model_id: str) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ from tests.support.gguf_files import write_gguf
 from tests.support.storage_env import (
     add_entries,
     file_entry,
+    hand_made_bundle,
     no_network_env,
     open_registry,
     tree,
@@ -158,6 +159,39 @@ def test_bundle_with_a_missing_file_imports_nothing(
     line = failed(target("import-bundle", bundle))
     assert "files/tiny/local/tiny.gguf is missing" in line
     assert state(target) == before
+
+
+def test_offline_a_bundle_cannot_vouch_for_a_catalog_version_without_digests(
+    tmp_path: Path, models
+) -> None:
+    entry = {
+        "id": "tables",
+        "name": "Table model",
+        "description": "The catalog's own words.",
+        "type": "layout",
+        "tier": "lite",
+        "versions": [
+            {
+                "version": "1.0.0",
+                "repo_id": "org/tables",
+                "revision": "b" * 40,
+                "files": [{"path": "model.safetensors"}, {"path": "config.json"}],
+            }
+        ],
+    }
+    ok(models("catalog", "import", write_manifest(tmp_path / "c.json", entry)))
+    before = json.loads(ok(models("show", "tables", "--json")).stdout)
+    forged = {"model.safetensors": WEIGHTS, "config.json": b"{}"}
+    bundle = hand_made_bundle(tmp_path / "forged", entry, forged)
+    out = ok(models("import-bundle", bundle)).stdout
+    assert "tables-local local installed and verified" in out
+    assert "the catalog's tables was left as it was" in out
+    after = json.loads(ok(models("show", "tables", "--json")).stdout)
+    assert after == before and after["status"] == "not installed"
+    assert [f["sha256"] for f in after["versions"][0]["files"]] == [None, None]
+    assert "ok" in ok(models("verify", "tables-local")).stdout
+    copy = json.loads(ok(models("show", "tables-local", "--json")).stdout)
+    assert (copy["origin"], copy["tier"]) == ("local", "lite")
 
 
 def test_bundle_above_the_importers_tier_imports_nothing(tmp_path: Path, net_log: Path) -> None:
