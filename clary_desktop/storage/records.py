@@ -142,10 +142,15 @@ def active_install(db: Database, model_id: str) -> tuple[str, str] | None:
         return (row.version, row.path) if row is not None else None
 
 
-def install_folders(db: Database) -> list[Path]:
-    """The folder of every installed version, as its install record says."""
+def install_records(db: Database) -> list[tuple[str, str, Path]]:
+    """(model id, version, recorded folder) of every installed version."""
     with db.read() as session:
-        return [Path(p) for p in session.scalars(select(Installation.path))]
+        return [
+            (model_id, version, Path(path))
+            for model_id, version, path in session.execute(
+                select(Installation.model_id, Installation.version, Installation.path)
+            )
+        ]
 
 
 def record_installs(

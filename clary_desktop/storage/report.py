@@ -9,11 +9,17 @@ import shutil
 from contextlib import suppress
 from pathlib import Path
 
-from clary_desktop.downloads.plan import PART_SUFFIX, SIDECAR_SUFFIX, target_path, version_dir
+from clary_desktop.downloads.plan import (
+    PART_SUFFIX,
+    SIDECAR_SUFFIX,
+    recorded_dir,
+    target_path,
+    version_dir,
+)
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.errors import ClaryError
 from clary_desktop.storage.context import StorageContext
-from clary_desktop.storage.records import install_folders
+from clary_desktop.storage.records import install_records
 from clary_desktop.storage.values import (
     ModelUsage,
     OrphanFile,
@@ -72,7 +78,12 @@ def storage_report(ctx: StorageContext) -> StorageReport:
     # A running or paused job owns its whole version folder, and an install record its
     # own (wherever it is): nothing in them is an orphan.
     busy: set[Path] = set()
-    installed = {folder.resolve() for folder in install_folders(ctx.db)}
+    installed: set[Path] = set()
+    for model_id, version, recorded in install_records(ctx.db):
+        try:
+            installed.add(recorded_dir(root, recorded, model_id, version))
+        except ClaryError:
+            continue
     for row in store.rows(include_finished=False):
         try:
             busy.add(version_dir(root, store.version_spec(row.model_id, row.version)))
