@@ -100,7 +100,11 @@ def parse_bundle_manifest(data: bytes, source: str) -> BundleManifest:
             f"{source}: the bundle manifest is invalid ({where}: "
             f"{first['msg'].removeprefix('Value error, ')}). Nothing was imported."
         ) from None
-    ids = [m.id for m in manifest.models]
+    # Ids name folders, and Windows and macOS ignore case.
+    ids = [m.id.casefold() for m in manifest.models]
     if len(set(ids)) != len(ids):
-        raise ClaryError(f"{source}: the bundle lists a model twice. Nothing was imported.")
+        raise ClaryError(
+            f"{source}: the bundle lists a model twice (ids that differ only in case count "
+            "as the same). Nothing was imported."
+        )
     return manifest

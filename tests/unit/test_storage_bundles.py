@@ -286,3 +286,12 @@ def test_a_bundle_never_changes_a_model_the_catalog_holds(tmp_path: Path) -> Non
             "standard",
             "installed",
         )
+
+
+def test_ids_that_differ_only_in_case_are_one_model(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path)
+    manifest = json.loads((bundle / MANIFEST_NAME).read_text())
+    twin = manifest["models"][1]
+    twin["id"] = twin["catalog"]["id"] = manifest["models"][0]["id"].upper()
+    (bundle / MANIFEST_NAME).write_text(json.dumps(manifest))
+    _import_fails(tmp_path, bundle, "lists a model twice")
