@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from clary_desktop.db.tables import ModelMetadata, ModelVersion, VersionFile
@@ -104,6 +104,7 @@ def upsert_models(
     now = datetime.now(UTC)
     added = updated = 0
     position = 0
+    known_ids = {i.lower(): i for i in conn.execute(select(models_t.c.id)).scalars()}
 
     for chunk in chunks(entries):
         ids = [e.id for e in chunk]
@@ -115,7 +116,6 @@ def upsert_models(
                 ).where(models_t.c.id.in_(ids))
             )
         }
-        _refuse_case_twins(conn, chunk, set(existing), position, source)
         old_versions: dict[tuple[str, str], int] = {
             (model_id, version): version_id
             for version_id, model_id, version in conn.execute(
@@ -124,6 +124,7 @@ def upsert_models(
                 )
             )
         }
+        _refuse_case_twins(chunk, known_ids, old_versions, position, source)
 
         new_models: list[dict[str, Any]] = []
         changed_models: list[dict[str, Any]] = []
@@ -167,6 +168,7 @@ def upsert_models(
         if new_models:
             conn.execute(insert(models_t), new_models)
             added += len(new_models)
+            known_ids.update((m["id"].lower(), m["id"]) for m in new_models)
         for changes in (changed_models, tier_changes):
             if changes:
                 conn.execute(update(models_t).where(models_t.c.id == bindparam("b_id")), changes)
@@ -221,51 +223,41 @@ def upsert_models(
 
 
 def _refuse_case_twins(
-    conn: Any, chunk: Sequence[ManifestModel], known: set[str], offset: int, source: str | None
+    chunk: Sequence[ManifestModel],
+    known_ids: dict[str, str],
+    known_versions: Iterable[tuple[str, str]],
+    offset: int,
+    source: str | None,
 ) -> None:
-    """Ids and versions name folders: one that differs from a catalog's only in case
-    would share its folder on Windows and macOS."""
-    models_t = ModelMetadata.__table__
-    versions_t = ModelVersion.__table__
-    new = {e.id.lower(): (offset + i + 1, e) for i, e in enumerate(chunk) if e.id not in known}
-    twins = conn.execute(
-        select(models_t.c.id).where(func.lower(models_t.c.id).in_(list(new)))
-    ).scalars()
-    for twin in twins:
-        position, entry = new[twin.lower()]
-        _refuse(
-            source,
-            position,
-            entry.id,
-            "id",
-            f"the catalog has {twin!r}, which differs only in case",
-        )
-    by_model: dict[str, set[str]] = {}
-    for model_id, version in conn.execute(
-        select(versions_t.c.model_id, versions_t.c.version).where(
-            versions_t.c.model_id.in_(list(known))
-        )
-    ):
-        by_model.setdefault(model_id, set()).add(version)
+    """Ids and versions name folders: one that differs from the catalog's only in case
+    would share its folder on Windows and macOS. `known_ids` maps lower-case ids (they
+    are ASCII) to the catalog's."""
+    versions: dict[tuple[str, str], str] = {
+        (model_id, version.lower()): version for model_id, version in known_versions
+    }
     for i, entry in enumerate(chunk):
-        have = {v.lower(): v for v in by_model.get(entry.id, ())}
+        twin = known_ids.get(entry.id.lower())
+        if twin is not None and twin != entry.id:
+            _refuse(
+                source, offset + i + 1, entry.id, "id", f"the catalog has {twin!r}, which differs"
+            )
         for index, version in enumerate(entry.versions):
-            twin = have.get(version.version.lower())
-            if twin is not None and twin != version.version:
+            other = versions.get((entry.id, version.version.lower()))
+            if other is not None and other != version.version:
                 _refuse(
                     source,
                     offset + i + 1,
                     entry.id,
                     f"versions[{index}].version",
-                    f"the catalog has version {twin!r}, which differs only in case",
+                    f"the catalog has version {other!r}, which differs",
                 )
 
 
 def _refuse(source: str | None, position: int, model_id: str, field: str, why: str) -> None:
     where = f"{source}: entry {position} ({model_id!r})" if source else repr(model_id)
     raise InvalidManifestError(
-        f"{where}, field {field}: {why}; both would share one folder on Windows and macOS. "
-        "Nothing was changed."
+        f"{where}, field {field}: {why} only in case; both would share one folder on Windows "
+        "and macOS. Nothing was changed."
     )
 
 
