@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from clary_desktop.licensing.envelope import KID_PATTERN
-from clary_desktop.resources import is_frozen, resource_path
+from clary_desktop.resources import ResourcesMissingError, is_frozen, resource_path
 
 DEV_KEYS_ENV = "CLARY_DEV_LICENSE_KEYS"
 PUBLIC_SUFFIX = ".pub"
@@ -89,7 +89,7 @@ def load_key_dir(folder: Path) -> dict[str, Ed25519PublicKey]:
 def shipped_keys_dir() -> Path | None:
     try:
         return resource_path("keys")
-    except FileNotFoundError:
+    except ResourcesMissingError:
         return None
 
 

@@ -159,6 +159,14 @@ def test_frozen_app_ignores_development_license_keys(app_dir: Path, user_env: di
     assert json.loads(shown.stdout)["tier"] == "lite", shown.stdout
 
 
+def test_window_without_a_display_says_why(app_dir: Path, user_env: dict[str, str]) -> None:
+    """No display (an ssh login, a server): one plain message and status 1, not abort()."""
+    result = run(app_dir, "clary-desktop", env={**user_env, "QT_QPA_PLATFORM": "xcb"})
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert "DISPLAY is not set" in result.stderr and "QT_QPA_PLATFORM=offscreen" in result.stderr
+    assert "Traceback" not in result.stderr and "Aborted" not in result.stderr
+
+
 def test_unused_qt_modules_are_left_out(app_dir: Path) -> None:
     names = "\n".join(files_under(app_dir))
     for unused in ("Qt6Qml", "Qt6Quick", "Qt6WebEngine", "Qt6Multimedia", "Qt6Charts",
@@ -188,6 +196,14 @@ def test_tarball_installs_for_the_user(dist: Path, user_env: dict[str, str],
     install = subprocess.run(["sh", str(top / "install.sh")], capture_output=True, text=True,
                              env=user_env, timeout=300)
     assert install.returncode == 0, install.stderr
+    # The installer names the X11 packages the window lacks, as the program itself does.
+    check = run(top, "clary-desktop", "--check-libraries",
+                env={**user_env, "QT_QPA_PLATFORM": "xcb"})
+    if check.returncode:
+        assert "sudo apt-get install" in check.stderr
+        assert check.stderr.strip() in install.stderr
+    else:
+        assert "Install the packages above" not in install.stderr
     share = home / ".local" / "share"
     desktop = share / "applications" / "clary-desktop.desktop"
     target = home / ".local" / "opt" / "clary-desktop"
