@@ -11,6 +11,7 @@ from typing import Any
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json, render_table
+from clary_desktop.cli.parsing import port_arg
 from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_size
 from clary_desktop.registry.usage import UsageInfo
@@ -64,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1; others reach you otherwise)",
     )
-    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks one)")
+    p.add_argument("--port", type=port_arg, default=8765, help="port (default 8765; 0 picks one)")
     p.set_defaults(handler=cmd_serve)
 
 
@@ -146,6 +147,11 @@ def _parse_assignment(text: str) -> tuple[str, Any]:
         value = json.loads(raw)
     except json.JSONDecodeError:
         value = raw
+    except (ValueError, RecursionError):  # a number of thousands of digits, deep nesting
+        shown = raw if len(raw) <= 24 else raw[:20] + "..."
+        raise ClaryError(
+            f"--set {name.strip()}: {shown!r} is not a value Clary can read."
+        ) from None
     return name.strip(), value
 
 

@@ -16,14 +16,18 @@ from pathlib import Path
 
 from clary_desktop import __version__
 from clary_desktop.cli.license_tool import read_signing_key
-from clary_desktop.cli.parsing import Parser, run_handler
+from clary_desktop.cli.parsing import Parser, run_handler, whole_number
 from clary_desktop.errors import ClaryError
 from clary_desktop.licensing.ledger import write_atomically
-from clary_desktop.registry.manifest import decode_json, parse_manifest, read_manifest_bytes
+from clary_desktop.registry.manifest import (
+    MAX_SEQUENCE,
+    decode_json,
+    parse_manifest,
+    read_manifest_bytes,
+)
 from clary_desktop.registry.signed_catalog import sign_catalog
 
 PROG = "clary-catalog"
-
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--out", type=Path, required=True, metavar="FILE")
     sign.add_argument(
         "--sequence",
-        type=int,
+        type=whole_number("the sequence", 1, MAX_SEQUENCE),
         metavar="N",
         help="sequence number to publish (default: the manifest's own)",
     )

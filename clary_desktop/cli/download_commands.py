@@ -9,6 +9,7 @@ import time
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json, render_table
+from clary_desktop.cli.parsing import job_id_arg
 from clary_desktop.downloads import DownloadEvent, JobInfo, JobState
 from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_duration, format_size
@@ -27,15 +28,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_downloads)
 
     p = subparsers.add_parser("pause", help="pause a download (the partial file is kept)")
-    p.add_argument("job_id", metavar="JOB", type=int)
+    p.add_argument("job_id", metavar="JOB", type=job_id_arg)
     p.set_defaults(handler=cmd_pause)
 
     p = subparsers.add_parser("resume", help="resume a paused or failed download here")
-    p.add_argument("job_id", metavar="JOB", type=int)
+    p.add_argument("job_id", metavar="JOB", type=job_id_arg)
     p.set_defaults(handler=cmd_resume)
 
     p = subparsers.add_parser("cancel", help="cancel a download")
-    p.add_argument("job_id", metavar="JOB", type=int)
+    p.add_argument("job_id", metavar="JOB", type=job_id_arg)
     keep = p.add_mutually_exclusive_group()
     keep.add_argument("--keep-partial", dest="keep_partial", action="store_true", default=None,
                       help="keep the partial file to resume later with `download`")

@@ -14,6 +14,30 @@ from clary_desktop.errors import ClaryError
 log = logging.getLogger(__name__)
 
 
+def whole_number(what: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high], or a one-line error naming `what`."""
+
+    def parse(text: str) -> int:
+        digits = text.strip().lstrip("+-")
+        if not digits.isdigit() or not digits.isascii() or len(digits) > 40:
+            shown = text if len(text) <= 24 else text[:20] + "..."
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number, not {shown!r}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be between {low} and {high}, not {value}"
+            )
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+#: Ids the database hands out are positive signed 64-bit integers.
+job_id_arg = whole_number("a job id", 1, 2**63 - 1)
+port_arg = whole_number("a port", 0, 65535)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with errors printed as `prog: error: message` and exit code 2."""
 

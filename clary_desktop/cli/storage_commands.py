@@ -244,6 +244,12 @@ def cmd_import_bundle(ctx: CliContext, args: argparse.Namespace) -> int:
             f"{m.model_id} {m.version} installed and verified ({m.files} file(s), "
             f"{format_size(m.size_bytes)})."
         )
+        if m.local_copy_of:
+            print(
+                f"  A separate local model: neither the catalog nor the Hub could confirm the "
+                f"bundle's files of {m.local_copy_of}, so the catalog's {m.local_copy_of} "
+                "was left as it was."
+            )
     return 0
 
 

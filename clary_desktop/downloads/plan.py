@@ -35,7 +35,10 @@ class CatalogFile:
 @dataclass(frozen=True)
 class VersionSpec:
     """Everything local about a model version: enough to find its files on disk
-    without the network (for cancel, remove, verify, stray partials)."""
+    without the network (for cancel, remove, verify, stray partials).
+
+    `installed_folder` is where an installed version's files are, as its install
+    record says: a later change of the model's type must not lose them."""
 
     model_id: str
     model_type: str
@@ -44,6 +47,7 @@ class VersionSpec:
     revision: str | None
     download_url: str | None
     files: tuple[CatalogFile, ...]
+    installed_folder: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,10 @@ class FileTask:
 
 
 def version_dir(models_dir: Path, spec: VersionSpec) -> Path:
-    """`<models dir>/<type>/<model id>/<version>`, with every part checked."""
+    """The recorded folder of an installed version, else
+    `<models dir>/<type>/<model id>/<version>` with every part checked."""
+    if spec.installed_folder is not None:
+        return recorded_dir(models_dir, spec.installed_folder, spec.model_id, spec.version)
     try:
         check_model_type(spec.model_type)
         check_model_id(spec.model_id)
@@ -78,6 +85,30 @@ def version_dir(models_dir: Path, spec: VersionSpec) -> Path:
         raise DownloadFailed(
             f"The catalog entry {spec.model_id!r} cannot be stored safely ({error}). "
             "Fix or re-import the catalog entry."
+        ) from None
+
+
+def recorded_dir(models_dir: Path, recorded: Path, model_id: str, version: str) -> Path:
+    """Where an install record's folder is now. Records hold absolute paths that
+    `storage move` keeps current; a models folder moved some other way (a copied data
+    dir, a renamed home) keeps its layout, so the recorded `<type>/<id>/<version>` is
+    looked for under the current models folder: the type the files were installed
+    under, never the catalog's type of today."""
+    root = models_dir.resolve()
+    if recorded == root or root in recorded.parents:
+        return recorded
+    try:
+        if len(recorded.parts) < 3:
+            raise ValueError("not a model version folder")
+        model_type, recorded_id, recorded_version = recorded.parts[-3:]
+        check_model_type(model_type)
+        if (recorded_id, recorded_version) != (model_id, version):
+            raise ValueError(f"{recorded} is not the folder of {model_id} {version}")
+        return safe_join(root, model_type, model_id, version)
+    except ValueError as error:
+        raise DownloadFailed(
+            f"The install record of {model_id} {version} points at {recorded} ({error}). "
+            "Remove the model and download or import it again."
         ) from None
 
 

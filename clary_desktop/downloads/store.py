@@ -94,6 +94,9 @@ class JobStore:
                 CatalogFile(f.path, f.size_bytes, f.sha256, f.url) for f in row.files
             ) or ((CatalogFile(row.filename, row.size_bytes, None, row.download_url),)
                   if row.filename else ())
+            folder = session.scalar(select(Installation.path).where(
+                Installation.model_id == model_id, Installation.version == version
+            ))
             return VersionSpec(
                 model_id=model_id,
                 model_type=model.type,
@@ -102,6 +105,7 @@ class JobStore:
                 revision=row.revision,
                 download_url=row.download_url,
                 files=files,
+                installed_folder=Path(folder) if folder else None,
             )
 
     def installed_versions(self, model_id: str | None = None) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from clary_desktop.errors import ClaryError, NotFoundError
 from clary_desktop.registry.access import ModelAccessControl, Tier
 from clary_desktop.registry.catalog_upsert import chunks, search_text_of, upsert_models
 from clary_desktop.registry.manifest import CatalogManifest, ManifestModel
+from clary_desktop.registry.tier_rule import KnownEntry, tier_from_source
 from clary_desktop.registry.version_order import sort_versions, version_key
 from clary_desktop.registry.views import (
     FileInfo,
@@ -233,12 +234,15 @@ class ModelCatalog:
                 f"Cannot change {', '.join(sorted(unknown))}; editable fields are "
                 f"{', '.join(sorted(EDITABLE_FIELDS))}."
             )
-        if "tier" in changes:
-            changes["tier"] = Tier.parse(changes["tier"]).key
         with self.db.write() as session:
             row = session.get(ModelMetadata, model_id)
             if row is None:
                 raise NotFoundError(unknown_model_message(model_id))
+            if "tier" in changes:
+                known = KnownEntry(row.origin or "default", row.tier, bool(row.user_modified))
+                changes["tier"] = tier_from_source(
+                    model_id, changes["tier"], known, vendor_source=False
+                )
             for field, value in changes.items():
                 setattr(row, field, value)
             row.user_modified = True
@@ -253,11 +257,15 @@ class ModelCatalog:
             session.delete(row)
 
     def import_manifest(
-        self, manifest: CatalogManifest, origin: str, keep_user_changes: bool
+        self,
+        manifest: CatalogManifest,
+        origin: str,
+        keep_user_changes: bool,
+        source: str | None = None,
     ) -> ImportSummary:
         """Add or update every entry in one write transaction: all of it, or nothing."""
         with self.db.write() as session:
-            return upsert_models(session, manifest.models, origin, keep_user_changes)
+            return upsert_models(session, manifest.models, origin, keep_user_changes, source=source)
 
 
 def unknown_model_message(model_id: str) -> str:

@@ -160,7 +160,15 @@ def sync_catalog(
                         "contents; nothing was changed. Ask the publisher for a new sequence."
                     )
                 return SyncSummary(source, True, manifest.sequence, 0, 0, 0, unchanged=True)
-        summary = upsert_models(session, manifest.models, origin="remote", keep_user_changes=True)
+        # Only a signed catalog is Clary's word on tiers; an unsigned file is the user's.
+        summary = upsert_models(
+            session,
+            manifest.models,
+            origin="remote",
+            keep_user_changes=True,
+            vendor_source=signed,
+            source=source,
+        )
         retired = _retire_missing(session, [m.id for m in manifest.models])
         if signed:
             session.merge(MetaEntry(key=SEQUENCE_KEY, value=str(manifest.sequence)))

@@ -14,7 +14,9 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from clary_desktop.db.tables import ModelMetadata, ModelVersion, VersionFile
+from clary_desktop.errors import InvalidManifestError
 from clary_desktop.registry.manifest import ManifestModel, ManifestVersion
+from clary_desktop.registry.tier_rule import KnownEntry, tier_from_source
 from clary_desktop.registry.version_order import newest
 from clary_desktop.registry.views import ImportSummary
 
@@ -47,13 +49,13 @@ def _version_row(model_id: str, version: ManifestVersion, now: datetime) -> dict
     }
 
 
-def _descriptive_fields(entry: ManifestModel) -> dict[str, Any]:
+def _descriptive_fields(entry: ManifestModel, tier: str) -> dict[str, Any]:
     license_ = entry.license
     return {
         "name": entry.name,
         "description": entry.description,
         "type": entry.type,
-        "tier": entry.tier,
+        "tier": tier,
         "parameters": dict(entry.parameters),
         "tags": list(entry.tags),
         "license_id": license_.id if license_ else None,
@@ -75,35 +77,43 @@ def _latest_fields(version: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _keeps_own_fields(
-    existing: tuple[bool, str | None], origin: str, keep_user_changes: bool
-) -> bool:
+def _keeps_own_fields(existing: KnownEntry, origin: str, keep_user_changes: bool) -> bool:
     """Whether an entry already in the catalog keeps its name, description, etc.: the
     user's edits survive reloads, and the remote catalog's survive the shipped one."""
-    user_modified, row_origin = existing
     if not keep_user_changes:
         return False
-    return user_modified or (row_origin == "remote" and origin == "default")
+    return existing.user_modified or (existing.origin == "remote" and origin == "default")
 
 
 def upsert_models(
-    session: Session, entries: Sequence[ManifestModel], origin: str, keep_user_changes: bool
+    session: Session,
+    entries: Sequence[ManifestModel],
+    origin: str,
+    keep_user_changes: bool,
+    *,
+    vendor_source: bool = False,
+    source: str | None = None,
 ) -> ImportSummary:
+    """Add or update `entries`. `vendor_source` marks Clary's own catalogs (the shipped
+    one, a signed remote one), the only sources that set a Clary model's tier; `source`
+    names the manifest in errors."""
     conn = session.connection()
     models_t = ModelMetadata.__table__
     versions_t = ModelVersion.__table__
     files_t = VersionFile.__table__
     now = datetime.now(UTC)
     added = updated = 0
+    position = 0
+    known_ids = {i.lower(): i for i in conn.execute(select(models_t.c.id)).scalars()}
 
     for chunk in chunks(entries):
         ids = [e.id for e in chunk]
-        existing: dict[str, tuple[bool, str | None]] = {
-            model_id: (bool(user_modified), row_origin)
-            for model_id, user_modified, row_origin in conn.execute(
-                select(models_t.c.id, models_t.c.user_modified, models_t.c.origin).where(
-                    models_t.c.id.in_(ids)
-                )
+        existing: dict[str, KnownEntry] = {
+            model_id: KnownEntry(row_origin or "default", tier, bool(user_modified))
+            for model_id, user_modified, row_origin, tier in conn.execute(
+                select(
+                    models_t.c.id, models_t.c.user_modified, models_t.c.origin, models_t.c.tier
+                ).where(models_t.c.id.in_(ids))
             )
         }
         old_versions: dict[tuple[str, str], int] = {
@@ -114,16 +124,28 @@ def upsert_models(
                 )
             )
         }
+        _refuse_case_twins(chunk, known_ids, old_versions, position, source)
 
         new_models: list[dict[str, Any]] = []
         changed_models: list[dict[str, Any]] = []
+        tier_changes: list[dict[str, Any]] = []
         for entry in chunk:
+            position += 1
             latest = _version_row(entry.id, entry.latest, now)
-            if entry.id not in existing:
+            known = existing.get(entry.id)
+            keeps_own = known is not None and _keeps_own_fields(known, origin, keep_user_changes)
+            if known is not None and keeps_own and not known.user_modified:
+                tier = known.tier  # the remote catalog's, over the shipped one
+            else:
+                where = f"{source}: entry {position} ({entry.id!r}), field tier" if source else ""
+                tier = tier_from_source(
+                    entry.id, entry.tier, known, vendor_source=vendor_source, where=where
+                )
+            if known is None:
                 new_models.append(
                     {
                         "id": entry.id,
-                        **_descriptive_fields(entry),
+                        **_descriptive_fields(entry, tier),
                         **_latest_fields(latest),
                         "created_at": now,
                         "updated_at": now,
@@ -131,21 +153,25 @@ def upsert_models(
                         "user_modified": origin in USER_ORIGINS,
                     }
                 )
-            elif not _keeps_own_fields(existing[entry.id], origin, keep_user_changes):
+            elif not keeps_own:
                 changed_models.append(
                     {
                         "b_id": entry.id,
-                        **_descriptive_fields(entry),
+                        **_descriptive_fields(entry, tier),
                         "updated_at": now,
                         "user_modified": origin in USER_ORIGINS,
-                        "origin": "remote" if origin == "remote" else existing[entry.id][1],
+                        "origin": "remote" if origin == "remote" else known.origin,
                     }
                 )
+            elif vendor_source and tier != known.tier:
+                tier_changes.append({"b_id": entry.id, "tier": tier, "updated_at": now})
         if new_models:
             conn.execute(insert(models_t), new_models)
             added += len(new_models)
-        if changed_models:
-            conn.execute(update(models_t).where(models_t.c.id == bindparam("b_id")), changed_models)
+            known_ids.update((m["id"].lower(), m["id"]) for m in new_models)
+        for changes in (changed_models, tier_changes):
+            if changes:
+                conn.execute(update(models_t).where(models_t.c.id == bindparam("b_id")), changes)
         updated += len(chunk) - len(new_models)
 
         new_versions: list[dict[str, Any]] = []
@@ -194,6 +220,45 @@ def upsert_models(
             _refresh_latest(conn, list(existing), now)
     session.expire_all()
     return ImportSummary(added=added, updated=updated)
+
+
+def _refuse_case_twins(
+    chunk: Sequence[ManifestModel],
+    known_ids: dict[str, str],
+    known_versions: Iterable[tuple[str, str]],
+    offset: int,
+    source: str | None,
+) -> None:
+    """Ids and versions name folders: one that differs from the catalog's only in case
+    would share its folder on Windows and macOS. `known_ids` maps lower-case ids (they
+    are ASCII) to the catalog's."""
+    versions: dict[tuple[str, str], str] = {
+        (model_id, version.lower()): version for model_id, version in known_versions
+    }
+    for i, entry in enumerate(chunk):
+        twin = known_ids.get(entry.id.lower())
+        if twin is not None and twin != entry.id:
+            _refuse(
+                source, offset + i + 1, entry.id, "id", f"the catalog has {twin!r}, which differs"
+            )
+        for index, version in enumerate(entry.versions):
+            other = versions.get((entry.id, version.version.lower()))
+            if other is not None and other != version.version:
+                _refuse(
+                    source,
+                    offset + i + 1,
+                    entry.id,
+                    f"versions[{index}].version",
+                    f"the catalog has version {other!r}, which differs",
+                )
+
+
+def _refuse(source: str | None, position: int, model_id: str, field: str, why: str) -> None:
+    where = f"{source}: entry {position} ({model_id!r})" if source else repr(model_id)
+    raise InvalidManifestError(
+        f"{where}, field {field}: {why} only in case; both would share one folder on Windows "
+        "and macOS. Nothing was changed."
+    )
 
 
 def _refresh_latest(conn: Any, model_ids: list[str], now: datetime) -> None:

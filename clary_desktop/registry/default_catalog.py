@@ -36,7 +36,9 @@ def ensure_default_catalog(database: Database) -> bool:
         return False
     manifest = manifest_from_bytes(data, str(path))
     with database.write() as session:
-        summary = upsert_models(session, manifest.models, origin="default", keep_user_changes=True)
+        summary = upsert_models(
+            session, manifest.models, origin="default", keep_user_changes=True, vendor_source=True
+        )
         session.merge(MetaEntry(key=SEEDED_KEY, value=digest))
     log.info("Loaded the default catalog: %s added, %s updated", summary.added, summary.updated)
     return True

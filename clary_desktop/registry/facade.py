@@ -213,7 +213,9 @@ class Registry:
     def import_catalog(self, path: Path) -> ImportSummary:
         """Add or update entries from a local manifest: all of them, or none."""
         manifest = load_manifest_file(path)
-        return self.catalog.import_manifest(manifest, origin="import", keep_user_changes=False)
+        return self.catalog.import_manifest(
+            manifest, origin="import", keep_user_changes=False, source=str(path)
+        )
 
     def add_model(self, entry: ManifestModel) -> ModelInfo:
         return self.catalog.add_model(entry)
@@ -370,9 +372,13 @@ class Registry:
     # ---- offline model management (clary_desktop.storage) -----------------------------
 
     def _storage(self) -> StorageContext:
+        from clary_desktop.downloads.sources import HubConfig
         from clary_desktop.storage.context import StorageContext
 
-        return StorageContext(self.db, self.models_dir, self.tier)
+        hub = None
+        if not self.settings.offline:
+            hub = HubConfig.from_settings(self.settings.hub_endpoint, self.settings.hub_token)
+        return StorageContext(self.db, self.models_dir, self.tier, hub)
 
     def import_file(
         self,

@@ -7,6 +7,7 @@ anything touches the database or the disk, and errors name the entry and field.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,6 +34,12 @@ from clary_desktop.registry.version_order import newest
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024
+#: The largest size the catalog database stores (a signed 64-bit integer).
+MAX_SIZE_BYTES = 2**63 - 1
+#: Sequence numbers stay exact in every JSON reader (JavaScript's too).
+MAX_SEQUENCE = 2**53
+#: How deep a model's `parameters` may nest: real ones are flat.
+MAX_PARAMETER_DEPTH = 16
 
 ModelId = Annotated[str, AfterValidator(check_model_id)]
 VersionText = Annotated[str, AfterValidator(check_version)]
@@ -54,7 +61,7 @@ class ManifestLicense(_Strict):
 
 class ManifestFile(_Strict):
     path: FilePath
-    size_bytes: int | None = Field(default=None, ge=0)
+    size_bytes: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
     sha256: Sha256 | None = None
     url: HttpUrl | None = None
 
@@ -68,8 +75,37 @@ class ManifestVersion(_Strict):
     )
     revision: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
     download_url: HttpUrl | None = None
-    size_bytes: int | None = Field(default=None, ge=0)
+    size_bytes: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
     files: list[ManifestFile] = Field(min_length=1, max_length=10_000)
+
+    @field_validator("files")
+    @classmethod
+    def _paths_fit_on_every_disk(cls, files: list[ManifestFile]) -> list[ManifestFile]:
+        """Paths that would land on the same file, or a file where a folder must be,
+        on some system (Windows and macOS ignore case)."""
+        seen: dict[str, str] = {}
+        for f in files:
+            key = f.path.casefold()
+            if key in seen:
+                if seen[key] == f.path:
+                    raise ValueError(f"files lists the path {f.path!r} twice")
+                raise ValueError(
+                    f"file paths {seen[key]!r} and {f.path!r} differ only in case; they would "
+                    "be the same file on Windows and macOS"
+                )
+            seen[key] = f.path
+        for f in files:
+            parts = f.path.casefold().split("/")
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                if folder in seen:
+                    raise ValueError(
+                        f"{seen[folder]!r} is a file, but {f.path!r} needs it to be a folder"
+                    )
+        sizes = [f.size_bytes for f in files if f.size_bytes is not None]
+        if sum(sizes) > MAX_SIZE_BYTES:
+            raise ValueError(f"the file sizes add up to more than {MAX_SIZE_BYTES} bytes")
+        return files
 
     @field_validator("created_at", mode="before")
     @classmethod
@@ -80,9 +116,6 @@ class ManifestVersion(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ManifestVersion:
-        paths = [f.path for f in self.files]
-        if len(set(paths)) != len(paths):
-            raise ValueError("files lists the same path twice")
         if (
             self.repo_id is None
             and self.download_url is None
@@ -131,11 +164,25 @@ class ManifestModel(_Strict):
             )
         return value
 
+    @field_validator("parameters")
+    @classmethod
+    def _plain_values(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_parameter(value, 1)
+        return value
+
     @model_validator(mode="after")
     def _unique_versions(self) -> ManifestModel:
-        names = [v.version for v in self.versions]
-        if len(set(names)) != len(names):
-            raise ValueError("versions lists the same version twice")
+        seen: dict[str, str] = {}
+        for version in self.versions:
+            key = version.version.casefold()
+            if key in seen:
+                if seen[key] == version.version:
+                    raise ValueError("versions lists the same version twice")
+                raise ValueError(
+                    f"versions {seen[key]!r} and {version.version!r} differ only in case; their "
+                    "folders would be the same on Windows and macOS"
+                )
+            seen[key] = version.version
         return self
 
     @property
@@ -146,7 +193,7 @@ class ManifestModel(_Strict):
 class CatalogManifest(_Strict):
     schema_version: Literal[1] = Field(alias="schema", default=1)
     #: Published catalogs count up; an older one than the last accepted is refused.
-    sequence: int | None = Field(default=None, ge=1, le=2**53)
+    sequence: int | None = Field(default=None, ge=1, le=MAX_SEQUENCE)
     published_at: datetime | None = None
     models: list[ManifestModel] = Field(max_length=1_000_000)
 
@@ -163,10 +210,27 @@ class CatalogManifest(_Strict):
     def _unique_ids(self) -> CatalogManifest:
         seen: set[str] = set()
         for index, model in enumerate(self.models):
-            if model.id in seen:
+            if model.id.casefold() in seen:
                 raise ValueError(f"duplicate id {model.id!r} at models[{index}]")
-            seen.add(model.id)
+            seen.add(model.id.casefold())
         return self
+
+
+def _check_parameter(value: Any, level: int) -> None:
+    """Parameters are stored and served as JSON: shallow, with numbers that fit 64 bits."""
+    if level > MAX_PARAMETER_DEPTH:
+        raise ValueError(f"nests deeper than {MAX_PARAMETER_DEPTH} levels")
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and not -MAX_SIZE_BYTES - 1 <= value <= MAX_SIZE_BYTES:
+        raise ValueError("holds a whole number too large for 64 bits")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("holds a number that is not finite")
+    children = (
+        value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    )
+    for child in children:
+        _check_parameter(child, level + 1)
 
 
 def _describe_location(raw: Any, loc: tuple[int | str, ...]) -> str:
@@ -190,17 +254,20 @@ def _refuse_duplicate_ids(raw: Any, source: str) -> None:
     models = raw.get("models") if isinstance(raw, dict) else None
     if not isinstance(models, list):
         return
-    first_seen: dict[str, int] = {}
+    first_seen: dict[str, tuple[int, str]] = {}
     for index, entry in enumerate(models):
         entry_id = entry.get("id") if isinstance(entry, dict) else None
         if not isinstance(entry_id, str):
             continue
-        if entry_id in first_seen:
+        key = entry_id.casefold()
+        if key in first_seen:
+            first, first_id = first_seen[key]
+            case = "" if first_id == entry_id else f" ({first_id!r} differs only in case)"
             raise InvalidManifestError(
                 f"{source}: entry {index + 1} ({entry_id!r}), field id: duplicate of entry "
-                f"{first_seen[entry_id] + 1}; each id may appear once"
+                f"{first + 1}{case}; each id may appear once"
             )
-        first_seen[entry_id] = index
+        first_seen[key] = (index, entry_id)
 
 
 def parse_manifest(raw: Any, source: str) -> CatalogManifest:
@@ -223,13 +290,39 @@ def parse_manifest(raw: Any, source: str) -> CatalogManifest:
 
 def decode_json(data: bytes, source: str) -> Any:
     try:
-        return json.loads(data)
+        return json.loads(data, parse_int=_read_int)
+    except _LongNumber as error:
+        at = data.find(error.digits.encode())
+        line = data.count(b"\n", 0, at) + 1
+        column = at - data.rfind(b"\n", 0, at)
+        raise InvalidManifestError(
+            f"{source}: holds a {len(error.digits)}-digit number at line {line} column "
+            f"{column}; no field of a manifest takes a number that long"
+        ) from None
     except UnicodeDecodeError:
         raise InvalidManifestError(f"{source}: is not UTF-8 text") from None
     except json.JSONDecodeError as error:
         raise InvalidManifestError(
             f"{source}: is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
         ) from None
+    except RecursionError:
+        raise InvalidManifestError(
+            f"{source}: nests lists or objects too deeply to be a catalog manifest"
+        ) from None
+
+
+class _LongNumber(ValueError):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits[:20])
+        self.digits = digits
+
+
+def _read_int(text: str) -> int:
+    """JSON integers, refusing absurd lengths before Python converts them (slowly, or
+    not at all past 4300 digits); 2**63 has 19 digits."""
+    if len(text.lstrip("-")) > 40:
+        raise _LongNumber(text)
+    return int(text)
 
 
 def read_manifest_bytes(path: Path) -> bytes:

@@ -13,7 +13,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clary_desktop.errors import ClaryError
-from clary_desktop.registry.manifest import FilePath, ManifestModel, ModelId, Sha256, VersionText
+from clary_desktop.registry.manifest import (
+    MAX_SIZE_BYTES,
+    FilePath,
+    ManifestModel,
+    ModelId,
+    Sha256,
+    VersionText,
+)
 from clary_desktop.storage.local_models import LOCAL_ORIGIN, validate_local
 
 MANIFEST_NAME = "clary-bundle.json"
@@ -27,7 +34,7 @@ class _Strict(BaseModel):
 
 class BundleFile(_Strict):
     path: FilePath
-    size_bytes: int = Field(ge=0)
+    size_bytes: int = Field(ge=0, le=MAX_SIZE_BYTES)
     sha256: Sha256
 
 
@@ -93,7 +100,11 @@ def parse_bundle_manifest(data: bytes, source: str) -> BundleManifest:
             f"{source}: the bundle manifest is invalid ({where}: "
             f"{first['msg'].removeprefix('Value error, ')}). Nothing was imported."
         ) from None
-    ids = [m.id for m in manifest.models]
+    # Ids name folders, and Windows and macOS ignore case.
+    ids = [m.id.casefold() for m in manifest.models]
     if len(set(ids)) != len(ids):
-        raise ClaryError(f"{source}: the bundle lists a model twice. Nothing was imported.")
+        raise ClaryError(
+            f"{source}: the bundle lists a model twice (ids that differ only in case count "
+            "as the same). Nothing was imported."
+        )
     return manifest

@@ -31,10 +31,9 @@ from clary_desktop.downloads.plan import VersionSpec, version_dir
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
 from clary_desktop.formatting import format_size
-from clary_desktop.registry.access import ModelAccessControl, Tier
+from clary_desktop.registry.access import ModelAccessControl
 from clary_desktop.registry.catalog import unknown_model_message
 from clary_desktop.registry.catalog_upsert import upsert_models
-from clary_desktop.registry.manifest import ManifestModel
 from clary_desktop.registry.safe_names import safe_join
 from clary_desktop.registry.usage import requires_tier_message
 from clary_desktop.storage.bundle_manifest import (
@@ -44,12 +43,11 @@ from clary_desktop.storage.bundle_manifest import (
     BundleModel,
     parse_bundle_manifest,
 )
+from clary_desktop.storage.bundle_plan import PlannedModel, plan_import
 from clary_desktop.storage.context import StorageContext
-from clary_desktop.storage.file_ops import BytesCallback, copy_stream
-from clary_desktop.storage.local_models import LOCAL_ORIGIN
+from clary_desktop.storage.file_ops import BytesCallback, copy_stream, git_blob_id
 from clary_desktop.storage.records import (
     active_install,
-    catalog_version,
     entry_for_bundle,
     model_origin_and_tier,
     record_installs,
@@ -360,49 +358,6 @@ class _BundleReader:
             yield handle
 
 
-@dataclass(frozen=True)
-class _Planned:
-    bundled: BundleModel
-    entry: ManifestModel
-    model_type: str
-    existing_tier: str | None
-
-
-def _plan(ctx: StorageContext, manifest: BundleManifest) -> list[_Planned]:
-    """Validate every entry and the tier of every model before any byte is copied."""
-    planned = []
-    for bundled in manifest.models:
-        entry = bundled.entry()
-        found = model_origin_and_tier(ctx.db, bundled.id)
-        existing_tier = found[1] if found else None
-        # A bundle may not lower the tier of a model this catalog already knows.
-        tier = max(Tier.parse(entry.tier), Tier.parse(existing_tier or entry.tier))
-        if not ModelAccessControl.can_access_model(ctx.tier, tier):
-            raise AccessDeniedError(
-                "The bundle holds a model above your tier: "
-                + requires_tier_message(bundled.id, tier.key, ctx.tier)
-                + " Nothing was imported."
-            )
-        current = catalog_version(ctx.db, bundled.id, bundled.version)
-        if current is not None:
-            sizes = {f.path: f.sha256 for f in bundled.files}
-            if {p for p, _, _ in current.files} != set(sizes) or any(
-                sha and sha != sizes[p] for p, _, sha in current.files
-            ):
-                raise ClaryError(
-                    f"The bundle's {bundled.id} {bundled.version} differs from the same version "
-                    "in this catalog (other files or sha256). Nothing was imported."
-                )
-        if existing_tier is not None:
-            entry = entry.model_copy(update={"tier": existing_tier})
-        planned.append(
-            _Planned(
-                bundled, entry, entry.type if current is None else current.model_type, existing_tier
-            )
-        )
-    return planned
-
-
 def import_bundle(
     ctx: StorageContext, source: Path, progress: ProgressCallback | None = None
 ) -> BundleImportResult:
@@ -410,7 +365,7 @@ def import_bundle(
     reader = _BundleReader(source)
     try:
         manifest = reader.manifest()
-        planned = _plan(ctx, manifest)
+        planned = plan_import(ctx, manifest)
         ctx.models_dir.mkdir(parents=True, exist_ok=True)
         staging = ctx.models_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
         try:
@@ -424,10 +379,11 @@ def import_bundle(
         source=str(source),
         models=[
             ExportedModel(
-                model_id=p.bundled.id,
-                version=p.bundled.version,
+                model_id=p.model_id,
+                version=p.version,
                 files=len(p.bundled.files),
                 size_bytes=sum(f.size_bytes for f in p.bundled.files),
+                local_copy_of=p.local_copy_of,
             )
             for p in planned
         ],
@@ -435,15 +391,17 @@ def import_bundle(
     )
 
 
-def _final_dir(ctx: StorageContext, plan: _Planned) -> Path:
-    spec = VersionSpec(plan.bundled.id, plan.model_type, plan.bundled.version, None, None, None, ())
+def _final_dir(ctx: StorageContext, plan: PlannedModel) -> Path:
+    spec = VersionSpec(
+        plan.model_id, plan.model_type, plan.version, None, None, None, (), plan.installed_folder
+    )
     return version_dir(ctx.models_dir, spec)
 
 
 def _stage(
     ctx: StorageContext,
     reader: _BundleReader,
-    planned: list[_Planned],
+    planned: list[PlannedModel],
     staging: Path,
     progress: ProgressCallback | None,
 ) -> list[Path]:
@@ -491,12 +449,18 @@ def _stage(
                     f"The bundle is damaged: {member} does not match its sha256 in the "
                     "manifest. Nothing was imported."
                 )
+            blob_id = plan.blob_ids.get(f.path)
+            if blob_id is not None and git_blob_id(target) != blob_id:
+                raise ClaryError(
+                    f"The bundle's {member} differs from the file on the Hub (its git blob "
+                    "id does not match). Nothing was imported."
+                )
         folders.append(folder)
     return folders
 
 
 def _commit(
-    ctx: StorageContext, planned: list[_Planned], staged: list[Path], staging: Path
+    ctx: StorageContext, planned: list[PlannedModel], staged: list[Path], staging: Path
 ) -> None:
     """Move the staged folders into place and register everything; undo on failure."""
     moved: list[tuple[Path, Path | None]] = []  # (final folder, previous contents kept aside)
@@ -512,15 +476,18 @@ def _commit(
             moved.append((final, aside))
         with ctx.db.write() as session:
             for plan in planned:
-                # `origin` only applies to models new to this catalog.
-                origin = LOCAL_ORIGIN if plan.bundled.origin == LOCAL_ORIGIN else "bundle"
-                upsert_models(session, [plan.entry], origin=origin, keep_user_changes=True)
+                if plan.new_entry is not None:  # never a model the catalog already holds
+                    upsert_models(
+                        session, [plan.new_entry], origin=plan.origin, keep_user_changes=True
+                    )
+            # Digests the catalog lacked are learned only where the Hub confirmed them
+            # (see bundle_plan); new entries carry their own.
             record_installs(
                 session,
                 [
                     (
-                        p.bundled.id,
-                        p.bundled.version,
+                        p.model_id,
+                        p.version,
                         final,
                         sum(f.size_bytes for f in p.bundled.files),
                         {f.path: (f.sha256, f.size_bytes) for f in p.bundled.files},

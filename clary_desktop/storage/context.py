@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clary_desktop.db import Database
+from clary_desktop.downloads.sources import HubConfig
 from clary_desktop.registry.access import Tier
 
 
@@ -15,3 +16,5 @@ class StorageContext:
     db: Database
     models_dir: Path
     tier: Tier
+    #: Where to confirm digests a catalog lacks; None in offline mode.
+    hub: HubConfig | None = None

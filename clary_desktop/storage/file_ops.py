@@ -32,6 +32,15 @@ def hash_file(path: Path, on_bytes: BytesCallback | None = None) -> str:
     return digest.hexdigest()
 
 
+def git_blob_id(path: Path) -> str:
+    """The git blob id (sha1 of `blob <size>\\0` + content) the Hub gives small files."""
+    digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size, usedforsecurity=False)
+    with open(path, "rb", buffering=0) as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def copy_stream(
     source: BinaryIO, target: Path, on_bytes: BytesCallback | None = None, limit: int | None = None
 ) -> tuple[str, int]:

@@ -18,6 +18,7 @@ from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
 from clary_desktop.registry.access import ModelAccessControl
 from clary_desktop.registry.usage import requires_tier_message
 from clary_desktop.storage.context import StorageContext
+from clary_desktop.storage.file_ops import git_blob_id, hash_file
 from clary_desktop.storage.records import (
     CatalogVersion,
     active_install,
@@ -91,6 +92,24 @@ def _match(version: CatalogVersion, index: _CacheIndex) -> list[CacheFile] | Non
     return found
 
 
+def _as_the_hub_named_it(file: CacheFile) -> str | None:
+    """A cache blob is named by the Hub's etag: the sha256 of an LFS file, the git blob
+    id of a small one. The sha256 when the bytes still match that name (else ClaryError:
+    changed after download, or not from the Hub); None when only the blob id was checked."""
+    blob = Path(file.cache_path)
+    if _SHA256_RE.match(blob.name):
+        digest = hash_file(blob)
+        if digest == blob.name:
+            return digest
+    elif re.fullmatch(r"[0-9a-f]{40}", blob.name) and git_blob_id(blob) == blob.name:
+        return None
+    raise ClaryError(
+        f"The Hugging Face cache's {file.path} ({blob}) does not match the name the Hub gave "
+        "it: it changed after it was downloaded. Nothing was linked; download the model "
+        "instead, or clear that repo from the cache."
+    )
+
+
 def find_candidates(ctx: StorageContext, cache: Path | None = None) -> list[CacheCandidate]:
     """Catalog versions whose every file is in the cache (installed ones marked)."""
     index = _scan(cache or hf_cache_dir())
@@ -142,8 +161,12 @@ def link_candidate(
     if version is None:  # deleted meanwhile
         raise NotFoundError(f"{model_id} {candidate.version} is no longer in the catalog.")
     # Every file is hashed before it is placed and checked against the catalog's sha256;
-    # digests the catalog lacks (small files of a Hub snapshot) are learned.
-    sources = {f.path: (Path(f.cache_path), None) for f in candidate.files}
+    # one the catalog has no digest for must match the name the Hub gave its blob.
+    known = {path: sha for path, _size, sha in version.files}
+    sources = {
+        f.path: (Path(f.cache_path), None if known.get(f.path) else _as_the_hub_named_it(f))
+        for f in candidate.files
+    }
     folder, learned = install_files(ctx, version, sources, mode, progress)
     files = [
         ImportedFile(

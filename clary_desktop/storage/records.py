@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clary_desktop.db import Database
@@ -31,13 +31,17 @@ class CatalogVersion:
     repo_id: str | None
     revision: str | None
     files: tuple[tuple[str, int | None, str | None], ...]
+    #: Where the version's files are when it is installed (its install record).
+    installed_folder: Path | None = None
 
     @property
     def fully_hashed(self) -> bool:
         return all(sha for _, _, sha in self.files)
 
 
-def _catalog_version(model: ModelMetadata, row: ModelVersion) -> CatalogVersion:
+def _catalog_version(
+    model: ModelMetadata, row: ModelVersion, installed_folder: str | None
+) -> CatalogVersion:
     return CatalogVersion(
         model_id=model.id,
         model_type=model.type,
@@ -47,6 +51,7 @@ def _catalog_version(model: ModelMetadata, row: ModelVersion) -> CatalogVersion:
         repo_id=row.repo_id,
         revision=row.revision,
         files=tuple((f.path, f.size_bytes, f.sha256) for f in row.files),
+        installed_folder=Path(installed_folder) if installed_folder else None,
     )
 
 
@@ -96,7 +101,17 @@ def _load_versions(session: Session, version_ids: list[int]) -> list[CatalogVers
             .where(ModelVersion.id.in_(version_ids[start : start + _CHUNK]))
             .options(selectinload(ModelVersion.files), selectinload(ModelVersion.model))
         ).all()
-        found.extend(_catalog_version(r.model, r) for r in rows)
+        folders = {
+            (model_id, version): path
+            for model_id, version, path in session.execute(
+                select(Installation.model_id, Installation.version, Installation.path).where(
+                    Installation.model_id.in_({r.model_id for r in rows})
+                )
+            )
+        }
+        found.extend(
+            _catalog_version(r.model, r, folders.get((r.model_id, r.version))) for r in rows
+        )
     return sorted(found, key=lambda v: (v.model_id, v.version))
 
 
@@ -104,6 +119,16 @@ def model_origin_and_tier(db: Database, model_id: str) -> tuple[str, str] | None
     with db.read() as session:
         row = session.get(ModelMetadata, model_id)
         return (row.origin or "default", row.tier) if row is not None else None
+
+
+def id_taken(db: Database, model_id: str) -> bool:
+    """Whether the catalog holds `model_id`, in any case (ids name folders, and Windows
+    and macOS ignore case)."""
+    with db.read() as session:
+        found = session.scalar(
+            select(ModelMetadata.id).where(func.lower(ModelMetadata.id) == model_id.lower())
+        )
+        return found is not None
 
 
 def active_install(db: Database, model_id: str) -> tuple[str, str] | None:
@@ -115,6 +140,17 @@ def active_install(db: Database, model_id: str) -> tuple[str, str] | None:
             )
         ).first()
         return (row.version, row.path) if row is not None else None
+
+
+def install_records(db: Database) -> list[tuple[str, str, Path]]:
+    """(model id, version, recorded folder) of every installed version."""
+    with db.read() as session:
+        return [
+            (model_id, version, Path(path))
+            for model_id, version, path in session.execute(
+                select(Installation.model_id, Installation.version, Installation.path)
+            )
+        ]
 
 
 def record_installs(

@@ -9,10 +9,17 @@ import shutil
 from contextlib import suppress
 from pathlib import Path
 
-from clary_desktop.downloads.plan import PART_SUFFIX, SIDECAR_SUFFIX, target_path, version_dir
+from clary_desktop.downloads.plan import (
+    PART_SUFFIX,
+    SIDECAR_SUFFIX,
+    recorded_dir,
+    target_path,
+    version_dir,
+)
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.errors import ClaryError
 from clary_desktop.storage.context import StorageContext
+from clary_desktop.storage.records import install_records
 from clary_desktop.storage.values import (
     ModelUsage,
     OrphanFile,
@@ -68,8 +75,15 @@ def storage_report(ctx: StorageContext) -> StorageReport:
             )
         )
 
-    # A running or paused job owns its whole version folder: nothing in it is an orphan.
+    # A running or paused job owns its whole version folder, and an install record its
+    # own (wherever it is): nothing in them is an orphan.
     busy: set[Path] = set()
+    installed: set[Path] = set()
+    for model_id, version, recorded in install_records(ctx.db):
+        try:
+            installed.add(recorded_dir(root, recorded, model_id, version))
+        except ClaryError:
+            continue
     for row in store.rows(include_finished=False):
         try:
             busy.add(version_dir(root, store.version_spec(row.model_id, row.version)))
@@ -83,6 +97,7 @@ def storage_report(ctx: StorageContext) -> StorageReport:
             here = Path(folder)
             dirs.sort()
             in_busy = any(here == b or b in here.parents for b in busy)
+            in_install = any(here == f or f in here.parents for f in installed)
             for name in sorted(names):
                 path = here / name
                 if path in known:
@@ -94,7 +109,7 @@ def storage_report(ctx: StorageContext) -> StorageReport:
                         )
                     elif not in_busy:
                         orphans.append(OrphanFile(path=str(path), size_bytes=_size(path)))
-                elif not in_busy:
+                elif not in_busy and not in_install:
                     orphans.append(OrphanFile(path=str(path), size_bytes=_size(path)))
     free = None
     try:

@@ -121,6 +121,7 @@ def _spec(version: CatalogVersion) -> VersionSpec:
         revision=version.revision,
         download_url=None,
         files=tuple(CatalogFile(p, s, h, None) for p, s, h in version.files),
+        installed_folder=version.installed_folder,
     )
 
 

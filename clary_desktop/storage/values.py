@@ -63,6 +63,8 @@ class ExportedModel(_Value):
     version: str
     files: int
     size_bytes: int
+    #: Set when an imported model became a separate local model beside this catalog one.
+    local_copy_of: str | None = None
 
 
 class ExportResult(_Value):

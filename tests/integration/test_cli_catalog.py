@@ -163,6 +163,46 @@ def test_bad_manifests_are_refused_and_change_nothing(
     assert dump(data_dir / "catalog.db") == before
 
 
+def test_a_manifest_cannot_lower_the_tier_of_a_clary_model(
+    cli: CliRunner, tmp_path: Path, data_dir: Path
+) -> None:
+    assert cli("list").returncode == 0  # create and seed the database
+    before = dump(data_dir / "catalog.db")
+    path = write_manifest(
+        tmp_path / "cheap.json",
+        [model_entry("mine"), model_entry("llama-3-8b", tier="lite", description="free now")],
+    )
+    for command in (
+        ("catalog", "import", str(path)),
+        ("catalog", "sync", "--allow-unsigned", "--from", str(path)),
+    ):
+        result = cli(*command)
+        assert result.returncode == 1
+        assert result.stderr.startswith(
+            f"clary-models: error: {path}: entry 2 ('llama-3-8b'), field tier: tier 'lite' is "
+            "below 'professional'"
+        )
+        assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+        assert dump(data_dir / "catalog.db") == before
+    llama = next(
+        m
+        for m in _json(cli("list", "--tier", "professional", "--json"))["models"]
+        if m["id"] == "llama-3-8b"
+    )
+    assert llama["tier"] == "professional" and llama["locked"]
+    # Descriptive fields of a Clary model and models of the user's own, at any tier, are fine.
+    fine = write_manifest(
+        tmp_path / "fine.json",
+        [
+            model_entry("mine", tier="professional"),
+            model_entry("llama-3-8b", tier="professional", description="our notes"),
+        ],
+    )
+    assert cli("catalog", "import", str(fine)).returncode == 0
+    shown = _json(cli("show", "llama-3-8b", "--json"))
+    assert shown["description"] == "our notes" and shown["tier"] == "professional"
+
+
 def test_unknown_ids_and_bad_arguments(cli: CliRunner) -> None:
     result = cli("show", "no-such-model")
     assert result.returncode == 1

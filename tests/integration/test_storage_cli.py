@@ -17,6 +17,7 @@ from tests.support.gguf_files import write_gguf
 from tests.support.storage_env import (
     add_entries,
     file_entry,
+    hand_made_bundle,
     no_network_env,
     open_registry,
     tree,
@@ -160,6 +161,39 @@ def test_bundle_with_a_missing_file_imports_nothing(
     assert state(target) == before
 
 
+def test_offline_a_bundle_cannot_vouch_for_a_catalog_version_without_digests(
+    tmp_path: Path, models
+) -> None:
+    entry = {
+        "id": "tables",
+        "name": "Table model",
+        "description": "The catalog's own words.",
+        "type": "layout",
+        "tier": "lite",
+        "versions": [
+            {
+                "version": "1.0.0",
+                "repo_id": "org/tables",
+                "revision": "b" * 40,
+                "files": [{"path": "model.safetensors"}, {"path": "config.json"}],
+            }
+        ],
+    }
+    ok(models("catalog", "import", write_manifest(tmp_path / "c.json", entry)))
+    before = json.loads(ok(models("show", "tables", "--json")).stdout)
+    forged = {"model.safetensors": WEIGHTS, "config.json": b"{}"}
+    bundle = hand_made_bundle(tmp_path / "forged", entry, forged)
+    out = ok(models("import-bundle", bundle)).stdout
+    assert "tables-local local installed and verified" in out
+    assert "the catalog's tables was left as it was" in out
+    after = json.loads(ok(models("show", "tables", "--json")).stdout)
+    assert after == before and after["status"] == "not installed"
+    assert [f["sha256"] for f in after["versions"][0]["files"]] == [None, None]
+    assert "ok" in ok(models("verify", "tables-local")).stdout
+    copy = json.loads(ok(models("show", "tables-local", "--json")).stdout)
+    assert (copy["origin"], copy["tier"]) == ("local", "lite")
+
+
 def test_bundle_above_the_importers_tier_imports_nothing(tmp_path: Path, net_log: Path) -> None:
     # Made where a professional license is in force (in-process), imported as lite.
     with open_registry(tmp_path / "pro-site", Tier.PROFESSIONAL) as registry:
@@ -205,6 +239,32 @@ def test_storage_report_reclaim_and_move(tmp_path: Path, models) -> None:
     assert ok(models("verify", "keep")).returncode == 0
     report = json.loads(ok(models("storage", "--json")).stdout)
     assert report["models_dir"] == str(new.resolve())
+
+
+def test_changing_an_installed_models_type_keeps_its_files(tmp_path: Path, models) -> None:
+    """Install paths are recorded, never recomputed from fields a manifest can change:
+    a new `type` loses nothing, and reclaim never deletes an installed file."""
+    gguf = write_gguf(tmp_path / "w.gguf")
+    entry = file_entry("team-llm", {"team-llm.gguf": gguf.read_bytes()})
+    ok(models("catalog", "import", write_manifest(tmp_path / "a.json", entry)))
+    ok(models("import-file", gguf))
+    installed = tmp_path / "data" / "models" / "llm" / "team-llm" / "1.0" / "team-llm.gguf"
+    assert installed.is_file()
+    retyped = {**entry, "type": "ocr", "description": "now an OCR model"}
+    ok(models("catalog", "import", write_manifest(tmp_path / "b.json", retyped)))
+
+    assert "ok" in ok(models("verify", "team-llm")).stdout
+    report = json.loads(ok(models("storage", "--json")).stdout)
+    assert report["orphans"] == [] and report["reclaimable_bytes"] == 0
+    assert [m["missing_files"] for m in report["models"]] == [[]]
+    ok(models("storage", "reclaim", "--yes"))
+    assert installed.read_bytes() == gguf.read_bytes()
+    shown = json.loads(ok(models("show", "team-llm", "--json")).stdout)
+    assert shown["type"] == "ocr" and shown["status"] == "installed"
+    # The model's files can still be exported and removed where they are.
+    ok(models("export", "team-llm", "--to", tmp_path / "b.tar"))
+    ok(models("remove", "team-llm"))
+    assert not installed.exists()
 
 
 def test_hf_cache_link_through_the_cli(tmp_path: Path, net_log: Path) -> None:

@@ -3,6 +3,7 @@ entries whose sha256 match files made in the test, and a snapshot of the catalog
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,6 +87,32 @@ def catalog_state(registry: Registry) -> dict[str, Any]:
         }
 
 
+def hand_made_bundle(target: Path, entry: dict[str, Any], files: dict[str, bytes]) -> Path:
+    """A bundle folder as anyone could write it: its own bytes, digests and description
+    for the first version of `entry`."""
+    import json
+
+    version = entry["versions"][0]["version"]
+    for path, data in files.items():
+        member = target / "files" / entry["id"] / version / path
+        member.parent.mkdir(parents=True, exist_ok=True)
+        member.write_bytes(data)
+    listed = [{"path": p, "size_bytes": len(d), "sha256": sha(d)} for p, d in files.items()]
+    catalog = {
+        **entry,
+        "description": "Whatever the bundle's maker wrote.",
+        "versions": [{**entry["versions"][0], "files": listed}],
+    }
+    manifest = {
+        "format": "clary-bundle",
+        "schema": 1,
+        "created_at": "2026-11-29T00:00:00+00:00",
+        "models": [{"id": entry["id"], "version": version, "catalog": catalog, "files": listed}],
+    }
+    (target / "clary-bundle.json").write_text(json.dumps(manifest))
+    return target
+
+
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under `root` with its bytes (symlinks followed), for before/after checks."""
     if not root.exists():
@@ -108,7 +135,10 @@ def no_network_env(log: Path, **extra: str) -> dict[str, str]:
     return clean_env(
         CLARY_OFFLINE="1",
         HF_HUB_OFFLINE="1",
-        PYTHONPATH=str(NO_NETWORK_DIR),
+        # Keep the caller's PYTHONPATH after ours, so a checkout under test stays in use.
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(NO_NETWORK_DIR), os.environ.get("PYTHONPATH")])
+        ),
         CLARY_TEST_NETWORK_LOG=str(log),
         **extra,
     )

@@ -181,3 +181,37 @@ def test_dropped_entries_are_retired_not_deleted(reg, signer, tmp_path) -> None:
 def test_no_source_configured_says_how_to_set_one(reg) -> None:
     with pytest.raises(ClaryError, match="No catalog source is set"):
         reg.sync_catalog()
+
+
+def test_tiers_of_clary_models_come_only_from_clarys_catalogs(reg, signer, tmp_path) -> None:
+    """An unsigned file may not open a Clary model to a lower tier, and a model an
+    older version let a manifest lower gets Clary's tier back at the next signed sync."""
+    lowered = manifest(None, model_entry("llama-3-8b", tier="lite", versions=[v("9.0")]))
+    before = dump(reg.paths.database_file)
+    with pytest.raises(ClaryError, match=r"entry 1 \('llama-3-8b'\), field tier: tier 'lite'"):
+        reg.sync_catalog(write(tmp_path, "plain.json", lowered), allow_unsigned=True)
+    assert dump(reg.paths.database_file) == before
+    # A user's own model may be at any tier; a Clary model may be made stricter, never lower.
+    mine = manifest(
+        None,
+        model_entry("mine", tier="professional", versions=[v("1.0")]),
+        model_entry("got-ocr-2", tier="standard", versions=[v("1.0")]),
+    )
+    reg.sync_catalog(write(tmp_path, "mine.json", mine), allow_unsigned=True)
+    assert reg.get_model("mine").tier == "professional"
+    assert reg.get_model("got-ocr-2").tier == "standard"
+    with pytest.raises(ClaryError, match="never lower the tier of a Clary model"):
+        reg.update_model("llama-3-8b", tier="lite")
+    assert reg.get_model("llama-3-8b").tier == "professional"
+
+    # The state an older release left behind: the tier lowered, the entry user-modified.
+    from clary_desktop.db.tables import ModelMetadata
+
+    with reg.db.write() as session:
+        row = session.get(ModelMetadata, "llama-3-8b")
+        row.tier, row.user_modified = "lite", True
+    signed = manifest(4, model_entry("llama-3-8b", tier="professional", versions=[v("9.0")]))
+    reg.sync_catalog(
+        write(tmp_path, "s.json", sign_catalog(signer.private_key, signer.kid, signed))
+    )
+    assert reg.get_model("llama-3-8b").tier == "professional"

@@ -18,6 +18,7 @@ from tests.support.storage_env import (
     add_entries,
     catalog_state,
     file_entry,
+    hand_made_bundle,
     open_registry,
     tree,
 )
@@ -176,3 +177,121 @@ def test_cancel_from_the_progress_callback_leaves_nothing(tmp_path: Path) -> Non
         with pytest.raises(Cancelled):
             registry.export_models(["cat-x"], tmp_path / "c.tar", progress=cancel_half_way)
         assert not (tmp_path / "c.tar").exists()
+
+
+# ---- a catalog version without digests: the bundle vouches for nothing ----------------
+
+REVISION = "a" * 40
+HUB_FILES = {"model.safetensors": os.urandom(50_000), "config.json": b'{"layers": 6}\n'}
+
+
+def _unhashed_entry(model_id: str = "tt") -> dict:
+    """A Hub version whose files the catalog lists without sha256 (as the shipped
+    table-transformer-structure does)."""
+    return {
+        "id": model_id,
+        "name": "Table model",
+        "description": "The catalog's own words.",
+        "type": "layout",
+        "tier": "lite",
+        "versions": [
+            {
+                "version": "1.0",
+                "repo_id": "org/tables",
+                "revision": REVISION,
+                "files": [{"path": p} for p in HUB_FILES],
+            }
+        ],
+    }
+
+
+def _unhashed_state(registry) -> tuple:  # type: ignore[no-untyped-def]
+    model = registry.get_model("tt")
+    files = [(f.path, f.sha256, f.size_bytes) for f in registry.versions("tt")[0].files]
+    return model.description, model.status, files
+
+
+def test_offline_a_bundle_for_an_unhashed_catalog_version_becomes_a_local_model(
+    tmp_path: Path,
+) -> None:
+    forged = {"model.safetensors": os.urandom(50_000), "config.json": b"{}\n"}
+    bundle = hand_made_bundle(tmp_path / "b", _unhashed_entry(), forged)
+    with open_registry(tmp_path / "data") as registry:
+        registry.settings.offline = True
+        add_entries(registry, _unhashed_entry())
+        before = _unhashed_state(registry)
+        result = registry.import_bundle(bundle)
+        assert [(m.model_id, m.local_copy_of) for m in result.models] == [("tt-local", "tt")]
+        assert _unhashed_state(registry) == before  # the catalog's model is untouched
+        assert before[1] == "not installed" and before[2][0][1] is None
+        copy = registry.get_model("tt-local")
+        assert (copy.origin, copy.tier, copy.status) == ("local", "lite", "installed")
+        assert all(r.status == "ok" for r in registry.verify("tt-local"))
+        assert tree(registry.models_dir / "layout" / "tt-local" / "local") == forged
+        assert not (registry.models_dir / "layout" / "tt").exists()
+
+
+def test_online_the_hub_confirms_the_files_a_catalog_has_no_digest_for(tmp_path: Path) -> None:
+    from tests.support.hub_server import HubServer
+
+    good = hand_made_bundle(tmp_path / "good", _unhashed_entry(), HUB_FILES)
+    lfs_forged = hand_made_bundle(
+        tmp_path / "lfs", _unhashed_entry(), {**HUB_FILES, "model.safetensors": os.urandom(50_000)}
+    )
+    small_forged = hand_made_bundle(
+        tmp_path / "small", _unhashed_entry(), {**HUB_FILES, "config.json": b'{"layers": 7}\n'}
+    )
+    with HubServer() as hub, open_registry(tmp_path / "data") as registry:
+        hub.add_repo("org/tables", REVISION, HUB_FILES)
+        registry.settings.hub_endpoint = hub.endpoint
+        add_entries(registry, _unhashed_entry())
+        before = catalog_state(registry)
+        for forged, why in (
+            (lfs_forged, r"differs from the Hub's \(sha256\)"),
+            (small_forged, "differs from the file on the Hub"),
+        ):
+            with pytest.raises(ClaryError, match=why):
+                registry.import_bundle(forged)
+            assert catalog_state(registry) == before
+            assert tree(registry.models_dir) == {}
+
+        result = registry.import_bundle(good)
+        assert [(m.model_id, m.local_copy_of) for m in result.models] == [("tt", None)]
+        model = registry.get_model("tt")
+        assert model.status == "installed"
+        assert model.description == "The catalog's own words."  # never the bundle's
+        assert all(r.status == "ok" for r in registry.verify("tt"))
+        assert not registry.list_models(search="tt-local")
+
+
+def test_a_bundle_never_changes_a_model_the_catalog_holds(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path)  # its cat-x is lite, named "Model cat-x"
+    with open_registry(tmp_path / "other", Tier.STANDARD) as registry:
+        ours = {
+            **file_entry("cat-x", FILES, tier="standard", model_type="layout"),
+            "name": "Our name",
+            "tags": ["ours"],
+        }
+        add_entries(registry, ours)
+        from clary_desktop.db.tables import ModelMetadata
+
+        with registry.db.write() as session:  # as Clary's catalog brought it, unedited
+            row = session.get(ModelMetadata, "cat-x")
+            row.origin, row.user_modified = "remote", False
+        registry.import_bundle(bundle)
+        model = registry.get_model("cat-x")
+        assert (model.name, model.tags, model.tier, model.status) == (
+            "Our name",
+            ["ours"],
+            "standard",
+            "installed",
+        )
+
+
+def test_ids_that_differ_only_in_case_are_one_model(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path)
+    manifest = json.loads((bundle / MANIFEST_NAME).read_text())
+    twin = manifest["models"][1]
+    twin["id"] = twin["catalog"]["id"] = manifest["models"][0]["id"].upper()
+    (bundle / MANIFEST_NAME).write_text(json.dumps(manifest))
+    _import_fails(tmp_path, bundle, "lists a model twice")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clary_desktop.errors import NotFoundError
+from clary_desktop.errors import ClaryError, NotFoundError
 from clary_desktop.registry.access import Tier
 from tests.support.download_env import REVISION, hub_entry, sha
 from tests.support.storage_env import add_entries, open_registry
@@ -75,3 +75,18 @@ def test_nothing_offered_for_an_incomplete_or_missing_cache(
         partial = {"model.safetensors": FILES["model.safetensors"]}
         monkeypatch.setenv("HF_HUB_CACHE", str(_cache(tmp_path / "c2", REPO, "0" * 40, partial)))
         assert registry.hf_cache_candidates() == []
+
+
+def test_a_cache_file_changed_after_download_is_not_linked(tmp_path: Path, cache: Path) -> None:
+    """config.json has no sha256 in the catalog; its blob's name is the only word the
+    Hub gave, so bytes that no longer match it are not installed (nor learned)."""
+    blob = cache / ("models--" + REPO.replace("/", "--")) / "blobs" / sha(FILES["config.json"])
+    blob.write_bytes(b'{"small": false}\n')
+    with open_registry(tmp_path / "data", Tier.STANDARD) as registry:
+        add_entries(registry, hub_entry("layout-small", REPO, FILES, pinned=("model.safetensors",)))
+        with pytest.raises(ClaryError, match="does not match the name the Hub gave it"):
+            registry.link_hf_cache("layout-small")
+        assert registry.get_model("layout-small").status == "not installed"
+        files = {f.path: f.sha256 for f in registry.versions("layout-small")[0].files}
+        assert files["config.json"] is None
+        assert not (registry.models_dir / "layout" / "layout-small").exists()

@@ -74,3 +74,45 @@ def test_a_models_folder_reached_through_a_symlink_has_no_false_orphans(tmp_path
         assert report.orphans == [] and report.reclaimable == []
         registry.reclaim_storage()
         assert (Path(result.folder) / "a.gguf").exists()
+
+
+def test_reclaim_never_deletes_a_file_in_an_installed_folder(tmp_path: Path) -> None:
+    """A manifest that renames an installed version's file makes `verify` say missing,
+    but the bytes on disk stay where the install record points."""
+    from tests.support.storage_env import add_entries, file_entry
+
+    gguf = write_gguf(tmp_path / "w.gguf")
+    with open_registry(tmp_path / "data") as registry:
+        add_entries(registry, file_entry("team", {"team.gguf": gguf.read_bytes()}))
+        folder = Path(registry.import_file(gguf).folder)
+        add_entries(registry, file_entry("team", {"renamed.gguf": gguf.read_bytes()}))
+        assert [r.status for r in registry.verify("team")] == ["missing"]
+        report = registry.storage_report()
+        assert report.orphans == [] and report.reclaimable == []
+        registry.reclaim_storage()
+        assert (folder / "team.gguf").read_bytes() == gguf.read_bytes()
+
+
+def test_a_data_dir_moved_by_hand_keeps_its_installs_under_their_recorded_type(
+    tmp_path: Path,
+) -> None:
+    """Install records hold absolute paths; a data dir copied or renamed outside the
+    program still finds its files, under the type they were installed with."""
+    import shutil
+
+    from tests.support.storage_env import add_entries, file_entry
+
+    gguf = write_gguf(tmp_path / "w.gguf")
+    entry = file_entry("team", {"team.gguf": gguf.read_bytes()})
+    with open_registry(tmp_path / "old") as registry:
+        add_entries(registry, entry)
+        registry.import_file(gguf)
+        add_entries(registry, {**entry, "type": "ocr"})
+    shutil.move(tmp_path / "old", tmp_path / "new")
+    with open_registry(tmp_path / "new") as registry:
+        assert [r.status for r in registry.verify("team")] == ["ok"]
+        report = registry.storage_report()
+        assert report.orphans == [] and [m.missing_files for m in report.models] == [[]]
+        registry.reclaim_storage()
+        installed = registry.models_dir / "llm" / "team" / "1.0" / "team.gguf"
+        assert installed.read_bytes() == gguf.read_bytes()

@@ -137,8 +137,12 @@ class StorageActions(WindowActions):
         finally:
             self.window.status.clear_operation()
         names = ", ".join(f"{m.model_id} {m.version}" for m in result.models)
+        copies = ", ".join(f"{m.model_id} (a copy of {m.local_copy_of})"
+                           for m in result.models if m.local_copy_of)
+        note = (f" Kept apart as local models, as neither the catalog nor the Hub could "
+                f"confirm their files: {copies}.") if copies else ""
         self.show_message(f"Imported {len(result.models)} model(s) from the bundle, every file "
-                          f"verified: {names}.")
+                          f"verified: {names}.{note}")
         await self.window.after_change()
 
     # ---- the Hugging Face cache ---------------------------------------------------------
