@@ -21,6 +21,7 @@ from clary_desktop.api.guard import API_KEY_HEADER, KEY_SCOPE, RequestGuard, key
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
 from clary_desktop.registry import Registry, Tier
 from clary_desktop.registry.api_keys import ApiKeyInfo
+from clary_desktop.registry.catalog import MAX_SEARCH_CHARS
 from clary_desktop.registry.metrics import RunInfo, RunReport
 from clary_desktop.registry.usage import UsageInfo
 from clary_desktop.registry.views import ModelInfo
@@ -109,7 +110,7 @@ def create_app(registry: Registry, *, host: str, port: int) -> FastAPI:
         _key: Caller,
         tier: Annotated[TierName | None, Query(description="Default: the caller's tier")] = None,
         model_type: Annotated[str | None, Query(max_length=32)] = None,
-        search: Annotated[str | None, Query(max_length=200)] = None,
+        search: Annotated[str | None, Query(max_length=MAX_SEARCH_CHARS)] = None,
         limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> list[ModelInfo]:

@@ -35,6 +35,11 @@ _CHUNK = 2000
 EDITABLE_FIELDS = frozenset({"name", "description", "tags", "parameters", "type", "tier"})
 
 
+MAX_SEARCH_CHARS = 200
+"""Longer search text is refused: SQLite's LIKE gives up on long patterns, and no name,
+tag or description needs more."""
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -67,6 +72,11 @@ class ModelCatalog:
             )
         if model_type:
             stmt = stmt.where(ModelMetadata.type == model_type)
+        if search and len(search) > MAX_SEARCH_CHARS:
+            raise ClaryError(
+                f"The search text is too long ({len(search)} characters); "
+                f"use at most {MAX_SEARCH_CHARS}."
+            )
         for word in (search or "").lower().split():
             stmt = stmt.where(
                 ModelMetadata.search_text.like(f"%{_escape_like(word)}%", escape="\\")

@@ -183,3 +183,12 @@ def test_clary_catalog_sign_refuses_an_absurd_sequence(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "argument --sequence: the sequence must be a whole number" in result.stderr
     assert not out.exists()
+
+
+def test_a_search_text_past_the_limit_is_refused_in_words(cli: CliRunner) -> None:
+    """SQLite's LIKE gives up on long patterns ("LIKE or GLOB pattern too complex")."""
+    result = cli("list", "--search", "%" * 60_000)
+    assert result.returncode == 1
+    assert "search text is too long (60000 characters); use at most 200" in result.stderr
+    assert "database" not in result.stderr.lower()
+    assert cli("list", "--search", "%" * 200).returncode == 0  # at the limit: fine, no match
