@@ -59,6 +59,7 @@ def assert_not_installed(reg: Registry) -> None:
 
 
 def gets(server: BlobServer):
+    server.settle()  # the server records a request after its last byte went out
     return [r for r in server.requests if r.method == "GET"]
 
 
