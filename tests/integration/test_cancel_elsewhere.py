@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 from pathlib import Path
+from subprocess import Popen
 
 import pytest
 
@@ -50,6 +51,15 @@ def jobs(data_dir: Path) -> dict[int, str]:
         con.close()
 
 
+def start_download(data_dir: Path, env: dict[str, str], part: Path) -> tuple[Popen, int]:
+    download = cli_support.spawn(
+        "--data-dir", data_dir, "download", "slow-model", env=env, output=subprocess.PIPE
+    )
+    wait_until(lambda: part.exists() and part.stat().st_size > 0, "the download runs")
+    [job_id] = [j for j, state in jobs(data_dir).items() if state == "downloading"]
+    return download, job_id
+
+
 def test_cancel_from_another_process_is_final_ten_times_in_a_row(
     cli, env, server, data_dir
 ) -> None:
@@ -58,13 +68,8 @@ def test_cancel_from_another_process_is_final_ten_times_in_a_row(
     for round_ in range(ROUNDS):
         if round_ % 2:
             server.fail_next("m.bin", "stall:100000")  # no byte after the first 100 kB
-        download = cli_support.spawn(
-            "--data-dir", data_dir, "download", "slow-model", env=env, output=subprocess.PIPE
-        )
+        download, job_id = start_download(data_dir, env, part)
         try:
-            wait_until(lambda: part.exists() and part.stat().st_size > 0, "the download runs")
-            [job_id] = [j for j, state in jobs(data_dir).items() if state == "downloading"]
-
             cancelled = cli("cancel", str(job_id), "--delete-partial", env=env)
             assert cancelled.returncode == 0, cancelled.stderr
             assert f"Cancelled download job {job_id}; partial files deleted." in cancelled.stdout
@@ -81,3 +86,30 @@ def test_cancel_from_another_process_is_final_ten_times_in_a_row(
         assert not part.exists() and not sidecar.exists(), f"round {round_ + 1}"
         assert not (folder / "m.bin").exists()
     assert list(jobs(data_dir).values()) == ["cancelled"] * ROUNDS
+
+
+def test_keep_partial_from_another_process_keeps_it_for_a_later_download(
+    cli, env, server, data_dir
+) -> None:
+    folder = data_dir / "models" / "llm" / "slow-model" / "1.0"
+    part = folder / "m.bin.part"
+    download, job_id = start_download(data_dir, env, part)
+    try:
+        cancelled = cli("cancel", str(job_id), "--keep-partial", env=env)
+        assert cancelled.returncode == 0, cancelled.stderr
+        assert "partial files kept" in cancelled.stdout
+        download.communicate(timeout=60)
+    finally:
+        if download.poll() is None:
+            download.kill()
+            download.wait()
+    assert jobs(data_dir)[job_id] == "cancelled"
+    kept = part.stat().st_size
+    assert kept > 0 and (folder / "m.bin.part.json").exists()
+
+    server.throttle = None
+    finished = cli("download", "slow-model", env=env)
+    assert finished.returncode == 0, finished.stderr
+    server.settle()
+    resumed = [r for r in server.requests if r.range]
+    assert [r.range for r in resumed] == [f"bytes={kept}-"]  # it went on from the kept part
