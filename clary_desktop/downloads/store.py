@@ -172,13 +172,11 @@ class JobStore:
         cancelled meanwhile (from another process), and nothing is written."""
         return self._set_state(job_id, state, unless={JobState.CANCELLED}, **values)
 
-    def finish(self, job_id: int, state: JobState, **values: object) -> JobState:
-        """Record how a run ended; returns the state the job is left in, which is
-        cancelled whatever the run saw when another process cancelled it."""
-        if self._set_state(job_id, state, unless={JobState.CANCELLED}, **values):
-            return state
-        self.update(job_id, owner=None, speed_bps=None)  # the run is over: release it
-        return JobState.CANCELLED
+    def finish(self, job_id: int, state: JobState, **values: object) -> None:
+        """Record how a run ended; a job another process cancelled stays cancelled,
+        whatever the run saw, and is released."""
+        if not self._set_state(job_id, state, unless={JobState.CANCELLED}, **values):
+            self.update(job_id, owner=None, speed_bps=None)
 
     def stop(self, job_id: int, state: JobState, **values: object) -> bool:
         """Pause or cancel a job not running here; False when it had already finished."""
