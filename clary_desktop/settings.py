@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clary_desktop.errors import ClaryError
+from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 
 class Settings(BaseModel):
@@ -25,6 +26,8 @@ class Settings(BaseModel):
     # Downloads: abort an attempt after this long without a byte, and keep this much free.
     download_stall_seconds: float = Field(default=30.0, gt=0, le=3600)
     download_space_margin_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
+    # A file the catalog gives no size for is stopped (and deleted) past this many bytes.
+    max_unknown_size_bytes: int = Field(default=64 * 1024**3, ge=1)
     # Fast downloads (issue 10): files of at least part_threshold_bytes are fetched in
     # parallel_parts ranged parts (1 disables it); bandwidth_limit_bps (bytes per second,
     # None: unlimited) caps all downloads together.
@@ -46,6 +49,8 @@ class Settings(BaseModel):
     keep_previous_versions: int = Field(default=1, ge=0, le=10)
 
 
+# A settings file is a few hundred bytes.
+MAX_SETTINGS_BYTES = 1024 * 1024
 OFFLINE_ENV = "CLARY_OFFLINE"
 """`CLARY_OFFLINE=1` forces offline mode for this run, whatever the settings file says."""
 
@@ -54,31 +59,67 @@ def offline_forced_by_environment() -> bool:
     return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def load_settings(path: Path, *, apply_environment: bool = True) -> Settings:
-    """The settings file's values; with `apply_environment`, CLARY_OFFLINE on top (pass
-    False when the result is to be saved, so the override is not written to the file)."""
-    if not path.exists():
-        settings = Settings()
-    else:
-        try:
-            settings = Settings.model_validate_json(path.read_bytes())
-        except (OSError, ValidationError) as error:
-            raise ClaryError(
-                f"The settings file {path} cannot be read ({type(error).__name__}). "
-                "Fix it or delete it to go back to the defaults."
-            ) from None
-    if apply_environment and offline_forced_by_environment():
-        settings.offline = True
-    return settings
+class RunOverrides(BaseModel):
+    """Values forced for one run (by the environment), on top of the stored settings.
+
+    They are kept apart from `Settings` so that saving writes only what the user chose:
+    the settings in force are `overrides.apply(stored)`, and only `stored` is ever saved.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    offline: bool = False
+
+    @classmethod
+    def from_environment(cls) -> RunOverrides:
+        return cls(offline=offline_forced_by_environment())
+
+    def apply(self, stored: Settings) -> Settings:
+        """The settings in force for this run."""
+        return stored.model_copy(update={"offline": True} if self.offline else {})
+
+    def notes(self) -> list[str]:
+        """What is forced, in plain words, for a settings screen."""
+        if self.offline:
+            return [f"{OFFLINE_ENV}=1 keeps this run offline, whatever is saved here."]
+        return []
+
+
+def load_settings(path: Path) -> Settings:
+    """The settings as stored in the file (no one-run override: see RunOverrides)."""
+    try:
+        return Settings.model_validate_json(read_user_file(path, MAX_SETTINGS_BYTES))
+    except UserFileError as error:
+        if error.problem is FileProblem.MISSING:
+            return Settings()
+        raise ClaryError(
+            f"The settings file {path} cannot be read: it {error.detail}. "
+            "Fix it or delete it to go back to the defaults."
+        ) from None
+    except ValidationError as error:
+        raise ClaryError(
+            f"The settings file {path} cannot be read ({type(error).__name__}). "
+            "Fix it or delete it to go back to the defaults."
+        ) from None
 
 
 def save_settings(path: Path, settings: Settings) -> None:
     """Write atomically so a crash never leaves half a settings file."""
+    try:
+        _write_atomically(path, json.dumps(settings.model_dump(), indent=2))
+    except OSError as error:
+        raise ClaryError(
+            f"Cannot save the settings in {path} ({error.strerror or error}). Check that the "
+            "folder is writable and the disk has room; nothing was changed."
+        ) from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(settings.model_dump(), handle, indent=2)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

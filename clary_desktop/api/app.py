@@ -1,18 +1,23 @@
 """The seed's API and what the document pipeline needs beside it.
 
 Every endpoint needs an `X-API-Key` made with `clary-models apikey create`; a key
-acts with the tier of the local license. Handlers are plain `def`s: FastAPI runs
-them in worker threads, so the registry's blocking calls never hold the loop.
+acts with the tier of the local license. The key, the Host header and the body size
+are checked by guard.py before FastAPI reads anything. Handlers are plain `def`s:
+FastAPI runs them in worker threads, so the registry's blocking calls never hold the
+loop. There is no /docs page: Swagger UI would load its scripts from the internet;
+/openapi.json describes the API for any OpenAPI viewer.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
 from clary_desktop import __version__
+from clary_desktop.api.guard import API_KEY_HEADER, KEY_SCOPE, RequestGuard, key_missing_message
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
 from clary_desktop.registry import Registry, Tier
 from clary_desktop.registry.api_keys import ApiKeyInfo
@@ -20,7 +25,6 @@ from clary_desktop.registry.metrics import RunInfo, RunReport
 from clary_desktop.registry.usage import UsageInfo
 from clary_desktop.registry.views import ModelInfo
 
-API_KEY_HEADER = "X-API-Key"
 _key_header = APIKeyHeader(
     name=API_KEY_HEADER,
     auto_error=False,
@@ -61,29 +65,32 @@ ERRORS = {
 }
 
 
-def caller(request: Request, secret: Annotated[str | None, Depends(_key_header)]) -> ApiKeyInfo:
-    """The key sent in X-API-Key, or 401."""
-    key = request.app.state.registry.api_keys.authenticate(secret)
-    if key is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=f"Missing, wrong or revoked API key. Send {API_KEY_HEADER} with a key "
-            "from `clary-models apikey create NAME`.",
-        )
+def caller(request: Request, _secret: Annotated[str | None, Depends(_key_header)]) -> ApiKeyInfo:
+    """The key sent in X-API-Key, as the guard checked it (the header is declared here
+    for the OpenAPI document)."""
+    key = request.scope.get(KEY_SCOPE)
+    if not isinstance(key, ApiKeyInfo):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=key_missing_message())
     return key
 
 
 Caller = Annotated[ApiKeyInfo, Depends(caller)]
 
 
-def create_app(registry: Registry) -> FastAPI:
+def create_app(registry: Registry, *, host: str, port: int) -> FastAPI:
+    """The API for a server listening on `host:port` (the Host header must name it)."""
     app = FastAPI(
         title="Clary Desktop local API",
         version=__version__,
         description="The model registry of Clary AI, for the document pipeline on this machine.",
+        docs_url=None,
+        redoc_url=None,
     )
+    app.add_middleware(RequestGuard, authenticate=registry.api_keys.use, host=host, port=port)
 
-    app.state.registry = registry
+    @app.exception_handler(RequestValidationError)
+    def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _plain_errors(error)}, status_code=422)
 
     @app.exception_handler(NotFoundError)
     def _not_found(_request: Request, error: NotFoundError) -> JSONResponse:
@@ -160,6 +167,12 @@ def create_app(registry: Registry) -> FastAPI:
         return registry.record_run(model_id, report, api_key_id=key.id)
 
     return app
+
+
+def _plain_errors(error: RequestValidationError) -> list[dict[str, Any]]:
+    """Where and what, without echoing the input: a NaN or Infinity sent in the body is
+    not valid JSON to send back, and a large input need not travel twice."""
+    return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
 
 
 def _job_body(job: object) -> JobBody:

@@ -63,7 +63,10 @@ class ApiServer:
         self.port = sock.getsockname()[1]
         self._socket = sock
         config = uvicorn.Config(
-            create_app(self.registry), log_level="warning", access_log=False, lifespan="off"
+            create_app(self.registry, host=self.host, port=self.port),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

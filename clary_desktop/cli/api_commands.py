@@ -223,7 +223,7 @@ def cmd_serve(ctx: CliContext, args: argparse.Namespace) -> int:
     server = ApiServer(ctx.registry, host=args.host, port=args.port)
     server.start()
     print(
-        f"Clary Desktop API on {server.url} (OpenAPI: {server.url}/docs). Ctrl+C stops it.",
+        f"Clary Desktop API on {server.url} (OpenAPI: {server.url}/openapi.json). Ctrl+C stops it.",
         file=sys.stderr,
         flush=True,
     )

@@ -108,7 +108,8 @@ def _status(model: ModelInfo) -> str:
         return f"locked (needs {model.tier})"
     if model.update_available:
         return f"update available ({model.installed_version} -> {model.version})"
-    return model.status + (" (retired)" if model.retired else "")
+    unverified = ", unverified" if model.unverified and model.status == "installed" else ""
+    return model.status + unverified + (" (retired)" if model.retired else "")
 
 
 def _license_line(model: ModelInfo) -> str:

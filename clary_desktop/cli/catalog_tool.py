@@ -19,7 +19,7 @@ from clary_desktop.cli.license_tool import read_signing_key
 from clary_desktop.cli.parsing import Parser, run_handler
 from clary_desktop.errors import ClaryError
 from clary_desktop.licensing.ledger import write_atomically
-from clary_desktop.registry.manifest import decode_json, parse_manifest
+from clary_desktop.registry.manifest import decode_json, parse_manifest, read_manifest_bytes
 from clary_desktop.registry.signed_catalog import sign_catalog
 
 PROG = "clary-catalog"
@@ -48,10 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_sign(args: argparse.Namespace) -> int:
     private_key, kid = read_signing_key(args.key, args.kid)
-    try:
-        data = args.source.read_bytes()
-    except OSError as error:
-        raise ClaryError(f"{args.source}: cannot be read ({error.strerror}).") from None
+    data = read_manifest_bytes(args.source)
     raw = decode_json(data, str(args.source))
     if not isinstance(raw, dict):
         raise ClaryError(f'{args.source}: must be a JSON object with a "models" list.')

@@ -101,8 +101,13 @@ def run_job(ctx: CliContext, job_id: int, label: str) -> int:
     finally:
         unsubscribe()
     if info.state == JobState.COMPLETED:
-        print(f"{info.model_id} {info.version} installed and verified "
-              f"({format_size(info.bytes_done)}).")
+        if ctx.registry.get_model(info.model_id).unverified:
+            print(f"{info.model_id} {info.version} installed ({format_size(info.bytes_done)}) "
+                  "but unverified: the catalog lists no sha256 for some of its files, so "
+                  "what the server sent could not be checked.")
+        else:
+            print(f"{info.model_id} {info.version} installed and verified "
+                  f"({format_size(info.bytes_done)}).")
         return 0
     if info.state == JobState.PAUSED:
         raise ClaryError(
@@ -198,14 +203,17 @@ def cmd_remove(ctx: CliContext, args: argparse.Namespace) -> int:
 def cmd_verify(ctx: CliContext, args: argparse.Namespace) -> int:
     started = time.monotonic()
     results = ctx.registry.verify(args.model_id)
-    bad = [r for r in results if r.status != "ok"]
+    bad = [r for r in results if not r.intact]
+    unverified = [r for r in results if r.status == "unverified"]
     if args.json:
-        print_json({"ok": not bad, "results": results})
+        print_json({"ok": not bad and not unverified, "results": results})
     elif not results:
         print("Nothing is installed.", file=sys.stderr)
     else:
         rows = [[r.model_id, r.version, r.path, r.status, r.detail or ""] for r in results]
         print(render_table(["MODEL", "VERSION", "FILE", "STATUS", "DETAIL"], rows))
-        print(f"{len(results) - len(bad)} ok, {len(bad)} with problems "
+        ok = len(results) - len(bad) - len(unverified)
+        print(f"{ok} ok, {len(unverified)} unverified, {len(bad)} with problems "
               f"({time.monotonic() - started:.1f} s).", file=sys.stderr)
-    return 1 if bad else 0
+    # Exit 0 says "every file checked out"; an unverified file could not be checked.
+    return 1 if bad or unverified else 0

@@ -24,6 +24,7 @@ from clary_desktop.errors import ClaryError
 from clary_desktop.licensing.envelope import KID_PATTERN
 from clary_desktop.licensing.issue import DEFAULT_GRACE_DAYS, new_payload, sign_license
 from clary_desktop.licensing.keys import (
+    MAX_KEY_FILE_BYTES,
     PRIVATE_SUFFIX,
     PUBLIC_SUFFIX,
     key_id_for,
@@ -34,6 +35,7 @@ from clary_desktop.licensing.keys import (
 from clary_desktop.licensing.ledger import write_atomically
 from clary_desktop.licensing.payload import first_problem
 from clary_desktop.registry.access import Tier
+from clary_desktop.userfiles import read_user_file
 
 PROG = "clary-license"
 
@@ -122,7 +124,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 def read_signing_key(path: Path, kid: str | None) -> tuple[Ed25519PrivateKey, str]:
     """The vendor's private key and its key id (from --kid, else the file name)."""
     try:
-        private_key = load_private_key(path.read_bytes())
+        private_key = load_private_key(read_user_file(path, MAX_KEY_FILE_BYTES))
     except (ValueError, TypeError) as error:
         raise ClaryError(f"{path} is not an Ed25519 private key in PEM ({error}).") from None
     kid = kid or path.name.removesuffix(PRIVATE_SUFFIX)

@@ -41,7 +41,8 @@ def run_handler(
     except FileExistsError as error:
         print_error(prog, f"{error.filename} already exists; choose another name or folder.")
     except OSError as error:
-        print_error(prog, f"{error.filename or 'file'}: {error.strerror or error}")
+        reason = error.strerror or str(error)
+        print_error(prog, f"{error.filename}: {reason}" if error.filename else reason)
     except Exception as error:
         log.exception("Unexpected error in %s %s", prog, label)
         where = f" Details are in {details}." if details else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import sqlite3
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clary_desktop.db.engine import WRITE_OPTION, create_catalog_engine, sqlite_file_of
 from clary_desktop.db.migrations import LATEST_SCHEMA, current_schema_version, migrate
 from clary_desktop.errors import DatabaseError
+from clary_desktop.userfiles import UserFileError, require_regular
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,104 @@ def describe_db_error(error: sa_exc.DBAPIError, where: str) -> str:
     return f"Catalog database error in {where}: {detail}"
 
 
+def damaged_way_out(db_file: Path) -> str:
+    """What to do about a damaged file, naming its newest backup when there is one."""
+    # Backup names end in a UTC time stamp (see backup_sqlite_file): newest last.
+    backups = sorted(
+        db_file.parent.glob(f"{glob.escape(db_file.name)}.backup-*"),
+        key=lambda path: path.name.rsplit("-", 1)[-1],
+    )
+    if not backups:
+        return (
+            "Clary Desktop left the file as it is; there is no backup beside it. Move the "
+            f"file away (for example rename it to {db_file.name}.damaged) to start a fresh "
+            "catalog."
+        )
+    return (
+        f"Clary Desktop left the file as it is. Restore the newest backup {backups[-1]} by "
+        f"renaming it to {db_file.name}, or move the file away to start a fresh catalog."
+    )
+
+
+def check_sqlite_file(db_file: Path) -> None:
+    """Refuse a file SQLite would silently treat as a new, empty database, or hang on.
+
+    A zero-byte catalog.db (a crash or a full disk) would otherwise be recreated empty,
+    losing API keys, imported models and install records without a word.
+    """
+    try:
+        info = db_file.stat()
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise DatabaseError(
+            f"Cannot read the catalog database {db_file}: {error.strerror}. Check the "
+            "permissions of the file and its folder."
+        ) from error
+    try:
+        require_regular(db_file, info.st_mode)
+    except UserFileError as error:
+        # SQLite would wait forever on a named pipe, or read a device.
+        raise DatabaseError(
+            f"The catalog database {db_file} {error.detail}. Move it away to start a fresh "
+            "catalog, or choose another --data-dir."
+        ) from None
+    if info.st_size == 0:
+        raise DatabaseError(
+            f"The catalog database {db_file} is empty (0 bytes): its catalog, API keys, "
+            f"imported models and install records are lost. {damaged_way_out(db_file)}"
+        )
+
+
+def check_foreign_tables(db_file: Path) -> None:
+    """A SQLite file with tables but no Clary schema is not ours (or lost its schema).
+
+    Looked at read-only, before the engine switches the file to WAL.
+    """
+    if not db_file.is_file():
+        return
+    try:
+        con = sqlite3.connect(f"{db_file.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return  # damaged or unreadable: opening it below says so
+    names = sorted(name for (name,) in rows if not name.startswith("sqlite_"))
+    if names and "clary_meta" not in names:
+        raise DatabaseError(
+            f"The catalog database {db_file} holds tables ({', '.join(names[:5])}) "
+            "but no Clary Desktop schema version: it is damaged or not a Clary catalog. "
+            f"{damaged_way_out(db_file)}"
+        )
+
+
+def create_sqlite_file(db_file: Path) -> None:
+    """Create a new database file whole (header written, WAL on) under its final name.
+
+    SQLite itself creates the file empty and writes it a moment later; a second program
+    starting in that moment would see a zero-byte catalog, which means damage.
+    """
+    if db_file.exists():
+        return
+    fresh = db_file.with_name(f".{db_file.name}.{os.getpid()}.new")
+    try:
+        con = sqlite3.connect(fresh)
+        try:
+            con.execute("PRAGMA journal_mode = WAL")
+        finally:
+            con.close()
+        os.link(fresh, db_file)
+    except FileExistsError:
+        pass  # another program created it first
+    except (OSError, sqlite3.Error) as error:
+        # A file system without hard links: SQLite creates the file as it always did.
+        log.debug("Could not create %s whole: %s", db_file, error)
+    finally:
+        fresh.unlink(missing_ok=True)
+
+
 def read_only_message(where: str) -> str:
     return (
         f"The catalog database {where} is read-only. Give your user write access to it "
@@ -118,6 +218,9 @@ def open_database(url: str) -> Database:
                 f"Cannot create the folder for the catalog database {db_file.parent}: "
                 f"{error.strerror}. Choose another --data-dir."
             ) from error
+        check_sqlite_file(db_file)
+        check_foreign_tables(db_file)
+        create_sqlite_file(db_file)
         if db_file.exists() and not os.access(db_file, os.W_OK):
             raise DatabaseError(read_only_message(where))
     engine = create_catalog_engine(url)

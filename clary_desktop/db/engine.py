@@ -2,8 +2,8 @@
 
 SQLite: WAL, synchronous=FULL, foreign keys, a busy timeout, and transactions
 begun explicitly: `BEGIN IMMEDIATE` for writers (so two writers queue on the
-busy timeout instead of failing half-way) and a plain `BEGIN` for readers. Other
-databases (PostgreSQL for a team) get the driver's defaults.
+busy timeout instead of failing half-way) and a plain `BEGIN` for readers. SQLite is
+the only database tested; the SQL stays portable so another could follow.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,6 +56,17 @@ from clary_desktop.settings import Settings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+_OPTIONS_FROM_SETTINGS = {
+    "download_stall_seconds": "stall_seconds",
+    "download_space_margin_bytes": "space_margin_bytes",
+    "max_unknown_size_bytes": "max_unknown_bytes",
+    "parallel_parts": "parallel_parts",
+    "part_threshold_bytes": "part_threshold_bytes",
+    "bandwidth_limit_bps": "bandwidth_limit_bps",
+    "single_stream_fast_bps": "single_stream_fast_bps",
+}
+"""Settings field -> TransferOptions field."""
+
 PERSIST_INTERVAL = 1.0
 """Seconds between progress writes to the database, and between looks at the rows of
 the jobs running here (how fast a pause or cancel from another process is noticed)."""
@@ -92,16 +103,11 @@ class DownloadManager:
         self._tier = tier
         self.settings = settings
         self.options = options or TransferOptions(
-            stall_seconds=settings.download_stall_seconds,
-            space_margin_bytes=settings.download_space_margin_bytes,
-            parallel_parts=settings.parallel_parts,
-            part_threshold_bytes=settings.part_threshold_bytes,
-            bandwidth_limit_bps=settings.bandwidth_limit_bps,
-            single_stream_fast_bps=settings.single_stream_fast_bps,
+            **{option: getattr(settings, name) for name, option in _OPTIONS_FROM_SETTINGS.items()}
         )
-        # One bucket for every job: the limit is for the whole connection.
-        limit = self.options.bandwidth_limit_bps
-        self._limiter = TokenBucket(limit) if limit else None
+        # One bucket for every job: the limit is for the whole connection, and a new
+        # limit reaches the transfers already running.
+        self._limiter = TokenBucket(self.options.bandwidth_limit_bps)
         self.events = EventHub(events_per_second)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -118,6 +124,26 @@ class DownloadManager:
     @property
     def models_dir(self) -> Path:
         return self._models_dir()
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Work with new settings from now on. The bandwidth limit changes for running
+        transfers too; parts and timeouts apply to the next file; a higher concurrency
+        starts queued jobs at once, a lower one starts none until enough have ended;
+        offline mode pauses this process's queued and running jobs (partials kept)."""
+        with self._lock:
+            changed = {
+                option: getattr(settings, name)
+                for name, option in _OPTIONS_FROM_SETTINGS.items()
+                if getattr(settings, name) != getattr(self.settings, name)
+            }
+            self.settings = settings
+            self.options = replace(self.options, **changed)
+            if "bandwidth_limit_bps" in changed:
+                self._limiter.set_rate(self.options.bandwidth_limit_bps)
+            stopping = [*self._pending, *self._running] if settings.offline else []
+            for job_id in stopping:
+                self.pause(job_id)
+        self._dispatch()
 
     # ---- the interface the fronts use -----------------------------------------------
 
@@ -501,7 +527,11 @@ class DownloadManager:
         for task in tasks:  # every file must be in place before the install is recorded
             if not task.target.is_file():
                 raise DownloadFailed(f"{task.path} disappeared before the install finished.")
-        if not self.store.record_install(spec.model_id, spec.version, folder, before, learned,
+        # Only digests a source vouched for (the catalog, the Hub) are recorded: what a
+        # bare URL happened to send proves nothing and must not turn into "verified".
+        vouched = {t.path for t in tasks if t.sha256 or t.git_blob_id}
+        if not self.store.record_install(spec.model_id, spec.version, folder, before,
+                                         {p: v for p, v in learned.items() if p in vouched},
                                          job_id):
             raise _cancelled_elsewhere(running)
         self._emit_state(job_id)

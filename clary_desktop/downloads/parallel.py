@@ -35,11 +35,11 @@ import logging
 import os
 import threading
 import time
-import urllib.parse
 from typing import Any
 
 import requests
 
+from clary_desktop.downloads.answers import content_length, get_file, same_origin
 from clary_desktop.downloads.control import JobControl
 from clary_desktop.downloads.diskspace import free_bytes
 from clary_desktop.downloads.errors import DownloadFailed, NotEnoughSpace, RetryableError
@@ -207,7 +207,7 @@ class _PartsRun:
             self.plan.release(item)
             raise
         final = response.url or self.url
-        if _origin(final) != _origin(self.url):
+        if not same_origin(final, self.url):
             # Like requests on a redirect: never send the token to another host.
             self.headers = {k: v for k, v in self.headers.items()
                             if k.lower() != "authorization"}
@@ -339,10 +339,9 @@ class _PartsRun:
         if etag and not etag.startswith("W/"):
             headers["If-Range"] = etag
         try:
-            return session.get(self.url, headers=headers, stream=True,
-                               allow_redirects=allow_redirects,
-                               timeout=(self.options.connect_seconds,
-                                        self.options.stall_seconds))
+            return get_file(session, self.task, self.url, headers,
+                            (self.options.connect_seconds, self.options.stall_seconds),
+                            allow_redirects=allow_redirects)
         except NETWORK_ERRORS as error:
             self.group.check()
             raise RetryableError(describe_network_error(error, self.options)) from None
@@ -358,9 +357,9 @@ class _PartsRun:
                 raise RestartFile("the server refused a range")
             match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             wanted = (item.offset, item.end - 1, str(self.size))
-            length = response.headers.get("Content-Length", str(item.end - item.offset))
+            length = content_length(response, self.task)
             if (match is None or (int(match[1]), int(match[2]), match[3]) != wanted
-                    or length != str(item.end - item.offset)):
+                    or length not in (None, item.end - item.offset)):
                 self.plan.restart(item)
                 raise RetryableError("the server sent another range than asked; "
                                      "starting this part again")
@@ -509,11 +508,6 @@ def read_at(fd: int, view: memoryview, offset: int) -> int:
 
 def _sync_data(fd: int) -> None:
     getattr(os, "fdatasync", os.fsync)(fd)
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port
 
 
 def _worker_session(base: requests.Session) -> requests.Session:

@@ -22,8 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from clary_desktop.downloads.plan import FileTask
+from clary_desktop.userfiles import UserFileError, read_user_file
 
 SIDECAR_FORMAT = 1
+# A sidecar is a few hundred bytes; a bigger file (or a pipe, a device) is not one.
+MAX_SIDECAR_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -51,9 +54,9 @@ class Sidecar:
 
 def read_sidecar(path: Path) -> Sidecar | None:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_user_file(path, MAX_SIDECAR_BYTES))
         return Sidecar(**raw)
-    except (OSError, ValueError, TypeError):
+    except (UserFileError, ValueError, TypeError, RecursionError):
         return None
 
 

@@ -11,8 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from clary_desktop.downloads.answers import same_origin
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.plan import FileTask, VersionSpec, target_path
+from clary_desktop.downloads.transfer import retry_after_seconds
 
 DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
 
@@ -60,7 +62,6 @@ def _hub_tasks(spec: VersionSpec, targets: dict[str, Path], hub: HubConfig) -> l
     except Exception as error:  # huggingface_hub raises many types; map them in one place.
         raise hub_error(error, spec.repo_id, revision, hub) from None
     remote = {info.path: info for info in infos}
-    headers = {"Authorization": f"Bearer {hub.token}"} if hub.token else {}
     tasks = []
     for f in spec.files:
         info = remote.get(f.path)
@@ -84,6 +85,12 @@ def _hub_tasks(spec: VersionSpec, targets: dict[str, Path], hub: HubConfig) -> l
             )
         url = f.url or hf_hub_url(
             spec.repo_id, f.path, revision=revision, endpoint=hub.endpoint
+        )
+        # The token is for the Hub alone: a file the catalog sends elsewhere (another
+        # host, another port, plain http) goes without it.
+        headers = (
+            {"Authorization": f"Bearer {hub.token}"}
+            if hub.token and same_origin(url, hub.endpoint) else {}
         )
         tasks.append(
             FileTask(
@@ -147,8 +154,4 @@ def hub_error(error: Exception, repo_id: str, revision: str, hub: HubConfig) -> 
 
 def _retry_after(error: Exception) -> float | None:
     response = getattr(error, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return retry_after_seconds(response) if response is not None else None

@@ -31,8 +31,9 @@ from typing import Any
 import requests
 import urllib3
 
+from clary_desktop.downloads.answers import content_length, get_file
 from clary_desktop.downloads.control import JobControl
-from clary_desktop.downloads.diskspace import DEFAULT_MARGIN_BYTES, free_bytes
+from clary_desktop.downloads.diskspace import DEFAULT_MARGIN_BYTES, ensure_space, free_bytes
 from clary_desktop.downloads.errors import DownloadFailed, NotEnoughSpace, RetryableError
 from clary_desktop.downloads.hashing import BackgroundHasher
 from clary_desktop.downloads.partial import (
@@ -48,10 +49,13 @@ from clary_desktop.downloads.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_UNKNOWN_BYTES = 64 * 1024**3
+
 ProgressFn = Callable[[int], None]
 """Called with the number of bytes of the current file now on disk."""
 
-CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+# Bounded ASCII digits: int() refuses numbers of more than 4300 digits with a ValueError.
+CONTENT_RANGE = re.compile(r"^bytes (\d{1,20})-(\d{1,20})/(\d{1,20}|\*)$", re.ASCII)
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     requests.RequestException,
     urllib3.exceptions.HTTPError,
@@ -71,6 +75,9 @@ class TransferOptions:
     backoff_max_seconds: float = 60.0
     retry_after_max_seconds: float = 600.0
     space_margin_bytes: int = DEFAULT_MARGIN_BYTES
+    # A file whose size nobody announced (no size in the catalog) may grow to this much
+    # at most, and never into the space margin: a server streaming forever is stopped.
+    max_unknown_bytes: int = DEFAULT_MAX_UNKNOWN_BYTES
     # Parallel ranged parts (issue 10): files of at least `part_threshold_bytes` are
     # fetched over `parallel_parts` connections (1 disables it), in ranges of
     # `part_min_bytes`..`part_max_bytes` handed out in file order (see parts.py).
@@ -210,6 +217,8 @@ def _attempt(
         _hash_prefix(task.part, offset, digests, control, options.chunk_bytes)
         progress(offset)
     if size is not None and offset == size:
+        if size == 0:
+            task.part.touch()  # an empty file: nothing to ask for, but it must exist
         return finish_file(task, digests, offset)
 
     headers = {**task.headers, "Accept-Encoding": "identity"}
@@ -218,12 +227,8 @@ def _attempt(
         if sidecar.etag and not sidecar.etag.startswith("W/"):
             headers["If-Range"] = sidecar.etag
     try:
-        response = session.get(
-            task.url,
-            headers=headers,
-            stream=True,
-            timeout=(options.connect_seconds, options.stall_seconds),
-        )
+        response = get_file(session, task, task.url, headers,
+                            (options.connect_seconds, options.stall_seconds))
     except NETWORK_ERRORS as error:
         control.check()
         raise RetryableError(describe_network_error(error, options)) from None
@@ -237,11 +242,54 @@ def _attempt(
                 write_sidecar(task.sidecar, sidecar)
             if start != offset:
                 digests = Digests(task)
+            if task.size_bytes is None:
+                _check_announced(task, start, content_length(response, task), options)
             done = _stream_body(response, task, start, digests, control, progress, options,
                                 limiter)
+    except TooLarge as error:
+        discard_partial(task)
+        raise DownloadFailed(str(error)) from None
     finally:
         control.detach()
     return finish_file(task, digests, done)
+
+
+class TooLarge(Exception):
+    """A file of unknown size grew past `max_unknown_bytes`."""
+
+
+def _too_large(task: FileTask, options: TransferOptions) -> TooLarge:
+    from clary_desktop.formatting import format_size
+
+    return TooLarge(
+        f"The catalog gives no size for {task.path}, and the server sent more than "
+        f"{format_size(options.max_unknown_bytes)} ({options.max_unknown_bytes:,} bytes) of it, "
+        "the most Clary accepts for such a file (the max_unknown_size_bytes setting); the "
+        "download was stopped and the "
+        "partial file deleted. Raise the setting if the file really is that big, or report "
+        "the source as broken."
+    )
+
+
+def _check_announced(task: FileTask, start: int, length: int | None,
+                     options: TransferOptions) -> None:
+    """A file of unknown size whose server announces its length: refuse it at once when
+    it is over the cap, and check that it fits on the disk before the first byte."""
+    if length is None:
+        return
+    if start + length > options.max_unknown_bytes:
+        raise _too_large(task, options)
+    ensure_space(task.part.parent, length, options.space_margin_bytes)
+
+
+def _check_unknown_growth(task: FileTask, total: int, options: TransferOptions) -> None:
+    """Before writing a file of unknown size up to `total` bytes: the cap, then the
+    free space (the margin stays free; the partial is kept for a resume)."""
+    if total > options.max_unknown_bytes:
+        raise _too_large(task, options)
+    free = free_bytes(task.part.parent)
+    if free < options.space_margin_bytes + options.chunk_bytes:
+        raise NotEnoughSpace(need=options.space_margin_bytes + options.chunk_bytes, free=free)
 
 
 def _accepted_start(response: requests.Response, task: FileTask, offset: int) -> int:
@@ -251,9 +299,9 @@ def _accepted_start(response: requests.Response, task: FileTask, offset: int) ->
     if status == 416:
         _truncate(task, 0)
         raise RetryableError("the server refused the resume range; starting again from zero")
+    length = content_length(response, task)
     if status == 200:
-        length = response.headers.get("Content-Length")
-        if task.size_bytes is not None and length is not None and int(length) != task.size_bytes:
+        if task.size_bytes is not None and length is not None and length != task.size_bytes:
             raise DownloadFailed(
                 f"The server's copy of {task.path} has {length} bytes, but the catalog expects "
                 f"{task.size_bytes}. The catalog entry may be outdated; update the catalog."
@@ -321,7 +369,9 @@ def _stream_body(
                     raise RetryableError(describe_network_error(error, options)) from None
                 if not chunk:
                     break
-                if size is not None and done + len(chunk) > size:
+                if size is None:
+                    _check_unknown_growth(task, done + len(chunk), options)
+                elif done + len(chunk) > size:
                     os.ftruncate(fd, 0)
                     raise RetryableError("the server sent more bytes than expected")
                 _write_all(fd, chunk, task, size, done, options)

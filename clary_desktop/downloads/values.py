@@ -64,13 +64,21 @@ class DownloadEvent(JobInfo):
 
 
 class VerifyResult(_Value):
+    """ "unverified": the file is there (and of the listed size, if one is listed), but
+    no source vouched for a sha256 to check it against."""
+
     model_id: str
     version: str
     path: str
-    status: Literal["ok", "corrupt", "missing"]
+    status: Literal["ok", "unverified", "corrupt", "missing"]
     expected_sha256: str | None
     actual_sha256: str | None
     detail: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        """No sign of damage (verified, or with nothing to verify against)."""
+        return self.status in ("ok", "unverified")
 
 
 class StrayPartial(_Value):

@@ -9,6 +9,7 @@ from clary_desktop.downloads.plan import VersionSpec, target_path
 from clary_desktop.downloads.values import VerifyResult
 
 HASH_CHUNK = 4 * 1024 * 1024
+UNVERIFIED_DETAIL = "no published sha256 to check it against"
 
 
 def sha256_of(path: Path) -> str:
@@ -38,6 +39,9 @@ def verify_version(models_dir: Path, spec: VersionSpec) -> list[VerifyResult]:
         elif f.sha256 is not None and actual != f.sha256:
             results.append(VerifyResult(**common, status="corrupt", actual_sha256=actual,
                                         detail="sha256 differs from the catalog"))
+        elif f.sha256 is None:
+            results.append(VerifyResult(**common, status="unverified", actual_sha256=actual,
+                                        detail=UNVERIFIED_DETAIL))
         else:
             results.append(VerifyResult(**common, status="ok", actual_sha256=actual))
     return results

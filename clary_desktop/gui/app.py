@@ -6,10 +6,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication
+
 from clary_desktop import APP_NAME, APP_SLUG, __version__
+from clary_desktop.gui.platform_check import qt_failed_message, window_problem
 from clary_desktop.logging_setup import setup_logging
 from clary_desktop.paths import AppPaths, resolve_paths
 
@@ -32,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-test", action="store_true",
                         help="open the window offscreen on a temporary catalog, check the "
                              "bundled resources, close, and exit (0: all good)")
+    parser.add_argument("--check-display", action="store_true",
+                        help="say whether the window can open on this system (the X11 "
+                             "libraries and the display) and exit (0: it can)")
+    parser.add_argument("--check-libraries", action="store_true",
+                        help="as --check-display, but only the X11 libraries (for installers "
+                             "that run without a display)")
     return parser
 
 
@@ -50,21 +61,51 @@ def make_opener(paths: AppPaths, license_file: str | None):  # type: ignore[no-u
     return open_registry
 
 
+def start_qt_application() -> QApplication:
+    """The QApplication; should Qt still fail to load its platform plugin (the checks cannot
+    foresee everything), one plain message and exit status 1 instead of Qt's abort()."""
+    qt_lines: list[str] = []
+
+    def on_qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+        if kind == QtMsgType.QtFatalMsg:
+            for line in qt_lines:
+                log.error("Qt: %s", line)
+            print(qt_failed_message(message.splitlines()[0] if message else ""),
+                  file=sys.stderr, flush=True)
+            logging.shutdown()
+            os._exit(1)
+        qt_lines.append(message)
+        print(message, file=sys.stderr)
+
+    previous = qInstallMessageHandler(on_qt_message)
+    try:
+        app = QApplication.instance() or QApplication([sys.argv[0]])
+    finally:
+        qInstallMessageHandler(previous)
+    assert isinstance(app, QApplication)
+    return app
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.self_test:  # before anything touches the user's folders
         from clary_desktop.gui.self_test import run_self_test
 
         return run_self_test()
+    if problem := window_problem(check_display=not args.check_libraries):
+        print(problem, file=sys.stderr)
+        return 1
+    if args.check_display or args.check_libraries:
+        print("The window can open on this system.")
+        return 0
     paths = resolve_paths(args.data_dir)
     setup_logging(paths.log_file, verbose=args.verbose)
 
     import qasync
-    from PySide6.QtWidgets import QApplication
 
     from clary_desktop.gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = start_qt_application()
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_SLUG)

@@ -8,7 +8,7 @@ from functools import cache
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 
-from clary_desktop.resources import resource_path
+from clary_desktop.resources import ResourcesMissingError, resource_path
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def app_icon() -> QIcon:
     platforms whose icon code prefers bitmaps)."""
     try:
         folder = resource_path("icons")
-    except FileNotFoundError:  # a broken install: no icon rather than no window
+    except ResourcesMissingError:  # a broken install: no icon rather than no window
         log.warning("The resources folder is missing; the window has no icon")
         return QIcon()
     icon = QIcon()

@@ -14,17 +14,22 @@ from typing import Any
 from PySide6.QtCore import QByteArray
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView
 
+from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
+
 log = logging.getLogger(__name__)
 FILE_NAME = "window.json"
+MAX_LAYOUT_BYTES = 1024 * 1024
 
 
 def load_layout(config_dir: Path) -> dict[str, Any]:
     path = config_dir / FILE_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        data = json.loads(read_user_file(path, MAX_LAYOUT_BYTES))
+    except UserFileError as error:
+        if error.problem is not FileProblem.MISSING:
+            log.warning("Ignoring unreadable window layout %s", error)
         return {}
-    except (OSError, ValueError):
+    except (ValueError, RecursionError):
         log.warning("Ignoring unreadable window layout %s", path)
         return {}
     return data if isinstance(data, dict) else {}

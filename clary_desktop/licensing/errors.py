@@ -8,7 +8,7 @@ from clary_desktop.errors import ClaryError
 
 
 class Reason(StrEnum):
-    """Why a license file gives no tier (or only a warning, for CLOCK_SET_BACK)."""
+    """Why a license file gives no tier (or only a note: CLOCK_SET_BACK, CLOCK_RESTARTED)."""
 
     UNREADABLE = "unreadable"
     TOO_LARGE = "too_large"
@@ -19,6 +19,7 @@ class Reason(StrEnum):
     EXPIRED = "expired"
     REPLAYED = "replayed"
     CLOCK_SET_BACK = "clock_set_back"
+    CLOCK_RESTARTED = "clock_restarted"
     CANNOT_INSTALL = "cannot_install"
 
 

@@ -19,11 +19,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from clary_desktop.licensing.envelope import KID_PATTERN
-from clary_desktop.resources import is_frozen, resource_path
+from clary_desktop.resources import ResourcesMissingError, is_frozen, resource_path
+from clary_desktop.userfiles import UserFileError, read_user_file
 
 DEV_KEYS_ENV = "CLARY_DEV_LICENSE_KEYS"
 PUBLIC_SUFFIX = ".pub"
 PRIVATE_SUFFIX = ".key"
+# A PEM Ed25519 key is a few hundred bytes.
+MAX_KEY_FILE_BYTES = 64 * 1024
 log = logging.getLogger(__name__)
 
 TrustedKeys = Mapping[str, Ed25519PublicKey]
@@ -80,8 +83,8 @@ def load_key_dir(folder: Path) -> dict[str, Ed25519PublicKey]:
             log.warning("Ignoring license key %s: the file name is not a valid key id", path)
             continue
         try:
-            keys[kid] = load_public_key(path.read_bytes())
-        except (OSError, ValueError, TypeError) as error:
+            keys[kid] = load_public_key(read_user_file(path, MAX_KEY_FILE_BYTES))
+        except (UserFileError, ValueError, TypeError) as error:
             log.warning("Ignoring license key %s: %s", path, error)
     return keys
 
@@ -89,7 +92,7 @@ def load_key_dir(folder: Path) -> dict[str, Ed25519PublicKey]:
 def shipped_keys_dir() -> Path | None:
     try:
         return resource_path("keys")
-    except FileNotFoundError:
+    except ResourcesMissingError:
         return None
 
 

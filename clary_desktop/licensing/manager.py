@@ -19,6 +19,7 @@ from clary_desktop.licensing.status import NO_LICENSE_TEXT, LicenseState, Licens
 from clary_desktop.licensing.verifier import LicenseVerifier
 from clary_desktop.paths import AppPaths
 from clary_desktop.registry.access import Tier
+from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 LICENSE_FILE_ENV = "CLARY_LICENSE_FILE"
 Clock = Callable[[], datetime]
@@ -39,16 +40,21 @@ def resolve_license_path(explicit: str | os.PathLike[str] | None, paths: AppPath
 
 
 def read_license_file(path: Path) -> bytes | None:
-    """The file's bytes (at most one byte over the cap), or None when there is no file."""
+    """The file's bytes, or None when there is no file."""
     try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_LICENSE_BYTES + 1)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
+        return read_user_file(path, MAX_LICENSE_BYTES)
+    except UserFileError as error:
+        if error.problem is FileProblem.MISSING:
+            return None
+        if error.problem is FileProblem.TOO_LARGE:
+            raise LicenseError(
+                Reason.TOO_LARGE,
+                f"The license file {path} {error.detail}, so it is not a Clary license. "
+                "Install the license file you received from Clary.",
+            ) from None
         raise LicenseError(
             Reason.UNREADABLE,
-            f"Cannot read the license file {path} ({error.strerror or error}). "
+            f"Cannot read the license file {path}: it {error.detail}. "
             "Check that it is a readable file, or install the license again.",
         ) from None
 
@@ -103,7 +109,13 @@ class LicenseManager:
 
     def install(self, source: Path) -> LicenseStatus:
         """Verify `source`, and only if it grants a tier copy it into place atomically."""
-        data = read_license_file(source)
+        try:
+            data = read_license_file(source)
+        except LicenseError as error:
+            raise LicenseError(
+                error.reason,
+                f"{source} was not installed: {error} The current license is unchanged.",
+            ) from None
         if data is None:
             raise LicenseError(Reason.UNREADABLE, f"There is no file {source}. Check the path.")
         ledger = load_ledger(self.ledger_path)
@@ -159,7 +171,7 @@ class LicenseManager:
 
 
 def _worth_saving(old: Ledger, new: Ledger) -> bool:
-    if new.serials != old.serials:
+    if new.serials != old.serials or new.clock_restarts != old.clock_restarts:
         return True
     if new.latest_seen is None:
         return False

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
@@ -17,7 +18,10 @@ from clary_desktop.db import Database
 from clary_desktop.db.tables import ApiKey
 from clary_desktop.errors import ClaryError, NotFoundError
 
+log = logging.getLogger(__name__)
 KEY_PREFIX = "clary_"
+LAST_USED_RESOLUTION = timedelta(seconds=10)
+"""A key's "last used" is at most this old (lists show it to the minute)."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -112,8 +116,26 @@ class ApiKeyStore:
                 return None
             return _info(row)
 
-    def touch(self, key_id: int) -> None:
-        with self.db.write() as session:
-            row = session.get(ApiKey, key_id)
-            if row is not None:
+    def use(self, secret: str | None) -> ApiKeyInfo | None:
+        """`authenticate`, and record the use (last used) of the key it finds.
+
+        At most one write per key every LAST_USED_RESOLUTION (a pipeline may call many
+        times a second; each write is a synced transaction). Recording is best effort:
+        a database that cannot be written (read-only, busy) does not turn a key away."""
+        key = self.authenticate(secret)
+        if key is None:
+            return None
+        last = key.last_used_at
+        if last is not None and datetime.now(UTC) - last < LAST_USED_RESOLUTION:
+            return key
+        try:
+            with self.db.write() as session:
+                row = session.get(ApiKey, key.id)
+                if row is None or row.revoked_at is not None:  # revoked meanwhile
+                    return None
                 row.last_used_at = datetime.now(UTC)
+                session.flush()
+                return _info(row)
+        except ClaryError as error:
+            log.warning("Could not record the use of API key %r: %s", key.name, error)
+            return key

@@ -95,7 +95,10 @@ class ModelCatalog:
             rows = session.scalars(stmt).all()
             installed = self._installed_versions(session, [r.id for r in rows])
             busy = _downloading_ids(session, [r.id for r in rows])
-            return [_model_info(r, user, installed.get(r.id), r.id in busy) for r in rows]
+            return [
+                _model_info(r, user, *installed.get(r.id, (None, False)), r.id in busy)
+                for r in rows
+            ]
 
     def count_models(
         self, tier: Tier | str, model_type: str | None = None, *, search: str | None = None
@@ -120,7 +123,10 @@ class ModelCatalog:
             installed = self._installed_versions(session, [model_id])
             busy = _downloading_ids(session, [model_id])
             return _model_info(
-                row, Tier.parse(user_tier), installed.get(model_id), model_id in busy
+                row,
+                Tier.parse(user_tier),
+                *installed.get(model_id, (None, False)),
+                model_id in busy,
             )
 
     def get_versions(self, model_id: str) -> list[VersionInfo]:
@@ -146,11 +152,14 @@ class ModelCatalog:
         m = ModelMetadata
         with self.db.read() as session:
             installed = {
-                model_id: (version, path)
-                for model_id, version, path in session.execute(
-                    select(Installation.model_id, Installation.version, Installation.path).where(
-                        Installation.active.is_(True)
-                    )
+                model_id: (version, path, verified_at is None)
+                for model_id, version, path, verified_at in session.execute(
+                    select(
+                        Installation.model_id,
+                        Installation.version,
+                        Installation.path,
+                        Installation.verified_at,
+                    ).where(Installation.active.is_(True))
                 )
             }
             result = session.execute(
@@ -168,7 +177,7 @@ class ModelCatalog:
             )
             rows = []
             for i, n, t, v, s, tier, tags, text, retired in result:
-                version, path = installed.get(i, (None, None))
+                version, path, unverified = installed.get(i, (None, None, False))
                 newer = (
                     version is not None and version != v and version_key(version) < version_key(v)
                 )
@@ -186,20 +195,22 @@ class ModelCatalog:
                         path,
                         newer,
                         bool(retired),
+                        unverified,
                     )
                 )
             return rows
 
     @staticmethod
-    def _installed_versions(session: Session, model_ids: list[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+    def _installed_versions(session: Session, model_ids: list[str]) -> dict[str, tuple[str, bool]]:
+        """model id -> (active installed version, whether it is unverified)."""
+        found: dict[str, tuple[str, bool]] = {}
         for chunk in chunks(model_ids):
-            for model_id, version in session.execute(
-                select(Installation.model_id, Installation.version).where(
+            for model_id, version, verified_at in session.execute(
+                select(Installation.model_id, Installation.version, Installation.verified_at).where(
                     Installation.model_id.in_(chunk), Installation.active.is_(True)
                 )
             ):
-                found[model_id] = version
+                found[model_id] = (version, verified_at is None)
         return found
 
     # ---- changes (the seed's add/update/delete) --------------------------------------
@@ -276,7 +287,11 @@ def _downloading_ids(session: Session, model_ids: list[str]) -> set[str]:
 
 
 def _model_info(
-    row: ModelMetadata, user_tier: Tier, installed_version: str | None, downloading: bool = False
+    row: ModelMetadata,
+    user_tier: Tier,
+    installed_version: str | None,
+    unverified: bool = False,
+    downloading: bool = False,
 ) -> ModelInfo:
     locked = not can_access(user_tier, row.tier)
     update_available = (
@@ -321,6 +336,7 @@ def _model_info(
         installed_version=installed_version,
         update_available=update_available,
         retired=bool(row.retired),
+        unverified=unverified and installed_version is not None,
     )
 
 

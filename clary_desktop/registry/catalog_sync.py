@@ -77,6 +77,21 @@ def read_catalog_source(source: str, offline: bool, timeout: float = 30) -> byte
                     if len(body) > MAX_MANIFEST_BYTES:
                         raise ClaryError(f"The catalog at {source} is larger than allowed.")
                 return bytes(body)
+        except requests.TooManyRedirects:
+            raise ClaryError(
+                f"The catalog server at {source} sent too many redirects (a redirect loop). "
+                "Check the catalog address in Settings (or CLARY_CATALOG_URL)."
+            ) from None
+        except (
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.InvalidURL,
+            requests.exceptions.InvalidHeader,
+        ) as error:
+            # The server's mistake (a redirect to file://, a broken header), not the network's.
+            raise ClaryError(
+                f"The catalog server at {source} sent an answer Clary cannot use ({error}). "
+                "Check the catalog address in Settings (or CLARY_CATALOG_URL)."
+            ) from None
         except requests.RequestException as error:
             raise ClaryError(
                 f"Cannot download the catalog from {source} ({type(error).__name__}). "

@@ -5,6 +5,7 @@ Every feature lives behind it once; the fronts only parse input and render outpu
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from clary_desktop.registry.updates import (
 )
 from clary_desktop.registry.usage import UsageInfo, UsageStore, requires_tier_message
 from clary_desktop.registry.views import ImportSummary, ModelInfo, ModelRow, VersionInfo
-from clary_desktop.settings import Settings, load_settings
+from clary_desktop.settings import RunOverrides, Settings, load_settings, save_settings
 
 # Imported lazily at run time: licensing imports registry.access (a cycle), and the
 # download engine is not needed by commands that only read the catalog.
@@ -68,7 +69,13 @@ class Registry:
         self.usage = UsageStore(database)
         self.metrics = MetricsStore(database)
         self._tier_source = tier_source
-        self.settings: Settings = load_settings(paths.settings_file)
+        #: What the user chose (settings.json), the one-run overrides (CLARY_OFFLINE), and
+        #: the settings in force: the stored ones with the overrides on top. Change them
+        #: with `apply_settings`, which saves only the user's choice.
+        self.stored_settings: Settings = load_settings(paths.settings_file)
+        self.overrides = RunOverrides.from_environment()
+        self.settings: Settings = self.overrides.apply(self.stored_settings)
+        self._settings_lock = threading.RLock()
         self._downloads: DownloadManager | None = None
         #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
         self.catalog_keys: TrustedKeys | None = None
@@ -133,6 +140,22 @@ class Registry:
         if not isinstance(self._tier_source, LicenseManager):
             raise ClaryError("This program sets the tier itself; it has no license file.")
         return self._tier_source.install(source)
+
+    def apply_settings(self, settings: Settings) -> Settings:
+        """Store `settings` as the user's choice and apply them (with this run's overrides
+        on top) to every part holding settings: running and new downloads included.
+        Returns the settings now in force."""
+        with self._settings_lock:
+            save_settings(self.paths.settings_file, settings)
+            self.stored_settings = settings
+            self.settings = self.overrides.apply(settings)
+            if self._downloads is not None:
+                self._downloads.apply_settings(self.settings)
+            return self.settings
+
+    def _store_models_dir(self, folder: Path) -> None:
+        with self._settings_lock:  # the other settings as they are at this moment
+            self.apply_settings(self.stored_settings.model_copy(update={"models_dir": str(folder)}))
 
     @property
     def models_dir(self) -> Path:
@@ -388,8 +411,7 @@ class Registry:
 
         return move_models_dir(
             self.db,
-            self.settings,
-            self.paths.settings_file,
+            self._store_models_dir,
             self.models_dir,
             new_dir,
             progress=progress,

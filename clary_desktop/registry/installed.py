@@ -48,9 +48,9 @@ def record_installation(
     learned: dict[str, tuple[str, int]],
     now: datetime,
 ) -> None:
-    """Make a verified version the model's active installation, in the caller's
-    transaction; sha256 and sizes the catalog lacked (`learned`: path -> (sha256,
-    size)) are recorded in the catalog."""
+    """Make a downloaded or imported version the model's active installation, in the
+    caller's transaction; sha256 and sizes the catalog lacked (`learned`: path ->
+    (sha256, size), only what a source vouched for) are recorded in the catalog."""
     version_row = session.scalars(
         select(ModelVersion)
         .where(ModelVersion.model_id == model_id, ModelVersion.version == version)
@@ -75,5 +75,7 @@ def record_installation(
     install.path = str(folder)
     install.size_bytes = size
     install.installed_at = now
-    install.verified_at = now
+    # Verified only when every file was checked against a sha256 a source vouched for;
+    # a file nobody published a digest for leaves the installation unverified.
+    install.verified_at = now if all(f.sha256 for f in version_row.files) else None
     install.active = True

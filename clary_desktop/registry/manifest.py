@@ -30,6 +30,7 @@ from clary_desktop.registry.safe_names import (
     check_version,
 )
 from clary_desktop.registry.version_order import newest
+from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024
 
@@ -234,28 +235,26 @@ def decode_json(data: bytes, source: str) -> Any:
 def read_manifest_bytes(path: Path) -> bytes:
     """A manifest file's bytes, with errors a user can act on."""
     try:
-        size = path.stat().st_size
-        if size > MAX_MANIFEST_BYTES:
-            raise InvalidManifestError(
-                f"{path}: the manifest is {size} bytes, more than the {MAX_MANIFEST_BYTES} allowed"
-            )
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidManifestError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidManifestError(f"{path}: is a folder, not a manifest file") from None
-    except OSError as error:
-        raise InvalidManifestError(f"{path}: cannot be read ({error.strerror})") from None
+        return read_user_file(path, MAX_MANIFEST_BYTES)
+    except UserFileError as error:
+        hint = ""
+        if error.problem is FileProblem.NOT_REGULAR:
+            hint = "; give the path of a manifest file"
+        raise InvalidManifestError(f"{path}: {error.detail}{hint}") from None
 
 
 def load_manifest_file(path: Path) -> CatalogManifest:
     """Read and validate a manifest file, with errors a user can act on."""
-    data = read_manifest_bytes(path)
+    return manifest_from_bytes(read_manifest_bytes(path), str(path))
+
+
+def manifest_from_bytes(data: bytes, source: str) -> CatalogManifest:
+    """Validate a manifest's bytes; errors name `source`, the entry and the field."""
     try:
         return CatalogManifest.model_validate_json(data)
     except ValidationError:
         pass  # Parse again below to name the entry and field.
-    raw = decode_json(data, str(path))
+    raw = decode_json(data, source)
     if not isinstance(raw, dict):
-        raise InvalidManifestError(f'{path}: must be a JSON object with a "models" list')
-    return parse_manifest(raw, str(path))
+        raise InvalidManifestError(f'{source}: must be a JSON object with a "models" list')
+    return parse_manifest(raw, source)

@@ -19,7 +19,8 @@ RECENT_RUNS = 50
 class RunReport(BaseModel):
     """A consumer's report of one run (the body of POST /models/{id}/metrics)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # NaN and Infinity (which JSON parsers accept) are refused as "not a finite number".
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     latency_ms: float = Field(gt=0, le=86_400_000, description="Wall time of the run")
     throughput: float | None = Field(

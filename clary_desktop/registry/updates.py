@@ -98,7 +98,7 @@ def rollback(registry: Registry, model_id: str) -> str:
         )
     target = sort_versions(older, key=str)[0]
     results = registry.verify_version(model_id, target)
-    bad = [r for r in results if r.status != "ok"]
+    bad = [r for r in results if not r.intact]
     if bad:
         raise ClaryError(
             f"The kept version {target} of {model_id} is damaged ({bad[0].path}: "

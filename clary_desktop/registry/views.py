@@ -67,6 +67,8 @@ class ModelInfo(_View):
     installed_version: str | None
     update_available: bool = False
     retired: bool = False
+    # Installed, but some file has no sha256 any source vouched for: never "verified".
+    unverified: bool = False
 
 
 class ImportSummary(_View):
@@ -93,3 +95,4 @@ class ModelRow(NamedTuple):
     installed_path: str | None
     update_available: bool = False
     retired: bool = False
+    unverified: bool = False

@@ -22,7 +22,6 @@ from clary_desktop.downloads.diskspace import free_bytes
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.downloads.values import JobState
 from clary_desktop.errors import ClaryError
-from clary_desktop.settings import Settings, load_settings, save_settings
 from clary_desktop.storage.file_ops import copy_file_hashed, hash_file
 from clary_desktop.storage.values import Cancelled, MoveResult, Progress, ProgressCallback
 
@@ -64,10 +63,14 @@ def _check_target(old: Path, new: Path) -> bool:
     return False
 
 
+StoreModelsDir = Callable[[Path], object]
+"""Saves the new models folder as the user's setting and puts it in force (the
+Registry's `apply_settings`); raises when it cannot be saved."""
+
+
 def move_models_dir(
     db: Database,
-    settings: Settings,
-    settings_file: Path,
+    store_models_dir: StoreModelsDir,
     old_dir: Path,
     new_dir: Path,
     *,
@@ -121,7 +124,7 @@ def move_models_dir(
                     f"The copy of {name} in {new} does not match the original (disk or "
                     "storage problem?)."
                 )
-        _switch(db, settings, settings_file, old, new)
+        _switch(db, store_models_dir, old, new)
     except BaseException as error:
         if created_new:
             shutil.rmtree(new, ignore_errors=True)
@@ -155,7 +158,7 @@ def move_models_dir(
     )
 
 
-def _switch(db: Database, settings: Settings, settings_file: Path, old: Path, new: Path) -> None:
+def _switch(db: Database, store_models_dir: StoreModelsDir, old: Path, new: Path) -> None:
     """Point the installations and the setting at `new`; the setting is saved last."""
     changed: list[tuple[int, str]] = []
     with db.write() as session:
@@ -165,10 +168,7 @@ def _switch(db: Database, settings: Settings, settings_file: Path, old: Path, ne
                 changed.append((install.id, install.path))
                 install.path = str(new / path.relative_to(old))
     try:
-        # The settings file as stored (not with CLARY_OFFLINE and the like applied).
-        stored = load_settings(settings_file, apply_environment=False)
-        stored.models_dir = str(new)
-        save_settings(settings_file, stored)
+        store_models_dir(new)
     except BaseException:
         with db.write() as session:
             for install_id, path in changed:
@@ -176,7 +176,6 @@ def _switch(db: Database, settings: Settings, settings_file: Path, old: Path, ne
                 if row is not None:
                     row.path = path
         raise
-    settings.models_dir = str(new)
 
 
 def _empty_folder(folder: Path) -> None:

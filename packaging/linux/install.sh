@@ -76,3 +76,8 @@ for size in $SIZES; do
 done
 refresh
 echo "Clary Desktop installed in $TARGET; start it from the menu or with $BIN/clary-desktop."
+# The window needs X11 libraries that minimal systems lack; the program names them.
+if ! QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-xcb} "$TARGET/clary-desktop" --check-libraries \
+        >/dev/null; then
+    echo "Install the packages above before starting the window; clary-models works already." >&2
+fi

@@ -191,6 +191,24 @@ def test_a_corrupt_database_gives_one_line_and_is_left_as_it_was(
     assert db_file.read_bytes() == before
 
 
+def test_a_zero_byte_database_is_refused_not_recreated(cli: CliRunner, data_dir: Path) -> None:
+    assert cli("apikey", "create", "tester").returncode == 0
+    db_file = data_dir / "catalog.db"
+    db_file.write_bytes(b"")  # what a crash or a full disk can leave behind
+    for args in (("list",), ("apikey", "list"), ("catalog", "import", str(db_file))):
+        result = cli(*args)
+        assert result.returncode == 1, args
+        assert "is empty (0 bytes)" in result.stderr, result.stderr
+        assert "Move the file away" in result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+        assert db_file.stat().st_size == 0
+
+    # The way out the message gives: move it away, and a fresh catalog starts.
+    db_file.rename(data_dir / "catalog.db.damaged")
+    assert _json(cli("list", "--json"))["count"] == len(LITE_IDS)
+    assert (data_dir / "catalog.db.damaged").stat().st_size == 0
+
+
 def _make_read_only(path: Path) -> None:
     """chmod is not enough for root (CI runs as root): mark the file immutable there."""
     if os.geteuid() == 0:

@@ -202,7 +202,9 @@ def test_path_traversal_refused_before_any_byte(reg, server, tmp_path):
     assert not list(tmp_path.rglob("escape.bin"))
 
 
-def test_unknown_digest_is_learned_and_recorded(paths, server):
+def test_unknown_digest_is_not_learned_from_a_bare_url(paths, server):
+    """What a bare URL sent proves nothing: the file installs, unverified, and its
+    digest is not written into the catalog (where `verify` would then trust it)."""
     registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
     try:
         import_entries(registry, url_entry(
@@ -211,6 +213,9 @@ def test_unknown_digest_is_learned_and_recorded(paths, server):
         job = registry.downloads.start("bare-model")
         assert registry.downloads.wait(job, timeout=30).state == JobState.COMPLETED
         files = registry.versions("bare-model")[0].files
-        assert files[0].sha256 == sha(DATA) and files[0].size_bytes == len(DATA)
+        assert files[0].sha256 is None and files[0].size_bytes is None
+        assert registry.get_model("bare-model").unverified
+        assert [(r.status, r.actual_sha256) for r in registry.verify("bare-model")] == [
+            ("unverified", sha(DATA))]
     finally:
         registry.close()

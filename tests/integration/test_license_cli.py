@@ -187,3 +187,64 @@ def test_clary_license_errors_are_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("clary-license: error: ")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_run_with_the_clock_far_ahead_is_undone_by_a_renewal(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """One run with the clock in 2035 expired every license for good; a license Clary
+    issues after that run restarts the clock check, and `license show` says so first."""
+    from datetime import UTC, datetime, timedelta
+
+    from clary_desktop.licensing import LicenseManager
+    from clary_desktop.paths import resolve_paths
+    from tests.support.licenses import Signer
+
+    signer = Signer(kid="dev-clock-test")
+    signer.write_public(tmp_path / "keys")
+    env = cli_support.clean_env(CLARY_DEV_LICENSE_KEYS=str(tmp_path / "keys"))
+
+    def models(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return cli_support.run("clary-models", "--data-dir", data_dir, *args, env=env)
+
+    now = datetime.now(UTC)
+    current = tmp_path / "current.json"
+    current.write_bytes(
+        signer.license(
+            issued_at=now - timedelta(days=30), expires_at=now + timedelta(days=335), serial=1
+        )
+    )
+    ok(models("license", "install", current))
+
+    # The program once ran with the computer's clock in 2035 (the same core, another clock).
+    ahead = LicenseManager.for_paths(
+        resolve_paths(data_dir),
+        verifier=signer.verifier(),
+        clock=lambda: datetime(2035, 1, 1, tzinfo=UTC),
+    )
+    assert ahead.status().state.value == "expired"
+
+    status = status_json(models)
+    assert (status["state"], status["tier"], status["clock_set_back"]) == ("expired", "lite", True)
+    assert "ahead when Clary Desktop saw that time" in status["reason"]
+    assert "ask Clary for a new license file" in status["reason"]
+    shown = ok(models("license", "show")).stdout
+    assert "2035-01-01" in shown and "install it" in shown
+    assert list_json(models)["user_tier"] == "lite"
+
+    renewal = tmp_path / "renewal.json"
+    renewal.write_bytes(
+        signer.license(issued_at=datetime.now(UTC), expires_at=now + timedelta(days=365), serial=2)
+    )
+    result = ok(models("license", "install", renewal))
+    assert "Installed the license for Test User (Professional" in result.stdout
+    assert "restarted the clock check" in result.stdout
+    status = status_json(models)
+    assert (status["state"], status["tier"], status["clock_set_back"]) == (
+        "valid",
+        "professional",
+        False,
+    )
+    assert list_json(models)["user_tier"] == "professional"
+    state = json.loads((data_dir / "license-state.json").read_text())
+    assert state["clock_restarts"] == 1 and not state["latest_seen"].startswith("2035")

@@ -159,6 +159,66 @@ def test_frozen_app_ignores_development_license_keys(app_dir: Path, user_env: di
     assert json.loads(shown.stdout)["tier"] == "lite", shown.stdout
 
 
+def test_frozen_app_ignores_another_resources_folder(app_dir: Path, user_env: dict[str, str],
+                                                    tmp_path: Path) -> None:
+    """A copy of resources/ whose keys/ holds an attacker's key, and whose catalog makes
+    every model lite: a source checkout may use it (tests do), a frozen build never."""
+    now = datetime.now(UTC)
+    signer = Signer(kid="attacker")
+    forged = tmp_path / "forged"
+    shutil.copytree(ROOT / "resources", forged)
+    shutil.rmtree(forged / "keys")
+    signer.write_public(forged / "keys")
+    catalog = json.loads((forged / "catalog" / "default.json").read_text())
+    shipped_tiers = {entry["id"]: entry["tier"] for entry in catalog["models"]}
+    assert set(shipped_tiers.values()) != {"lite"}
+    for entry in catalog["models"]:
+        entry["tier"] = "lite"
+    (forged / "catalog" / "default.json").write_text(json.dumps(catalog))
+    license_file = tmp_path / "pro.json"
+    license_file.write_bytes(signer.license(
+        tier="professional", issued_at=now - timedelta(days=1),
+        expires_at=now + timedelta(days=30)))
+    env = {**user_env, "CLARY_RESOURCES_DIR": str(forged)}
+    data = tmp_path / "data"
+
+    shown = run(app_dir, "clary-models", "--data-dir", str(data), "--license",
+                str(license_file), "license", "show", "--json", env=env)
+    status = json.loads(shown.stdout)
+    assert (status["tier"], status["state"]) == ("lite", "invalid"), shown.stdout
+    listed = run(app_dir, "clary-models", "--data-dir", str(data), "list", "--tier",
+                 "professional", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    tiers = {m["id"]: m["tier"] for m in json.loads(listed.stdout)["models"]}
+    assert tiers == shipped_tiers
+
+
+def test_frozen_app_ignores_python_environment_variables(app_dir: Path, user_env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    """PYTHONPATH and friends cannot slip code into the frozen program."""
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w').close()\n"
+    for name in ("sitecustomize.py", "usercustomize.py", "startup.py"):
+        (planted / name).write_text(code)
+    (planted / "clary_desktop").mkdir()
+    (planted / "clary_desktop" / "__init__.py").write_text(code)
+    env = {**user_env, "PYTHONPATH": str(planted), "PYTHONSTARTUP": str(planted / "startup.py"),
+           "PYTHONUSERBASE": str(planted), "PYTHONINSPECT": "1"}
+    result = run(app_dir, "clary-models", "--version", env=env)
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+
+
+def test_window_without_a_display_says_why(app_dir: Path, user_env: dict[str, str]) -> None:
+    """No display (an ssh login, a server): one plain message and status 1, not abort()."""
+    result = run(app_dir, "clary-desktop", env={**user_env, "QT_QPA_PLATFORM": "xcb"})
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    assert "DISPLAY is not set" in result.stderr and "QT_QPA_PLATFORM=offscreen" in result.stderr
+    assert "Traceback" not in result.stderr and "Aborted" not in result.stderr
+
+
 def test_unused_qt_modules_are_left_out(app_dir: Path) -> None:
     names = "\n".join(files_under(app_dir))
     for unused in ("Qt6Qml", "Qt6Quick", "Qt6WebEngine", "Qt6Multimedia", "Qt6Charts",
@@ -188,6 +248,14 @@ def test_tarball_installs_for_the_user(dist: Path, user_env: dict[str, str],
     install = subprocess.run(["sh", str(top / "install.sh")], capture_output=True, text=True,
                              env=user_env, timeout=300)
     assert install.returncode == 0, install.stderr
+    # The installer names the X11 packages the window lacks, as the program itself does.
+    check = run(top, "clary-desktop", "--check-libraries",
+                env={**user_env, "QT_QPA_PLATFORM": "xcb"})
+    if check.returncode:
+        assert "sudo apt-get install" in check.stderr
+        assert check.stderr.strip() in install.stderr
+    else:
+        assert "Install the packages above" not in install.stderr
     share = home / ".local" / "share"
     desktop = share / "applications" / "clary-desktop.desktop"
     target = home / ".local" / "opt" / "clary-desktop"

@@ -12,6 +12,10 @@ for each request takes the next fault queued for that blob:
     status:CODE    answer CODE (429/5xx/403/404...) with an empty body
     retry_after:S  with status 429, send Retry-After: S
     stall:N        send N bytes, then send nothing until the server stops
+    length:VALUE   announce `Content-Length: VALUE` (e.g. "abc"), still sending the body
+    double_length  announce `Content-Length: N, N` (legal: equal repeated values)
+    lie_range      answer a Range with 206 and the asked Content-Range, but send the
+                   bytes from offset 0 (a spliced file)
 
 `throttle` (bytes per second per connection) makes kill-half-way tests
 deterministic. Listens on 127.0.0.1 only; `close()` (or the context manager)
@@ -182,7 +186,8 @@ class BlobServer:
             status = 206
         length = end - start + 1
         handler.send_response(status)
-        handler.send_header("Content-Length", str(length))
+        announced = f"{length}, {length}" if "double_length" in faults else str(length)
+        handler.send_header("Content-Length", faults.get("length", announced))
         handler.send_header("Accept-Ranges", "bytes")
         handler.send_header("ETag", blob.etag or "")
         handler.send_header("Content-Type", "application/octet-stream")
@@ -200,7 +205,8 @@ class BlobServer:
         for key in ("truncate", "reset", "stall"):
             if key in faults:
                 limit = min(length, int(faults[key]))
-        sent = self._send_range(handler, blob, start, limit, "wrong_bytes" in faults)
+        body_start = 0 if "lie_range" in faults else start
+        sent = self._send_range(handler, blob, body_start, limit, "wrong_bytes" in faults)
         self._record(handler, name, status, sent, began)
         if "stall" in faults:
             self.stopping.wait()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from clary_desktop.db import open_database
-from clary_desktop.db.database import Database
+from clary_desktop.db.database import Database, create_sqlite_file
 from clary_desktop.db.engine import create_catalog_engine
 from clary_desktop.db.migrations import LATEST_SCHEMA, migrate
 from clary_desktop.db.tables import Base
@@ -159,6 +159,71 @@ def test_a_corrupt_file_gives_a_plain_error_and_is_not_changed(tmp_path: Path) -
         open_database(_url(db_file))
     assert "Move it away" in str(info.value)
     assert db_file.read_bytes() == before
+
+
+def test_a_zero_byte_file_is_refused_and_kept(tmp_path: Path) -> None:
+    """SQLite would take an empty file for a new database and fill it with an empty catalog."""
+    db_file = tmp_path / "catalog.db"
+    db_file.touch()
+    with pytest.raises(DatabaseError, match=r"is empty \(0 bytes\)") as info:
+        open_database(_url(db_file))
+    message = str(info.value)
+    assert "API keys" in message and "no backup" in message
+    assert "rename it to catalog.db.damaged" in message
+    assert db_file.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.db"]
+
+
+def test_a_zero_byte_file_names_the_newest_backup(tmp_path: Path) -> None:
+    db_file = tmp_path / "catalog.db"
+    _make_v1_database(db_file)
+    open_database(_url(db_file)).close()
+    (backup,) = tmp_path.glob("catalog.db.backup-v1-*")
+    (tmp_path / "catalog.db.backup-v1-20200101T000000000000Z").write_bytes(b"older")
+    db_file.write_bytes(b"")
+    with pytest.raises(DatabaseError, match="is empty") as info:
+        open_database(_url(db_file))
+    assert f"Restore the newest backup {backup} by renaming it to catalog.db" in str(info.value)
+    assert db_file.stat().st_size == 0
+
+    # The way out the message names works: the backup opens, migrated, with its model.
+    backup.replace(db_file)
+    db = open_database(_url(db_file))
+    try:
+        with db.read() as session:
+            assert session.execute(text("SELECT id FROM models")).scalars().all() == ["old-model"]
+    finally:
+        db.close()
+
+
+def test_a_sqlite_file_without_the_clary_schema_is_refused(tmp_path: Path) -> None:
+    """Tables but no schema version: someone else's database, or ours with clary_meta lost."""
+    db_file = tmp_path / "catalog.db"
+    con = sqlite3.connect(db_file)
+    con.execute("CREATE TABLE notes (body TEXT)")
+    con.execute("INSERT INTO notes VALUES ('keep me')")
+    con.commit()
+    con.close()
+    before = db_file.read_bytes()
+    with pytest.raises(DatabaseError, match=r"holds tables \(notes\) but no Clary Desktop schema"):
+        open_database(_url(db_file))
+    assert db_file.read_bytes() == before
+
+
+def test_a_new_database_file_never_exists_empty(tmp_path: Path) -> None:
+    """Created whole under its final name, so a second program starting at the same moment
+    never sees a zero-byte catalog (which it would refuse as damaged)."""
+    db_file = tmp_path / "catalog.db"
+    create_sqlite_file(db_file)
+    assert db_file.stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.db"]
+    con = sqlite3.connect(db_file)
+    assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    con.close()
+    before = db_file.read_bytes()
+    create_sqlite_file(db_file)
+    assert db_file.read_bytes() == before
+    open_database(_url(db_file)).close()
 
 
 def test_database_sessions_are_separate_units_of_work(tmp_path: Path) -> None:

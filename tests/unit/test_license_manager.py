@@ -266,6 +266,32 @@ def test_dev_keys_are_trusted_only_in_a_source_checkout(
     assert "test-key" not in default_trusted_keys()
 
 
+def test_a_frozen_build_ignores_another_resources_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, signer: Signer
+) -> None:
+    """CLARY_RESOURCES_DIR swaps the trusted keys (and the shipped tiers): a source checkout
+    may point it at a test folder, a frozen build uses only the folder it ships."""
+    from clary_desktop import resources
+
+    forged = tmp_path / "forged"
+    (forged / "catalog").mkdir(parents=True)
+    (forged / "catalog" / "default.json").write_text('{"models": []}')
+    signer.write_public(forged / "keys")
+    monkeypatch.setenv(resources.RESOURCES_ENV, str(forged))
+    resources.resources_dir.cache_clear()
+    try:
+        assert "test-key" in default_trusted_keys()
+        monkeypatch.setattr(sys, "frozen", True, raising=False)
+        bundled = Path(__file__).resolve().parents[2]  # holds resources/, as _MEIPASS does
+        monkeypatch.setattr(sys, "_MEIPASS", str(bundled), raising=False)
+        resources.resources_dir.cache_clear()
+        assert resources.resources_dir() == bundled / "resources"
+        assert "test-key" not in default_trusted_keys()
+        assert set(default_trusted_keys()) == set(load_key_dir(resources.resource_path("keys")))
+    finally:
+        resources.resources_dir.cache_clear()
+
+
 # ---- the Registry's tier comes from the license ----------------------------------------
 
 

@@ -117,4 +117,4 @@ def test_issue_with_a_file_that_is_not_a_key(
     assert issue(not_a_key, tmp_path / "out.json") == 1
     assert "is not an Ed25519 private key" in capsys.readouterr().err
     assert issue(tmp_path / "missing.key", tmp_path / "out.json") == 1
-    assert "No such file" in capsys.readouterr().err
+    assert "no such file" in capsys.readouterr().err.lower()

@@ -76,8 +76,9 @@ def test_failure_on_the_nth_file_leaves_the_old_folder_in_use_and_intact(
         with pytest.raises(ClaryError if isinstance(failure, OSError) else KeyboardInterrupt):
             move_module.move_models_dir(
                 registry.db,
-                registry.settings,
-                registry.paths.settings_file,
+                lambda folder: registry.apply_settings(
+                    registry.stored_settings.model_copy(update={"models_dir": str(folder)})
+                ),
                 old,
                 new,
                 copier=failing_copy,

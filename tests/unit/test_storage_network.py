@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clary_desktop.settings import Settings, load_settings, save_settings
+from clary_desktop.settings import RunOverrides, Settings, load_settings, save_settings
 from clary_desktop.storage.network import is_online, network_allowed, probe
 
 
@@ -37,5 +37,9 @@ def test_clary_offline_overrides_the_file_but_is_never_saved(
     path = tmp_path / "settings.json"
     save_settings(path, Settings(offline=False))
     monkeypatch.setenv("CLARY_OFFLINE", "1")
-    assert load_settings(path).offline
-    assert not load_settings(path, apply_environment=False).offline
+    overrides = RunOverrides.from_environment()
+    assert overrides.apply(load_settings(path)).offline
+    assert not load_settings(path).offline  # what is stored stays the user's choice
+    assert overrides.notes() == ["CLARY_OFFLINE=1 keeps this run offline, whatever is saved here."]
+    monkeypatch.delenv("CLARY_OFFLINE")
+    assert not RunOverrides.from_environment().apply(load_settings(path)).offline

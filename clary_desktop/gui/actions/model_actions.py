@@ -138,9 +138,13 @@ class ModelActions(WindowActions):
         registry = self.registry()
         self.show_message("Verifying… (this reads every file)", 0)
         results = list(await self.tasks.run(registry.verify, model_id) or [])
-        bad = [r for r in results if r.status != "ok"]
+        bad = [r for r in results if not r.intact]
+        unverified = sum(r.status == "unverified" for r in results)
         if not results:
             self.show_message("No installed models to verify.")
+        elif not bad and unverified:
+            self.show_message(f"Checked {len(results)} file(s): none damaged, but {unverified} "
+                              "unverified (the catalog lists no sha256 to check them against).")
         elif not bad:
             self.show_message(f"Verified {len(results)} file(s): all intact.")
         else:

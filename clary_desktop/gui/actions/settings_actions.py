@@ -7,14 +7,16 @@ from PySide6.QtCore import Qt
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.about_dialog import AboutDialog
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
-from clary_desktop.settings import Settings, save_settings
+from clary_desktop.settings import Settings
 
 
 class SettingsActions(WindowActions):
     def settings_dialog(self) -> None:
         registry = self.registry()
-        dialog = SettingsDialog(registry.settings, str(registry.paths.default_models_dir),
-                                self.window)
+        # The stored settings (what the user chose), never the ones in force: a one-run
+        # override such as CLARY_OFFLINE is shown as a note and is not saved.
+        dialog = SettingsDialog(registry.stored_settings, str(registry.paths.default_models_dir),
+                                self.window, notes=registry.overrides.notes())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.save_settings(dialog.result_settings))
         dialog.open()
@@ -26,14 +28,14 @@ class SettingsActions(WindowActions):
     async def _save_settings(self, settings: Settings) -> None:
         window = self.window
         registry = self.registry()
-        await self.tasks.run(save_settings, registry.paths.settings_file, settings)
-        registry.settings = settings
+        applied = await self.tasks.run(registry.apply_settings, settings)
         window.network.settings_changed()
-        self.show_message("Settings saved. A new models folder or download limit applies "
-                          "to downloads started from now on.")
+        self.show_message("Settings saved; downloads use them at once. A new models folder is "
+                          "for new downloads (View > Storage… > Move models folder… moves "
+                          "the installed ones).")
         await window.refresh_disk()
-        window.catalog_actions.schedule_update_checks(settings, at_start=False)
-        await window.api_actions.apply(settings)
+        window.catalog_actions.schedule_update_checks(applied, at_start=False)
+        await window.api_actions.apply(applied)
 
     def about_dialog(self) -> None:
         registry = self.window.registry

@@ -1,5 +1,6 @@
-"""Settings: models folder, concurrent downloads, Hub endpoint and token, proxy,
-update checks, and the local API."""
+"""Settings: models folder, downloads (concurrency, bandwidth limit, parts), Hub
+endpoint and token, proxy, update checks, and the local API. It shows and returns the
+stored settings; one-run overrides (CLARY_OFFLINE) appear as notes only."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _text_or_none(edit: QLineEdit) -> str | None:
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, default_models_dir: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, notes: list[str] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
@@ -51,6 +52,19 @@ class SettingsDialog(QDialog):
         self.concurrent.setObjectName("concurrentDownloads")
         self.concurrent.setRange(1, 16)
         self.concurrent.setValue(settings.concurrent_downloads)
+        self.bandwidth = QSpinBox()
+        self.bandwidth.setObjectName("bandwidthLimit")
+        self.bandwidth.setRange(0, 10_000_000)
+        self.bandwidth.setSuffix(" KiB/s")
+        self.bandwidth.setSpecialValueText("no limit")
+        self.bandwidth.setToolTip("For all downloads together, running ones included")
+        self._bandwidth_shown = -(-(settings.bandwidth_limit_bps or 0) // 1024)  # rounded up
+        self.bandwidth.setValue(self._bandwidth_shown)
+        self.parts = QSpinBox()
+        self.parts.setObjectName("parallelParts")
+        self.parts.setRange(1, 32)
+        self.parts.setToolTip("Connections for one big file (1: one connection)")
+        self.parts.setValue(settings.parallel_parts)
 
         self.endpoint = QLineEdit(settings.hub_endpoint or "")
         self.endpoint.setObjectName("hubEndpoint")
@@ -65,6 +79,10 @@ class SettingsDialog(QDialog):
         self.offline = QCheckBox("Work offline (no network access)")
         self.offline.setObjectName("offline")
         self.offline.setChecked(settings.offline)
+        self.override_note = QLabel(" ".join(notes or []))
+        self.override_note.setObjectName("overrideNote")
+        self.override_note.setWordWrap(True)
+        self.override_note.setVisible(bool(notes))
         self.update_hours = QDoubleSpinBox()
         self.update_hours.setObjectName("updateCheckHours")
         self.update_hours.setRange(0, 24 * 30)
@@ -102,10 +120,13 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Models folder", folder_row)
         form.addRow("Concurrent downloads", self.concurrent)
+        form.addRow("Bandwidth limit", self.bandwidth)
+        form.addRow("Parallel parts", self.parts)
         form.addRow("Hub endpoint", self.endpoint)
         form.addRow("Hub token", self.token)
         form.addRow("Proxy", self.proxy)
         form.addRow("", self.offline)
+        form.addRow("", self.override_note)
         form.addRow("Check for updates every", self.update_hours)
 
         api_group = QGroupBox("Local API")
@@ -149,6 +170,8 @@ class SettingsDialog(QDialog):
         data.update(
             models_dir=_text_or_none(self.models_dir),
             concurrent_downloads=self.concurrent.value(),
+            bandwidth_limit_bps=self._bandwidth_bps(),
+            parallel_parts=self.parts.value(),
             hub_endpoint=endpoint,
             hub_token=_text_or_none(self.token),
             proxy=proxy,
@@ -163,6 +186,12 @@ class SettingsDialog(QDialog):
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
             raise ValueError(f"{first['loc'][0]}: {first['msg']}") from None
+
+    def _bandwidth_bps(self) -> int | None:
+        shown = self.bandwidth.value()
+        if shown == self._bandwidth_shown:  # untouched: keep the exact stored value
+            return self._base.bandwidth_limit_bps
+        return shown * 1024 or None
 
     def accept(self) -> None:
         try:

@@ -49,7 +49,9 @@ def row_status(row: ModelRow, locked: bool, job_state: str | None) -> str:
     if job_state in ACTIVE_STATES:
         return job_state
     if row.installed_version is not None:
-        return "update available" if update_available(row) else "installed"
+        if update_available(row):
+            return "update available"
+        return "installed, unverified" if row.unverified else "installed"
     return "not installed"
 
 
@@ -63,7 +65,7 @@ def matches_status(wanted: str, status: str) -> bool:
     if wanted == "all":
         return True
     if wanted == "installed":
-        return status in ("installed", "update available")
+        return status in ("installed", "installed, unverified", "update available")
     if wanted == "not installed":
         return status == "not installed"
     if wanted == "updates":

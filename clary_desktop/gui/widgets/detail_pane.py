@@ -84,6 +84,9 @@ def source_html(version: VersionInfo | None, info: ModelInfo) -> str:
     return "per-file URLs"
 
 
+UNVERIFIED_HTML = ("<br><b>Unverified:</b> the catalog lists no sha256 for some of its files, "
+                   "so Clary could not check what the server sent.")
+
 def details_html(info: ModelInfo, versions: list[VersionInfo], installed_path: str | None) -> str:
     current = next((v for v in versions if v.version == info.version), None)
     params = ", ".join(f"{escape(str(k))}: {escape(str(v))}" for k, v in info.parameters.items())
@@ -99,7 +102,7 @@ def details_html(info: ModelInfo, versions: list[VersionInfo], installed_path: s
         ("Parameters", params or "—"),
         ("Source", source_html(current, info)),
         ("Installed", f"version {escape(info.installed_version)} in <code>"
-                      f"{escape(installed_path or '?')}</code>"
+                      f"{escape(installed_path or '?')}</code>" + UNVERIFIED_HTML * info.unverified
          if info.installed_version else "not installed"),
     ]
     body = [f"<p>{escape(info.description)}</p>" if info.description else ""]
@@ -401,7 +404,9 @@ def row_status_for(info: ModelInfo, job: JobRow | None) -> str:
     if state == "failed" and job is not None:
         return f"download failed: {job.error or 'unknown reason'}"
     if info.installed_version is not None:
-        return ("update available" if has_update(info)
-                else f"installed ({info.installed_version})")
+        if has_update(info):
+            return "update available"
+        return f"installed ({info.installed_version})" + (", unverified" if info.unverified
+                                                           else "")
     return "not installed"
 
