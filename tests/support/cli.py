@@ -67,7 +67,7 @@ def kill_when(
     ready: Callable[[], bool],
     env: dict[str, str],
     settle: float = 0.0,
-    timeout: float = 30,
+    timeout: float = 60,
 ) -> None:
     """Run `clary-models ARGS`, wait until `ready()` (then `settle` seconds more), and
     SIGKILL it: the hard stop a crash or a power cut gives."""
