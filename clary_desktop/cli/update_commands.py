@@ -44,7 +44,6 @@ def cmd_update(ctx: CliContext, args: argparse.Namespace) -> int:
             print(f"{model_id}: {error}", file=sys.stderr)
             failed += 1
             continue
-        registry.prune_previous_versions(model_id)
         after = registry.get_model(model_id).installed_version
         print(f"Updated {model_id} from {before} to {after}; {before} is kept for rollback.")
     return 1 if failed else 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import time
+from contextlib import suppress
+from pathlib import Path
 
 from clary_desktop.downloads.manager import DownloadManager
 from clary_desktop.downloads.plan import version_dir
@@ -28,12 +30,24 @@ def remove_installed(manager: DownloadManager, model_id: str, version: str | Non
     for v in versions:
         folder = version_dir(manager.models_dir, store.version_spec(model_id, v))
         store.forget_install(model_id, v)
-        if folder.exists():
-            shutil.rmtree(folder)
-        parent = folder.parent
-        if parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
+        _remove_folder(folder)
+        with suppress(OSError):  # not empty (other versions), or already gone
+            folder.parent.rmdir()
     return versions
+
+
+def _remove_folder(folder: Path) -> None:
+    """Delete `folder`. Another process may be removing it at the same time (a prune in
+    the window and one in the CLI): what is already gone is not an error."""
+    try:
+        shutil.rmtree(folder)
+    except FileNotFoundError:
+        shutil.rmtree(folder, ignore_errors=True)  # finish whatever the other one left
+    except OSError as error:
+        raise ClaryError(
+            f"Cannot delete {folder} ({error.strerror}). Close any program using its files "
+            "and try again."
+        ) from None
 
 
 def verify_installed(manager: DownloadManager, model_id: str | None) -> list[VerifyResult]:

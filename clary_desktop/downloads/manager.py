@@ -68,8 +68,11 @@ _OPTIONS_FROM_SETTINGS = {
 """Settings field -> TransferOptions field."""
 
 PERSIST_INTERVAL = 1.0
-"""Seconds between progress writes to the database (also how fast a pause from
-another process is noticed)."""
+"""Seconds between progress writes to the database, and between looks at the rows of
+the jobs running here (how fast a pause or cancel from another process is noticed)."""
+RELEASE_SECONDS = 30.0
+"""How long a cancel waits for the process running the job to stop before it deletes
+the partial files."""
 
 
 @dataclass
@@ -111,6 +114,8 @@ class DownloadManager:
         self._pending: deque[int] = deque()
         self._running: dict[int, _Running] = {}
         self._closed = False
+        self._watcher: threading.Thread | None = None
+        self._watch_wake = threading.Event()
         # Offline mode: interrupted jobs come back paused, never started by themselves.
         for job_id in self.store.recover(resume=settings.resume_on_start and not settings.offline):
             self._pending.append(job_id)
@@ -190,7 +195,9 @@ class DownloadManager:
                 raise ClaryError(f"Download job {job_id} has already {_finished_word(state)}.")
             if job_id in self._pending:
                 self._pending.remove(job_id)
-            self.store.update(job_id, status=JobState.PAUSED.value, speed_bps=None)
+            if not self.store.stop(job_id, JobState.PAUSED, speed_bps=None):
+                self.pause(job_id)  # it finished meanwhile: say so
+                return
             self._emit_state(job_id)
 
     def resume(self, job_id: int) -> None:
@@ -208,7 +215,7 @@ class DownloadManager:
             state = JobState(row.status)
             if state == JobState.COMPLETED:
                 raise ClaryError(f"Download job {job_id} has already completed.")
-            if state.active and self._owned_elsewhere(row.owner):
+            if self._owned_elsewhere(row.owner):  # running there, or stopping there
                 raise ClaryError(
                     f"Download job {job_id} is running in another Clary Desktop process."
                 )
@@ -220,6 +227,9 @@ class DownloadManager:
         self.resume(job_id)
 
     def cancel(self, job_id: int, keep_partial: bool = False) -> None:
+        """Cancel for good, whichever process runs the job. When another one does, it
+        stops within about PERSIST_INTERVAL, keeping its files; this call waits for that
+        (at most RELEASE_SECONDS), then deletes the partial files unless `keep_partial`."""
         with self._lock:
             running = self._running.get(job_id)
             if running is not None:
@@ -236,10 +246,32 @@ class DownloadManager:
                 return
             if job_id in self._pending:
                 self._pending.remove(job_id)
-            self.store.update(job_id, status=JobState.CANCELLED.value, speed_bps=None)
-            if not keep_partial and not (state.active and self._owned_elsewhere(row.owner)):
-                self._discard_files(row.model_id, row.version)
+            elsewhere = self._owned_elsewhere(row.owner)
+            # The process running it releases the job (owner) once it has stopped.
+            release = {} if elsewhere else {"owner": None}
+            if not self.store.stop(job_id, JobState.CANCELLED, speed_bps=None, **release):
+                self.cancel(job_id, keep_partial)  # it finished meanwhile: say so
+                return
             self._emit_state(job_id)
+        if elsewhere and not self._wait_released(job_id, row.owner):
+            raise ClaryError(
+                f"Download job {job_id} is cancelled, but the Clary Desktop process running "
+                f"it has not stopped after {RELEASE_SECONDS:.0f} s, so its partial files are "
+                "still on disk. Once it stops they show as stray partial files to delete."
+            )
+        if not keep_partial:
+            self._discard_files(row.model_id, row.version)
+
+    def _wait_released(self, job_id: int, owner: str | None) -> bool:
+        """Wait until the process `owner` has stopped job `job_id` (or is gone)."""
+        deadline = time.monotonic() + RELEASE_SECONDS
+        while True:
+            current = self.store.get(job_id).owner
+            if current != owner or not self._owned_elsewhere(current):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
     def clear_finished(self) -> int:
         """Forget completed, failed and cancelled jobs; returns how many."""
@@ -262,8 +294,10 @@ class DownloadManager:
         with self._changed:
             while True:
                 info = self.job(job_id)
+                # A job still running here is not over, whatever its row says (another
+                # process may have cancelled it: this one has yet to stop).
                 local = job_id in self._running or job_id in self._pending
-                if info.state.finished or (info.state == JobState.PAUSED and not local):
+                if not local and (info.state.finished or info.state == JobState.PAUSED):
                     return info
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
@@ -300,13 +334,15 @@ class DownloadManager:
             self._pending.clear()
             running = list(self._running.values())
             for job_id in pending:
-                self.store.update(job_id, status=JobState.PAUSED.value, owner=SHUTDOWN_OWNER)
+                self.store.stop(job_id, JobState.PAUSED, owner=SHUTDOWN_OWNER)
             for item in running:
                 item.control.interrupt(JobState.PAUSED.value)
+            watcher = self._watcher
+            self._watch_wake.set()  # it ends once the workers have
         deadline = None if timeout is None else time.monotonic() + timeout
-        for item in running:
+        for thread in [item.thread for item in running] + ([watcher] if watcher else []):
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            item.thread.join(left)
+            thread.join(left)
 
     # ---- queue ----------------------------------------------------------------------
 
@@ -348,6 +384,46 @@ class DownloadManager:
                 )
                 self._running[job_id] = _Running(thread=thread, control=control)
                 thread.start()
+            if (self._running or self._pending) and self._watcher is None:
+                self._watcher = threading.Thread(
+                    target=self._watch, name="clary-download-watch", daemon=True
+                )
+                self._watcher.start()
+
+    def _watch(self) -> None:
+        """Pause and cancel asked by another process change the job's row: they reach
+        the jobs queued or running here within PERSIST_INTERVAL, even while no byte
+        arrives."""
+        while True:
+            self._watch_wake.wait(PERSIST_INTERVAL)
+            with self._lock:
+                self._watch_wake.clear()
+                job_ids = [*self._running, *self._pending]
+                if not job_ids:
+                    self._watcher = None
+                    return
+            try:
+                states = self.store.statuses(job_ids)
+            except ClaryError as error:  # the database is busy: look again next time
+                log.warning("Could not read the download jobs' states: %s", error)
+                continue
+            with self._lock:
+                for job_id, state in states.items():
+                    if state in (JobState.PAUSED, JobState.CANCELLED):
+                        self._stopped_elsewhere(job_id, state)
+
+    def _stopped_elsewhere(self, job_id: int, state: JobState) -> None:
+        """Another process paused or cancelled a job of this one (the caller holds the
+        lock). A cancel's partial files are the canceller's to delete, once released."""
+        if job_id in self._pending:
+            self._pending.remove(job_id)
+            self.store.update(job_id, owner=None, speed_bps=None)  # released, never started
+            self._emit_state(job_id)
+            return
+        running = self._running.get(job_id)
+        if running is not None and running.control.reason is None:
+            running.keep_partial = True
+            running.control.interrupt(state.value)
 
     def _run(self, job_id: int, control: JobControl) -> None:
         try:
@@ -360,12 +436,14 @@ class DownloadManager:
             with self._lock:
                 self._running.pop(job_id, None)
                 self._changed.notify_all()
+                if not self._running and not self._pending:
+                    self._watch_wake.set()  # nothing left to watch: let the watcher end
             self._dispatch()
 
     def _finish(self, job_id: int, state: JobState, error: str | None = None,
                 **values: object) -> None:
         values.setdefault("owner", None)
-        self.store.update(job_id, status=state.value, error=error, speed_bps=None, **values)
+        self.store.finish(job_id, state, error=error, speed_bps=None, **values)
         self._emit_state(job_id)
 
     # ---- one job --------------------------------------------------------------------
@@ -373,8 +451,11 @@ class DownloadManager:
     def _execute(self, job_id: int, control: JobControl) -> None:
         row = self.store.get(job_id)
         running = self._running[job_id]
-        self.store.update(job_id, status=JobState.DOWNLOADING.value, error=None,
-                          expected_sha256=None, actual_sha256=None, owner=this_process())
+        if not self.store.advance(job_id, JobState.DOWNLOADING, error=None,
+                                  expected_sha256=None, actual_sha256=None,
+                                  owner=this_process()):
+            self._finish(job_id, JobState.CANCELLED)  # cancelled elsewhere while queued
+            return
         self._emit_state(job_id)
         tasks: list[FileTask] = []
         try:
@@ -440,7 +521,8 @@ class DownloadManager:
             )
         before = sum(size for _, size in learned.values())
         control.check()
-        self.store.update(job_id, status=JobState.VERIFYING.value, current_file=None)
+        if not self.store.advance(job_id, JobState.VERIFYING, current_file=None):
+            raise _cancelled_elsewhere(running)
         self._emit_state(job_id)
         for task in tasks:  # every file must be in place before the install is recorded
             if not task.target.is_file():
@@ -448,8 +530,10 @@ class DownloadManager:
         # Only digests a source vouched for (the catalog, the Hub) are recorded: what a
         # bare URL happened to send proves nothing and must not turn into "verified".
         vouched = {t.path for t in tasks if t.sha256 or t.git_blob_id}
-        self.store.record_install(spec.model_id, spec.version, folder, before,
-                                  {p: v for p, v in learned.items() if p in vouched}, job_id)
+        if not self.store.record_install(spec.model_id, spec.version, folder, before,
+                                         {p: v for p, v in learned.items() if p in vouched},
+                                         job_id):
+            raise _cancelled_elsewhere(running)
         self._emit_state(job_id)
 
     def _progress(self, job_id: int, running: _Running, done: int) -> None:
@@ -458,10 +542,8 @@ class DownloadManager:
         now = time.monotonic()
         if now - running.last_persist >= PERSIST_INTERVAL:
             running.last_persist = now
-            state = self.store.save_progress(job_id, done, running.bytes_total,
-                                             running.meter.bps, running.current_file)
-            if state in (JobState.PAUSED.value, JobState.CANCELLED.value):
-                running.control.interrupt(state)  # asked by another process
+            self.store.save_progress(job_id, done, running.bytes_total, running.meter.bps,
+                                     running.current_file)
         if self.events.progress_due(job_id):
             self.events.progress(self.job(job_id))
 
@@ -514,6 +596,13 @@ class DownloadManager:
             path.with_name(path.name + PART_SUFFIX + ".json").unlink(missing_ok=True)
             if not installed:
                 path.unlink(missing_ok=True)
+
+
+def _cancelled_elsewhere(running: _Running) -> Interrupted:
+    """Another process cancelled the job: it deletes the partial files once this one
+    has stopped, if the user asked it to."""
+    running.keep_partial = True
+    return Interrupted(JobState.CANCELLED.value)
 
 
 def _total_size(spec: VersionSpec) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -166,12 +167,49 @@ class JobStore:
                 update(ModelDownload).where(ModelDownload.id == job_id).values(**values)
             )
 
+    # A cancel is final whichever process asked: the process running the job moves it
+    # on only while nobody cancelled it, and pause or cancel from anywhere only stop a
+    # job that has not finished. Each check and write is one transaction.
+
+    def advance(self, job_id: int, state: JobState, **values: object) -> bool:
+        """Move a running job to `state` (downloading, verifying); False when it was
+        cancelled meanwhile (from another process), and nothing is written."""
+        return self._set_state(job_id, state, unless={JobState.CANCELLED}, **values)
+
+    def finish(self, job_id: int, state: JobState, **values: object) -> None:
+        """Record how a run ended; a job another process cancelled stays cancelled,
+        whatever the run saw, and is released."""
+        if not self._set_state(job_id, state, unless={JobState.CANCELLED}, **values):
+            self.update(job_id, owner=None, speed_bps=None)
+
+    def stop(self, job_id: int, state: JobState, **values: object) -> bool:
+        """Pause or cancel a job not running here; False when it had already finished."""
+        return self._set_state(job_id, state, unless=FINISHED_STATES, **values)
+
+    def _set_state(self, job_id: int, state: JobState, unless: Collection[JobState],
+                   **values: object) -> bool:
+        values.setdefault("updated_at", datetime.now(UTC))
+        with self.db.write() as session:
+            result = session.execute(
+                update(ModelDownload)
+                .where(ModelDownload.id == job_id,
+                       ModelDownload.status.not_in([s.value for s in unless]))
+                .values(status=state.value, **values)
+            )
+            return bool(result.rowcount)
+
+    def statuses(self, job_ids: list[int]) -> dict[int, JobState]:
+        with self.db.read() as session:
+            rows = session.execute(
+                select(ModelDownload.id, ModelDownload.status)
+                .where(ModelDownload.id.in_(job_ids))
+            )
+            return {job_id: JobState(status) for job_id, status in rows}
+
     def save_progress(
         self, job_id: int, bytes_done: int, bytes_total: int | None, speed: float | None,
         current_file: str | None,
-    ) -> str:
-        """Store progress; returns the job's state in the database, which another
-        process (`clary-models pause JOB`) may have changed."""
+    ) -> None:
         with self.db.write() as session:
             session.execute(
                 update(ModelDownload).where(ModelDownload.id == job_id).values(
@@ -179,7 +217,6 @@ class JobStore:
                     current_file=current_file, updated_at=datetime.now(UTC),
                 )
             )
-            return session.scalar(select(ModelDownload.status).where(ModelDownload.id == job_id))
 
     def delete_finished(self) -> int:
         with self.db.write() as session:
@@ -203,7 +240,8 @@ class JobStore:
                         [JobState.QUEUED.value, JobState.DOWNLOADING.value,
                          JobState.VERIFYING.value]
                     )
-                    | (ModelDownload.owner == SHUTDOWN_OWNER)
+                    | ((ModelDownload.owner == SHUTDOWN_OWNER)
+                       & ModelDownload.status.not_in([s.value for s in FINISHED_STATES]))
                 )
             ).all()
             for row in rows:
@@ -224,11 +262,17 @@ class JobStore:
     def record_install(
         self, model_id: str, version: str, folder: Path, size: int,
         learned: dict[str, tuple[str, int]], job_id: int,
-    ) -> None:
+    ) -> bool:
         """Installation row + job completed + digests learned from the source, in one
-        transaction: a model is installed only once every file is verified."""
+        transaction: a model is installed only once every file is verified. False (and
+        nothing recorded) when the job was cancelled meanwhile."""
         now = datetime.now(UTC)
         with self.db.write() as session:
+            status = session.scalar(
+                select(ModelDownload.status).where(ModelDownload.id == job_id).with_for_update()
+            )
+            if status == JobState.CANCELLED.value:
+                return False
             record_installation(session, model_id, version, folder, size, learned, now)
             session.execute(
                 update(ModelDownload).where(ModelDownload.id == job_id).values(
@@ -237,6 +281,7 @@ class JobStore:
                     current_file=None,
                 )
             )
+            return True
 
     def forget_install(self, model_id: str, version: str | None) -> list[tuple[str, str]]:
         with self.db.write() as session:

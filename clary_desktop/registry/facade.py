@@ -22,8 +22,8 @@ from clary_desktop.registry.metrics import MetricsStore, RunInfo, RunReport, Run
 from clary_desktop.registry.performance import ModelPerformance, model_performance
 from clary_desktop.registry.updates import (
     UpdateInfo,
+    VersionPruner,
     find_updates,
-    prune_previous_versions,
     rollback,
     start_update,
 )
@@ -34,7 +34,7 @@ from clary_desktop.settings import RunOverrides, Settings, load_settings, save_s
 # Imported lazily at run time: licensing imports registry.access (a cycle), and the
 # download engine is not needed by commands that only read the catalog.
 if TYPE_CHECKING:
-    from clary_desktop.downloads import DownloadEvent, DownloadManager, StrayPartial, VerifyResult
+    from clary_desktop.downloads import DownloadManager, StrayPartial, VerifyResult
     from clary_desktop.licensing import LicenseStatus
     from clary_desktop.licensing.keys import TrustedKeys
     from clary_desktop.registry.catalog_sync import SyncSummary
@@ -79,8 +79,7 @@ class Registry:
         self._downloads: DownloadManager | None = None
         #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
         self.catalog_keys: TrustedKeys | None = None
-        self._pruners: list[threading.Thread] = []
-        self._pruners_lock = threading.Lock()
+        self._pruner = VersionPruner(self)
 
     @classmethod
     def open(
@@ -107,13 +106,11 @@ class Registry:
             raise
 
     def close(self) -> None:
-        with self._pruners_lock:
-            pruners = list(self._pruners)
-        for thread in pruners:
-            thread.join()
         if self._downloads is not None:
             self._downloads.shutdown()
-            self._downloads = None
+        # Prunes started by downloads that completed still use the manager and the database.
+        self._pruner.join()
+        self._downloads = None
         self.db.close()
 
     def __enter__(self) -> Registry:
@@ -283,20 +280,9 @@ class Registry:
                 tier=lambda: self.tier,
                 settings=self.settings,
             )
-            self._downloads.subscribe(self._after_download)
+            # Once a newer version is installed, older ones beyond the kept few go.
+            self._downloads.subscribe(self._pruner.after_download)
         return self._downloads
-
-    def _after_download(self, event: DownloadEvent) -> None:
-        """Once a newer version is installed, older ones beyond the kept few go. Runs on
-        its own thread: engine callbacks must not block."""
-        if event.kind != "state" or event.state != "completed":
-            return
-        thread = threading.Thread(
-            target=prune_previous_versions, args=(self, event.model_id), name="clary-prune"
-        )
-        thread.start()
-        with self._pruners_lock:
-            self._pruners = [t for t in self._pruners if t.is_alive()] + [thread]
 
     def remove(self, model_id: str, version: str | None = None) -> list[str]:
         """Delete an installed model (one version, or all); returns the versions removed."""
@@ -344,7 +330,9 @@ class Registry:
         return rollback(self, model_id)
 
     def prune_previous_versions(self, model_id: str) -> list[str]:
-        return prune_previous_versions(self, model_id)
+        """Remove versions beyond the kept few now. Updates prune by themselves (after
+        the download, or at once when the switch needed none): fronts need not call it."""
+        return self._pruner.prune(model_id)
 
     def network_available(self) -> bool:
         """Online and allowed to use it; never touches the network in offline mode.

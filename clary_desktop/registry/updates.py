@@ -9,6 +9,7 @@ newest `keep_previous_versions` older versions stay on disk for rollback.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -19,6 +20,7 @@ from clary_desktop.errors import ClaryError
 from clary_desktop.registry.version_order import sort_versions, version_key
 
 if TYPE_CHECKING:
+    from clary_desktop.downloads import DownloadEvent
     from clary_desktop.registry.facade import Registry
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ def start_update(registry: Registry, model_id: str) -> int | None:
         results = registry.verify_version(model_id, model.version)
         if results and all(r.status == "ok" for r in results):
             _activate(registry, model_id, model.version)
-            prune_previous_versions(registry, model_id)
+            registry.prune_previous_versions(model_id)
             return None
     return registry.downloads.start(model_id, version=model.version, force=model.version in kept)
 
@@ -106,8 +108,51 @@ def rollback(registry: Registry, model_id: str) -> str:
     return target
 
 
-def prune_previous_versions(registry: Registry, model_id: str) -> list[str]:
-    """Remove inactive versions beyond the newest `keep_previous_versions` older ones."""
+class VersionPruner:
+    """The one owner of pruning: old versions go after every completed download (on a
+    thread of its own, as engine callbacks must not block) and after an update that
+    switched at once. Prunes of one model run one at a time, so none removes a folder
+    another is removing."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._guard = threading.Lock()
+        self._model_locks: dict[str, threading.Lock] = {}
+        self._threads: list[threading.Thread] = []
+
+    def prune(self, model_id: str) -> list[str]:
+        """Remove inactive versions beyond the newest `keep_previous_versions` older
+        ones; returns the versions removed."""
+        with self._guard:
+            lock = self._model_locks.setdefault(model_id, threading.Lock())
+        with lock:
+            return _prune(self._registry, model_id)
+
+    def after_download(self, event: DownloadEvent) -> None:
+        if event.kind != "state" or event.state != "completed":
+            return
+        thread = threading.Thread(
+            target=self._prune_logged, args=(event.model_id,), name="clary-prune"
+        )
+        with self._guard:
+            thread.start()
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+
+    def join(self) -> None:
+        """Wait for the prunes still running (before the database closes)."""
+        with self._guard:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join()
+
+    def _prune_logged(self, model_id: str) -> None:
+        try:
+            self.prune(model_id)
+        except (ClaryError, OSError) as error:
+            log.warning("Could not prune old versions of %s: %s", model_id, error)
+
+
+def _prune(registry: Registry, model_id: str) -> list[str]:
     installs = _installs(registry, model_id)
     active = next((v for v, is_active in installs.items() if is_active), None)
     if active is None:

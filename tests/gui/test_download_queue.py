@@ -52,10 +52,10 @@ def test_download_pause_resume_complete(open_window, engine_registry, server, qt
         window.select_model("dl-a")
     qtbot.mouseClick(window.detail.buttons["download"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: job_state(window) == "downloading", timeout=10000)
-    qtbot.waitUntil(lambda: status_text(window, "dl-a").startswith("downloading"), timeout=5000)
+    qtbot.waitUntil(lambda: status_text(window, "dl-a").startswith("downloading"), timeout=15000)
 
     window.queue_panel.view.selectRow(0)
-    qtbot.waitUntil(lambda: window.queue_panel.buttons["pause"].isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: window.queue_panel.buttons["pause"].isEnabled(), timeout=15000)
     qtbot.mouseClick(window.queue_panel.buttons["pause"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: job_state(window) == "paused", timeout=10000)
     assert window.detail.buttons["resume"].isEnabled()
@@ -69,14 +69,14 @@ def test_download_pause_resume_complete(open_window, engine_registry, server, qt
     qtbot.waitUntil(lambda: job_state(window) == "completed", timeout=20000)
     qtbot.waitUntil(lambda: status_text(window, "dl-a") == "installed", timeout=10000)
     qtbot.waitUntil(lambda: "Download complete" in window.last_message
-                    or window.last_message == "Ready", timeout=5000)
-    qtbot.waitUntil(lambda: window.detail.buttons["open_folder"].isEnabled(), timeout=5000)
+                    or window.last_message == "Ready", timeout=15000)
+    qtbot.waitUntil(lambda: window.detail.buttons["open_folder"].isEnabled(), timeout=15000)
     window.detail.buttons["open_folder"].click()
     assert window.opened_urls and window.opened_urls[0].toLocalFile().endswith("1.0")
 
     assert window.queue_panel.clear_button.isEnabled()
     qtbot.mouseClick(window.queue_panel.clear_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 0, timeout=15000)
 
     qtbot.keyClick(window.table, Qt.Key.Key_Delete)  # Delete removes (confirm answers yes)
     qtbot.waitUntil(lambda: status_text(window, "dl-a") == "not installed", timeout=10000)
@@ -87,13 +87,13 @@ def test_cancel_a_running_download(open_window, engine_registry, qtbot):
     window.model_actions.request_action("download", "dl-b")
     qtbot.waitUntil(lambda: job_state(window) == "downloading", timeout=10000)
     window.queue_panel.view.selectRow(0)
-    qtbot.waitUntil(lambda: window.queue_panel.buttons["cancel"].isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: window.queue_panel.buttons["cancel"].isEnabled(), timeout=15000)
     qtbot.mouseClick(window.queue_panel.buttons["cancel"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: job_state(window) == "cancelled", timeout=10000)
     assert status_text(window, "dl-b") == "not installed"
     assert window.queue_panel.buttons["retry"].isEnabled()
     part = engine_registry.models_dir / "llm" / "dl-b" / "1.0" / "m.bin.part"
-    qtbot.waitUntil(lambda: not part.exists(), timeout=5000)  # the default answer deletes it
+    qtbot.waitUntil(lambda: not part.exists(), timeout=15000)  # the default answer deletes it
 
 
 def test_cancel_can_keep_the_partial_file(open_window, engine_registry, qtbot):
@@ -117,19 +117,19 @@ def test_failed_download_shows_the_error_and_can_be_retried(open_window, tier_re
     registry._downloads = fake
     window = open_window(registry)
     window.model_actions.request_action("download", "got-ocr-2")
-    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=15000)
     fake.progress(1, "downloading", 100_000_000)
-    qtbot.waitUntil(lambda: job_state(window) == "downloading", timeout=5000)
+    qtbot.waitUntil(lambda: job_state(window) == "downloading", timeout=15000)
     fake.progress(1, "failed", 100_000_000,
                   error="The server closed the connection 3 times; check your network.")
-    qtbot.waitUntil(lambda: job_state(window) == "failed", timeout=5000)
+    qtbot.waitUntil(lambda: job_state(window) == "failed", timeout=15000)
     text = window.queue_model.index(0, STATE).data()
     assert text == "failed: The server closed the connection 3 times; check your network."
     assert "Download failed" in window.last_message or window.last_message == "Ready"
     window.queue_panel.view.selectRow(0)
     qtbot.mouseClick(window.queue_panel.buttons["retry"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: ("retry", 1) in fake.calls, timeout=5000)
-    qtbot.waitUntil(lambda: job_state(window) == "queued", timeout=5000)
+    qtbot.waitUntil(lambda: ("retry", 1) in fake.calls, timeout=15000)
+    qtbot.waitUntil(lambda: job_state(window) == "queued", timeout=15000)
 
 
 def test_bridge_batches_many_events_into_few_repaints(qtbot):
@@ -151,7 +151,7 @@ def test_bridge_batches_many_events_into_few_repaints(qtbot):
     thread = threading.Thread(target=engine)
     thread.start()
     thread.join()
-    qtbot.waitUntil(lambda: bool(batches), timeout=2000)
+    qtbot.waitUntil(lambda: bool(batches), timeout=10000)
     qtbot.wait(250)
     assert len(batches) <= 2 and batches[-1] == 2
     assert {j.bytes_done for j in bridge.jobs()} == {1998, 1999}

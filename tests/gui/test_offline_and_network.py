@@ -151,24 +151,24 @@ def test_indicator_follows_the_probe_and_paused_downloads_resume(
     registry._downloads = fake
     window = open_window(registry)
     label = window.status.online_label
-    qtbot.waitUntil(lambda: label.text() == "● Online", timeout=5000)
+    qtbot.waitUntil(lambda: label.text() == "● Online", timeout=15000)
     assert window.network.probe_timer.isActive()
     assert 25_000 <= window.network.probe_timer.interval() <= 60_000
 
     window.model_actions.request_action("download", "got-ocr-2")
-    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=15000)
     fake.progress(1, "downloading", 1000)
-    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "downloading", timeout=5000)
+    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "downloading", timeout=15000)
     window.model_actions.request_action("download", "layoutlmv3")
-    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 2, timeout=15000)
     fake.progress(2, "paused", 10)  # paused by the user: stays paused
-    qtbot.waitUntil(lambda: window.queue_model.job_at(1).state == "paused", timeout=5000)
+    qtbot.waitUntil(lambda: window.queue_model.job_at(1).state == "paused", timeout=15000)
 
     network_probe.online = False
     window.network.probe_now()
-    qtbot.waitUntil(lambda: label.text() == "○ Offline", timeout=5000)
-    qtbot.waitUntil(lambda: ("pause", 1) in fake.calls, timeout=5000)
-    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "paused", timeout=5000)
+    qtbot.waitUntil(lambda: label.text() == "○ Offline", timeout=15000)
+    qtbot.waitUntil(lambda: ("pause", 1) in fake.calls, timeout=15000)
+    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "paused", timeout=15000)
     assert "resume by themselves" in window.last_message
 
     window.network.probe_now()  # still offline: nothing changes
@@ -177,9 +177,9 @@ def test_indicator_follows_the_probe_and_paused_downloads_resume(
 
     network_probe.online = True
     window.network.probe_now()
-    qtbot.waitUntil(lambda: label.text() == "● Online", timeout=5000)
-    qtbot.waitUntil(lambda: ("resume", 1) in fake.calls, timeout=5000)
-    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "queued", timeout=5000)
+    qtbot.waitUntil(lambda: label.text() == "● Online", timeout=15000)
+    qtbot.waitUntil(lambda: ("resume", 1) in fake.calls, timeout=15000)
+    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "queued", timeout=15000)
     assert ("resume", 2) not in fake.calls
     assert "1 download(s) resumed" in window.last_message
 

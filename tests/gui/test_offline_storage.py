@@ -43,7 +43,7 @@ def test_dropping_a_gguf_file_imports_it(open_window, storage_registry, qtbot, t
     rows = window.catalog_model.installed_rows()
     assert len(rows) == 1
     model_id = rows[0].id
-    qtbot.waitUntil(lambda: window.selected_model_id() == model_id, timeout=5000)
+    qtbot.waitUntil(lambda: window.selected_model_id() == model_id, timeout=15000)
     model = window.catalog_model
     assert model.index(model.row_for(model_id), STATUS).data() == "installed"
 

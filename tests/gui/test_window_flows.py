@@ -195,7 +195,7 @@ def test_an_error_in_a_task_is_shown_in_plain_words(open_window, tier_registry, 
     async def fails() -> None:
         raise ClaryError("The disk is full. Free some space.")
 
-    with qtbot.waitSignal(window.message_shown, timeout=5000):
+    with qtbot.waitSignal(window.message_shown, timeout=15000):
         window.tasks.spawn(fails(), "Download")
     assert window.last_message == "Download: The disk is full. Free some space."
     boxes = window.findChildren(QMessageBox)

@@ -89,14 +89,14 @@ def test_serve_answers_on_loopback_until_interrupted(cli: CliRunner, data_dir) -
         match = re.search(r"API on (http://127\.0\.0\.1:\d+)", line)
         assert match, line
         url = match.group(1)
-        assert requests.get(url + "/api/v1/models", timeout=5).status_code == 401
-        answer = requests.get(url + "/api/v1/models", headers={"X-API-Key": secret}, timeout=5)
+        assert requests.get(url + "/api/v1/models", timeout=30).status_code == 401
+        answer = requests.get(url + "/api/v1/models", headers={"X-API-Key": secret}, timeout=30)
         assert answer.status_code == 200
         assert {m["tier"] for m in answer.json()} == {"lite"}
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            code = process.wait(timeout=15)
+            code = process.wait(timeout=60)
         finally:
             if process.poll() is None:
                 process.kill()

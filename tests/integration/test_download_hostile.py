@@ -107,6 +107,7 @@ def api_model(registry: Registry, model_id: str) -> dict[str, Any]:
 
 
 def gets(server: BlobServer):
+    server.settle()  # the server records a request after its last byte went out
     return [r for r in server.requests if r.method == "GET"]
 
 
@@ -160,6 +161,7 @@ def test_hub_token_goes_only_to_the_hub_endpoint(paths, options):
         assert gets(hub.cdn)
         assert not [r for r in hub.cdn.requests if "Authorization" in r.headers]
         # ...while the Hub itself got it (the private repo answered).
+        hub.settle()
         assert all(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in hub.requests)
         assert any("notes.txt" in r.path for r in hub.requests)
     assert no_download_threads()

@@ -22,6 +22,7 @@ from clary_desktop.downloads import JobState
 from clary_desktop.registry import Registry, Tier
 from tests.support.download_env import FAST, import_entries, sha, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
+from tests.support.waiting import PATIENCE, wait_until
 
 KiB = 1024
 PARTS = dataclasses.replace(
@@ -60,11 +61,11 @@ def target(reg: Registry):
 
 
 def run(reg: Registry):
-    return reg.downloads.wait(reg.downloads.start("parts-model"), timeout=30)
+    return reg.downloads.wait(reg.downloads.start("parts-model"), timeout=PATIENCE)
 
 
 def gets(server: BlobServer):
-    time.sleep(0.2)  # the server records a request after its last byte went out
+    server.settle()  # the server records a request after its last byte went out
     return [r for r in server.requests if r.method == "GET"]
 
 
@@ -91,7 +92,7 @@ def sidecar(reg: Registry) -> dict:
 
 
 def test_parts_cover_the_file_once_in_parallel(reg, server):
-    server.throttle = 2 * 1024 * KiB  # each connection at 2 MiB/s: parts must overlap
+    server.throttle = 1024 * KiB  # each connection at 1 MiB/s: parts must overlap
     info = run(reg)
     assert info.state == JobState.COMPLETED and info.bytes_done == len(DATA)
     assert_installed(reg)
@@ -115,9 +116,9 @@ def test_a_broken_part_resumes_on_its_own(reg, server, fault):
     server.fail_next("m.gguf", fault)
     assert run(reg).state == JobState.COMPLETED
     assert_installed(reg)
-    first = gets(server)[0]
+    first, *others = sorted(gets(server), key=lambda r: r.began)  # alone until it answered
     start, end = span(first)
-    again = [r for r in gets(server)[1:] if start < span(r)[0] < end]
+    again = [r for r in others if start < span(r)[0] < end]
     assert len(again) == 1 and again[0].status == 206
     resumed_at = span(again[0])[0]
     assert resumed_at - start <= first.sent and span(again[0])[1] == end  # the rest of it
@@ -153,7 +154,7 @@ def test_wrong_bytes_fail_and_are_deleted(reg, server):
     assert_not_installed(reg)
     assert not list(target(reg).parent.glob("*.part*"))
     reg.downloads.retry(info.job_id)
-    assert reg.downloads.wait(info.job_id, timeout=30).state == JobState.COMPLETED
+    assert reg.downloads.wait(info.job_id, timeout=PATIENCE).state == JobState.COMPLETED
     assert_installed(reg)
 
 
@@ -189,8 +190,8 @@ def test_a_stalled_part_is_aborted_and_retried(reg, server):
     server.fail_next("m.gguf")
     server.fail_next("m.gguf", "stall:50000")
     began = time.monotonic()
-    assert run(reg).state == JobState.COMPLETED
-    assert 1.0 <= time.monotonic() - began < 10
+    assert run(reg).state == JobState.COMPLETED  # the server would stall it until it stops
+    assert time.monotonic() - began >= 1.0  # stall_seconds without a byte, then a retry
     assert_installed(reg)
 
 
@@ -211,34 +212,54 @@ def test_disk_full_pauses_keeps_the_parts_and_resumes(reg, server, monkeypatch):
     assert kept > 500_000
     assert_not_installed(reg)
     monkeypatch.setattr(os, "pwrite", real_pwrite)
+    server.settle()  # the connections the pause dropped are counted before, not after
     sent_before = server.bytes_sent["m.gguf"]
     reg.downloads.resume(info.job_id)
-    assert reg.downloads.wait(info.job_id, timeout=30).state == JobState.COMPLETED
+    assert reg.downloads.wait(info.job_id, timeout=PATIENCE).state == JobState.COMPLETED
     assert_installed(reg)
+    server.settle()
     assert server.bytes_sent["m.gguf"] - sent_before <= len(DATA) - kept
 
 
-def test_pause_keeps_each_part_and_resume_fetches_only_the_rest(reg, server):
+def test_pause_keeps_each_part_and_resume_fetches_only_the_rest(paths, server):
+    # A read timeout far beyond the pause's: pausing closes the connections, never waits.
+    registry = open_registry(paths, server, dataclasses.replace(PARTS, stall_seconds=60))
+    try:
+        resume_fetches_only_the_rest(registry, server)
+    finally:
+        registry.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("clary-download")]
+
+
+def resume_fetches_only_the_rest(reg: Registry, server: BlobServer) -> None:
     server.throttle = 512 * KiB
     manager = reg.downloads
     job = manager.start("parts-model")
-    deadline = time.monotonic() + 10
-    while manager.job(job).bytes_done < 600_000 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: manager.job(job).bytes_done >= 600_000, "600 kB are in")
     manager.pause(job)
     began = time.monotonic()
-    assert manager.wait(job, timeout=5).state == JobState.PAUSED
-    assert time.monotonic() - began < 2  # pausing does not wait for a read timeout
-    ranges = sidecar(reg)["ranges"]
-    kept = sum(r[2] for r in ranges)
-    assert kept > 0 and sum(1 for r in ranges if r[2]) >= 2  # several parts hold bytes
+    assert manager.wait(job, timeout=PATIENCE).state == JobState.PAUSED
+    assert time.monotonic() - began < 30  # not the 60 s read timeout
+    saved = sidecar(reg)["ranges"]  # what the pause saved, after syncing the bytes
+    held = [(start, start + done) for start, _end, done in saved if done]
+    kept = sum(end - start for start, end in held)
+    assert kept > 0 and len(held) >= 2  # several parts hold bytes
     assert reg.get_model("parts-model").status == "not installed"
+
+    server.settle()  # the connections the pause closed are all recorded
+    resumed = time.monotonic()
     server.throttle = None
-    sent_before = server.bytes_sent["m.gguf"]
     manager.resume(job)
-    assert manager.wait(job, timeout=10).state == JobState.COMPLETED
+    assert manager.wait(job, timeout=PATIENCE).state == JobState.COMPLETED
     assert_installed(reg)
-    assert server.bytes_sent["m.gguf"] - sent_before == len(DATA) - kept
+    fetched = sorted(span(r) for r in gets(server) if r.began >= resumed)
+    assert all(r.status == 206 and r.sent == span(r)[1] - span(r)[0]
+               for r in gets(server) if r.began >= resumed)
+    # No byte before the saved offset of a range is fetched again, nothing twice ...
+    assert not [(a, b) for a, b in fetched for s, e in held if a < e and s < b]
+    assert all(x[1] <= y[0] for x, y in itertools.pairwise(fetched))
+    # ... and every byte the pause did not save is fetched once: nothing is refetched.
+    assert sum(b - a for a, b in fetched) == len(DATA) - kept
 
 
 @pytest.mark.parametrize("keep", [False, True])
@@ -247,11 +268,9 @@ def test_cancel_deletes_or_keeps_the_partial(reg, server, keep):
     manager = reg.downloads
     job = manager.start("parts-model")
     part = target(reg).with_name("m.gguf.part")
-    deadline = time.monotonic() + 10
-    while manager.job(job).bytes_done == 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: manager.job(job).bytes_done > 0, "the first bytes are in")
     manager.cancel(job, keep_partial=keep)
-    assert manager.wait(job, timeout=5).state == JobState.CANCELLED
+    assert manager.wait(job, timeout=PATIENCE).state == JobState.CANCELLED
     assert part.exists() is keep
     assert not target(reg).exists()
 
@@ -300,14 +319,8 @@ def test_probe_splits_a_slow_link_at_once(paths, server):
     server.throttle = 2 * 1024 * KiB  # each connection at 2 MiB/s: far below the threshold
     registry = open_registry(paths, server, PROBE)
     try:
-        began = time.monotonic()
         assert run(registry).state == JobState.COMPLETED
-        assert time.monotonic() - began < 1.2  # one stream would need 1.5 s
         assert_installed(registry)
-        deadline = time.monotonic() + 3
-        while len(gets(server)) < 2 or not any(r.range.startswith("bytes=0-")
-                                               for r in gets(server)):
-            assert time.monotonic() < deadline  # the probe is recorded once its socket fails
     finally:
         registry.close()
     requests = sorted(gets(server), key=lambda r: r.began)
@@ -321,8 +334,9 @@ def test_probe_splits_a_slow_link_at_once(paths, server):
     overlapping = max(sum(1 for r in requests if r.began < t < r.ended)
                       for t in (r.began + 0.01 for r in parts))
     assert overlapping >= 3  # several ranged GETs at once
-    # No byte twice: only what was in flight past the cut was dropped with the probe's socket.
-    assert server.bytes_sent["m.gguf"] - len(DATA) == probe.sent - cut <= 512 * KiB
+    # No byte twice: only what was in flight past the cut was dropped with the probe's socket
+    # (how much that is depends on how far the server got ahead of a busy client).
+    assert server.bytes_sent["m.gguf"] - len(DATA) == probe.sent - cut
 
 
 def test_hashed_bytes_are_handed_to_write_back_early(reg, monkeypatch):

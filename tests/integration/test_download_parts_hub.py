@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import time
 
 import pytest
 
@@ -72,7 +71,8 @@ def test_parts_behind_the_redirect_and_files_at_once(reg, hub):
     for path, data in FILES.items():
         assert sha((folder / path).read_bytes()) == sha(data)
     assert {r.path: r.status for r in reg.verify("layout-parts")} == dict.fromkeys(FILES, "ok")
-    time.sleep(0.2)  # the servers record a request after its last byte
+    hub.settle()  # the servers record a request after its last byte
+    hub.cdn.settle()
 
     big = sha(FILES["model.safetensors"])
     resolves = [r for r in hub.requests if r.path.endswith("/model.safetensors")]
@@ -117,12 +117,12 @@ def test_sigkill_half_way_resumes_each_part(cli, tmp_path, data_dir):
         assert 0 < kept < len(big) and len([r for r in saved if r[2]]) >= 2
 
         hub.cdn.throttle = None
-        time.sleep(1.5)  # the server records the killed connections once their writes fail
+        hub.cdn.settle()  # the server records the killed connections once their writes fail
         before = hub.cdn.bytes_sent[sha(big)]
         resumed_from = len(hub.cdn.requests)
         result = cli("download", "layout-cli", env=env)
         assert result.returncode == 0, result.stderr
-        time.sleep(0.2)
+        hub.cdn.settle()
         moved = hub.cdn.bytes_sent[sha(big)] - before
         assert moved <= len(big) - kept  # only what the sidecar did not hold moved again
         again = [r for r in hub.cdn.requests[resumed_from:] if r.path == f"/blobs/{sha(big)}"]

@@ -51,19 +51,27 @@ def run(
     )
 
 
+def spawn(
+    *args: str | os.PathLike[str], env: dict[str, str], output: int | None = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    """Start `clary-models ARGS` without waiting for it (`output=subprocess.PIPE` keeps
+    what it prints; read it with `communicate`)."""
+    return subprocess.Popen(
+        [*script("clary-models"), *map(str, args)],
+        env=env, stdout=output, stderr=output, text=True,
+    )
+
+
 def kill_when(
     *args: str | os.PathLike[str],
     ready: Callable[[], bool],
     env: dict[str, str],
     settle: float = 0.0,
-    timeout: float = 30,
+    timeout: float = 60,
 ) -> None:
     """Run `clary-models ARGS`, wait until `ready()` (then `settle` seconds more), and
     SIGKILL it: the hard stop a crash or a power cut gives."""
-    process = subprocess.Popen(
-        [*script("clary-models"), *map(str, args)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    process = spawn(*args, env=env)
     try:
         deadline = time.monotonic() + timeout
         while not ready():

@@ -79,6 +79,8 @@ class BlobServer:
         self.throttle = throttle
         self.stopping = threading.Event()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever,
@@ -111,6 +113,14 @@ class BlobServer:
         """Queue one request's faults, e.g. fail_next("a", "status:429", "retry_after:1")."""
         with self._lock:
             self.faults[name].append(list(faults))
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every request that arrived is answered and recorded. A request is
+        recorded after its last byte went out, or once a write to a client that went
+        away fails: wait for this, never sleep, before counting requests or bytes."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._in_flight == 0, timeout):
+                raise AssertionError(f"{self._in_flight} request(s) still unanswered")
 
     def close(self) -> None:
         self.stopping.set()
@@ -246,6 +256,7 @@ class BlobServer:
                 began: float | None = None) -> None:
         now = time.monotonic()
         with self._lock:
+            self._answered(handler)
             self.bytes_sent[name] += sent
             self.requests.append(RequestRecord(
                 path=handler.path, method=handler.command, range=handler.headers.get("Range"),
@@ -253,6 +264,18 @@ class BlobServer:
                 headers=dict(handler.headers.items()),
                 began=now if began is None else began, ended=now,
             ))
+
+    def _arrived(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            handler.in_flight = True  # type: ignore[attr-defined]
+            self._in_flight += 1
+
+    def _answered(self, handler: BaseHTTPRequestHandler) -> None:
+        """Count `handler`'s request as answered, once (the caller holds the lock)."""
+        if getattr(handler, "in_flight", False):
+            handler.in_flight = False  # type: ignore[attr-defined]
+            self._in_flight -= 1
+            self._idle.notify_all()
 
     def handle_other(self, handler: BaseHTTPRequestHandler) -> bool:
         """Hook for subclasses (the Hub server); True when the request was answered."""
@@ -269,12 +292,17 @@ class BlobServer:
                 pass
 
             def _dispatch(self) -> None:
-                if self.path.startswith("/blobs/"):
-                    server.serve_blob(self, self.path.removeprefix("/blobs/"))
-                elif not server.handle_other(self):
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                server._arrived(self)
+                try:
+                    if self.path.startswith("/blobs/"):
+                        server.serve_blob(self, self.path.removeprefix("/blobs/"))
+                    elif not server.handle_other(self):
+                        self.send_response(404)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                finally:
+                    with server._lock:
+                        server._answered(self)
 
             do_GET = _dispatch
             do_HEAD = _dispatch

@@ -111,7 +111,7 @@ def test_token_bucket_sleep_is_interrupted_by_pause():
     began = time.monotonic()
     with pytest.raises(Interrupted):
         bucket.take(100 * 1024, control)
-    assert time.monotonic() - began < 2
+    assert time.monotonic() - began < 30  # not the 100 s the bucket would sleep
 
 
 def test_group_abort_stops_siblings_and_parent_pause_reaches_members():
