@@ -74,18 +74,46 @@ def test_a_socket_is_refused(tmp_path: Path) -> None:
         server.close()
 
 
+def _refused_as_nobody(path: Path) -> tuple[str, str]:
+    """Root reads anything, so the check runs in a forked child that is user nobody."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            read_user_file(path, 1024)
+            answer = "read"
+        except UserFileError as error:
+            answer = f"{error.problem.name}|{error.detail}"
+        except BaseException as error:
+            answer = f"other|{error!r}"
+        os.write(writer, answer.encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as answer_pipe:
+        answer = answer_pipe.read().decode()
+    os.waitpid(child, 0)
+    problem, _, detail = answer.partition("|")
+    return problem, detail
+
+
 def test_an_unreadable_file_says_why(tmp_path: Path) -> None:
     path = tmp_path / "secret.json"
     path.write_bytes(b"{}")
     path.chmod(0)
     try:
-        if os.access(path, os.R_OK):  # root reads anything
-            pytest.skip("running as root")
-        error = refused(path)
-        assert (error.problem, error.detail) == (
-            FileProblem.UNREADABLE,
-            "cannot be read (Permission denied)",
-        )
+        if os.geteuid() == 0:
+            assert _refused_as_nobody(path) == (
+                FileProblem.UNREADABLE.name,
+                "cannot be read (Permission denied)",
+            )
+        else:
+            error = refused(path)
+            assert (error.problem, error.detail) == (
+                FileProblem.UNREADABLE,
+                "cannot be read (Permission denied)",
+            )
     finally:
         path.chmod(0o600)
 
