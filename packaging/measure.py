@@ -36,11 +36,20 @@ def drop_caches() -> bool:
 
 def one_start(app: Path) -> tuple[float, float, float]:
     """Seconds to "window shown", to "catalog loaded" and to exit."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"),
-           "LANG": "C.UTF-8", "QT_QPA_PLATFORM": "offscreen"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LANG": "C.UTF-8",
+        "QT_QPA_PLATFORM": "offscreen",
+    }
     started = time.perf_counter()
-    process = subprocess.Popen([str(app / "clary-desktop"), "--self-test"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        [str(app / "clary-desktop"), "--self-test"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     shown = loaded = float("nan")
     assert process.stdout is not None
     for line in process.stdout:
@@ -78,8 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             shown = statistics.median(r[0] for r in runs)
             loaded = statistics.median(r[1] for r in runs)
             total = statistics.median(r[2] for r in runs)
-            print(f"{name} start, median of {len(runs)}: window shown {shown:.2f} s, "
-                  f"catalog loaded {loaded:.2f} s, self-test exited {total:.2f} s")
+            print(
+                f"{name} start, median of {len(runs)}: window shown {shown:.2f} s, "
+                f"catalog loaded {loaded:.2f} s, self-test exited {total:.2f} s"
+            )
     return 0
 
 

@@ -87,8 +87,11 @@ def outputs() -> dict[Path, bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="only compare with the committed files (exit 1 if they differ)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only compare with the committed files (exit 1 if they differ)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtGui import QGuiApplication

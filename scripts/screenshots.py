@@ -37,14 +37,26 @@ from clary_desktop.storage import network
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def fake_event(job_id: int, model_id: str, version: str, state: str, done: int, total: int,
-               speed: float | None) -> SimpleNamespace:
+def fake_event(
+    job_id: int, model_id: str, version: str, state: str, done: int, total: int, speed: float | None
+) -> SimpleNamespace:
     eta = (total - done) / speed if speed else None
     now = datetime.now(UTC)
-    return SimpleNamespace(job_id=job_id, model_id=model_id, version=version, state=state,
-                           bytes_done=done, bytes_total=total, speed_bps=speed,
-                           eta_seconds=eta, error=None, current_file=None, created_at=now,
-                           updated_at=now, kind="progress")
+    return SimpleNamespace(
+        job_id=job_id,
+        model_id=model_id,
+        version=version,
+        state=state,
+        bytes_done=done,
+        bytes_total=total,
+        speed_bps=speed,
+        eta_seconds=eta,
+        error=None,
+        current_file=None,
+        created_at=now,
+        updated_at=now,
+        kind="progress",
+    )
 
 
 async def wait_signal(signal, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -72,8 +84,9 @@ def licensed(paths: AppPaths) -> LicenseManager:
 
     key = Ed25519PrivateKey.generate()
     kid = "screenshots"
-    payload = new_payload(tier="professional", licensee="Northwind Legal GmbH",
-                          email="it@northwind.example", days=365)
+    payload = new_payload(
+        tier="professional", licensee="Northwind Legal GmbH", email="it@northwind.example", days=365
+    )
     paths.ensure()
     paths.license_file.write_bytes(sign_license(key, kid, payload))
     verifier = LicenseVerifier({kid: key.public_key()})
@@ -100,11 +113,25 @@ async def shoot(out: Path, data_dir: Path, app: QApplication) -> list[Path]:
         window.grab().save(str(saved[-1]))
 
         events = [
-            fake_event(1, "qwen2.5-1.5b-instruct", "1.0.0", "downloading",
-                       412_000_000, 1_117_000_000, 38_500_000.0),
+            fake_event(
+                1,
+                "qwen2.5-1.5b-instruct",
+                "1.0.0",
+                "downloading",
+                412_000_000,
+                1_117_000_000,
+                38_500_000.0,
+            ),
             fake_event(2, "got-ocr-2", "1.0.0", "queued", 0, 1_430_000_000, None),
-            fake_event(3, "table-transformer-structure", "1.0.0", "completed",
-                       115_000_000, 115_000_000, None),
+            fake_event(
+                3,
+                "table-transformer-structure",
+                "1.0.0",
+                "completed",
+                115_000_000,
+                115_000_000,
+                None,
+            ),
         ]
         for event in events:
             window.bridge.on_event(event)
@@ -133,26 +160,50 @@ def add_local_model(registry: Registry, data_dir: Path) -> str | None:
     from clary_desktop.registry.metrics import RunReport
     from tests.support.gguf_files import write_gguf
 
-    source = write_gguf(data_dir.parent / "tiny-llama-q4.gguf", context_length=4096,
-                        name="Tiny Llama Q4")
+    source = write_gguf(
+        data_dir.parent / "tiny-llama-q4.gguf", context_length=4096, name="Tiny Llama Q4"
+    )
     result = registry.import_file(source, model_id="tiny-llama-q4")
     registry.use_model("llm", result.model_id)
-    registry.set_model_parameters(result.model_id, {"context_length": 4096, "batch_size": 256,
-                                                    "temperature": 0.7})
-    latencies = [420, 380, 510, 460, 395, 1210, 440, 405, 470, 390, 430, 455, 610, 415, 398,
-                 445, 402, 520, 433, 410]
+    registry.set_model_parameters(
+        result.model_id, {"context_length": 4096, "batch_size": 256, "temperature": 0.7}
+    )
+    latencies = [
+        420,
+        380,
+        510,
+        460,
+        395,
+        1210,
+        440,
+        405,
+        470,
+        390,
+        430,
+        455,
+        610,
+        415,
+        398,
+        445,
+        402,
+        520,
+        433,
+        410,
+    ]
     for n, latency in enumerate(latencies):
-        registry.record_run(result.model_id, RunReport(latency_ms=float(latency),
-                                                       throughput=38.0 + n % 5,
-                                                       success=n != 5))
+        registry.record_run(
+            result.model_id,
+            RunReport(latency_ms=float(latency), throughput=38.0 + n % 5, success=n != 5),
+        )
     registry.api_keys.create("document-pipeline")
     registry.api_keys.create("notebook")
     registry.api_keys.revoke("notebook")
     return result.model_id
 
 
-async def shoot_usage(out: Path, window: MainWindow, registry: Registry, data_dir: Path,
-                      app: QApplication) -> list[Path]:
+async def shoot_usage(
+    out: Path, window: MainWindow, registry: Registry, data_dir: Path, app: QApplication
+) -> list[Path]:
     saved: list[Path] = []
     model_id = await window.tasks.run(add_local_model, registry, data_dir)
     if model_id is None:
@@ -237,8 +288,10 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    with tempfile.TemporaryDirectory(prefix="clary-shots-") as tmp, \
-            asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+    with (
+        tempfile.TemporaryDirectory(prefix="clary-shots-") as tmp,
+        asyncio.Runner(loop_factory=qasync.QEventLoop) as runner,
+    ):
         saved = runner.run(shoot(args.out, Path(tmp) / "data", app))
     for path in saved:
         print(path)

@@ -18,8 +18,9 @@ from clary_desktop.formatting import format_duration, format_size
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("download", help="download a model, verified, and install it")
     p.add_argument("model_id", metavar="ID")
-    p.add_argument("--version", dest="model_version", metavar="V",
-                   help="this version (default: the newest)")
+    p.add_argument(
+        "--version", dest="model_version", metavar="V", help="this version (default: the newest)"
+    )
     p.add_argument("--force", action="store_true", help="download again even if installed")
     p.set_defaults(handler=cmd_download)
 
@@ -38,16 +39,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("cancel", help="cancel a download")
     p.add_argument("job_id", metavar="JOB", type=job_id_arg)
     keep = p.add_mutually_exclusive_group()
-    keep.add_argument("--keep-partial", dest="keep_partial", action="store_true", default=None,
-                      help="keep the partial file to resume later with `download`")
-    keep.add_argument("--delete-partial", dest="keep_partial", action="store_false",
-                      help="delete the partial file (the default when nobody can be asked)")
+    keep.add_argument(
+        "--keep-partial",
+        dest="keep_partial",
+        action="store_true",
+        default=None,
+        help="keep the partial file to resume later with `download`",
+    )
+    keep.add_argument(
+        "--delete-partial",
+        dest="keep_partial",
+        action="store_false",
+        help="delete the partial file (the default when nobody can be asked)",
+    )
     p.set_defaults(handler=cmd_cancel)
 
     p = subparsers.add_parser("remove", help="delete an installed model from disk")
     p.add_argument("model_id", metavar="ID")
-    p.add_argument("--version", dest="model_version", metavar="V",
-                   help="only this version (default: every installed version)")
+    p.add_argument(
+        "--version",
+        dest="model_version",
+        metavar="V",
+        help="only this version (default: every installed version)",
+    )
     p.set_defaults(handler=cmd_remove)
 
     p = subparsers.add_parser("verify", help="re-hash installed files: ok, corrupt or missing")
@@ -103,12 +117,16 @@ def run_job(ctx: CliContext, job_id: int, label: str) -> int:
         unsubscribe()
     if info.state == JobState.COMPLETED:
         if ctx.registry.get_model(info.model_id).unverified:
-            print(f"{info.model_id} {info.version} installed ({format_size(info.bytes_done)}) "
-                  "but unverified: the catalog lists no sha256 for some of its files, so "
-                  "what the server sent could not be checked.")
+            print(
+                f"{info.model_id} {info.version} installed ({format_size(info.bytes_done)}) "
+                "but unverified: the catalog lists no sha256 for some of its files, so "
+                "what the server sent could not be checked."
+            )
         else:
-            print(f"{info.model_id} {info.version} installed and verified "
-                  f"({format_size(info.bytes_done)}).")
+            print(
+                f"{info.model_id} {info.version} installed and verified "
+                f"({format_size(info.bytes_done)})."
+            )
         return 0
     if info.state == JobState.PAUSED:
         raise ClaryError(
@@ -150,12 +168,18 @@ def cmd_downloads(ctx: CliContext, args: argparse.Namespace) -> int:
         print("No downloads yet.", file=sys.stderr)
     else:
         rows = [
-            [str(j.job_id), j.model_id, j.version, j.state.value, _progress_cell(j),
-             f"{format_size(int(j.speed_bps))}/s" if j.speed_bps else "", j.error or ""]
+            [
+                str(j.job_id),
+                j.model_id,
+                j.version,
+                j.state.value,
+                _progress_cell(j),
+                f"{format_size(int(j.speed_bps))}/s" if j.speed_bps else "",
+                j.error or "",
+            ]
             for j in jobs
         ]
-        print(render_table(["JOB", "MODEL", "VERSION", "STATE", "PROGRESS", "SPEED", "NOTE"],
-                           rows))
+        print(render_table(["JOB", "MODEL", "VERSION", "STATE", "PROGRESS", "SPEED", "NOTE"], rows))
     if strays:
         total = sum(s.size_bytes for s in strays)
         print(f"\n{len(strays)} partial file(s) no job will resume ({format_size(total)}):")
@@ -190,8 +214,9 @@ def cmd_cancel(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _ask_keep_partial() -> bool:
-    answer = input("Keep the part already downloaded, so a later download continues "
-                   "from there? [y/N] ")
+    answer = input(
+        "Keep the part already downloaded, so a later download continues from there? [y/N] "
+    )
     return answer.strip().lower() in ("y", "yes")
 
 
@@ -214,7 +239,10 @@ def cmd_verify(ctx: CliContext, args: argparse.Namespace) -> int:
         rows = [[r.model_id, r.version, r.path, r.status, r.detail or ""] for r in results]
         print(render_table(["MODEL", "VERSION", "FILE", "STATUS", "DETAIL"], rows))
         ok = len(results) - len(bad) - len(unverified)
-        print(f"{ok} ok, {len(unverified)} unverified, {len(bad)} with problems "
-              f"({time.monotonic() - started:.1f} s).", file=sys.stderr)
+        print(
+            f"{ok} ok, {len(unverified)} unverified, {len(bad)} with problems "
+            f"({time.monotonic() - started:.1f} s).",
+            file=sys.stderr,
+        )
     # Exit 0 says "every file checked out"; an unverified file could not be checked.
     return 1 if bad or unverified else 0

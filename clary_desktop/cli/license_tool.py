@@ -40,7 +40,6 @@ from clary_desktop.userfiles import read_user_file
 PROG = "clary-license"
 
 
-
 def _positive(value: str) -> int:
     try:
         number = int(value)

@@ -36,7 +36,6 @@ COMMAND_MODULES = [
 log = logging.getLogger(__name__)
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,

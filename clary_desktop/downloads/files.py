@@ -73,9 +73,13 @@ def fetch_all(
     return {task.path: future.result() for task, future in zip(tasks, futures, strict=True)}
 
 
-def _one_by_one(tasks: Sequence[FileTask], fetch_one: FetchOne, control: Any,
-                progress: Callable[[int], None],
-                on_start: Callable[[str], None]) -> dict[str, Found]:
+def _one_by_one(
+    tasks: Sequence[FileTask],
+    fetch_one: FetchOne,
+    control: Any,
+    progress: Callable[[int], None],
+    on_start: Callable[[str], None],
+) -> dict[str, Found]:
     results: dict[str, Found] = {}
     before = 0
     for task in tasks:

@@ -172,8 +172,13 @@ class DownloadManager:
             total = _total_size(spec)
             job_id = self.store.create(model_id, version, force, total)
             if not force and self.store.is_installed(model_id, version):
-                self.store.update(job_id, status=JobState.COMPLETED.value, bytes_done=total or 0,
-                                  owner=None, error=None)
+                self.store.update(
+                    job_id,
+                    status=JobState.COMPLETED.value,
+                    bytes_done=total or 0,
+                    owner=None,
+                    error=None,
+                )
                 self._emit_state(job_id)
                 return job_id
             self._pending.append(job_id)
@@ -316,8 +321,7 @@ class DownloadManager:
         for row in self.store.rows(include_finished=False):
             try:
                 spec = self.store.version_spec(row.model_id, row.version)
-                wanted.update(p.with_name(p.name + PART_SUFFIX)
-                              for p in target_paths(root, spec))
+                wanted.update(p.with_name(p.name + PART_SUFFIX) for p in target_paths(root, spec))
             except ClaryError:
                 continue
         strays = []
@@ -362,21 +366,27 @@ class DownloadManager:
     def _owned_elsewhere(owner: str | None) -> bool:
         from clary_desktop.downloads.store import _owner_alive
 
-        return bool(owner) and owner != this_process() and _owner_alive(
-            owner, this_process().split(":")[0]
+        return (
+            bool(owner)
+            and owner != this_process()
+            and _owner_alive(owner, this_process().split(":")[0])
         )
 
     def _enqueue(self, job_id: int) -> None:
-        self.store.update(job_id, status=JobState.QUEUED.value, owner=this_process(),
-                          error=None, speed_bps=None)
+        self.store.update(
+            job_id, status=JobState.QUEUED.value, owner=this_process(), error=None, speed_bps=None
+        )
         self._pending.append(job_id)
         self._emit_state(job_id)
         self._dispatch()
 
     def _dispatch(self) -> None:
         with self._lock:
-            while (not self._closed and self._pending
-                   and len(self._running) < self.settings.concurrent_downloads):
+            while (
+                not self._closed
+                and self._pending
+                and len(self._running) < self.settings.concurrent_downloads
+            ):
                 job_id = self._pending.popleft()
                 control = JobControl()
                 thread = threading.Thread(
@@ -430,8 +440,11 @@ class DownloadManager:
             self._execute(job_id, control)
         except Exception:  # never let a worker die silently
             log.exception("Download job %s crashed", job_id)
-            self._finish(job_id, JobState.FAILED,
-                         "An unexpected problem stopped the download; details are in the log.")
+            self._finish(
+                job_id,
+                JobState.FAILED,
+                "An unexpected problem stopped the download; details are in the log.",
+            )
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
@@ -440,8 +453,9 @@ class DownloadManager:
                     self._watch_wake.set()  # nothing left to watch: let the watcher end
             self._dispatch()
 
-    def _finish(self, job_id: int, state: JobState, error: str | None = None,
-                **values: object) -> None:
+    def _finish(
+        self, job_id: int, state: JobState, error: str | None = None, **values: object
+    ) -> None:
         values.setdefault("owner", None)
         self.store.finish(job_id, state, error=error, speed_bps=None, **values)
         self._emit_state(job_id)
@@ -451,9 +465,14 @@ class DownloadManager:
     def _execute(self, job_id: int, control: JobControl) -> None:
         row = self.store.get(job_id)
         running = self._running[job_id]
-        if not self.store.advance(job_id, JobState.DOWNLOADING, error=None,
-                                  expected_sha256=None, actual_sha256=None,
-                                  owner=this_process()):
+        if not self.store.advance(
+            job_id,
+            JobState.DOWNLOADING,
+            error=None,
+            expected_sha256=None,
+            actual_sha256=None,
+            owner=this_process(),
+        ):
             self._finish(job_id, JobState.CANCELLED)  # cancelled elsewhere while queued
             return
         self._emit_state(job_id)
@@ -463,9 +482,7 @@ class DownloadManager:
             self._check_tier(row.model_id, tier)
             spec = self.store.version_spec(row.model_id, row.version)
             hub = HubConfig.from_settings(self.settings.hub_endpoint, self.settings.hub_token)
-            tasks = self._with_retries(
-                lambda: resolve_tasks(spec, self.models_dir, hub), control
-            )
+            tasks = self._with_retries(lambda: resolve_tasks(spec, self.models_dir, hub), control)
             if row.force:
                 self.store.forget_install(row.model_id, row.version)
                 for task in tasks:
@@ -484,13 +501,24 @@ class DownloadManager:
         except NotEnoughSpace as error:
             self._finish(job_id, JobState.PAUSED, str(error), bytes_done=running.bytes_done)
         except DownloadFailed as error:
-            self._finish(job_id, JobState.FAILED, str(error),
-                         expected_sha256=error.expected_sha256, actual_sha256=error.actual_sha256)
+            self._finish(
+                job_id,
+                JobState.FAILED,
+                str(error),
+                expected_sha256=error.expected_sha256,
+                actual_sha256=error.actual_sha256,
+            )
         except ClaryError as error:
             self._finish(job_id, JobState.FAILED, str(error))
 
-    def _download_all(self, job_id: int, spec: VersionSpec, tasks: list[FileTask],
-                      running: _Running, control: JobControl) -> None:
+    def _download_all(
+        self,
+        job_id: int,
+        spec: VersionSpec,
+        tasks: list[FileTask],
+        running: _Running,
+        control: JobControl,
+    ) -> None:
         sizes = [t.size_bytes for t in tasks]
         running.bytes_total = None if None in sizes else sum(sizes)  # type: ignore[arg-type]
         folder = version_dir(self.models_dir, spec)
@@ -502,18 +530,20 @@ class DownloadManager:
             if self.settings.proxy:
                 session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
 
-            def fetch_one(task: FileTask, ctl: Any,
-                          on_bytes: Callable[[int], None]) -> tuple[str, int]:
+            def fetch_one(
+                task: FileTask, ctl: Any, on_bytes: Callable[[int], None]
+            ) -> tuple[str, int]:
                 found = _already_there(task)
                 if found is None:
-                    result = fetch_file(session, task, ctl, on_bytes, self.options,
-                                        self._limiter)
+                    result = fetch_file(session, task, ctl, on_bytes, self.options, self._limiter)
                     found = (result.sha256, result.size_bytes)
                 return found
 
             # The files of a model run concurrently, at most concurrent_downloads at once.
             learned = fetch_all(
-                tasks, fetch_one, control,
+                tasks,
+                fetch_one,
+                control,
                 progress=lambda done: self._progress(job_id, running, done),
                 on_start=lambda path: setattr(running, "current_file", path),
                 concurrency=self.settings.concurrent_downloads,
@@ -530,9 +560,14 @@ class DownloadManager:
         # Only digests a source vouched for (the catalog, the Hub) are recorded: what a
         # bare URL happened to send proves nothing and must not turn into "verified".
         vouched = {t.path for t in tasks if t.sha256 or t.git_blob_id}
-        if not self.store.record_install(spec.model_id, spec.version, folder, before,
-                                         {p: v for p, v in learned.items() if p in vouched},
-                                         job_id):
+        if not self.store.record_install(
+            spec.model_id,
+            spec.version,
+            folder,
+            before,
+            {p: v for p, v in learned.items() if p in vouched},
+            job_id,
+        ):
             raise _cancelled_elsewhere(running)
         self._emit_state(job_id)
 
@@ -542,8 +577,9 @@ class DownloadManager:
         now = time.monotonic()
         if now - running.last_persist >= PERSIST_INTERVAL:
             running.last_persist = now
-            self.store.save_progress(job_id, done, running.bytes_total, running.meter.bps,
-                                     running.current_file)
+            self.store.save_progress(
+                job_id, done, running.bytes_total, running.meter.bps, running.current_file
+            )
         if self.events.progress_due(job_id):
             self.events.progress(self.job(job_id))
 
@@ -572,10 +608,15 @@ class DownloadManager:
         speed = running.meter.bps
         total = running.bytes_total
         eta = (total - running.bytes_done) / speed if speed and total else None
-        return info.model_copy(update={
-            "bytes_done": running.bytes_done, "bytes_total": total, "speed_bps": speed,
-            "eta_seconds": eta, "current_file": running.current_file,
-        })
+        return info.model_copy(
+            update={
+                "bytes_done": running.bytes_done,
+                "bytes_total": total,
+                "speed_bps": speed,
+                "eta_seconds": eta,
+                "current_file": running.current_file,
+            }
+        )
 
     def _emit_state(self, job_id: int) -> None:
         info = self.job(job_id)
@@ -629,5 +670,8 @@ def _already_there(task: FileTask) -> tuple[str, int] | None:
 
 
 def _finished_word(state: JobState) -> str:
-    return {JobState.COMPLETED: "completed", JobState.FAILED: "failed",
-            JobState.CANCELLED: "been cancelled"}[state]
+    return {
+        JobState.COMPLETED: "completed",
+        JobState.FAILED: "failed",
+        JobState.CANCELLED: "been cancelled",
+    }[state]

@@ -112,14 +112,14 @@ def _load_plan(task: FileTask, sidecar: Sidecar, options: TransferOptions) -> Pa
     whole = probing(options)
     on_disk = part_size(task)
     if sidecar.ranges:
-        restored = (PartPlan.restore(size, sidecar.ranges, *shape, whole=whole)
-                    if on_disk == size else None)
+        restored = (
+            PartPlan.restore(size, sidecar.ranges, *shape, whole=whole) if on_disk == size else None
+        )
         if restored is not None:
             return restored
         return PartPlan.fresh(size, *shape, whole=whole)
     # A single-stream partial (or none): its bytes become the first, finished range.
-    return PartPlan.fresh(size, *shape, done_prefix=on_disk if on_disk <= size else 0,
-                          whole=whole)
+    return PartPlan.fresh(size, *shape, done_prefix=on_disk if on_disk <= size else 0, whole=whole)
 
 
 def probing(options: TransferOptions) -> bool:
@@ -129,10 +129,18 @@ def probing(options: TransferOptions) -> bool:
 class _PartsRun:
     """One attempt at the file: the probe, the workers, the hasher, the supervisor."""
 
-    def __init__(self, session: requests.Session, task: FileTask, sidecar: Sidecar,
-                 control: JobControl | ControlGroup, progress: ProgressFn,
-                 options: TransferOptions, limiter: TokenBucket | None, plan: PartPlan,
-                 fd: int) -> None:
+    def __init__(
+        self,
+        session: requests.Session,
+        task: FileTask,
+        sidecar: Sidecar,
+        control: JobControl | ControlGroup,
+        progress: ProgressFn,
+        options: TransferOptions,
+        limiter: TokenBucket | None,
+        plan: PartPlan,
+        fd: int,
+    ) -> None:
         self.session = session
         self.task = task
         self.sidecar = sidecar
@@ -209,8 +217,7 @@ class _PartsRun:
         final = response.url or self.url
         if not same_origin(final, self.url):
             # Like requests on a redirect: never send the token to another host.
-            self.headers = {k: v for k, v in self.headers.items()
-                            if k.lower() != "authorization"}
+            self.headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
         self.url = final
         self._persist()  # the ETag the probe learned
         self.probe_began = time.monotonic()
@@ -225,15 +232,22 @@ class _PartsRun:
 
     def _worker_count(self) -> int:
         remaining = self.size - self.plan.done_bytes()
-        return max(1, min(self.options.parallel_parts,
-                          -(-remaining // max(1, self.options.part_min_bytes))))
+        return max(
+            1,
+            min(self.options.parallel_parts, -(-remaining // max(1, self.options.part_min_bytes))),
+        )
 
-    def _spawn(self, workers: list[threading.Thread], count: int,
-               first: tuple[Range, requests.Response] | None = None) -> None:
+    def _spawn(
+        self,
+        workers: list[threading.Thread],
+        count: int,
+        first: tuple[Range, requests.Response] | None = None,
+    ) -> None:
         for _ in range(count):
             start, first = first, None
-            thread = threading.Thread(target=self._worker, args=(start,),
-                                      name=f"clary-download-part-{len(workers)}")
+            thread = threading.Thread(
+                target=self._worker, args=(start,), name=f"clary-download-part-{len(workers)}"
+            )
             workers.append(thread)
             thread.start()
 
@@ -306,8 +320,9 @@ class _PartsRun:
             os.close(fd)
             self.changed.set()
 
-    def _fetch_range(self, session: requests.Session, fd: int, item: Range,
-                     response: requests.Response | None) -> None:
+    def _fetch_range(
+        self, session: requests.Session, fd: int, item: Range, response: requests.Response | None
+    ) -> None:
         failures = 0
         while not item.finished:
             self.group.check()
@@ -326,28 +341,40 @@ class _PartsRun:
                         f"({error}). Check your connection, then retry the download."
                     ) from None
                 delay = retry_delay(error, failures, self.options)
-                log.info("Retrying bytes %d- of %s in %.1f s (%s)", item.offset,
-                         self.task.path, delay, error)
+                log.info(
+                    "Retrying bytes %d- of %s in %.1f s (%s)",
+                    item.offset,
+                    self.task.path,
+                    delay,
+                    error,
+                )
                 self.group.sleep(delay)
             finally:
                 response = None
 
-    def _request(self, session: requests.Session, item: Range,
-                 allow_redirects: bool = True) -> requests.Response:
+    def _request(
+        self, session: requests.Session, item: Range, allow_redirects: bool = True
+    ) -> requests.Response:
         headers = {**self.headers, "Range": f"bytes={item.offset}-{item.end - 1}"}
         etag = self.sidecar.etag
         if etag and not etag.startswith("W/"):
             headers["If-Range"] = etag
         try:
-            return get_file(session, self.task, self.url, headers,
-                            (self.options.connect_seconds, self.options.stall_seconds),
-                            allow_redirects=allow_redirects)
+            return get_file(
+                session,
+                self.task,
+                self.url,
+                headers,
+                (self.options.connect_seconds, self.options.stall_seconds),
+                allow_redirects=allow_redirects,
+            )
         except NETWORK_ERRORS as error:
             self.group.check()
             raise RetryableError(describe_network_error(error, self.options)) from None
 
-    def _accept(self, response: requests.Response, item: Range,
-                close_on_error: bool = False) -> None:
+    def _accept(
+        self, response: requests.Response, item: Range, close_on_error: bool = False
+    ) -> None:
         """Insist on a 206 with exactly the asked range of this version of the file."""
         try:
             check_status(response, self.task)
@@ -358,11 +385,15 @@ class _PartsRun:
             match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             wanted = (item.offset, item.end - 1, str(self.size))
             length = content_length(response, self.task)
-            if (match is None or (int(match[1]), int(match[2]), match[3]) != wanted
-                    or length not in (None, item.end - item.offset)):
+            if (
+                match is None
+                or (int(match[1]), int(match[2]), match[3]) != wanted
+                or length not in (None, item.end - item.offset)
+            ):
                 self.plan.restart(item)
-                raise RetryableError("the server sent another range than asked; "
-                                     "starting this part again")
+                raise RetryableError(
+                    "the server sent another range than asked; starting this part again"
+                )
             etag = response.headers.get("ETag")
             with self.etag_lock:
                 if self.sidecar.etag is None:
@@ -374,8 +405,7 @@ class _PartsRun:
                 response.close()
             raise
 
-    def _stream(self, response: requests.Response, fd: int, item: Range,
-                asked_end: int) -> None:
+    def _stream(self, response: requests.Response, fd: int, item: Range, asked_end: int) -> None:
         self.group.attach(response)
         try:
             with response:
@@ -418,8 +448,12 @@ class _PartsRun:
         if rate >= self.options.single_stream_fast_bps:
             log.info("%s: one connection moves %.0f MB/s; no parts", self.task.path, rate / 1e6)
             return
-        log.info("%s: one connection moves %.1f MB/s; the rest in %d parts", self.task.path,
-                 rate / 1e6, self.options.parallel_parts)
+        log.info(
+            "%s: one connection moves %.1f MB/s; the rest in %d parts",
+            self.task.path,
+            rate / 1e6,
+            self.options.parallel_parts,
+        )
         self.plan.split(item)
         self.split.set()
         self.changed.set()
@@ -430,8 +464,10 @@ class _PartsRun:
         except OSError as error:
             if error.errno in (errno.ENOSPC, errno.EDQUOT):
                 remaining = self.size - self.plan.done_bytes()
-                raise NotEnoughSpace(need=remaining + self.options.space_margin_bytes,
-                                     free=free_bytes(self.task.part.parent)) from None
+                raise NotEnoughSpace(
+                    need=remaining + self.options.space_margin_bytes,
+                    free=free_bytes(self.task.part.parent),
+                ) from None
             raise
 
 

@@ -44,8 +44,15 @@ class Range:
 class PartPlan:
     """Thread-safe bookkeeping shared by the workers, the hasher and the supervisor."""
 
-    def __init__(self, size: int, ranges: list[Range], workers: int, min_bytes: int,
-                 max_bytes: int, whole: bool = False) -> None:
+    def __init__(
+        self,
+        size: int,
+        ranges: list[Range],
+        workers: int,
+        min_bytes: int,
+        max_bytes: int,
+        whole: bool = False,
+    ) -> None:
         self.size = size
         self.whole = whole
         """Hand out the whole unassigned rest as one range (one stream, or the probe)."""
@@ -59,8 +66,15 @@ class PartPlan:
         self._changed = threading.Condition()
 
     @classmethod
-    def fresh(cls, size: int, workers: int, min_bytes: int, max_bytes: int,
-              done_prefix: int = 0, whole: bool = False) -> PartPlan:
+    def fresh(
+        cls,
+        size: int,
+        workers: int,
+        min_bytes: int,
+        max_bytes: int,
+        done_prefix: int = 0,
+        whole: bool = False,
+    ) -> PartPlan:
         """A new plan; `done_prefix` bytes already on disk (a single-stream partial)."""
         ranges = [Range(0, done_prefix, done_prefix)] if 0 < done_prefix <= size else []
         plan = cls(size, ranges, workers, min_bytes, max_bytes, whole)
@@ -73,8 +87,15 @@ class PartPlan:
         return plan
 
     @classmethod
-    def restore(cls, size: int, saved: list[list[int]], workers: int, min_bytes: int,
-                max_bytes: int, whole: bool = False) -> PartPlan | None:
+    def restore(
+        cls,
+        size: int,
+        saved: list[list[int]],
+        workers: int,
+        min_bytes: int,
+        max_bytes: int,
+        whole: bool = False,
+    ) -> PartPlan | None:
         """The plan a sidecar recorded, or None when it does not describe this file."""
         ranges: list[Range] = []
         position = 0
@@ -186,9 +207,7 @@ class PartPlan:
         returns (prefix, generation, closed). The generation changes when a range
         was restarted, after which bytes already hashed may be stale."""
         with self._changed:
-            self._changed.wait_for(
-                lambda: self._closed or self._prefix() != beyond, timeout
-            )
+            self._changed.wait_for(lambda: self._closed or self._prefix() != beyond, timeout)
             return self._prefix(), self._generation, self._closed
 
     def snapshot(self) -> list[list[int]]:

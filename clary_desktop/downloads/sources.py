@@ -83,14 +83,13 @@ def _hub_tasks(spec: VersionSpec, targets: dict[str, Path], hub: HubConfig) -> l
                 f"The catalog and the Hub disagree on the size of {f.path} of {spec.model_id} "
                 f"({f.size_bytes} vs {hub_size} bytes). Update the catalog."
             )
-        url = f.url or hf_hub_url(
-            spec.repo_id, f.path, revision=revision, endpoint=hub.endpoint
-        )
+        url = f.url or hf_hub_url(spec.repo_id, f.path, revision=revision, endpoint=hub.endpoint)
         # The token is for the Hub alone: a file the catalog sends elsewhere (another
         # host, another port, plain http) goes without it.
         headers = (
             {"Authorization": f"Bearer {hub.token}"}
-            if hub.token and same_origin(url, hub.endpoint) else {}
+            if hub.token and same_origin(url, hub.endpoint)
+            else {}
         )
         tasks.append(
             FileTask(

@@ -93,11 +93,16 @@ class JobStore:
                 )
             files = tuple(
                 CatalogFile(f.path, f.size_bytes, f.sha256, f.url) for f in row.files
-            ) or ((CatalogFile(row.filename, row.size_bytes, None, row.download_url),)
-                  if row.filename else ())
-            folder = session.scalar(select(Installation.path).where(
-                Installation.model_id == model_id, Installation.version == version
-            ))
+            ) or (
+                (CatalogFile(row.filename, row.size_bytes, None, row.download_url),)
+                if row.filename
+                else ()
+            )
+            folder = session.scalar(
+                select(Installation.path).where(
+                    Installation.model_id == model_id, Installation.version == version
+                )
+            )
             return VersionSpec(
                 model_id=model_id,
                 model_type=model.type,
@@ -124,8 +129,13 @@ class JobStore:
     def create(self, model_id: str, version: str, force: bool, total: int | None) -> int:
         with self.db.write() as session:
             row = ModelDownload(
-                model_id=model_id, version=version, status=JobState.QUEUED.value, force=force,
-                bytes_done=0, bytes_total=total, owner=this_process(),
+                model_id=model_id,
+                version=version,
+                status=JobState.QUEUED.value,
+                force=force,
+                bytes_done=0,
+                bytes_total=total,
+                owner=this_process(),
             )
             session.add(row)
             session.flush()
@@ -186,14 +196,17 @@ class JobStore:
         """Pause or cancel a job not running here; False when it had already finished."""
         return self._set_state(job_id, state, unless=FINISHED_STATES, **values)
 
-    def _set_state(self, job_id: int, state: JobState, unless: Collection[JobState],
-                   **values: object) -> bool:
+    def _set_state(
+        self, job_id: int, state: JobState, unless: Collection[JobState], **values: object
+    ) -> bool:
         values.setdefault("updated_at", datetime.now(UTC))
         with self.db.write() as session:
             result = session.execute(
                 update(ModelDownload)
-                .where(ModelDownload.id == job_id,
-                       ModelDownload.status.not_in([s.value for s in unless]))
+                .where(
+                    ModelDownload.id == job_id,
+                    ModelDownload.status.not_in([s.value for s in unless]),
+                )
                 .values(status=state.value, **values)
             )
             return bool(result.rowcount)
@@ -201,20 +214,28 @@ class JobStore:
     def statuses(self, job_ids: list[int]) -> dict[int, JobState]:
         with self.db.read() as session:
             rows = session.execute(
-                select(ModelDownload.id, ModelDownload.status)
-                .where(ModelDownload.id.in_(job_ids))
+                select(ModelDownload.id, ModelDownload.status).where(ModelDownload.id.in_(job_ids))
             )
             return {job_id: JobState(status) for job_id, status in rows}
 
     def save_progress(
-        self, job_id: int, bytes_done: int, bytes_total: int | None, speed: float | None,
+        self,
+        job_id: int,
+        bytes_done: int,
+        bytes_total: int | None,
+        speed: float | None,
         current_file: str | None,
     ) -> None:
         with self.db.write() as session:
             session.execute(
-                update(ModelDownload).where(ModelDownload.id == job_id).values(
-                    bytes_done=bytes_done, bytes_total=bytes_total, speed_bps=speed,
-                    current_file=current_file, updated_at=datetime.now(UTC),
+                update(ModelDownload)
+                .where(ModelDownload.id == job_id)
+                .values(
+                    bytes_done=bytes_done,
+                    bytes_total=bytes_total,
+                    speed_bps=speed,
+                    current_file=current_file,
+                    updated_at=datetime.now(UTC),
                 )
             )
 
@@ -237,11 +258,16 @@ class JobStore:
             rows = session.scalars(
                 select(ModelDownload).where(
                     ModelDownload.status.in_(
-                        [JobState.QUEUED.value, JobState.DOWNLOADING.value,
-                         JobState.VERIFYING.value]
+                        [
+                            JobState.QUEUED.value,
+                            JobState.DOWNLOADING.value,
+                            JobState.VERIFYING.value,
+                        ]
                     )
-                    | ((ModelDownload.owner == SHUTDOWN_OWNER)
-                       & ModelDownload.status.not_in([s.value for s in FINISHED_STATES]))
+                    | (
+                        (ModelDownload.owner == SHUTDOWN_OWNER)
+                        & ModelDownload.status.not_in([s.value for s in FINISHED_STATES])
+                    )
                 )
             ).all()
             for row in rows:
@@ -260,8 +286,13 @@ class JobStore:
     # ---- installations --------------------------------------------------------------
 
     def record_install(
-        self, model_id: str, version: str, folder: Path, size: int,
-        learned: dict[str, tuple[str, int]], job_id: int,
+        self,
+        model_id: str,
+        version: str,
+        folder: Path,
+        size: int,
+        learned: dict[str, tuple[str, int]],
+        job_id: int,
     ) -> bool:
         """Installation row + job completed + digests learned from the source, in one
         transaction: a model is installed only once every file is verified. False (and
@@ -275,9 +306,17 @@ class JobStore:
                 return False
             record_installation(session, model_id, version, folder, size, learned, now)
             session.execute(
-                update(ModelDownload).where(ModelDownload.id == job_id).values(
-                    status=JobState.COMPLETED.value, downloaded_at=now, updated_at=now,
-                    bytes_done=size, bytes_total=size, error=None, speed_bps=None, owner=None,
+                update(ModelDownload)
+                .where(ModelDownload.id == job_id)
+                .values(
+                    status=JobState.COMPLETED.value,
+                    downloaded_at=now,
+                    updated_at=now,
+                    bytes_done=size,
+                    bytes_total=size,
+                    error=None,
+                    speed_bps=None,
+                    owner=None,
                     current_file=None,
                 )
             )
@@ -304,11 +343,13 @@ class JobStore:
 
     def version_files(self, model_id: str, version: str) -> list[VersionFile]:
         with self.db.read() as session:
-            return list(session.scalars(
-                select(VersionFile).join(ModelVersion).where(
-                    ModelVersion.model_id == model_id, ModelVersion.version == version
+            return list(
+                session.scalars(
+                    select(VersionFile)
+                    .join(ModelVersion)
+                    .where(ModelVersion.model_id == model_id, ModelVersion.version == version)
                 )
-            ))
+            )
 
 
 def _owner_alive(owner: str | None, host: str) -> bool:
@@ -330,4 +371,3 @@ def _owner_alive(owner: str | None, host: str) -> bool:
     except PermissionError:
         return True
     return True
-

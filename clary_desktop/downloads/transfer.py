@@ -227,8 +227,9 @@ def _attempt(
         if sidecar.etag and not sidecar.etag.startswith("W/"):
             headers["If-Range"] = sidecar.etag
     try:
-        response = get_file(session, task, task.url, headers,
-                            (options.connect_seconds, options.stall_seconds))
+        response = get_file(
+            session, task, task.url, headers, (options.connect_seconds, options.stall_seconds)
+        )
     except NETWORK_ERRORS as error:
         control.check()
         raise RetryableError(describe_network_error(error, options)) from None
@@ -244,8 +245,7 @@ def _attempt(
                 digests = Digests(task)
             if task.size_bytes is None:
                 _check_announced(task, start, content_length(response, task), options)
-            done = _stream_body(response, task, start, digests, control, progress, options,
-                                limiter)
+            done = _stream_body(response, task, start, digests, control, progress, options, limiter)
     except TooLarge as error:
         discard_partial(task)
         raise DownloadFailed(str(error)) from None
@@ -271,8 +271,9 @@ def _too_large(task: FileTask, options: TransferOptions) -> TooLarge:
     )
 
 
-def _check_announced(task: FileTask, start: int, length: int | None,
-                     options: TransferOptions) -> None:
+def _check_announced(
+    task: FileTask, start: int, length: int | None, options: TransferOptions
+) -> None:
     """A file of unknown size whose server announces its length: refuse it at once when
     it is over the cap, and check that it fits on the disk before the first byte."""
     if length is None:

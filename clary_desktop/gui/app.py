@@ -24,25 +24,44 @@ log = logging.getLogger(__name__)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=APP_SLUG, description=f"{APP_NAME}: the window.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="keep the database, models, settings and logs under DIR "
-                             "(default: CLARY_DATA_DIR, else the per-user folders)")
-    parser.add_argument("--license", metavar="FILE",
-                        help="use this license file (default: CLARY_LICENSE_FILE, else the "
-                             "one loaded from File > Load license)")
-    parser.add_argument("license_file", nargs="?", metavar="LICENSE_FILE",
-                        help="a license file to use, as --license (what opening a "
-                             ".clarylicense file from the file manager does)")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep the database, models, settings and logs under DIR "
+        "(default: CLARY_DATA_DIR, else the per-user folders)",
+    )
+    parser.add_argument(
+        "--license",
+        metavar="FILE",
+        help="use this license file (default: CLARY_LICENSE_FILE, else the "
+        "one loaded from File > Load license)",
+    )
+    parser.add_argument(
+        "license_file",
+        nargs="?",
+        metavar="LICENSE_FILE",
+        help="a license file to use, as --license (what opening a "
+        ".clarylicense file from the file manager does)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="also print the log")
-    parser.add_argument("--self-test", action="store_true",
-                        help="open the window offscreen on a temporary catalog, check the "
-                             "bundled resources, close, and exit (0: all good)")
-    parser.add_argument("--check-display", action="store_true",
-                        help="say whether the window can open on this system (the X11 "
-                             "libraries and the display) and exit (0: it can)")
-    parser.add_argument("--check-libraries", action="store_true",
-                        help="as --check-display, but only the X11 libraries (for installers "
-                             "that run without a display)")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the window offscreen on a temporary catalog, check the "
+        "bundled resources, close, and exit (0: all good)",
+    )
+    parser.add_argument(
+        "--check-display",
+        action="store_true",
+        help="say whether the window can open on this system (the X11 "
+        "libraries and the display) and exit (0: it can)",
+    )
+    parser.add_argument(
+        "--check-libraries",
+        action="store_true",
+        help="as --check-display, but only the X11 libraries (for installers "
+        "that run without a display)",
+    )
     return parser
 
 
@@ -70,8 +89,11 @@ def start_qt_application() -> QApplication:
         if kind == QtMsgType.QtFatalMsg:
             for line in qt_lines:
                 log.error("Qt: %s", line)
-            print(qt_failed_message(message.splitlines()[0] if message else ""),
-                  file=sys.stderr, flush=True)
+            print(
+                qt_failed_message(message.splitlines()[0] if message else ""),
+                file=sys.stderr,
+                flush=True,
+            )
             logging.shutdown()
             os._exit(1)
         qt_lines.append(message)

@@ -63,8 +63,9 @@ def _unb64(text: Any) -> QByteArray | None:
         return None
 
 
-def restore_window_layout(window: QMainWindow, splitter: QSplitter, table: QTableView,
-                          data: dict[str, Any]) -> None:
+def restore_window_layout(
+    window: QMainWindow, splitter: QSplitter, table: QTableView, data: dict[str, Any]
+) -> None:
     """Geometry, dock state, splitter sizes and column widths from `load_layout`."""
     geometry = _unb64(data.get("geometry"))
     if geometry is not None:

@@ -77,8 +77,9 @@ class MainWindow(QMainWindow):
     details_shown = Signal(str)  # model id shown in the detail pane
     message_shown = Signal(str)  # every status/error message, for tests and logs
 
-    def __init__(self, paths: AppPaths, opener: Opener | None = None,
-                 registry: Registry | None = None) -> None:
+    def __init__(
+        self, paths: AppPaths, opener: Opener | None = None, registry: Registry | None = None
+    ) -> None:
         super().__init__()
         self.paths = paths
         self._opener = opener
@@ -171,8 +172,12 @@ class MainWindow(QMainWindow):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         delete = QKeySequence.StandardKey.Delete
-        if (watched is self.table and event.type() == QEvent.Type.KeyPress
-                and isinstance(event, QKeyEvent) and event.matches(delete)):
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.matches(delete)
+        ):
             self.model_actions.remove_selected()
             return True
         return super().eventFilter(watched, event)
@@ -235,8 +240,13 @@ class MainWindow(QMainWindow):
         def load() -> tuple[Tier, Any, list[Any], list[str], dict[str, Any]]:
             status = registry.license_status()
             tier = status.tier
-            return (tier, status, registry.model_rows(), registry.model_types(),
-                    cache_candidates(registry))
+            return (
+                tier,
+                status,
+                registry.model_rows(),
+                registry.model_types(),
+                cache_candidates(registry),
+            )
 
         tier, status, rows, types, cached = await self.tasks.run(load)
         selected = self.selected_model_id()
@@ -307,8 +317,9 @@ class MainWindow(QMainWindow):
         self.show_message(text, 15000)
         if self._shut_down:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, text,
-                          QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, APP_NAME, text, QMessageBox.StandardButton.Ok, self
+        )
         box.setObjectName("errorBox")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
@@ -322,8 +333,7 @@ class MainWindow(QMainWindow):
         """Ask for one of `options`; None when the user closes the question (tests
         replace this to answer without a modal dialog)."""
         box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, question, parent=self)
-        buttons = {box.addButton(text, QMessageBox.ButtonRole.AcceptRole): text
-                   for text in options}
+        buttons = {box.addButton(text, QMessageBox.ButtonRole.AcceptRole): text for text in options}
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return buttons.get(box.clickedButton())
@@ -393,8 +403,9 @@ class MainWindow(QMainWindow):
             return  # the user moved on meanwhile
         row = self.catalog_model.model_row(model_id)
         path = row.installed_path if row else None
-        self.detail.show_model(info, versions, self.user_tier, path,
-                               self.model_actions.jobs_by_model.get(model_id))
+        self.detail.show_model(
+            info, versions, self.user_tier, path, self.model_actions.jobs_by_model.get(model_id)
+        )
         self.detail.show_usage(extras["default_for"], extras["current"], extras["parameters"])
         self.detail.show_performance(extras["performance"])
         self.details_shown.emit(model_id)

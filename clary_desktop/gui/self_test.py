@@ -95,8 +95,9 @@ def check_keys() -> list[str]:
         raise SelfTestError(f"shipped license keys not trusted: {', '.join(missing)}")
     if is_frozen() and set(trusted) != set(shipped):
         extra = ", ".join(sorted(set(trusted) - set(shipped)))
-        raise SelfTestError(f"the frozen build trusts keys it does not ship ({DEV_KEYS_ENV}?): "
-                            f"{extra}")
+        raise SelfTestError(
+            f"the frozen build trusts keys it does not ship ({DEV_KEYS_ENV}?): {extra}"
+        )
     return sorted(shipped)
 
 
@@ -142,9 +143,16 @@ def check_libraries(folder: Path) -> list[str]:
     info = read_gguf_info(path)
     if (info.architecture, info.context_length, info.parameter_count) != ("llama", 2048, 32):
         raise SelfTestError(f"a GGUF header reads back wrong: {info}")
-    modules = ["uvicorn.loops.asyncio", "uvicorn.protocols.http.h11_impl",
-               "uvicorn.lifespan.on", "fastapi", "clary_desktop.api.server", "huggingface_hub",
-               "sqlalchemy.dialects.sqlite.pysqlite", "requests"]
+    modules = [
+        "uvicorn.loops.asyncio",
+        "uvicorn.protocols.http.h11_impl",
+        "uvicorn.lifespan.on",
+        "fastapi",
+        "clary_desktop.api.server",
+        "huggingface_hub",
+        "sqlalchemy.dialects.sqlite.pysqlite",
+        "requests",
+    ]
     for name in modules:
         importlib.import_module(name)
     if not Path(certifi.where()).is_file():
@@ -152,8 +160,9 @@ def check_libraries(folder: Path) -> list[str]:
     return ["gguf", "numpy", *modules, "certifi"]
 
 
-async def _open_window(paths: Any, say: Callable[[str], None], expected_models: int,
-                       problems: _Problems) -> None:
+async def _open_window(
+    paths: Any, say: Callable[[str], None], expected_models: int, problems: _Problems
+) -> None:
     from PySide6.QtWidgets import QApplication
 
     from clary_desktop.gui.app import make_opener
@@ -162,7 +171,9 @@ async def _open_window(paths: Any, say: Callable[[str], None], expected_models: 
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(
         lambda _loop, context: problems.items.append(
-            f"loop error: {context.get('message')}: {context.get('exception')!r}"))
+            f"loop error: {context.get('message')}: {context.get('exception')!r}"
+        )
+    )
     window = MainWindow(paths, opener=make_opener(paths, str(paths.license_file)))
     try:
         window.show()
@@ -176,8 +187,9 @@ async def _open_window(paths: Any, say: Callable[[str], None], expected_models: 
         window.message_shown.connect(errors.append)
         window.start()
         waiting = [ready] + ([window._start_task] if window._start_task is not None else [])
-        done, _pending = await asyncio.wait(waiting, timeout=START_TIMEOUT_S,
-                                            return_when=asyncio.FIRST_COMPLETED)
+        done, _pending = await asyncio.wait(
+            waiting, timeout=START_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+        )
         if not done:
             raise SelfTestError(f"the catalog did not open within {START_TIMEOUT_S:.0f} s")
         if not ready.done():
@@ -186,8 +198,9 @@ async def _open_window(paths: Any, say: Callable[[str], None], expected_models: 
         await window.tasks.drain()
         shown = window.catalog_model.total
         if shown != expected_models:
-            raise SelfTestError(f"the window lists {shown} models, the bundled catalog has "
-                                f"{expected_models}")
+            raise SelfTestError(
+                f"the window lists {shown} models, the bundled catalog has {expected_models}"
+            )
         say(f"catalog loaded: {shown} models, tier {window.user_tier.label}")
     finally:
         window.close()
@@ -209,8 +222,10 @@ def run_self_test() -> int:
     root = logging.getLogger()
     root.addHandler(problems)
     threads_before = set(threading.enumerate())
-    say(f"{APP_NAME} {__version__}, {'frozen' if getattr(sys, 'frozen', False) else 'source'}, "
-        f"Python {sys.version.split()[0]}")
+    say(
+        f"{APP_NAME} {__version__}, {'frozen' if getattr(sys, 'frozen', False) else 'source'}, "
+        f"Python {sys.version.split()[0]}"
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="clary-self-test-") as tmp:
             from clary_desktop.paths import resolve_paths
@@ -248,8 +263,11 @@ def run_self_test() -> int:
         problems.items.insert(0, f"unexpected {type(error).__name__}: {error}")
     finally:
         root.removeHandler(problems)
-    leftover = [t.name for t in threading.enumerate()
-                if t not in threads_before and t.is_alive() and not t.daemon]
+    leftover = [
+        t.name
+        for t in threading.enumerate()
+        if t not in threads_before and t.is_alive() and not t.daemon
+    ]
     if leftover:
         problems.items.append(f"threads left running: {', '.join(leftover)}")
     if problems.items:
@@ -259,4 +277,3 @@ def run_self_test() -> int:
         return 1
     say("window closed cleanly, no thread left; self-test passed")
     return 0
-

@@ -100,11 +100,23 @@ def test_download_speed(tmp_path, paths, size_mib, capsys):
             os.environ["HF_ENDPOINT"] = hub.endpoint
             registry = Registry.open(paths, tier_source=lambda: Tier.PROFESSIONAL)
             try:
-                import_entries(registry, {
-                    "id": "bench-model", "name": "bench", "type": "llm", "tier": "lite",
-                    "versions": [{"version": "1.0", "repo_id": REPO, "revision": REVISION,
-                                  "files": [{"path": "model.gguf"}]}],
-                })
+                import_entries(
+                    registry,
+                    {
+                        "id": "bench-model",
+                        "name": "bench",
+                        "type": "llm",
+                        "tier": "lite",
+                        "versions": [
+                            {
+                                "version": "1.0",
+                                "repo_id": REPO,
+                                "revision": REVISION,
+                                "files": [{"path": "model.gguf"}],
+                            }
+                        ],
+                    },
+                )
                 with PeakRss() as rss:
                     began = time.perf_counter()
                     job = registry.downloads.start("bench-model")
@@ -122,8 +134,14 @@ def test_download_speed(tmp_path, paths, size_mib, capsys):
             cache = tmp_path / "hf-cache"
             with PeakRss() as rss:
                 began = time.perf_counter()
-                hf_hub_download(REPO, "model.gguf", revision=REVISION, cache_dir=cache,
-                                endpoint=hub.endpoint, token=False)
+                hf_hub_download(
+                    REPO,
+                    "model.gguf",
+                    revision=REVISION,
+                    cache_dir=cache,
+                    endpoint=hub.endpoint,
+                    token=False,
+                )
                 elapsed = time.perf_counter() - began
             keep("hf_hub_download", elapsed, f"{rss.growth_mib:.1f} MiB")
             _drop(cache)

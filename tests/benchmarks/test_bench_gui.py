@@ -39,14 +39,25 @@ def _no_network_probe(monkeypatch: pytest.MonkeyPatch) -> None:
 def big_manifest(n: int) -> CatalogManifest:
     types = ("llm", "layout", "ocr", "embedding")
     tiers = ("lite", "standard", "professional")
-    models = [{
-        "id": f"bench-{i:06d}", "name": f"Bench model {i:06d}",
-        "description": f"Synthetic entry {i} for the window benchmark",
-        "type": types[i % 4], "tier": tiers[i % 3], "tags": [f"tag{i % 50}", "bench"],
-        "license": {"id": "mit", "name": "MIT", "commercial_use": True},
-        "versions": [{"version": "1.0.0", "download_url": f"http://127.0.0.1:9/m{i}.bin",
-                      "files": [{"path": f"m{i}.bin", "size_bytes": 1000 + i * 7919}]}],
-    } for i in range(n)]
+    models = [
+        {
+            "id": f"bench-{i:06d}",
+            "name": f"Bench model {i:06d}",
+            "description": f"Synthetic entry {i} for the window benchmark",
+            "type": types[i % 4],
+            "tier": tiers[i % 3],
+            "tags": [f"tag{i % 50}", "bench"],
+            "license": {"id": "mit", "name": "MIT", "commercial_use": True},
+            "versions": [
+                {
+                    "version": "1.0.0",
+                    "download_url": f"http://127.0.0.1:9/m{i}.bin",
+                    "files": [{"path": f"m{i}.bin", "size_bytes": 1000 + i * 7919}],
+                }
+            ],
+        }
+        for i in range(n)
+    ]
     return CatalogManifest.model_validate({"schema": 1, "models": models})
 
 
@@ -54,8 +65,9 @@ def big_manifest(n: int) -> CatalogManifest:
 def big_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("bench") / "data"
     registry = Registry.open(resolve_paths(data_dir))
-    registry.catalog.import_manifest(big_manifest(ENTRIES), origin="import",
-                                     keep_user_changes=False)
+    registry.catalog.import_manifest(
+        big_manifest(ENTRIES), origin="import", keep_user_changes=False
+    )
     registry.close()
     return data_dir
 
@@ -87,17 +99,24 @@ START_SCRIPT = textwrap.dedent("""
 
 def test_bench_window_start(big_data_dir: Path) -> None:
     # Offline mode: the window's network probe would otherwise reach for the real Hub.
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6",
-           "CLARY_OFFLINE": "1"}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6", "CLARY_OFFLINE": "1"}
     began = time.time()
-    out = subprocess.run([sys.executable, "-c", START_SCRIPT, str(big_data_dir)], env=env,
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", START_SCRIPT, str(big_data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     stamps = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line}
     shown = float(stamps["shown"][0]) - began
     loaded = float(stamps["loaded"][0]) - began
     assert int(stamps["loaded"][1]) >= ENTRIES
-    print(f"\n[bench] {ENTRIES:,} entries: window shown {shown:.2f} s after process start, "
-          f"rows in the table at {loaded:.2f} s")
+    print(
+        f"\n[bench] {ENTRIES:,} entries: window shown {shown:.2f} s after process start, "
+        f"rows in the table at {loaded:.2f} s"
+    )
 
 
 def test_bench_keystroke(big_data_dir: Path, qtbot) -> None:
@@ -126,9 +145,11 @@ def test_bench_keystroke(big_data_dir: Path, qtbot) -> None:
                 QApplication.processEvents()
                 timings.append((time.perf_counter() - started) * 1000)
         timings.sort()
-        print(f"\n[bench] keystroke -> list updated over {ENTRIES:,} rows: "
-              f"median {timings[len(timings) // 2]:.1f} ms, worst {timings[-1]:.1f} ms "
-              f"({len(timings)} keys)")
+        print(
+            f"\n[bench] keystroke -> list updated over {ENTRIES:,} rows: "
+            f"median {timings[len(timings) // 2]:.1f} ms, worst {timings[-1]:.1f} ms "
+            f"({len(timings)} keys)"
+        )
     finally:
         window.shutdown()
         window.deleteLater()
@@ -150,8 +171,11 @@ def test_bench_loop_lateness_during_two_downloads(paths, qtbot) -> None:
         server.add("b", data)
         registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
         try:
-            import_entries(registry, url_entry("big-a", {"m.bin": (server.url("a"), data)}),
-                           url_entry("big-b", {"m.bin": (server.url("b"), data)}))
+            import_entries(
+                registry,
+                url_entry("big-a", {"m.bin": (server.url("a"), data)}),
+                url_entry("big-b", {"m.bin": (server.url("b"), data)}),
+            )
             manager = use_fast_manager(registry)
             model = DownloadQueueModel()
             view = QTableView()
@@ -164,22 +188,25 @@ def test_bench_loop_lateness_during_two_downloads(paths, qtbot) -> None:
             clock = QElapsedTimer()
             timer = QTimer()
             timer.setInterval(10)
-            timer.timeout.connect(lambda: (lateness.append(clock.restart() - 10)))
+            timer.timeout.connect(lambda: lateness.append(clock.restart() - 10))
             clock.start()
             timer.start()
             started = time.perf_counter()
             jobs = [manager.start("big-a"), manager.start("big-b")]
-            qtbot.waitUntil(lambda: all(manager.job(j).state.finished for j in jobs),
-                            timeout=120_000)
+            qtbot.waitUntil(
+                lambda: all(manager.job(j).state.finished for j in jobs), timeout=120_000
+            )
             elapsed = time.perf_counter() - started
             timer.stop()
             bridge.close()
             states = [manager.job(j).state.value for j in jobs]
             lateness.sort()
-            print(f"\n[bench] two downloads of 192 MiB ({states}) in {elapsed:.1f} s: 10 ms timer "
-                  f"lateness median {lateness[len(lateness) // 2]:.0f} ms, "
-                  f"p99 {lateness[int(len(lateness) * 0.99)]:.0f} ms, "
-                  f"worst {lateness[-1]:.0f} ms over {len(lateness)} ticks")
+            print(
+                f"\n[bench] two downloads of 192 MiB ({states}) in {elapsed:.1f} s: 10 ms timer "
+                f"lateness median {lateness[len(lateness) // 2]:.0f} ms, "
+                f"p99 {lateness[int(len(lateness) * 0.99)]:.0f} ms, "
+                f"worst {lateness[-1]:.0f} ms over {len(lateness)} ticks"
+            )
             view.close()
         finally:
             registry.close()

@@ -37,22 +37,38 @@ FAST_MIB = int(os.environ.get("CLARY_BENCH_FAST_MIB", "1024"))
 REPO = "bench/parts-model"
 
 
-def _clary(hub: HubServer, data_dir: Path, label: str, **settings: object
-           ) -> tuple[float, float, float | None]:
+def _clary(
+    hub: HubServer, data_dir: Path, label: str, **settings: object
+) -> tuple[float, float, float | None]:
     """(seconds, peak RSS growth MiB, seconds from the server's last byte to installed)."""
     os.environ["HF_ENDPOINT"] = hub.endpoint
     registry = Registry.open(resolve_paths(data_dir / label), tier_source=lambda: Tier.LITE)
     try:
         registry.settings = registry.settings.model_copy(update=settings)
-        import_entries(registry, {
-            "id": "bench-parts", "name": "bench", "type": "llm", "tier": "lite",
-            "versions": [{"version": "1.0", "repo_id": REPO, "revision": REVISION,
-                          "files": [{"path": "model.gguf"}]}],
-        })
+        import_entries(
+            registry,
+            {
+                "id": "bench-parts",
+                "name": "bench",
+                "type": "llm",
+                "tier": "lite",
+                "versions": [
+                    {
+                        "version": "1.0",
+                        "repo_id": REPO,
+                        "revision": REVISION,
+                        "files": [{"path": "model.gguf"}],
+                    }
+                ],
+            },
+        )
         installed: list[float] = []
         registry.downloads.subscribe(
-            lambda e: installed.append(time.monotonic())
-            if e.kind == "state" and e.state == JobState.COMPLETED else None
+            lambda e: (
+                installed.append(time.monotonic())
+                if e.kind == "state" and e.state == JobState.COMPLETED
+                else None
+            )
         )
         first_request = len(hub.cdn.requests)
         with PeakRss() as rss:
@@ -84,8 +100,9 @@ def _hf(hub: HubServer, cache: Path) -> float:
     from huggingface_hub import hf_hub_download
 
     began = time.perf_counter()
-    hf_hub_download(REPO, "model.gguf", revision=REVISION, cache_dir=cache,
-                    endpoint=hub.endpoint, token=False)
+    hf_hub_download(
+        REPO, "model.gguf", revision=REVISION, cache_dir=cache, endpoint=hub.endpoint, token=False
+    )
     elapsed = time.perf_counter() - began
     shutil.rmtree(cache)
     return elapsed
@@ -104,21 +121,27 @@ def test_parts_against_a_per_connection_limit(tmp_path, capsys):
     source = tmp_path / "source.bin"
     digest = make_file(source, size, seed=-1)
     import huggingface_hub  # noqa: F401 - imported up front, as a running app has it
+
     with HubServer(throttle=RATE) as hub:
         hub.add_repo(REPO, REVISION, {"model.gguf": LargeFile(source, digest)})
         curl = _curl(hub.cdn.url(digest), tmp_path / "curl.bin")
         hf = _hf(hub, tmp_path / "hf-cache")
         single, single_rss, _ = _clary(hub, tmp_path, "single", parallel_parts=1)
-        parts, parts_rss, _ = _clary(hub, tmp_path, "parts", parallel_parts=8,
-                                     part_threshold_bytes=64 * 2**20)
+        parts, parts_rss, _ = _clary(
+            hub, tmp_path, "parts", parallel_parts=8, part_threshold_bytes=64 * 2**20
+        )
     source.unlink()
     with capsys.disabled():
-        _print(f"{THROTTLED_MIB} MiB, each connection limited to {RATE / 1e6:g} MB/s", size, [
-            ("curl -o", curl, ""),
-            ("hf_hub_download", hf, ""),
-            ("clary, one stream", single, f"peak RSS growth {single_rss:.1f} MiB"),
-            ("clary, 8 parts", parts, f"peak RSS growth {parts_rss:.1f} MiB"),
-        ])
+        _print(
+            f"{THROTTLED_MIB} MiB, each connection limited to {RATE / 1e6:g} MB/s",
+            size,
+            [
+                ("curl -o", curl, ""),
+                ("hf_hub_download", hf, ""),
+                ("clary, one stream", single, f"peak RSS growth {single_rss:.1f} MiB"),
+                ("clary, 8 parts", parts, f"peak RSS growth {parts_rss:.1f} MiB"),
+            ],
+        )
         print(f"8 parts vs one stream:      {single / parts:.2f}x  (target >= 6x)")
         print(f"8 parts vs hf_hub_download: {hf / parts:.2f}x  (target >= 4x)")
         if curl:
@@ -130,6 +153,7 @@ def test_parts_unthrottled(tmp_path, capsys):
     source = tmp_path / "source.bin"
     digest = make_file(source, size, seed=-1)
     import huggingface_hub  # noqa: F401 - imported up front, as a running app has it
+
     # Best of a few alternating rounds: on this VM, first writes to fresh memory run
     # several times slower than later ones, whichever tool happens to go first.
     curls: list[float] = []
@@ -138,16 +162,21 @@ def test_parts_unthrottled(tmp_path, capsys):
         hub.add_repo(REPO, REVISION, {"model.gguf": LargeFile(source, digest)})
         for _round in range(ROUNDS):
             curls.append(_curl(hub.cdn.url(digest), tmp_path / "curl.bin") or 0.0)
-            runs.append(_clary(hub, tmp_path, "parts", parallel_parts=8,
-                               part_threshold_bytes=64 * 2**20))
+            runs.append(
+                _clary(hub, tmp_path, "parts", parallel_parts=8, part_threshold_bytes=64 * 2**20)
+            )
     source.unlink()
     curl = min(curls) or None
     parts, rss, tail = min(runs, key=lambda run: run[0])
     with capsys.disabled():
-        _print(f"{FAST_MIB} MiB, unthrottled, best of {ROUNDS} rounds", size, [
-            ("curl -o", curl, "no hashing, no fsync"),
-            ("clary, 8 parts (sha256 + fsync)", parts, f"peak RSS growth {rss:.1f} MiB"),
-        ])
+        _print(
+            f"{FAST_MIB} MiB, unthrottled, best of {ROUNDS} rounds",
+            size,
+            [
+                ("curl -o", curl, "no hashing, no fsync"),
+                ("clary, 8 parts (sha256 + fsync)", parts, f"peak RSS growth {rss:.1f} MiB"),
+            ],
+        )
         if curl:
             print(f"clary speed / curl speed: {curl / parts:.2f}x  (target >= 1x)")
         if tail is not None:

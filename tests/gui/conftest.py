@@ -68,8 +68,7 @@ def _gui_rules(qasync_loop: asyncio.AbstractEventLoop, qapp: QApplication) -> It
             QApplication.processEvents()
         qasync_loop.set_exception_handler(None)
         qInstallMessageHandler(previous_handler)
-    leftover = [t.name for t in threading.enumerate()
-                if t not in threads_before and t.is_alive()]
+    leftover = [t.name for t in threading.enumerate() if t not in threads_before and t.is_alive()]
     assert not problems, "\n".join(problems)
     assert not leftover, f"threads left running: {leftover}"
 
@@ -82,8 +81,7 @@ class FakeProbe:
         self.online = True
         self.calls = 0
 
-    def __call__(self, settings: Any, endpoint: str | None = None,
-                 timeout: float = 3.0) -> bool:
+    def __call__(self, settings: Any, endpoint: str | None = None, timeout: float = 3.0) -> bool:
         from clary_desktop.storage.network import network_allowed
 
         self.calls += 1

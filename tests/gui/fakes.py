@@ -32,9 +32,17 @@ class FakeDownloads:
         if Tier.parse(info.tier) > self._registry.tier:
             raise AccessDeniedError(f"{model_id} requires {info.tier}")
         self.calls.append(("start", model_id))
-        job = SimpleNamespace(job_id=self._next, model_id=model_id, version=info.version,
-                              state="queued", bytes_done=0, bytes_total=info.size_bytes,
-                              speed_bps=None, eta_seconds=None, error=None)
+        job = SimpleNamespace(
+            job_id=self._next,
+            model_id=model_id,
+            version=info.version,
+            state="queued",
+            bytes_done=0,
+            bytes_total=info.size_bytes,
+            speed_bps=None,
+            eta_seconds=None,
+            error=None,
+        )
         self.jobs_by_id[job.job_id] = job
         self._next += 1
         self.emit(job.job_id)
@@ -59,8 +67,11 @@ class FakeDownloads:
 
     def clear_finished(self) -> None:
         self.calls.append(("clear_finished", None))
-        for job_id in [j for j, job in self.jobs_by_id.items()
-                       if job.state in ("completed", "failed", "cancelled")]:
+        for job_id in [
+            j
+            for j, job in self.jobs_by_id.items()
+            if job.state in ("completed", "failed", "cancelled")
+        ]:
             del self.jobs_by_id[job_id]
 
     def jobs(self, include_finished: bool = True) -> list[Any]:

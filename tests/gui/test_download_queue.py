@@ -29,8 +29,11 @@ def server():
 @pytest.fixture
 def engine_registry(paths, server):
     registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
-    import_entries(registry, url_entry("dl-a", {"m.bin": (server.url("a"), DATA)}),
-                   url_entry("dl-b", {"m.bin": (server.url("b"), DATA)}))
+    import_entries(
+        registry,
+        url_entry("dl-a", {"m.bin": (server.url("a"), DATA)}),
+        url_entry("dl-b", {"m.bin": (server.url("b"), DATA)}),
+    )
     use_fast_manager(registry)
     yield registry
     registry.close()
@@ -61,15 +64,19 @@ def test_download_pause_resume_complete(open_window, engine_registry, server, qt
     assert window.detail.buttons["resume"].isEnabled()
     # The engine reports "paused" a moment before its worker thread ends, and ignores a
     # resume until then; a person is never that fast, so wait for the thread as they would.
-    qtbot.waitUntil(lambda: not any(t.name.startswith("clary-download")
-                                    for t in threading.enumerate()), timeout=10000)
+    qtbot.waitUntil(
+        lambda: not any(t.name.startswith("clary-download") for t in threading.enumerate()),
+        timeout=10000,
+    )
 
     server.throttle = None
     qtbot.mouseClick(window.detail.buttons["resume"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: job_state(window) == "completed", timeout=20000)
     qtbot.waitUntil(lambda: status_text(window, "dl-a") == "installed", timeout=10000)
-    qtbot.waitUntil(lambda: "Download complete" in window.last_message
-                    or window.last_message == "Ready", timeout=15000)
+    qtbot.waitUntil(
+        lambda: "Download complete" in window.last_message or window.last_message == "Ready",
+        timeout=15000,
+    )
     qtbot.waitUntil(lambda: window.detail.buttons["open_folder"].isEnabled(), timeout=15000)
     window.detail.buttons["open_folder"].click()
     assert window.opened_urls and window.opened_urls[0].toLocalFile().endswith("1.0")
@@ -106,8 +113,10 @@ def test_cancel_can_keep_the_partial_file(open_window, engine_registry, qtbot):
     window.choices.append(KEEP_PARTIAL)
     window.model_actions.request_action("cancel", "dl-b")
     qtbot.waitUntil(lambda: job_state(window) == "cancelled", timeout=10000)
-    qtbot.waitUntil(lambda: not any(t.name.startswith("clary-download")
-                                    for t in threading.enumerate()), timeout=10000)
+    qtbot.waitUntil(
+        lambda: not any(t.name.startswith("clary-download") for t in threading.enumerate()),
+        timeout=10000,
+    )
     assert part.exists() and part.stat().st_size > 0
 
 
@@ -120,8 +129,12 @@ def test_failed_download_shows_the_error_and_can_be_retried(open_window, tier_re
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=15000)
     fake.progress(1, "downloading", 100_000_000)
     qtbot.waitUntil(lambda: job_state(window) == "downloading", timeout=15000)
-    fake.progress(1, "failed", 100_000_000,
-                  error="The server closed the connection 3 times; check your network.")
+    fake.progress(
+        1,
+        "failed",
+        100_000_000,
+        error="The server closed the connection 3 times; check your network.",
+    )
     qtbot.waitUntil(lambda: job_state(window) == "failed", timeout=15000)
     text = window.queue_model.index(0, STATE).data()
     assert text == "failed: The server closed the connection 3 times; check your network."
@@ -144,9 +157,19 @@ def test_bridge_batches_many_events_into_few_repaints(qtbot):
 
     def engine() -> None:
         for n in range(2000):
-            bridge.on_event(SimpleNamespace(job_id=n % 2, model_id=f"m{n % 2}", version="1",
-                                            state="downloading", bytes_done=n, bytes_total=2000,
-                                            speed_bps=1.0, eta_seconds=1.0, error=None))
+            bridge.on_event(
+                SimpleNamespace(
+                    job_id=n % 2,
+                    model_id=f"m{n % 2}",
+                    version="1",
+                    state="downloading",
+                    bytes_done=n,
+                    bytes_total=2000,
+                    speed_bps=1.0,
+                    eta_seconds=1.0,
+                    error=None,
+                )
+            )
 
     thread = threading.Thread(target=engine)
     thread.start()

@@ -14,20 +14,35 @@ from clary_desktop.registry.facade import ModelRow
 def make_rows(n: int) -> list[ModelRow]:
     tiers = ("lite", "standard", "professional")
     return [
-        ModelRow(id=f"m{i}", name=f"Model {i:03d}", type=("llm", "ocr", "layout")[i % 3],
-                 version="1.0.0", size_bytes=None if i == 5 else (i + 1) * 10**8,
-                 tier=tiers[i % 3], tags=(f"t{i % 4}",), search_text=f"m{i} model {i:03d} t{i % 4}",
-                 installed_version="1.0.0" if i % 7 == 0 else ("0.9" if i == 3 else None),
-                 installed_path=f"/models/m{i}" if i % 7 == 0 or i == 3 else None,
-                 update_available=i == 3)
+        ModelRow(
+            id=f"m{i}",
+            name=f"Model {i:03d}",
+            type=("llm", "ocr", "layout")[i % 3],
+            version="1.0.0",
+            size_bytes=None if i == 5 else (i + 1) * 10**8,
+            tier=tiers[i % 3],
+            tags=(f"t{i % 4}",),
+            search_text=f"m{i} model {i:03d} t{i % 4}",
+            installed_version="1.0.0" if i % 7 == 0 else ("0.9" if i == 3 else None),
+            installed_path=f"/models/m{i}" if i % 7 == 0 or i == 3 else None,
+            update_available=i == 3,
+        )
         for i in range(n)
     ]
 
 
 def job(job_id: int, state: str, done: int = 0, total: int | None = 100) -> JobRow:
-    return JobRow(job_id=job_id, model_id=f"m{job_id}", version="1.0.0", state=state,
-                  bytes_done=done, bytes_total=total, speed_bps=10.0, eta_seconds=5.0,
-                  error="Connection reset by the server" if state == "failed" else None)
+    return JobRow(
+        job_id=job_id,
+        model_id=f"m{job_id}",
+        version="1.0.0",
+        state=state,
+        bytes_done=done,
+        bytes_total=total,
+        speed_bps=10.0,
+        eta_seconds=5.0,
+        error="Connection reset by the server" if state == "failed" else None,
+    )
 
 
 def test_catalog_model_passes_modeltester(qtmodeltester):

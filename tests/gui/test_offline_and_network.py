@@ -29,8 +29,7 @@ def status_text(window, model_id: str) -> str:
     return model.index(model.row_for(model_id), STATUS).data()
 
 
-def test_storage_reclaim_deletes_orphans_and_stray_partials(open_window, tier_registry,
-                                                            qtbot):
+def test_storage_reclaim_deletes_orphans_and_stray_partials(open_window, tier_registry, qtbot):
     registry = tier_registry(Tier.LITE)
     orphan = registry.models_dir / "llm" / "stray" / "junk.bin"
     partial = registry.models_dir / "ocr" / "gone" / "1.0" / "weights.bin.part"
@@ -43,8 +42,9 @@ def test_storage_reclaim_deletes_orphans_and_stray_partials(open_window, tier_re
     window.storage_actions.storage_view()
     dialog = window.findChild(StorageDialog)
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=10000)
-    assert sorted(dialog.report.reclaimable) == sorted([str(orphan.resolve()),
-                                                        str(partial.resolve())])
+    assert sorted(dialog.report.reclaimable) == sorted(
+        [str(orphan.resolve()), str(partial.resolve())]
+    )
     qtbot.mouseClick(dialog.reclaim_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.last_message.startswith("Deleted 2 file(s)"), timeout=10000)
     # The user was shown both files before anything went.
@@ -55,8 +55,7 @@ def test_storage_reclaim_deletes_orphans_and_stray_partials(open_window, tier_re
     dialog.close()
 
 
-def test_reclaim_asks_first_and_keeps_the_files_when_declined(open_window, tier_registry,
-                                                              qtbot):
+def test_reclaim_asks_first_and_keeps_the_files_when_declined(open_window, tier_registry, qtbot):
     registry = tier_registry(Tier.LITE)
     orphan = registry.models_dir / "llm" / "stray" / "junk.bin"
     orphan.parent.mkdir(parents=True)
@@ -90,8 +89,7 @@ def hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_install_from_the_hugging_face_cache(open_window, tier_registry, hf_cache, qtbot):
     registry = tier_registry(Tier.LITE)
-    import_entries(registry, hub_entry("layout-small", REPO, CACHED,
-                                       pinned=("model.safetensors",)))
+    import_entries(registry, hub_entry("layout-small", REPO, CACHED, pinned=("model.safetensors",)))
     window = open_window(registry)
     assert "layout-small" in window.storage_actions.cache_models
     with qtbot.waitSignal(window.details_shown, timeout=10000):
@@ -108,8 +106,9 @@ def test_install_from_the_hugging_face_cache(open_window, tier_registry, hf_cach
     assert "layout-small" not in window.storage_actions.cache_models
 
 
-def test_a_model_not_in_the_cache_is_not_offered(open_window, tier_registry, tmp_path,
-                                                 monkeypatch, qtbot):
+def test_a_model_not_in_the_cache_is_not_offered(
+    open_window, tier_registry, tmp_path, monkeypatch, qtbot
+):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     window = open_window(tier_registry(Tier.LITE))
     assert window.storage_actions.cache_models == {}
@@ -122,8 +121,9 @@ def test_a_model_not_in_the_cache_is_not_offered(open_window, tier_registry, tmp
 
 
 @pytest.mark.parametrize("keep_old", [True, False])
-def test_move_models_folder_can_keep_the_old_copy(open_window, tier_registry, tmp_path,
-                                                  qtbot, keep_old):
+def test_move_models_folder_can_keep_the_old_copy(
+    open_window, tier_registry, tmp_path, qtbot, keep_old
+):
     registry = tier_registry(Tier.LITE)
     old_file = registry.models_dir / "llm" / "stray" / "notes.txt"
     old_file.parent.mkdir(parents=True)
@@ -145,7 +145,8 @@ def test_move_models_folder_can_keep_the_old_copy(open_window, tier_registry, tm
 
 
 def test_indicator_follows_the_probe_and_paused_downloads_resume(
-        open_window, tier_registry, network_probe, qtbot):
+    open_window, tier_registry, network_probe, qtbot
+):
     registry = tier_registry(Tier.LITE)
     fake = FakeDownloads(registry)
     registry._downloads = fake
@@ -184,8 +185,7 @@ def test_indicator_follows_the_probe_and_paused_downloads_resume(
     assert "1 download(s) resumed" in window.last_message
 
 
-def test_offline_start_up_touches_no_network(open_window, paths, monkeypatch, network_probe,
-                                             qtbot):
+def test_offline_start_up_touches_no_network(open_window, paths, monkeypatch, network_probe, qtbot):
     monkeypatch.setenv("CLARY_OFFLINE", "1")
     touched: list[object] = []
 

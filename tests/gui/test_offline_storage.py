@@ -27,8 +27,13 @@ def storage_registry(paths):
 def drop(window, path: Path) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     window.dropEvent(event)
 
 
@@ -36,8 +41,7 @@ def test_dropping_a_gguf_file_imports_it(open_window, storage_registry, qtbot, t
     window = open_window(storage_registry)
     model_file = write_gguf(tmp_path / "my-tiny.gguf", context_length=1024)
     drop(window, model_file)
-    qtbot.waitUntil(lambda: window.last_message.startswith("Imported my-tiny.gguf"),
-                    timeout=15000)
+    qtbot.waitUntil(lambda: window.last_message.startswith("Imported my-tiny.gguf"), timeout=15000)
     assert "(llama, Q4_K_M)" in window.last_message
     assert window.status.operation.isHidden()
     rows = window.catalog_model.installed_rows()
@@ -49,8 +53,7 @@ def test_dropping_a_gguf_file_imports_it(open_window, storage_registry, qtbot, t
 
     bundle = tmp_path / "bundle.tar"
     window.storage_actions.export_models([model_id], bundle)
-    qtbot.waitUntil(lambda: window.last_message.startswith("Exported 1 model(s)"),
-                    timeout=15000)
+    qtbot.waitUntil(lambda: window.last_message.startswith("Exported 1 model(s)"), timeout=15000)
     assert bundle.is_file()
 
     window.storage_actions.import_bundle(tmp_path / "nothing-here.tar")
@@ -60,8 +63,9 @@ def test_dropping_a_gguf_file_imports_it(open_window, storage_registry, qtbot, t
         box.close()
 
 
-def test_storage_view_lists_and_reclaims_orphans(open_window, storage_registry, qtbot,
-                                                 qtmodeltester):
+def test_storage_view_lists_and_reclaims_orphans(
+    open_window, storage_registry, qtbot, qtmodeltester
+):
     orphan = storage_registry.models_dir / "llm" / "stray" / "junk.bin"
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"x" * 5000)

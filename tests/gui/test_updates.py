@@ -29,13 +29,29 @@ def server():
 
 def versioned_entry(server) -> dict:
     def version(number: str, name: str, data: bytes, changes: str) -> dict:
-        return {"version": number, "changes": changes, "files": [
-            {"path": "m.bin", "url": server.url(name), "size_bytes": len(data),
-             "sha256": sha(data)}]}
+        return {
+            "version": number,
+            "changes": changes,
+            "files": [
+                {
+                    "path": "m.bin",
+                    "url": server.url(name),
+                    "size_bytes": len(data),
+                    "sha256": sha(data),
+                }
+            ],
+        }
 
-    return {"id": "upd", "name": "Updatable", "type": "ocr", "tier": "lite",
-            "versions": [version("1.0", "v1", V1, "First release."),
-                         version("2.0", "v2", V2, "Reads tables twice as fast.")]}
+    return {
+        "id": "upd",
+        "name": "Updatable",
+        "type": "ocr",
+        "tier": "lite",
+        "versions": [
+            version("1.0", "v1", V1, "First release."),
+            version("2.0", "v2", V2, "Reads tables twice as fast."),
+        ],
+    }
 
 
 @pytest.fixture
@@ -46,9 +62,16 @@ def update_registry(paths, server):
     folder.mkdir(parents=True)
     (folder / "m.bin").write_bytes(V1)
     with registry.db.write() as session:
-        session.add(Installation(model_id="upd", version="1.0", path=str(folder),
-                                 size_bytes=len(V1), installed_at=datetime.now(UTC),
-                                 active=True))
+        session.add(
+            Installation(
+                model_id="upd",
+                version="1.0",
+                path=str(folder),
+                size_bytes=len(V1),
+                installed_at=datetime.now(UTC),
+                active=True,
+            )
+        )
     use_fast_manager(registry)
     yield registry
     registry.close()
@@ -60,8 +83,9 @@ def status_text(window, model_id: str) -> str:
 
 
 def select(window, qtbot, model_id: str) -> None:
-    with qtbot.waitSignal(window.details_shown, timeout=10000,
-                          check_params_cb=lambda shown: shown == model_id):
+    with qtbot.waitSignal(
+        window.details_shown, timeout=10000, check_params_cb=lambda shown: shown == model_id
+    ):
         assert window.select_model(model_id)
 
 
@@ -102,5 +126,6 @@ def test_check_for_updates_when_all_is_current(open_window, tier_registry, qtbot
     assert window.catalog_actions.update_timer.isActive()
     assert window.catalog_actions.update_timer.interval() == 6 * 3_600_000
     window.catalog_actions.check_updates(manual=True)
-    qtbot.waitUntil(lambda: window.last_message == "All installed models are up to date.",
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.last_message == "All installed models are up to date.", timeout=10000
+    )

@@ -30,10 +30,19 @@ DATA = random_bytes(2 * 1024 * 1024, seed=11)
 
 def llm_entry(model_id: str, tier: str = "lite") -> dict:
     return {
-        "id": model_id, "name": f"Tiny {model_id}", "type": "llm", "tier": tier,
+        "id": model_id,
+        "name": f"Tiny {model_id}",
+        "type": "llm",
+        "tier": tier,
         "parameters": {"context_length": 2048, "batch_size": 256, "architecture": "llama"},
-        "versions": [{"version": "1.0", "files": [
-            {"path": "tiny.gguf", "url": f"https://files.example/{model_id}/tiny.gguf"}]}],
+        "versions": [
+            {
+                "version": "1.0",
+                "files": [
+                    {"path": "tiny.gguf", "url": f"https://files.example/{model_id}/tiny.gguf"}
+                ],
+            }
+        ],
     }
 
 
@@ -43,17 +52,29 @@ def install(registry: Registry, model_id: str, tmp: Path) -> Path:
     folder = registry.models_dir / model.type / model_id / model.version
     write_gguf(folder / "tiny.gguf", context_length=2048)
     with registry.db.write() as session:
-        session.add(Installation(model_id=model_id, version=model.version, path=str(folder),
-                                 size_bytes=None, installed_at=datetime.now(UTC), active=True,
-                                 verify_seconds=0.25))
+        session.add(
+            Installation(
+                model_id=model_id,
+                version=model.version,
+                path=str(folder),
+                size_bytes=None,
+                installed_at=datetime.now(UTC),
+                active=True,
+                verify_seconds=0.25,
+            )
+        )
     return folder
 
 
 @pytest.fixture
 def usage_registry(paths, tmp_path):
     registry = Registry.open(paths, tier_source=lambda: Tier.STANDARD)
-    import_entries(registry, llm_entry("tiny-a"), llm_entry("tiny-b"),
-                   llm_entry("tiny-pro", tier="professional"))
+    import_entries(
+        registry,
+        llm_entry("tiny-a"),
+        llm_entry("tiny-b"),
+        llm_entry("tiny-pro", tier="professional"),
+    )
     install(registry, "tiny-a", tmp_path)
     install(registry, "tiny-b", tmp_path)
     yield registry
@@ -61,8 +82,9 @@ def usage_registry(paths, tmp_path):
 
 
 def select(window, qtbot, model_id: str) -> None:
-    with qtbot.waitSignal(window.details_shown, timeout=10000,
-                          check_params_cb=lambda shown: shown == model_id):
+    with qtbot.waitSignal(
+        window.details_shown, timeout=10000, check_params_cb=lambda shown: shown == model_id
+    ):
         assert window.select_model(model_id)
 
 
@@ -193,21 +215,22 @@ def test_api_keys_dialog_creates_shows_once_and_revokes(open_window, usage_regis
     secret = dialog.secret.text()
     assert secret.startswith("clary_") and dialog.secret.isReadOnly()
     assert usage_registry.api_keys.authenticate(secret) is not None
-    qtbot.mouseClick(dialog.findChild(type(dialog.create_button), "copyApiKey"),
-                     Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        dialog.findChild(type(dialog.create_button), "copyApiKey"), Qt.MouseButton.LeftButton
+    )
     assert dialog.model.index(0, 4).data() == "active"
 
     dialog.view.selectRow(0)
     assert dialog.revoke_button.isEnabled()
     qtbot.mouseClick(dialog.revoke_button, Qt.MouseButton.LeftButton)  # confirm answers yes
-    qtbot.waitUntil(lambda: dialog.model.index(0, 4).data().startswith("revoked"),
-                    timeout=10000)
+    qtbot.waitUntil(lambda: dialog.model.index(0, 4).data().startswith("revoked"), timeout=10000)
     assert usage_registry.api_keys.authenticate(secret) is None
     dialog.close()
 
 
 def test_settings_turn_the_api_on_and_warn_about_other_addresses(
-        open_window, usage_registry, paths, qtbot):
+    open_window, usage_registry, paths, qtbot
+):
     window = open_window(usage_registry)
     window.settings_actions.settings_dialog()
     dialog = window.findChild(SettingsDialog)
@@ -246,18 +269,18 @@ def blob_server():
 @pytest.fixture
 def api_registry(paths, blob_server):
     registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
-    import_entries(registry, url_entry("api-a", {"m.gguf": (blob_server.url("a"), DATA)}),
-                   url_entry("api-pro", {"m.gguf": (blob_server.url("a"), DATA)},
-                             tier="professional"))
+    import_entries(
+        registry,
+        url_entry("api-a", {"m.gguf": (blob_server.url("a"), DATA)}),
+        url_entry("api-pro", {"m.gguf": (blob_server.url("a"), DATA)}, tier="professional"),
+    )
     use_fast_manager(registry)
-    registry.settings = registry.settings.model_copy(update={"api_enabled": True,
-                                                             "api_port": 0})
+    registry.settings = registry.settings.model_copy(update={"api_enabled": True, "api_port": 0})
     yield registry
     registry.close()
 
 
-def test_a_download_started_through_the_api_shows_in_the_queue(
-        open_window, api_registry, qtbot):
+def test_a_download_started_through_the_api_shows_in_the_queue(open_window, api_registry, qtbot):
     window = open_window(api_registry)
     qtbot.waitUntil(lambda: window.status.api_label.text().startswith("API "), timeout=10000)
     url = window.api_actions.runner.url
@@ -265,8 +288,12 @@ def test_a_download_started_through_the_api_shows_in_the_queue(
     _, key = api_registry.api_keys.create("pipeline")
     headers = {"X-API-Key": key}
 
-    assert requests.post(f"{url}/api/v1/models/api-pro/download", headers=headers,
-                         timeout=10).status_code == 403
+    assert (
+        requests.post(
+            f"{url}/api/v1/models/api-pro/download", headers=headers, timeout=10
+        ).status_code
+        == 403
+    )
     answer = requests.post(f"{url}/api/v1/models/api-a/download", headers=headers, timeout=10)
     assert answer.status_code == 202, answer.text
     job_id = answer.json()["job_id"]
@@ -279,8 +306,12 @@ def test_a_download_started_through_the_api_shows_in_the_queue(
     window.usage_actions.perf_timer.setInterval(100)
     select(window, qtbot, "api-a")
     for latency in (40.0, 60.0):
-        sent = requests.post(f"{url}/api/v1/models/api-a/metrics", headers=headers,
-                             json={"latency_ms": latency, "throughput": 12.5}, timeout=10)
+        sent = requests.post(
+            f"{url}/api/v1/models/api-a/metrics",
+            headers=headers,
+            json={"latency_ms": latency, "throughput": 12.5},
+            timeout=10,
+        )
         assert sent.status_code == 201, sent.text
     perf = window.detail.performance
     qtbot.waitUntil(lambda: perf.values["runs"].text() == "2", timeout=10000)

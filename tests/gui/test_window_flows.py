@@ -29,8 +29,9 @@ def click_box(qtbot, box) -> None:
 
 
 def select(window, qtbot, model_id: str) -> None:
-    with qtbot.waitSignal(window.details_shown, timeout=10000,
-                          check_params_cb=lambda shown: shown == model_id):
+    with qtbot.waitSignal(
+        window.details_shown, timeout=10000, check_params_cb=lambda shown: shown == model_id
+    ):
         assert window.select_model(model_id)
 
 
@@ -80,9 +81,17 @@ def test_detail_pane_shows_everything_about_the_model(open_window, tier_registry
     window = open_window(tier_registry(Tier.LITE))
     select(window, qtbot, "layoutlmv3")
     text = window.detail.plain_text()
-    for expected in ("LayoutLMv3 base", "NON-COMMERCIAL", "microsoft/layoutlmv3-base",
-                     "model.safetensors", "config.json", "Versions", "1.0.0", "not installed",
-                     "Creative Commons"):
+    for expected in (
+        "LayoutLMv3 base",
+        "NON-COMMERCIAL",
+        "microsoft/layoutlmv3-base",
+        "model.safetensors",
+        "config.json",
+        "Versions",
+        "1.0.0",
+        "not installed",
+        "Creative Commons",
+    ):
         assert expected in text, expected
     assert window.detail.buttons["download"].isEnabled()
     select(window, qtbot, "qwen2.5-1.5b-instruct")
@@ -115,8 +124,9 @@ def test_loading_valid_and_invalid_licenses_updates_tier_and_list(
     open_window, paths, qtbot, tmp_path: Path
 ):
     signer = Signer()
-    manager = LicenseManager(paths.license_file, paths.license_state_file,
-                             verifier=signer.verifier(), clock=lambda: NOW)
+    manager = LicenseManager(
+        paths.license_file, paths.license_state_file, verifier=signer.verifier(), clock=lambda: NOW
+    )
     registry = Registry.open(paths, tier_source=manager)
     try:
         window = open_window(registry)

@@ -25,12 +25,26 @@ def test_api_demo_script(cli, data_dir, tmp_path) -> None:
     weights = random_bytes(200_000, seed=5)
     with BlobServer() as server:
         server.add("demo.gguf", weights)
-        entry = {"id": "demo-llm", "name": "Demo LLM", "type": "llm", "tier": "lite",
-                 "parameters": {"context_length": 4096, "batch_size": 256},
-                 "versions": [{"version": "1.0", "files": [{
-                     "path": "demo.gguf", "url": server.url("demo.gguf"),
-                     "size_bytes": len(weights),
-                     "sha256": hashlib.sha256(weights).hexdigest()}]}]}
+        entry = {
+            "id": "demo-llm",
+            "name": "Demo LLM",
+            "type": "llm",
+            "tier": "lite",
+            "parameters": {"context_length": 4096, "batch_size": 256},
+            "versions": [
+                {
+                    "version": "1.0",
+                    "files": [
+                        {
+                            "path": "demo.gguf",
+                            "url": server.url("demo.gguf"),
+                            "size_bytes": len(weights),
+                            "sha256": hashlib.sha256(weights).hexdigest(),
+                        }
+                    ],
+                }
+            ],
+        }
         manifest = tmp_path / "demo.json"
         manifest.write_text(json.dumps({"models": [entry]}))
         assert cli("catalog", "import", str(manifest)).returncode == 0
@@ -38,8 +52,9 @@ def test_api_demo_script(cli, data_dir, tmp_path) -> None:
 
     env = clean_env(CLARY_DATA_DIR=str(data_dir), CLARY_API_PORT=str(_free_port()))
     env["PATH"] = f"{BIN_DIR}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(["bash", str(SCRIPT), "demo-llm"], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = subprocess.run(
+        ["bash", str(SCRIPT), "demo-llm"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     usage_line = result.stdout.split("== GET")[1].splitlines()[1]
     usage = json.loads(usage_line)

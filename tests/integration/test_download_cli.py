@@ -90,7 +90,11 @@ def test_sigkill_half_way_then_resume(cli, env, catalog, hub, data_dir):
     hub.cdn.throttle = 2 * 1024 * 1024  # ~2 s for the big file: room to kill it half-way
     part = data_dir / "models" / "layout" / "layout-cli" / "1.0" / "model.safetensors.part"
     cli_support.kill_when(
-        "--data-dir", data_dir, "download", "layout-cli", env=env,
+        "--data-dir",
+        data_dir,
+        "download",
+        "layout-cli",
+        env=env,
         ready=lambda: part.exists() and part.stat().st_size > len(big) // 3,
     )
     on_disk = part.stat().st_size
@@ -116,8 +120,9 @@ def _interrupted_download(cli, env, hub, data_dir) -> tuple[int, object]:
     """A CLI download killed half-way: its job comes back paused with a partial file."""
     hub.cdn.throttle = 2 * 1024 * 1024
     part = data_dir / "models" / "layout" / "layout-cli" / "1.0" / "model.safetensors.part"
-    cli_support.kill_when("--data-dir", data_dir, "download", "layout-cli", env=env,
-                          ready=part.exists, settle=0.3)
+    cli_support.kill_when(
+        "--data-dir", data_dir, "download", "layout-cli", env=env, ready=part.exists, settle=0.3
+    )
     hub.cdn.throttle = None
     jobs = json.loads(cli("downloads", "--json", env=env).stdout)["jobs"]
     [job] = [j for j in jobs if j["state"] == "paused"]

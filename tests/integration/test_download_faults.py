@@ -207,8 +207,9 @@ def test_unknown_digest_is_not_learned_from_a_bare_url(paths, server):
     digest is not written into the catalog (where `verify` would then trust it)."""
     registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
     try:
-        import_entries(registry, url_entry(
-            "bare-model", {"m.gguf": (server.url("m.gguf"), DATA)}, known=False))
+        import_entries(
+            registry, url_entry("bare-model", {"m.gguf": (server.url("m.gguf"), DATA)}, known=False)
+        )
         use_fast_manager(registry)
         job = registry.downloads.start("bare-model")
         assert registry.downloads.wait(job, timeout=30).state == JobState.COMPLETED
@@ -216,6 +217,7 @@ def test_unknown_digest_is_not_learned_from_a_bare_url(paths, server):
         assert files[0].sha256 is None and files[0].size_bytes is None
         assert registry.get_model("bare-model").unverified
         assert [(r.status, r.actual_sha256) for r in registry.verify("bare-model")] == [
-            ("unverified", sha(DATA))]
+            ("unverified", sha(DATA))
+        ]
     finally:
         registry.close()

@@ -42,8 +42,9 @@ def reg(paths, hub, monkeypatch):
     registry = Registry.open(paths, tier_source=lambda: Tier.STANDARD)
     import_entries(
         registry,
-        hub_entry("layout-test", "microsoft/layoutlmv3-base", LAYOUT_FILES,
-                  pinned=("config.json",)),
+        hub_entry(
+            "layout-test", "microsoft/layoutlmv3-base", LAYOUT_FILES, pinned=("config.json",)
+        ),
         hub_entry("pro-model", "microsoft/layoutlmv3-base", LAYOUT_FILES, tier="professional"),
     )
     use_fast_manager(registry)

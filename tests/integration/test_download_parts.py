@@ -26,8 +26,12 @@ from tests.support.waiting import PATIENCE, wait_until
 
 KiB = 1024
 PARTS = dataclasses.replace(
-    FAST, parallel_parts=4, part_threshold_bytes=1024 * KiB, part_min_bytes=128 * KiB,
-    part_max_bytes=512 * KiB, part_chunk_bytes=64 * KiB,
+    FAST,
+    parallel_parts=4,
+    part_threshold_bytes=1024 * KiB,
+    part_min_bytes=128 * KiB,
+    part_max_bytes=512 * KiB,
+    part_chunk_bytes=64 * KiB,
     single_stream_fast_bps=0,  # no probe: split from the first request (see the probe tests)
 )
 DATA = random_bytes(3 * 1024 * KiB + 123, seed=31)
@@ -102,8 +106,10 @@ def test_parts_cover_the_file_once_in_parallel(reg, server):
     assert spans[0][0] == 0 and spans[-1][1] == len(DATA)
     assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
     assert server.bytes_sent["m.gguf"] == len(DATA)  # not one byte twice
-    overlapping = max(sum(1 for r in requests if r.began < t < r.ended)
-                      for t in (r.began + 0.01 for r in requests))
+    overlapping = max(
+        sum(1 for r in requests if r.began < t < r.ended)
+        for t in (r.began + 0.01 for r in requests)
+    )
     assert overlapping >= 3
     assert all(r.headers.get("Accept-Encoding") == "identity" for r in requests)
     probe = [r for r in requests if r.if_range is None]  # the first request: no ETag yet
@@ -253,8 +259,11 @@ def resume_fetches_only_the_rest(reg: Registry, server: BlobServer) -> None:
     assert manager.wait(job, timeout=PATIENCE).state == JobState.COMPLETED
     assert_installed(reg)
     fetched = sorted(span(r) for r in gets(server) if r.began >= resumed)
-    assert all(r.status == 206 and r.sent == span(r)[1] - span(r)[0]
-               for r in gets(server) if r.began >= resumed)
+    assert all(
+        r.status == 206 and r.sent == span(r)[1] - span(r)[0]
+        for r in gets(server)
+        if r.began >= resumed
+    )
     # No byte before the saved offset of a range is fetched again, nothing twice ...
     assert not [(a, b) for a, b in fetched for s, e in held if a < e and s < b]
     assert all(x[1] <= y[0] for x, y in itertools.pairwise(fetched))
@@ -298,8 +307,9 @@ def test_bandwidth_limit_applies_across_parts(paths, server):
 
 # ---- the probe: one connection first, parts only when it is slow --------------------
 
-PROBE = dataclasses.replace(PARTS, single_stream_fast_bps=50_000_000, probe_seconds=0.2,
-                            probe_bytes=1024 * KiB)
+PROBE = dataclasses.replace(
+    PARTS, single_stream_fast_bps=50_000_000, probe_seconds=0.2, probe_bytes=1024 * KiB
+)
 
 
 def test_probe_keeps_a_fast_link_on_one_stream(paths, server):
@@ -309,7 +319,8 @@ def test_probe_keeps_a_fast_link_on_one_stream(paths, server):
         assert_installed(registry)
         requests = gets(server)
         assert [(r.range, r.status) for r in requests] == [
-            (f"bytes=0-{len(DATA) - 1}", 206)]  # one GET for the whole file
+            (f"bytes=0-{len(DATA) - 1}", 206)
+        ]  # one GET for the whole file
         assert server.bytes_sent["m.gguf"] == len(DATA)
     finally:
         registry.close()
@@ -331,8 +342,9 @@ def test_probe_splits_a_slow_link_at_once(paths, server):
     assert 0 < cut <= probe.sent < len(DATA)  # ... and was cut after its share
     assert all(a[1] == b[0] for a, b in itertools.pairwise(spans)) and spans[-1][1] == len(DATA)
     assert len(parts) >= 3 and all(r.status == 206 and r.began >= probe.began for r in parts)
-    overlapping = max(sum(1 for r in requests if r.began < t < r.ended)
-                      for t in (r.began + 0.01 for r in parts))
+    overlapping = max(
+        sum(1 for r in requests if r.began < t < r.ended) for t in (r.began + 0.01 for r in parts)
+    )
     assert overlapping >= 3  # several ranged GETs at once
     # No byte twice: only what was in flight past the cut was dropped with the probe's socket
     # (how much that is depends on how far the server got ahead of a busy client).

@@ -34,8 +34,12 @@ FILES = {
     "tokenizer/vocab.json": random_bytes(50_000, seed=44),
 }
 PARTS = dataclasses.replace(
-    FAST, parallel_parts=4, part_threshold_bytes=1024 * KiB, part_min_bytes=128 * KiB,
-    part_max_bytes=512 * KiB, part_chunk_bytes=64 * KiB,
+    FAST,
+    parallel_parts=4,
+    part_threshold_bytes=1024 * KiB,
+    part_min_bytes=128 * KiB,
+    part_max_bytes=512 * KiB,
+    part_chunk_bytes=64 * KiB,
     single_stream_fast_bps=0,  # no probe: split from the first request (see the probe tests)
 )
 
@@ -82,8 +86,10 @@ def test_parts_behind_the_redirect_and_files_at_once(reg, hub):
     assert hub.cdn.bytes_sent[big] == len(FILES["model.safetensors"])
     assert not [r for r in hub.cdn.requests if "Authorization" in r.headers]  # token stays home
 
-    a, b = (next(r for r in hub.cdn.requests if r.path == f"/blobs/{sha(FILES[p])}")
-            for p in ("extra/a.bin", "extra/b.bin"))
+    a, b = (
+        next(r for r in hub.cdn.requests if r.path == f"/blobs/{sha(FILES[p])}")
+        for p in ("extra/a.bin", "extra/b.bin")
+    )
     others = [r for r in hub.cdn.requests if r is not a]
     assert any(overlaps(a, other) for other in others)  # files of the model run at once
     assert any(overlaps(b, other) for other in hub.cdn.requests if other is not b)
@@ -109,7 +115,11 @@ def test_sigkill_half_way_resumes_each_part(cli, tmp_path, data_dir):
         folder = data_dir / "models" / "layout" / "layout-cli" / "1.0"
         sidecar = folder / "model.safetensors.part.json"
         cli_support.kill_when(
-            "--data-dir", data_dir, "download", "layout-cli", env=env,
+            "--data-dir",
+            data_dir,
+            "download",
+            "layout-cli",
+            env=env,
             ready=lambda: sum(r[2] for r in _saved_ranges(sidecar)) > len(big) // 3,
         )
         saved = _saved_ranges(sidecar)
@@ -127,7 +137,8 @@ def test_sigkill_half_way_resumes_each_part(cli, tmp_path, data_dir):
         assert moved <= len(big) - kept  # only what the sidecar did not hold moved again
         again = [r for r in hub.cdn.requests[resumed_from:] if r.path == f"/blobs/{sha(big)}"]
         mid_range = {int(r.range.split("=")[1].split("-")[0]) for r in again} - {
-            s for s, _e, _d in saved}
+            s for s, _e, _d in saved
+        }
         assert mid_range  # at least one part resumed from inside its range
         assert sha((folder / "model.safetensors").read_bytes()) == sha(big)
         jobs = json.loads(cli("downloads", "--json", env=env).stdout)["jobs"]

@@ -33,8 +33,9 @@ def server():
 @pytest.fixture
 def reg(paths, server):
     registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
-    import_entries(registry, *(url_entry(f"q-{n}", {"m.bin": (server.url(n), DATA)})
-                               for n in ("a", "b", "c")))
+    import_entries(
+        registry, *(url_entry(f"q-{n}", {"m.bin": (server.url(n), DATA)}) for n in ("a", "b", "c"))
+    )
     use_fast_manager(registry)
     yield registry
     registry.close()
@@ -111,9 +112,13 @@ def test_shutdown_pauses_and_a_new_manager_recovers(reg, paths):
     wait_until(lambda: manager.job(job).bytes_done > 0, "the first bytes are in")
     manager.shutdown(timeout=PATIENCE)
     assert manager.job(job).state == JobState.PAUSED
-    again = DownloadManager(reg.db, models_dir=lambda: reg.models_dir, tier=lambda: Tier.LITE,
-                            settings=reg.settings.model_copy(update={"resume_on_start": True}),
-                            options=FAST)
+    again = DownloadManager(
+        reg.db,
+        models_dir=lambda: reg.models_dir,
+        tier=lambda: Tier.LITE,
+        settings=reg.settings.model_copy(update={"resume_on_start": True}),
+        options=FAST,
+    )
     try:
         assert again.wait(job, timeout=PATIENCE).state == JobState.COMPLETED
     finally:
@@ -128,8 +133,11 @@ def test_a_job_cancelled_after_shutdown_stays_cancelled(reg):
     manager.cancel(job, keep_partial=False)
     assert manager.job(job).state == JobState.CANCELLED
     next_run = DownloadManager(
-        reg.db, models_dir=lambda: reg.models_dir, tier=lambda: Tier.LITE,
-        settings=reg.settings.model_copy(update={"resume_on_start": True}), options=FAST,
+        reg.db,
+        models_dir=lambda: reg.models_dir,
+        tier=lambda: Tier.LITE,
+        settings=reg.settings.model_copy(update={"resume_on_start": True}),
+        options=FAST,
     )
     try:
         assert next_run.job(job).state == JobState.CANCELLED  # not resumed at start

@@ -175,8 +175,9 @@ def test_killing_an_update_leaves_the_old_version_working(
 
     server.throttle = 1024 * 1024  # about 3 s for version 2: time to kill it half-way
     new_part = model_file(data_dir, "2.0.0").with_name("model.bin.part")
-    kill_when("--data-dir", data_dir, "update", "upd-model", env=env,
-              ready=new_part.exists, settle=0.5)
+    kill_when(
+        "--data-dir", data_dir, "update", "upd-model", env=env, ready=new_part.exists, settle=0.5
+    )
     server.throttle = None
 
     assert installed(cli, env) == {"1.0.0": True}

@@ -70,8 +70,7 @@ def validator(program: str, package: str) -> str:
 
 def test_desktop_file_validates() -> None:
     tool = validator("desktop-file-validate", "desktop-file-utils")
-    result = subprocess.run([tool, str(DESKTOP)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run([tool, str(DESKTOP)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "error" not in result.stdout
 
@@ -89,8 +88,9 @@ def test_metainfo_matches_the_program() -> None:
 
 def test_metainfo_validates() -> None:
     tool = validator("appstreamcli", "appstream")
-    result = subprocess.run([tool, "validate", "--no-net", str(METAINFO)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [tool, "validate", "--no-net", str(METAINFO)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -98,7 +98,9 @@ def test_icons_are_rendered_from_the_svg_and_up_to_date() -> None:
     """The committed PNG/ICO/ICNS files are exactly what scripts/render_icons.py makes."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "render_icons.py"), "--check"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
     assert result.returncode == 0, result.stderr
@@ -129,8 +131,13 @@ def test_self_test_from_a_source_checkout(tmp_path: Path) -> None:
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARY_", "QT_QPA"))}
     env["HOME"] = str(home)
-    result = subprocess.run([sys.executable, "-m", "clary_desktop", "--self-test"],
-                            capture_output=True, text=True, timeout=120, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "clary_desktop", "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert result.stderr == ""
     assert result.returncode == 0, result.stdout
     assert "self-test passed" in result.stdout

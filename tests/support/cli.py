@@ -58,7 +58,10 @@ def spawn(
     what it prints; read it with `communicate`)."""
     return subprocess.Popen(
         [*script("clary-models"), *map(str, args)],
-        env=env, stdout=output, stderr=output, text=True,
+        env=env,
+        stdout=output,
+        stderr=output,
+        text=True,
     )
 
 

@@ -14,8 +14,13 @@ from clary_desktop.registry.manifest import parse_manifest
 REVISION = "cfbbbff0762e6aab37086fdd4739ad14fe7d5db4"
 
 FAST = TransferOptions(
-    chunk_bytes=256 * 1024, stall_seconds=1.0, connect_seconds=2.0, max_retries=6,
-    backoff_seconds=0.01, backoff_max_seconds=0.2, space_margin_bytes=0,
+    chunk_bytes=256 * 1024,
+    stall_seconds=1.0,
+    connect_seconds=2.0,
+    max_retries=6,
+    backoff_seconds=0.01,
+    backoff_max_seconds=0.2,
+    space_margin_bytes=0,
 )
 
 
@@ -23,35 +28,69 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def url_entry(model_id: str, files: dict[str, tuple[str, bytes | None]], *,
-              tier: str = "lite", model_type: str = "llm", known: bool = True) -> dict[str, Any]:
+def url_entry(
+    model_id: str,
+    files: dict[str, tuple[str, bytes | None]],
+    *,
+    tier: str = "lite",
+    model_type: str = "llm",
+    known: bool = True,
+) -> dict[str, Any]:
     """A catalog entry whose files come from plain URLs: {path: (url, data)}."""
     return {
-        "id": model_id, "name": model_id, "type": model_type, "tier": tier,
-        "versions": [{
-            "version": "1.0",
-            "files": [
-                {"path": path, "url": url,
-                 **({"size_bytes": len(data), "sha256": sha(data)} if known and data else {})}
-                for path, (url, data) in files.items()
-            ],
-        }],
+        "id": model_id,
+        "name": model_id,
+        "type": model_type,
+        "tier": tier,
+        "versions": [
+            {
+                "version": "1.0",
+                "files": [
+                    {
+                        "path": path,
+                        "url": url,
+                        **(
+                            {"size_bytes": len(data), "sha256": sha(data)} if known and data else {}
+                        ),
+                    }
+                    for path, (url, data) in files.items()
+                ],
+            }
+        ],
     }
 
 
-def hub_entry(model_id: str, repo_id: str, files: dict[str, bytes], *, tier: str = "lite",
-              model_type: str = "layout", pinned: tuple[str, ...] = ()) -> dict[str, Any]:
+def hub_entry(
+    model_id: str,
+    repo_id: str,
+    files: dict[str, bytes],
+    *,
+    tier: str = "lite",
+    model_type: str = "layout",
+    pinned: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """A Hub catalog entry; only the files in `pinned` carry size and sha256."""
     return {
-        "id": model_id, "name": model_id, "type": model_type, "tier": tier,
-        "versions": [{
-            "version": "1.0", "repo_id": repo_id, "revision": REVISION,
-            "files": [
-                {"path": path,
-                 **({"size_bytes": len(data), "sha256": sha(data)} if path in pinned else {})}
-                for path, data in files.items()
-            ],
-        }],
+        "id": model_id,
+        "name": model_id,
+        "type": model_type,
+        "tier": tier,
+        "versions": [
+            {
+                "version": "1.0",
+                "repo_id": repo_id,
+                "revision": REVISION,
+                "files": [
+                    {
+                        "path": path,
+                        **(
+                            {"size_bytes": len(data), "sha256": sha(data)} if path in pinned else {}
+                        ),
+                    }
+                    for path, data in files.items()
+                ],
+            }
+        ],
     }
 
 
@@ -68,8 +107,11 @@ def write_manifest(path: Path, *entries: dict[str, Any]) -> Path:
 def use_fast_manager(registry: Registry, options: TransferOptions = FAST) -> DownloadManager:
     """Give `registry` a manager with short timeouts and back-offs."""
     manager = DownloadManager(
-        registry.db, models_dir=lambda: registry.models_dir, tier=lambda: registry.tier,
-        settings=registry.settings, options=options,
+        registry.db,
+        models_dir=lambda: registry.models_dir,
+        tier=lambda: registry.tier,
+        settings=registry.settings,
+        options=options,
     )
     registry._downloads = manager  # the facade creates one lazily; tests swap in a fast one
     return manager

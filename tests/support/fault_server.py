@@ -83,9 +83,12 @@ class BlobServer:
         self._in_flight = 0
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                         kwargs={"poll_interval": 0.05},
-                                         name="test-blob-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="test-blob-server",
+            daemon=True,
+        )
         self._thread.start()
 
     # ---- set-up ----------------------------------------------------------------------
@@ -101,8 +104,13 @@ class BlobServer:
     def url(self, name: str) -> str:
         return f"{self.base_url}/blobs/{name}"
 
-    def add(self, name: str, data: bytes | None = None, file: Path | None = None,
-            etag: str | None = None) -> Blob:
+    def add(
+        self,
+        name: str,
+        data: bytes | None = None,
+        file: Path | None = None,
+        etag: str | None = None,
+    ) -> Blob:
         if etag is None:
             etag = f'"{hashlib.sha256(data).hexdigest()}"' if data is not None else f'"{name}"'
         blob = Blob(data=data, file=file, etag=etag)
@@ -146,8 +154,12 @@ class BlobServer:
             parsed[key] = value
         return parsed
 
-    def serve_blob(self, handler: BaseHTTPRequestHandler, name: str,
-                   extra_headers: dict[str, str] | None = None) -> None:
+    def serve_blob(
+        self,
+        handler: BaseHTTPRequestHandler,
+        name: str,
+        extra_headers: dict[str, str] | None = None,
+    ) -> None:
         began = time.monotonic()
         blob = self.blobs.get(name)
         if blob is None:
@@ -212,14 +224,16 @@ class BlobServer:
             self.stopping.wait()
             handler.close_connection = True
         elif "reset" in faults:
-            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                          struct.pack("ii", 1, 0))
+            handler.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
             handler.close_connection = True
         elif "truncate" in faults:
             handler.close_connection = True
 
-    def _send_range(self, handler: BaseHTTPRequestHandler, blob: Blob, start: int, length: int,
-                    wrong: bool) -> int:
+    def _send_range(
+        self, handler: BaseHTTPRequestHandler, blob: Blob, start: int, length: int, wrong: bool
+    ) -> int:
         sent = 0
         step = 256 * 1024
         try:
@@ -247,23 +261,36 @@ class BlobServer:
     @staticmethod
     def _read(blob: Blob, offset: int, length: int) -> bytes:
         if blob.data is not None:
-            return blob.data[offset:offset + length]
+            return blob.data[offset : offset + length]
         with open(blob.file, "rb") as handle:  # type: ignore[arg-type]
             handle.seek(offset)
             return handle.read(length)
 
-    def _record(self, handler: BaseHTTPRequestHandler, name: str, status: int, sent: int,
-                began: float | None = None) -> None:
+    def _record(
+        self,
+        handler: BaseHTTPRequestHandler,
+        name: str,
+        status: int,
+        sent: int,
+        began: float | None = None,
+    ) -> None:
         now = time.monotonic()
         with self._lock:
             self._answered(handler)
             self.bytes_sent[name] += sent
-            self.requests.append(RequestRecord(
-                path=handler.path, method=handler.command, range=handler.headers.get("Range"),
-                if_range=handler.headers.get("If-Range"), status=status, sent=sent,
-                headers=dict(handler.headers.items()),
-                began=now if began is None else began, ended=now,
-            ))
+            self.requests.append(
+                RequestRecord(
+                    path=handler.path,
+                    method=handler.command,
+                    range=handler.headers.get("Range"),
+                    if_range=handler.headers.get("If-Range"),
+                    status=status,
+                    sent=sent,
+                    headers=dict(handler.headers.items()),
+                    began=now if began is None else began,
+                    ended=now,
+                )
+            )
 
     def _arrived(self, handler: BaseHTTPRequestHandler) -> None:
         with self._lock:

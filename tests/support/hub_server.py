@@ -63,8 +63,15 @@ class HubServer(BlobServer):
     def endpoint(self) -> str:
         return self.base_url
 
-    def add_repo(self, repo_id: str, revision: str, files: dict[str, bytes | LargeFile], *,
-                 gated: bool = False, token: str | None = None) -> Repo:
+    def add_repo(
+        self,
+        repo_id: str,
+        revision: str,
+        files: dict[str, bytes | LargeFile],
+        *,
+        gated: bool = False,
+        token: str | None = None,
+    ) -> Repo:
         repo = Repo(repo_id, revision, dict(files), gated, token)
         self.repos[repo_id] = repo
         for path, data in files.items():
@@ -125,8 +132,7 @@ class HubServer(BlobServer):
                 oid = "0" * 40 if isinstance(data, LargeFile) else git_blob_id(data)
                 entry = {"type": "file", "path": path, "size": len(data), "oid": oid}
                 if len(data) >= LFS_THRESHOLD:
-                    entry["lfs"] = {"oid": _sha256(data), "size": len(data),
-                                    "pointerSize": 134}
+                    entry["lfs"] = {"oid": _sha256(data), "size": len(data), "pointerSize": 134}
                 entries.append(entry)
             self._json(handler, entries)
             return True
@@ -134,15 +140,22 @@ class HubServer(BlobServer):
         repo = self._access(handler, repo_id)
         if repo is None:
             return True
-        self._json(handler, {
-            "id": repo.repo_id, "modelId": repo.repo_id, "sha": repo.revision,
-            "private": repo.token is not None, "gated": repo.gated,
-            "siblings": [{"rfilename": p} for p in repo.files],
-        })
+        self._json(
+            handler,
+            {
+                "id": repo.repo_id,
+                "modelId": repo.repo_id,
+                "sha": repo.revision,
+                "private": repo.token is not None,
+                "gated": repo.gated,
+                "siblings": [{"rfilename": p} for p in repo.files],
+            },
+        )
         return True
 
-    def _resolve(self, handler: BaseHTTPRequestHandler, repo_id: str, revision: str,
-                 file_path: str) -> bool:
+    def _resolve(
+        self, handler: BaseHTTPRequestHandler, repo_id: str, revision: str, file_path: str
+    ) -> bool:
         repo = self._access(handler, repo_id)
         if repo is None:
             return True

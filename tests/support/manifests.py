@@ -7,10 +7,24 @@ from pathlib import Path
 from typing import Any
 
 #: The fields of the seed's ModelMetadata, which CLI JSON and API bodies keep.
-SEED_MODEL_FIELDS = frozenset({
-    "id", "name", "description", "type", "version", "size_bytes", "filename", "repo_id",
-    "download_url", "tier", "created_at", "updated_at", "parameters", "tags",
-})
+SEED_MODEL_FIELDS = frozenset(
+    {
+        "id",
+        "name",
+        "description",
+        "type",
+        "version",
+        "size_bytes",
+        "filename",
+        "repo_id",
+        "download_url",
+        "tier",
+        "created_at",
+        "updated_at",
+        "parameters",
+        "tags",
+    }
+)
 
 
 def model_entry(

@@ -60,13 +60,16 @@ def test_restore_resumes_unfinished_ranges_first():
     assert contiguous_done(saved) == 6
 
 
-@pytest.mark.parametrize("bad", [
-    [[1, 4, 0]],            # does not start at 0
-    [[0, 4, 4], [5, 8, 0]],  # a gap
-    [[0, 4, 5]],            # more done than the range holds
-    [[0, 30, 0]],           # past the end of the file
-    [["x", 4, 0]],
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [[1, 4, 0]],  # does not start at 0
+        [[0, 4, 4], [5, 8, 0]],  # a gap
+        [[0, 4, 5]],  # more done than the range holds
+        [[0, 30, 0]],  # past the end of the file
+        [["x", 4, 0]],
+    ],
+)
 def test_restore_refuses_a_plan_for_another_file(bad):
     assert PartPlan.restore(20, bad, workers=2, min_bytes=1, max_bytes=4) is None
 
@@ -131,8 +134,9 @@ def test_group_abort_stops_siblings_and_parent_pause_reaches_members():
 
 
 def test_probe_range_is_the_whole_rest_until_split():
-    plan = PartPlan.fresh(100 * MiB, workers=4, min_bytes=1 * MiB, max_bytes=8 * MiB,
-                          done_prefix=2 * MiB, whole=True)
+    plan = PartPlan.fresh(
+        100 * MiB, workers=4, min_bytes=1 * MiB, max_bytes=8 * MiB, done_prefix=2 * MiB, whole=True
+    )
     probe = plan.take()
     assert (probe.start, probe.end) == (2 * MiB, 100 * MiB)  # one request for the rest
     plan.advance(probe, 3 * MiB)
@@ -146,8 +150,9 @@ def test_probe_range_is_the_whole_rest_until_split():
 
 def test_a_restored_probe_range_is_cut_when_parts_take_over():
     saved = [[0, 100 * MiB, 5 * MiB]]  # killed while the probe ran
-    whole = PartPlan.restore(100 * MiB, saved, workers=4, min_bytes=MiB, max_bytes=8 * MiB,
-                             whole=True)
+    whole = PartPlan.restore(
+        100 * MiB, saved, workers=4, min_bytes=MiB, max_bytes=8 * MiB, whole=True
+    )
     assert (whole.take().offset, whole.take()) == (5 * MiB, None)  # the probe goes on
     parts = PartPlan.restore(100 * MiB, saved, workers=4, min_bytes=MiB, max_bytes=8 * MiB)
     first = parts.take()

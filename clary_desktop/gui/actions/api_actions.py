@@ -56,7 +56,8 @@ class ApiActions(WindowActions):
             dialog = ApiKeysDialog(self.runner.url if self.runner else None, self.window)
             dialog.refresh_requested.connect(self._refresh_keys)
             dialog.create_requested.connect(
-                lambda name: self.tasks.spawn(self._create_key(name), "Create API key"))
+                lambda name: self.tasks.spawn(self._create_key(name), "Create API key")
+            )
             dialog.revoke_requested.connect(self._revoke_key)
             self.keys_dialog = dialog
         self.keys_dialog.show()
@@ -84,8 +85,7 @@ class ApiActions(WindowActions):
         await self._load_keys()
 
     def _revoke_key(self, name: str) -> None:
-        if not self.window.confirm(
-                f"Revoke the API key {name!r}? Programs using it stop working."):
+        if not self.window.confirm(f"Revoke the API key {name!r}? Programs using it stop working."):
             return
         self.tasks.spawn(self._revoke(name), "Revoke API key")
 

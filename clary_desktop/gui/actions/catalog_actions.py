@@ -35,8 +35,12 @@ class CatalogActions(WindowActions):
     # ---- import a catalog file ---------------------------------------------------
 
     def import_catalog_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import catalog", str(Path.home()),
-                                              "Catalog manifests (*.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self.window,
+            "Import catalog",
+            str(Path.home()),
+            "Catalog manifests (*.json);;All files (*)",
+        )
         if path:
             self.tasks.spawn(self._import_catalog(Path(path)), "Importing the catalog")
 
@@ -88,8 +92,7 @@ class CatalogActions(WindowActions):
             return
         names = ", ".join(f"{u.name} {u.new_version}" for u in updates[:4])
         more = f" and {len(updates) - 4} more" if len(updates) > 4 else ""
-        text = (f"{names}{more}. Choose the Updates status filter, or Update in a model's "
-                "details.")
+        text = f"{names}{more}. Choose the Updates status filter, or Update in a model's details."
         title = f"{len(updates)} update(s) available"
         if manual:
             self.show_message(f"{title}: {text}")
@@ -121,5 +124,6 @@ class CatalogActions(WindowActions):
             signed = "signed" if summary.signed else "unsigned"
             self.show_message(
                 f"Catalog synced ({signed}): {summary.added} new, {summary.updated} updated, "
-                f"{summary.retired} retired.")
+                f"{summary.retired} retired."
+            )
         await self._check_updates(manual=False, sync=False)

@@ -13,8 +13,12 @@ from clary_desktop.registry.access import Tier
 
 class LicenseActions(WindowActions):
     def load_license_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Load license", str(Path.home()),
-                                              "License files (*.json *.lic);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self.window,
+            "Load license",
+            str(Path.home()),
+            "License files (*.json *.lic);;All files (*)",
+        )
         if path:
             self.load_license(Path(path))
 
@@ -43,5 +47,4 @@ class LicenseActions(WindowActions):
             grace = " (grace period)" if state == "grace" else ""
             bar.set_license(tier, f"{who}{until}{grace}")
         else:
-            bar.set_license(tier, f"License {state}: {status.reason or 'not usable'}",
-                            problem=True)
+            bar.set_license(tier, f"License {state}: {status.reason or 'not usable'}", problem=True)

@@ -48,8 +48,10 @@ class ModelActions(WindowActions):
             return None
         user_tier = self.window.user_tier
         if Tier.parse(row.tier) > user_tier:
-            return (f"{row.name} needs the {row.tier.capitalize()} tier; your license is "
-                    f"{user_tier.label}. Load a {row.tier.capitalize()} license to use it.")
+            return (
+                f"{row.name} needs the {row.tier.capitalize()} tier; your license is "
+                f"{user_tier.label}. Load a {row.tier.capitalize()} license to use it."
+            )
         return None
 
     def request_action(self, action: str, model_id: str) -> None:
@@ -99,15 +101,20 @@ class ModelActions(WindowActions):
             await self.window.after_change()
             return
         self.window.queue_dock.show()
-        self.show_message(f"Updating {model_id}: the new version downloads beside the old one, "
-                          "which stays in use until every file is verified.")
+        self.show_message(
+            f"Updating {model_id}: the new version downloads beside the old one, "
+            "which stays in use until every file is verified."
+        )
         self.window.queue_panel.select_job(job_id)
 
     def _rollback(self, model_id: str) -> None:
         detail = self.window.detail
         target = detail.rollback_to if detail.model_id == model_id else None
-        question = (f"Switch {model_id} back to version {target}?" if target
-                    else f"Switch {model_id} back to the previous version?")
+        question = (
+            f"Switch {model_id} back to version {target}?"
+            if target
+            else f"Switch {model_id} back to the previous version?"
+        )
         if self.window.confirm(question):
             self.tasks.spawn(self._rollback_async(model_id), "Roll back")
 
@@ -122,7 +129,8 @@ class ModelActions(WindowActions):
             self.show_message("This model is not installed; there is nothing to remove.")
             return
         if not self.window.confirm(
-                f"Remove {row.name} ({row.installed_version}) from this computer?"):
+            f"Remove {row.name} ({row.installed_version}) from this computer?"
+        ):
             return
         self.tasks.spawn(self._remove_async(model_id), "Remove")
 
@@ -143,8 +151,10 @@ class ModelActions(WindowActions):
         if not results:
             self.show_message("No installed models to verify.")
         elif not bad and unverified:
-            self.show_message(f"Checked {len(results)} file(s): none damaged, but {unverified} "
-                              "unverified (the catalog lists no sha256 to check them against).")
+            self.show_message(
+                f"Checked {len(results)} file(s): none damaged, but {unverified} "
+                "unverified (the catalog lists no sha256 to check them against)."
+            )
         elif not bad:
             self.show_message(f"Verified {len(results)} file(s): all intact.")
         else:
@@ -203,17 +213,18 @@ class ModelActions(WindowActions):
             if current is None or job.active or not current.active:
                 by_model[job.model_id] = job
         self.jobs_by_model = by_model
-        window.catalog_model.set_jobs({
-            m: (j.state, j.percent) for m, j in by_model.items() if j.active
-        })
+        window.catalog_model.set_jobs(
+            {m: (j.state, j.percent) for m, j in by_model.items() if j.active}
+        )
         model_id = window.detail.model_id
         if model_id is not None:
             window.detail.set_job(by_model.get(model_id))
 
     def on_job_finished(self, job: JobRow) -> None:
         if job.state == "completed":
-            self.window.notify("Download complete",
-                               f"{job.model_id} {job.version or ''} is installed.")
+            self.window.notify(
+                "Download complete", f"{job.model_id} {job.version or ''} is installed."
+            )
         else:
             self.window.notify("Download failed", f"{job.model_id}: {plain_error(job.error)}")
         self.tasks.spawn(self.window.after_change(), "Refreshing after a download")
@@ -238,20 +249,27 @@ class ModelActions(WindowActions):
         menu = QMenu(window)
         download = menu.addAction(
             f"Download (needs {row.tier.capitalize()})" if locked else "Download",
-            lambda: self.request_action("download", model_id))
+            lambda: self.request_action("download", model_id),
+        )
         download.setEnabled(not locked and not active and not installed)
         if installed and not locked and update_available(row):
-            update = menu.addAction(f"Update to {row.version}",
-                                    lambda: self.request_action("update", model_id))
+            update = menu.addAction(
+                f"Update to {row.version}", lambda: self.request_action("update", model_id)
+            )
             update.setEnabled(not active)
         if not installed and not locked and model_id in window.storage_actions.cache_models:
-            menu.addAction("Install from the Hugging Face cache",
-                           lambda: self.request_action("link_cache", model_id))
+            menu.addAction(
+                "Install from the Hugging Face cache",
+                lambda: self.request_action("link_cache", model_id),
+            )
         if active:
             menu.addAction("Cancel download", lambda: self.request_action("cancel", model_id))
         menu.addSeparator()
-        for label, action in (("Open folder", "open_folder"), ("Verify", "verify"),
-                              ("Remove", "remove")):
+        for label, action in (
+            ("Open folder", "open_folder"),
+            ("Verify", "verify"),
+            ("Remove", "remove"),
+        ):
             item = menu.addAction(label, lambda a=action: self.request_action(a, model_id))
             item.setEnabled(installed and not active)
         menu.addSeparator()

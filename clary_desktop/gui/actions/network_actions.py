@@ -105,8 +105,10 @@ class NetworkActions(WindowActions):
         for job in jobs:
             self.waiting_for_network.add(job.job_id)
             await self.tasks.run(manager.pause, job.job_id)
-        self.show_message(f"The network is unavailable: {len(jobs)} download(s) paused. They "
-                          "resume by themselves when it is back.")
+        self.show_message(
+            f"The network is unavailable: {len(jobs)} download(s) paused. They "
+            "resume by themselves when it is back."
+        )
 
     async def _resume_after_network(self) -> None:
         manager = self.window.download_manager

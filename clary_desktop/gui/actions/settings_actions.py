@@ -15,8 +15,12 @@ class SettingsActions(WindowActions):
         registry = self.registry()
         # The stored settings (what the user chose), never the ones in force: a one-run
         # override such as CLARY_OFFLINE is shown as a note and is not saved.
-        dialog = SettingsDialog(registry.stored_settings, str(registry.paths.default_models_dir),
-                                self.window, notes=registry.overrides.notes())
+        dialog = SettingsDialog(
+            registry.stored_settings,
+            str(registry.paths.default_models_dir),
+            self.window,
+            notes=registry.overrides.notes(),
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.save_settings(dialog.result_settings))
         dialog.open()
@@ -30,9 +34,11 @@ class SettingsActions(WindowActions):
         registry = self.registry()
         applied = await self.tasks.run(registry.apply_settings, settings)
         window.network.settings_changed()
-        self.show_message("Settings saved; downloads use them at once. A new models folder is "
-                          "for new downloads (View > Storage… > Move models folder… moves "
-                          "the installed ones).")
+        self.show_message(
+            "Settings saved; downloads use them at once. A new models folder is "
+            "for new downloads (View > Storage… > Move models folder… moves "
+            "the installed ones)."
+        )
         await window.refresh_disk()
         window.catalog_actions.schedule_update_checks(applied, at_start=False)
         await window.api_actions.apply(applied)

@@ -56,8 +56,11 @@ class StorageActions(WindowActions):
 
     def import_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Import model file", str(Path.home()),
-            "Model files (*.gguf *.safetensors *.bin *.onnx *.pt *.pth);;All files (*)")
+            self.window,
+            "Import model file",
+            str(Path.home()),
+            "Model files (*.gguf *.safetensors *.bin *.onnx *.pt *.pth);;All files (*)",
+        )
         if path:
             self.import_files([Path(path)])
 
@@ -73,14 +76,15 @@ class StorageActions(WindowActions):
             for path in paths:
                 self.start_operation(f"Importing {path.name}")
                 last = await self.tasks.run(
-                    lambda p=path: registry.import_file(p, progress=window.progress))
-                how = ("matches the catalog's" if last.matched_catalog
-                       else "is a new local model,")
+                    lambda p=path: registry.import_file(p, progress=window.progress)
+                )
+                how = "matches the catalog's" if last.matched_catalog else "is a new local model,"
                 facts = ""
                 if last.gguf is not None:
                     facts = f" ({last.gguf.architecture or '?'}, {last.gguf.quantization or '?'})"
-                said.append(f"Imported {path.name}: it {how} {last.model_id} "
-                            f"{last.version}{facts}.")
+                said.append(
+                    f"Imported {path.name}: it {how} {last.model_id} {last.version}{facts}."
+                )
         finally:
             window.status.clear_operation()
             if last is not None:
@@ -92,15 +96,18 @@ class StorageActions(WindowActions):
     # ---- bundles --------------------------------------------------------------------
 
     def export_dialog(self) -> None:
-        installed = [(r.id, r.name, r.installed_version or "")
-                     for r in self.window.catalog_model.installed_rows()]
+        installed = [
+            (r.id, r.name, r.installed_version or "")
+            for r in self.window.catalog_model.installed_rows()
+        ]
         if not installed:
             self.show_message("No model is installed, so there is nothing to export.")
             return
         dialog = ExportDialog(installed, self.window.selected_model_id(), self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.export_models(
-            dialog.chosen_ids(), Path(dialog.target.text().strip())))
+        dialog.accepted.connect(
+            lambda: self.export_models(dialog.chosen_ids(), Path(dialog.target.text().strip()))
+        )
         dialog.open()
 
     def export_models(self, model_ids: list[str], target: Path) -> None:
@@ -111,16 +118,22 @@ class StorageActions(WindowActions):
         self.start_operation("Exporting")
         try:
             result = await self.tasks.run(
-                lambda: registry.export_models(model_ids, target, progress=self.window.progress))
+                lambda: registry.export_models(model_ids, target, progress=self.window.progress)
+            )
         finally:
             self.window.status.clear_operation()
-        self.show_message(f"Exported {len(result.models)} model(s), "
-                          f"{format_size(result.size_bytes)}, to {result.path}.")
+        self.show_message(
+            f"Exported {len(result.models)} model(s), "
+            f"{format_size(result.size_bytes)}, to {result.path}."
+        )
 
     def import_bundle_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Import bundle (a .tar, or the manifest of a bundle folder)",
-            str(Path.home()), "Bundles (*.tar *.json);;All files (*)")
+            self.window,
+            "Import bundle (a .tar, or the manifest of a bundle folder)",
+            str(Path.home()),
+            "Bundles (*.tar *.json);;All files (*)",
+        )
         if path:
             chosen = Path(path)
             self.import_bundle(chosen.parent if chosen.suffix == ".json" else chosen)
@@ -133,24 +146,35 @@ class StorageActions(WindowActions):
         self.start_operation("Checking the bundle")
         try:
             result = await self.tasks.run(
-                lambda: registry.import_bundle(source, progress=self.window.progress))
+                lambda: registry.import_bundle(source, progress=self.window.progress)
+            )
         finally:
             self.window.status.clear_operation()
         names = ", ".join(f"{m.model_id} {m.version}" for m in result.models)
-        copies = ", ".join(f"{m.model_id} (a copy of {m.local_copy_of})"
-                           for m in result.models if m.local_copy_of)
-        note = (f" Kept apart as local models, as neither the catalog nor the Hub could "
-                f"confirm their files: {copies}.") if copies else ""
-        self.show_message(f"Imported {len(result.models)} model(s) from the bundle, every file "
-                          f"verified: {names}.{note}")
+        copies = ", ".join(
+            f"{m.model_id} (a copy of {m.local_copy_of})" for m in result.models if m.local_copy_of
+        )
+        note = (
+            (
+                f" Kept apart as local models, as neither the catalog nor the Hub could "
+                f"confirm their files: {copies}."
+            )
+            if copies
+            else ""
+        )
+        self.show_message(
+            f"Imported {len(result.models)} model(s) from the bundle, every file "
+            f"verified: {names}.{note}"
+        )
         await self.window.after_change()
 
     # ---- the Hugging Face cache ---------------------------------------------------------
 
     def set_cache_models(self, candidates: dict[str, Any]) -> None:
         self.cache_models = candidates
-        self.window.detail.set_cached_models(frozenset(
-            model_id for model_id, c in candidates.items() if not c.locked))
+        self.window.detail.set_cached_models(
+            frozenset(model_id for model_id, c in candidates.items() if not c.locked)
+        )
 
     def hf_cache_dialog(self) -> None:
         """File > Install from the Hugging Face cache: the cache is read again first."""
@@ -163,17 +187,21 @@ class StorageActions(WindowActions):
         usable = sorted(m for m, c in candidates.items() if not c.locked)
         if not usable:
             locked = len(candidates) - len(usable)
-            extra = (f" ({locked} found there need a higher license tier.)" if locked else "")
-            self.show_message("The Hugging Face cache holds no complete copy of a catalog "
-                              f"model that is not installed yet.{extra}")
+            extra = f" ({locked} found there need a higher license tier.)" if locked else ""
+            self.show_message(
+                "The Hugging Face cache holds no complete copy of a catalog "
+                f"model that is not installed yet.{extra}"
+            )
             return
         dialog = QInputDialog(self.window)
         dialog.setObjectName("hfCacheDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setWindowTitle("Install from the Hugging Face cache")
-        dialog.setLabelText("These catalog models are complete in your Hugging Face cache.\n"
-                            "Linking one installs it without a download (every file is "
-                            "checked first):")
+        dialog.setLabelText(
+            "These catalog models are complete in your Hugging Face cache.\n"
+            "Linking one installs it without a download (every file is "
+            "checked first):"
+        )
         dialog.setComboBoxItems([f"{m} {candidates[m].version}" for m in usable])
         dialog.setOkButtonText("Install")
         dialog.textValueSelected.connect(lambda text: self.link_hf_cache(text.split(" ")[0]))
@@ -187,14 +215,17 @@ class StorageActions(WindowActions):
         self.start_operation(f"Linking {model_id}")
         try:
             result = await self.tasks.run(
-                lambda: registry.link_hf_cache(model_id, progress=self.window.progress))
+                lambda: registry.link_hf_cache(model_id, progress=self.window.progress)
+            )
         finally:
             self.window.status.clear_operation()
         how = "linked to" if result.mode == "symlink" else f"{result.mode} from"
-        self.show_message(f"Installed {result.model_id} {result.version} from the Hugging Face "
-                          f"cache without a download: {len(result.files)} file(s), "
-                          f"{format_size(result.size_bytes)}, {how} the cache, every file "
-                          "checked.")
+        self.show_message(
+            f"Installed {result.model_id} {result.version} from the Hugging Face "
+            f"cache without a download: {len(result.files)} file(s), "
+            f"{format_size(result.size_bytes)}, {how} the cache, every file "
+            "checked."
+        )
         await self.window.after_change()
 
     # ---- reclaim ------------------------------------------------------------------------
@@ -207,8 +238,9 @@ class StorageActions(WindowActions):
         registry = self.registry()
         deleted = await self.tasks.run(registry.reclaim_space)
         freed = sum(p.size_bytes for p in deleted)
-        self.show_message(f"Deleted {len(deleted)} leftover partial download(s), "
-                          f"{format_size(freed)} reclaimed.")
+        self.show_message(
+            f"Deleted {len(deleted)} leftover partial download(s), {format_size(freed)} reclaimed."
+        )
         await self.window.refresh_disk()
 
     # ---- View > Storage -------------------------------------------------------------
@@ -239,17 +271,20 @@ class StorageActions(WindowActions):
         if report is None or not report.reclaimable:
             return
         files = list(report.reclaimable)
-        listing = "\n".join(files[:10]) + (f"\n… and {len(files) - 10} more"
-                                            if len(files) > 10 else "")
-        if self.window.confirm(f"Delete {len(files)} file(s), "
-                               f"{format_size(report.reclaimable_bytes)}?\n\n{listing}"):
+        listing = "\n".join(files[:10]) + (
+            f"\n… and {len(files) - 10} more" if len(files) > 10 else ""
+        )
+        if self.window.confirm(
+            f"Delete {len(files)} file(s), {format_size(report.reclaimable_bytes)}?\n\n{listing}"
+        ):
             self.tasks.spawn(self._reclaim_files(files), "Reclaim space")
 
     async def _reclaim_files(self, files: list[str]) -> None:
         registry = self.registry()
         result = await self.tasks.run(lambda: registry.reclaim_storage(only=files))
-        self.show_message(f"Deleted {len(result.deleted)} file(s), "
-                          f"{format_size(result.size_bytes)} reclaimed.")
+        self.show_message(
+            f"Deleted {len(result.deleted)} file(s), {format_size(result.size_bytes)} reclaimed."
+        )
         await self._load_storage()
         await self.window.refresh_disk()
 
@@ -270,15 +305,23 @@ class StorageActions(WindowActions):
         window = self.window
         self.start_operation("Moving models")
         try:
-            result = await self.tasks.run(lambda: registry.move_models_dir(
-                new_dir, progress=window.progress, keep_old=keep_old))
+            result = await self.tasks.run(
+                lambda: registry.move_models_dir(
+                    new_dir, progress=window.progress, keep_old=keep_old
+                )
+            )
         finally:
             window.status.clear_operation()
         note = f" {result.note}" if result.note else ""
-        kept = (f" The old copy stays in {result.old_dir}; delete it when you no longer "
-                "need it." if keep_old and not result.old_removed else "")
-        self.show_message(f"Moved {result.files} file(s), {format_size(result.size_bytes)}, to "
-                          f"{result.new_dir}.{note}{kept}")
+        kept = (
+            f" The old copy stays in {result.old_dir}; delete it when you no longer need it."
+            if keep_old and not result.old_removed
+            else ""
+        )
+        self.show_message(
+            f"Moved {result.files} file(s), {format_size(result.size_bytes)}, to "
+            f"{result.new_dir}.{note}{kept}"
+        )
         await window.after_change()
         if self.storage_dialog is not None and self.storage_dialog.isVisible():
             await self._load_storage()

@@ -34,8 +34,12 @@ def usage_extras(registry: Registry, info: Any) -> dict[str, Any]:
         performance: Any = registry.performance(info.id)
     except ClaryError:
         performance = None
-    return {"default_for": default_for, "current": current, "parameters": parameters,
-            "performance": performance}
+    return {
+        "default_for": default_for,
+        "current": current,
+        "parameters": parameters,
+        "performance": performance,
+    }
 
 
 class UsageActions(WindowActions):
@@ -92,8 +96,12 @@ class UsageActions(WindowActions):
         """Timer: re-read the shown model's figures (runs reported through the API)."""
         detail = self.window.detail
         model_id = detail.model_id
-        if model_id is None or self._perf_busy or self.window.registry is None \
-                or not detail.isVisible():
+        if (
+            model_id is None
+            or self._perf_busy
+            or self.window.registry is None
+            or not detail.isVisible()
+        ):
             return
         self._perf_busy = True
         self.tasks.spawn(self._load_performance(model_id), "Reading performance figures")
@@ -109,7 +117,8 @@ class UsageActions(WindowActions):
         if self.usage_dialog is None:
             self.usage_dialog = UsageDialog(self.window)
             self.usage_dialog.refresh_requested.connect(
-                lambda: self.tasks.spawn(self._refresh_usage_view(), "Reading model usage"))
+                lambda: self.tasks.spawn(self._refresh_usage_view(), "Reading model usage")
+            )
         self.usage_dialog.show()
         self.usage_dialog.raise_()
         self.tasks.spawn(self._refresh_usage_view(), "Reading model usage")

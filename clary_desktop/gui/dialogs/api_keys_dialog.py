@@ -101,8 +101,10 @@ class ApiKeysDialog(QDialog):
     def set_api_url(self, url: str | None) -> None:
         self.api_state.setText(
             f"The local API listens on {url}. Programs send a key in the X-API-Key header."
-            if url else "The local API is off (Tools > Settings > Run the local API). "
-                        "Keys also work with `clary-models serve`.")
+            if url
+            else "The local API is off (Tools > Settings > Run the local API). "
+            "Keys also work with `clary-models serve`."
+        )
 
     def set_keys(self, keys: Sequence[Any]) -> None:
         self.model.set_keys(keys)

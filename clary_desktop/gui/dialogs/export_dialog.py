@@ -19,16 +19,22 @@ from PySide6.QtWidgets import (
 
 
 class ExportDialog(QDialog):
-    def __init__(self, installed: list[tuple[str, str, str]], selected: str | None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        installed: list[tuple[str, str, str]],
+        selected: str | None,
+        parent: QWidget | None = None,
+    ) -> None:
         """`installed`: (model id, name, version) of each installed model."""
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export models")
         self.setMinimumSize(520, 400)
-        intro = QLabel("Write the chosen models into one offline bundle (a .tar file, or a "
-                       "folder) to carry to a machine without a network. The bundle lists "
-                       "every file's sha256; the other machine checks them all on import.")
+        intro = QLabel(
+            "Write the chosen models into one offline bundle (a .tar file, or a "
+            "folder) to carry to a machine without a network. The bundle lists "
+            "every file's sha256; the other machine checks them all on import."
+        )
         intro.setWordWrap(True)
         self.list = QListWidget()
         self.list.setObjectName("exportList")
@@ -36,8 +42,9 @@ class ExportDialog(QDialog):
             item = QListWidgetItem(f"{name} ({model_id} {version})")
             item.setData(Qt.ItemDataRole.UserRole, model_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if model_id == selected
-                               else Qt.CheckState.Unchecked)
+            item.setCheckState(
+                Qt.CheckState.Checked if model_id == selected else Qt.CheckState.Unchecked
+            )
             self.list.addItem(item)
         self.target = QLineEdit()
         self.target.setObjectName("exportTarget")
@@ -66,8 +73,9 @@ class ExportDialog(QDialog):
         layout.addWidget(buttons)
 
     def _browse_tar(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Bundle file", "clary-models.tar",
-                                              "Bundles (*.tar)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Bundle file", "clary-models.tar", "Bundles (*.tar)"
+        )
         if path:
             self.target.setText(path)
 
@@ -77,9 +85,11 @@ class ExportDialog(QDialog):
             self.target.setText(path)
 
     def chosen_ids(self) -> list[str]:
-        return [self.list.item(i).data(Qt.ItemDataRole.UserRole)
-                for i in range(self.list.count())
-                if self.list.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.list.count())
+            if self.list.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def accept(self) -> None:
         if not self.chosen_ids():

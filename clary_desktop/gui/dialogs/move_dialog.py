@@ -27,7 +27,8 @@ class MoveModelsDialog(QDialog):
         self._current = current
         intro = QLabel(
             f"The models are in {current}. Every file is copied to the new folder and read "
-            "back before the switch; if anything fails, the old folder stays in use as it is.")
+            "back before the switch; if anything fails, the old folder stays in use as it is."
+        )
         intro.setWordWrap(True)
         self.target = QLineEdit()
         self.target.setObjectName("moveTarget")
@@ -40,10 +41,12 @@ class MoveModelsDialog(QDialog):
         row.addWidget(browse)
         self.keep_old = QCheckBox("Keep the old copy (delete it yourself later)")
         self.keep_old.setObjectName("keepOldCopy")
-        self.keep_old.setToolTip("Without this, the old folder is deleted once every file "
-                                 "has been copied and verified.")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.keep_old.setToolTip(
+            "Without this, the old folder is deleted once every file has been copied and verified."
+        )
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.move_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.move_button.setText("Move")
         self.move_button.setEnabled(False)
@@ -56,8 +59,9 @@ class MoveModelsDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Move the models folder to",
-                                                  str(self._current.parent))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Move the models folder to", str(self._current.parent)
+        )
         if folder:
             self.target.setText(folder)
 

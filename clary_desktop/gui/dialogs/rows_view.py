@@ -8,9 +8,14 @@ from PySide6.QtCore import QAbstractItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 
-def make_rows_view(model: QAbstractItemModel, name: str, *,
-                   widths: Iterable[tuple[int, int]] = (), stretch: int | None = None,
-                   word_wrap: bool = True) -> QTableView:
+def make_rows_view(
+    model: QAbstractItemModel,
+    name: str,
+    *,
+    widths: Iterable[tuple[int, int]] = (),
+    stretch: int | None = None,
+    word_wrap: bool = True,
+) -> QTableView:
     """A table over `model` named `name`: `widths` are (column, pixels), `stretch` the
     column that takes the rest of the width."""
     view = QTableView()

@@ -31,8 +31,13 @@ def _text_or_none(edit: QLineEdit) -> str | None:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, default_models_dir: str,
-                 parent: QWidget | None = None, notes: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        default_models_dir: str,
+        parent: QWidget | None = None,
+        notes: list[str] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
@@ -93,8 +98,9 @@ class SettingsDialog(QDialog):
 
         self.api_enabled = QCheckBox("Run the local API")
         self.api_enabled.setObjectName("apiEnabled")
-        self.api_enabled.setToolTip("Let programs on this computer (the document pipeline) "
-                                    "ask for models with an API key")
+        self.api_enabled.setToolTip(
+            "Let programs on this computer (the document pipeline) ask for models with an API key"
+        )
         self.api_enabled.setChecked(settings.api_enabled)
         self.api_host = QLineEdit(settings.api_host)
         self.api_host.setObjectName("apiHost")
@@ -105,7 +111,8 @@ class SettingsDialog(QDialog):
         self.api_port.setValue(settings.api_port)
         self.api_warning = QLabel(
             "⚠ This address can be reached from other computers. Anyone on the network "
-            "with a key can use the API; keep 127.0.0.1 unless you need this.")
+            "with a key can use the API; keep 127.0.0.1 unless you need this."
+        )
         self.api_warning.setObjectName("apiWarning")
         self.api_warning.setWordWrap(True)
         self.api_warning.setStyleSheet("color: #8a5a00;")
@@ -138,7 +145,8 @@ class SettingsDialog(QDialog):
         self._check_host()
 
         buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
 

@@ -41,8 +41,13 @@ class StorageDialog(QDialog):
         self.summary = QLabel("Measuring…")
         self.summary.setObjectName("storageSummary")
         self.summary.setWordWrap(True)
-        self.view = make_rows_view(self.model, "storageTable", word_wrap=False,
-                                   widths=((KIND, 70), (WHAT, 280), (SIZE, 80)), stretch=NOTE)
+        self.view = make_rows_view(
+            self.model,
+            "storageTable",
+            word_wrap=False,
+            widths=((KIND, 70), (WHAT, 280), (SIZE, 80)),
+            stretch=NOTE,
+        )
         self.reclaim_button = QPushButton("Reclaim")
         self.reclaim_button.setObjectName("reclaimStorage")
         self.reclaim_button.setEnabled(False)
@@ -68,15 +73,18 @@ class StorageDialog(QDialog):
         free = f", {format_size(report.free_bytes)} free" if report.free_bytes is not None else ""
         reclaimable = report.reclaimable_bytes
         missing = len(report.missing)
-        parts = [f"Models folder {report.models_dir}: {len(report.models)} installed model(s), "
-                 f"{format_size(report.installed_bytes)}{free}."]
+        parts = [
+            f"Models folder {report.models_dir}: {len(report.models)} installed model(s), "
+            f"{format_size(report.installed_bytes)}{free}."
+        ]
         if reclaimable:
-            parts.append(f"{format_size(reclaimable)} can be reclaimed "
-                         f"({len(report.reclaimable)} file(s)).")
+            parts.append(
+                f"{format_size(reclaimable)} can be reclaimed ({len(report.reclaimable)} file(s))."
+            )
         if missing:
-            parts.append(f"{missing} install(s) have missing files: verify or download them "
-                         "again.")
+            parts.append(f"{missing} install(s) have missing files: verify or download them again.")
         self.summary.setText(" ".join(parts))
         self.reclaim_button.setEnabled(bool(report.reclaimable))
-        self.reclaim_button.setText(f"Reclaim {format_size(reclaimable)}" if reclaimable
-                                    else "Reclaim")
+        self.reclaim_button.setText(
+            f"Reclaim {format_size(reclaimable)}" if reclaimable else "Reclaim"
+        )

@@ -26,21 +26,25 @@ class SyncCatalogDialog(QDialog):
         self.setObjectName("syncCatalogDialog")
         self.setWindowTitle("Sync catalog")
         self.setMinimumWidth(560)
-        intro = QLabel("Bring in new models and versions from a published catalog. A catalog "
-                       "from an address must be signed by Clary; nothing changes if any entry "
-                       "is wrong.")
+        intro = QLabel(
+            "Bring in new models and versions from a published catalog. A catalog "
+            "from an address must be signed by Clary; nothing changes if any entry "
+            "is wrong."
+        )
         intro.setWordWrap(True)
         self.source = QLineEdit(default_source or "")
         self.source.setObjectName("syncSource")
-        self.source.setPlaceholderText("https://… or a catalog file; empty: the configured "
-                                       "catalog address")
+        self.source.setPlaceholderText(
+            "https://… or a catalog file; empty: the configured catalog address"
+        )
         browse = QPushButton("File…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.source, 1)
         row.addWidget(browse)
-        self.allow_unsigned = QCheckBox("Accept an unsigned file (only for a catalog file "
-                                        "you trust)")
+        self.allow_unsigned = QCheckBox(
+            "Accept an unsigned file (only for a catalog file you trust)"
+        )
         self.allow_unsigned.setObjectName("allowUnsigned")
         self.source.textChanged.connect(self._update)
         self.error = QLabel()
@@ -60,8 +64,9 @@ class SyncCatalogDialog(QDialog):
         self._update()
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Catalog file", self.source.text(),
-                                              "Catalog manifests (*.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Catalog file", self.source.text(), "Catalog manifests (*.json);;All files (*)"
+        )
         if path:
             self.source.setText(path)
 

@@ -28,11 +28,18 @@ class UsageDialog(QDialog):
         self.setWindowTitle("Model usage")
         self.resize(820, 300)
         self.model = UsageTableModel(self)
-        intro = QLabel("The model each document-processing task uses. Pick one with "
-                       "\"Use for\" in a model's Usage tab.")
+        intro = QLabel(
+            "The model each document-processing task uses. Pick one with "
+            '"Use for" in a model\'s Usage tab.'
+        )
         intro.setWordWrap(True)
-        self.view = make_rows_view(self.model, "usageTable", word_wrap=False,
-                                   widths=((TASK, 80), (MODEL, 230), (VERSION, 70)), stretch=PATH)
+        self.view = make_rows_view(
+            self.model,
+            "usageTable",
+            word_wrap=False,
+            widths=((TASK, 80), (MODEL, 230), (VERSION, 70)),
+            stretch=PATH,
+        )
         self.empty = QLabel("No task has a model selected yet.")
         self.empty.setStyleSheet("color: #666;")
         self.empty.hide()

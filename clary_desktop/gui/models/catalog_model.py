@@ -160,8 +160,10 @@ class CatalogTableModel(QAbstractTableModel):
         where = {pos: n for n, pos in enumerate(self._visible)}
         self.changePersistentIndexList(
             persistent,
-            [self.index(where[pos], col) if pos in where else QModelIndex()
-             for _p, pos, col in old_positions],
+            [
+                self.index(where[pos], col) if pos in where else QModelIndex()
+                for _p, pos, col in old_positions
+            ],
         )
         self.layoutChanged.emit()
 
@@ -184,8 +186,10 @@ class CatalogTableModel(QAbstractTableModel):
 
     def installed_rows(self) -> list[ModelRow]:
         """Every installed catalog entry, filtered or not, sorted by name."""
-        return sorted((r for r in self._rows if r.installed_version is not None),
-                      key=lambda r: (r.name.lower(), r.id))
+        return sorted(
+            (r for r in self._rows if r.installed_version is not None),
+            key=lambda r: (r.name.lower(), r.id),
+        )
 
     def tags(self) -> list[str]:
         return sorted({t for r in self._rows for t in r.tags})
@@ -201,8 +205,9 @@ class CatalogTableModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return COLUMNS[section]

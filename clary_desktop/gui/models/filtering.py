@@ -31,9 +31,21 @@ class FilterSpec:
     def narrows(self, previous: FilterSpec) -> bool:
         """True when every row this spec accepts was accepted by `previous`, so the
         rows still shown can be filtered again instead of the whole catalog."""
-        if (self.types, self.status, self.min_bytes, self.max_bytes, self.tags,
-                self.show_locked) != (previous.types, previous.status, previous.min_bytes,
-                                      previous.max_bytes, previous.tags, previous.show_locked):
+        if (
+            self.types,
+            self.status,
+            self.min_bytes,
+            self.max_bytes,
+            self.tags,
+            self.show_locked,
+        ) != (
+            previous.types,
+            previous.status,
+            previous.min_bytes,
+            previous.max_bytes,
+            previous.tags,
+            previous.show_locked,
+        ):
             return False
         if self.status == "downloading":
             return False  # depends on the queue, which changes on its own

@@ -42,20 +42,47 @@ def rows_of(report: Any) -> list[StorageRow]:
     rows: list[StorageRow] = []
     for m in sorted(report.models, key=lambda m: -m.size_bytes):
         linked = f", {m.linked_files} linked" if m.linked_files else ""
-        rows.append(StorageRow("model", f"{m.model_id} {m.version}", m.size_bytes,
-                               f"{m.files} file(s){linked} in {_short(m.folder, base)}",
-                               m.folder))
+        rows.append(
+            StorageRow(
+                "model",
+                f"{m.model_id} {m.version}",
+                m.size_bytes,
+                f"{m.files} file(s){linked} in {_short(m.folder, base)}",
+                m.folder,
+            )
+        )
         if m.missing_files:
-            rows.append(StorageRow("missing", f"{m.model_id} {m.version}", None,
-                                   f"{len(m.missing_files)} file(s) missing: "
-                                   + ", ".join(m.missing_files[:3]), m.folder))
+            rows.append(
+                StorageRow(
+                    "missing",
+                    f"{m.model_id} {m.version}",
+                    None,
+                    f"{len(m.missing_files)} file(s) missing: " + ", ".join(m.missing_files[:3]),
+                    m.folder,
+                )
+            )
     for p in report.partials:
-        rows.append(StorageRow("partial", _short(p.path, base), p.size_bytes,
-                               "a paused download will continue it" if p.resumable
-                               else "left over; can be reclaimed", p.path))
+        rows.append(
+            StorageRow(
+                "partial",
+                _short(p.path, base),
+                p.size_bytes,
+                "a paused download will continue it"
+                if p.resumable
+                else "left over; can be reclaimed",
+                p.path,
+            )
+        )
     for o in report.orphans:
-        rows.append(StorageRow("orphan", _short(o.path, base), o.size_bytes,
-                               "not known to the catalog; can be reclaimed", o.path))
+        rows.append(
+            StorageRow(
+                "orphan",
+                _short(o.path, base),
+                o.size_bytes,
+                "not known to the catalog; can be reclaimed",
+                o.path,
+            )
+        )
     return rows
 
 

@@ -21,8 +21,10 @@ def tier_color(tier: str) -> str:
 
 
 def badge_style(color: str) -> str:
-    return (f"QLabel {{ background: {color}; color: white; border-radius: 4px; "
-            "padding: 1px 7px; font-weight: 600; }")
+    return (
+        f"QLabel {{ background: {color}; color: white; border-radius: 4px; "
+        "padding: 1px 7px; font-weight: 600; }"
+    )
 
 
 class Badge(QLabel):
@@ -45,8 +47,12 @@ class TierBadgeDelegate(QStyledItemDelegate):
         self._tier_role = tier_role
         self._locked_role = locked_role
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         text = opt.text
@@ -75,7 +81,8 @@ class TierBadgeDelegate(QStyledItemDelegate):
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
-    def sizeHint(self, option: QStyleOptionViewItem,
-                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         hint = super().sizeHint(option, index)
         return QSize(hint.width() + 24, hint.height())

@@ -27,8 +27,19 @@ from clary_desktop.registry.access import Tier
 from clary_desktop.registry.version_order import version_key
 from clary_desktop.registry.views import ModelInfo, VersionInfo
 
-ACTIONS = ("download", "update", "pause", "resume", "cancel", "retry", "rollback", "remove",
-           "verify", "open_folder", "link_cache")
+ACTIONS = (
+    "download",
+    "update",
+    "pause",
+    "resume",
+    "cancel",
+    "retry",
+    "rollback",
+    "remove",
+    "verify",
+    "open_folder",
+    "link_cache",
+)
 _LABELS = {
     "download": "Download",
     "update": "Update",
@@ -51,8 +62,10 @@ def license_html(info: ModelInfo) -> str:
     name = escape(lic.name or lic.id or "")
     text = f'<a href="{escape(lic.url)}">{name}</a>' if lic.url else name
     if lic.commercial_use is False:
-        text += (f' <b style="color:{NONCOMMERCIAL_COLOR}">— NON-COMMERCIAL: '
-                 "commercial use is not allowed</b>")
+        text += (
+            f' <b style="color:{NONCOMMERCIAL_COLOR}">— NON-COMMERCIAL: '
+            "commercial use is not allowed</b>"
+        )
     elif lic.commercial_use is None:
         text += " (commercial use: not stated)"
     return text
@@ -67,8 +80,11 @@ def rollback_target(info: ModelInfo, versions: list[VersionInfo]) -> str | None:
     if info.installed_version is None:
         return None
     active = version_key(info.installed_version)
-    older = [v.version for v in versions
-             if v.installed and not v.active and version_key(v.version) < active]
+    older = [
+        v.version
+        for v in versions
+        if v.installed and not v.active and version_key(v.version) < active
+    ]
     return max(older, key=version_key) if older else None
 
 
@@ -76,16 +92,21 @@ def source_html(version: VersionInfo | None, info: ModelInfo) -> str:
     repo = (version.repo_id if version else None) or info.repo_id
     if repo:
         revision = version.revision if version and version.revision else "latest"
-        return (f'Hugging Face Hub <code>{escape(repo)}</code> at revision '
-                f"<code>{escape(revision[:12])}</code>")
+        return (
+            f"Hugging Face Hub <code>{escape(repo)}</code> at revision "
+            f"<code>{escape(revision[:12])}</code>"
+        )
     url = (version.download_url if version else None) or info.download_url
     if url:
         return f"URL <code>{escape(url)}</code>"
     return "per-file URLs"
 
 
-UNVERIFIED_HTML = ("<br><b>Unverified:</b> the catalog lists no sha256 for some of its files, "
-                   "so Clary could not check what the server sent.")
+UNVERIFIED_HTML = (
+    "<br><b>Unverified:</b> the catalog lists no sha256 for some of its files, "
+    "so Clary could not check what the server sent."
+)
+
 
 def details_html(info: ModelInfo, versions: list[VersionInfo], installed_path: str | None) -> str:
     current = next((v for v in versions if v.version == info.version), None)
@@ -94,33 +115,44 @@ def details_html(info: ModelInfo, versions: list[VersionInfo], installed_path: s
         ("Id", f"<code>{escape(info.id)}</code>"),
         ("Type", escape(info.type)),
         ("Version", escape(info.version)),
-        ("Size", f"{format_size(info.size_bytes)}"
-                 + (f" ({info.size_bytes:,} bytes)" if info.size_bytes else "")),
+        (
+            "Size",
+            f"{format_size(info.size_bytes)}"
+            + (f" ({info.size_bytes:,} bytes)" if info.size_bytes else ""),
+        ),
         ("Tier", escape(info.tier.capitalize())),
         ("License", license_html(info)),
         ("Tags", escape(", ".join(info.tags)) or "—"),
         ("Parameters", params or "—"),
         ("Source", source_html(current, info)),
-        ("Installed", f"version {escape(info.installed_version)} in <code>"
-                      f"{escape(installed_path or '?')}</code>" + UNVERIFIED_HTML * info.unverified
-         if info.installed_version else "not installed"),
+        (
+            "Installed",
+            f"version {escape(info.installed_version)} in <code>"
+            f"{escape(installed_path or '?')}</code>" + UNVERIFIED_HTML * info.unverified
+            if info.installed_version
+            else "not installed",
+        ),
     ]
     body = [f"<p>{escape(info.description)}</p>" if info.description else ""]
     body.append('<table cellspacing="0" cellpadding="3">')
     for label, value in rows:
-        body.append(f'<tr><td valign="top" style="color:#666;padding-right:10px">{label}</td>'
-                    f"<td>{value}</td></tr>")
+        body.append(
+            f'<tr><td valign="top" style="color:#666;padding-right:10px">{label}</td>'
+            f"<td>{value}</td></tr>"
+        )
     body.append("</table>")
     if current is not None and current.files:
         body.append(f"<h4>Files ({len(current.files)})</h4>")
         body.append('<table cellspacing="0" cellpadding="2">')
         for f in current.files:
             sha = f"sha256 {f.sha256}" if f.sha256 else "sha256 not listed in the catalog"
-            body.append(f"<tr><td><code>{escape(f.path)}</code></td>"
-                        f'<td align="right" style="padding-left:12px">{format_size(f.size_bytes)}'
-                        "</td></tr>"
-                        f'<tr><td colspan="2" style="color:#666;font-size:small;'
-                        f'padding-bottom:4px">{sha}</td></tr>')
+            body.append(
+                f"<tr><td><code>{escape(f.path)}</code></td>"
+                f'<td align="right" style="padding-left:12px">{format_size(f.size_bytes)}'
+                "</td></tr>"
+                f'<tr><td colspan="2" style="color:#666;font-size:small;'
+                f'padding-bottom:4px">{sha}</td></tr>'
+            )
         body.append("</table>")
     if versions:
         body.append("<h4>Versions</h4>")
@@ -132,8 +164,9 @@ def details_html(info: ModelInfo, versions: list[VersionInfo], installed_path: s
                 marks.append("installed")
             tag = f" ({', '.join(marks)})" if marks else ""
             changes = escape(v.changes) if v.changes else "no notes"
-            body.append(f"<p><b>{escape(v.version)}</b>{tag} — {v.created_at:%Y-%m-%d}<br>"
-                        f"{changes}</p>")
+            body.append(
+                f"<p><b>{escape(v.version)}</b>{tag} — {v.created_at:%Y-%m-%d}<br>{changes}</p>"
+            )
     return "\n".join(body)
 
 
@@ -198,7 +231,8 @@ class DetailPane(QWidget):
         self.lock_message.setWordWrap(True)
         self.lock_message.setStyleSheet(
             "QLabel { background: #fff4e5; border: 1px solid #f0c36d; border-radius: 4px;"
-            " padding: 6px; color: #5f4100; }")
+            " padding: 6px; color: #5f4100; }"
+        )
 
         self.update_note = QLabel()
         self.update_note.setObjectName("updateNote")
@@ -206,11 +240,13 @@ class DetailPane(QWidget):
         self.update_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.update_note.setStyleSheet(
             "QLabel { background: #e8f1fb; border: 1px solid #9cc2ea; border-radius: 4px;"
-            " padding: 6px; color: #0d3c6e; }")
+            " padding: 6px; color: #0d3c6e; }"
+        )
         self.update_note.hide()
         self.retired_note = QLabel(
             "Retired: this model is no longer in the catalog. It stays usable while it is "
-            "installed and is never deleted without you.")
+            "installed and is never deleted without you."
+        )
         self.retired_note.setObjectName("retiredNote")
         self.retired_note.setWordWrap(True)
         self.retired_note.setStyleSheet("color: #666;")
@@ -284,8 +320,14 @@ class DetailPane(QWidget):
         self._job = None
         self._stack.setCurrentIndex(0)
 
-    def show_model(self, info: ModelInfo, versions: list[VersionInfo], user_tier: Tier,
-                   installed_path: str | None, job: JobRow | None) -> None:
+    def show_model(
+        self,
+        info: ModelInfo,
+        versions: list[VersionInfo],
+        user_tier: Tier,
+        installed_path: str | None,
+        job: JobRow | None,
+    ) -> None:
         self._info = info
         self._locked = info.locked
         self.title.setText(info.name)
@@ -294,7 +336,8 @@ class DetailPane(QWidget):
         if info.locked:
             self.lock_message.setText(
                 f"Locked: this model needs the {info.tier.capitalize()} tier; your license is "
-                f"{user_tier.label}. Load a license for {info.tier.capitalize()} to download it.")
+                f"{user_tier.label}. Load a license for {info.tier.capitalize()} to download it."
+            )
         self.lock_message.setVisible(info.locked)
         update = has_update(info)
         if update:
@@ -308,8 +351,9 @@ class DetailPane(QWidget):
         self._stack.setCurrentIndex(1)
         self.set_job(job)
 
-    def show_usage(self, default_for: list[str], current: str | None,
-                   parameters: dict[str, Any] | None) -> None:
+    def show_usage(
+        self, default_for: list[str], current: str | None, parameters: dict[str, Any] | None
+    ) -> None:
         """The "Use for" control and the parameters form of the shown model."""
         info = self._info
         if info is None:
@@ -325,8 +369,11 @@ class DetailPane(QWidget):
         self.parameters.setEnabled(not info.locked)
 
     def show_performance(self, performance: Any) -> None:
-        if self._info is not None and performance is not None \
-                and performance.model_id == self._info.id:
+        if (
+            self._info is not None
+            and performance is not None
+            and performance.model_id == self._info.id
+        ):
             self.performance.show_performance(performance)
 
     def set_job(self, job: JobRow | None) -> None:
@@ -359,12 +406,14 @@ class DetailPane(QWidget):
             "remove": installed and not active,
             "verify": installed and not active,
             "open_folder": installed,
-            "link_cache": (info.id in self.cached_models and not info.locked and not installed
-                           and not active),
+            "link_cache": (
+                info.id in self.cached_models and not info.locked and not installed and not active
+            ),
         }
         self.buttons["update"].setText(f"Update to {info.version}")
-        self.buttons["rollback"].setText(f"Roll back to {self._rollback_to}"
-                                         if self._rollback_to else "Roll back")
+        self.buttons["rollback"].setText(
+            f"Roll back to {self._rollback_to}" if self._rollback_to else "Roll back"
+        )
         always = ("remove",) if installed else ("download",)
         for action, button in self.buttons.items():
             button.setEnabled(enabled[action])
@@ -406,7 +455,5 @@ def row_status_for(info: ModelInfo, job: JobRow | None) -> str:
     if info.installed_version is not None:
         if has_update(info):
             return "update available"
-        return f"installed ({info.installed_version})" + (", unverified" if info.unverified
-                                                           else "")
+        return f"installed ({info.installed_version})" + (", unverified" if info.unverified else "")
     return "not installed"
-

@@ -67,17 +67,27 @@ class LatencyChart(QWidget):
             painter.drawLine(plot.bottomLeft(), plot.bottomRight())
             painter.drawLine(plot.topLeft(), plot.topRight())
             painter.setPen(TEXT_COLOR)
-            painter.drawText(QRectF(area.left(), plot.top() - metrics.height() / 2, label_width - 4,
-                                    metrics.height()),
-                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                             label)
+            painter.drawText(
+                QRectF(
+                    area.left(),
+                    plot.top() - metrics.height() / 2,
+                    label_width - 4,
+                    metrics.height(),
+                ),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                label,
+            )
             slot = plot.width() / max(len(self._runs), 10)
             gap = min(2.0, slot / 4)
             painter.setPen(Qt.PenStyle.NoPen)
             for i, (ms, ok) in enumerate(self._runs):
                 height = max(1.0, plot.height() * ms / peak)
-                bar = QRectF(plot.left() + i * slot + gap / 2, plot.bottom() - height,
-                             max(1.0, slot - gap), height)
+                bar = QRectF(
+                    plot.left() + i * slot + gap / 2,
+                    plot.bottom() - height,
+                    max(1.0, slot - gap),
+                    height,
+                )
                 painter.setBrush(OK_COLOR if ok else FAILED_COLOR)
                 painter.drawRect(bar)
         finally:

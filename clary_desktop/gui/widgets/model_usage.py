@@ -55,7 +55,7 @@ def _label(name: str) -> str:
 
 
 class UseForBox(QWidget):
-    """"Use for <task>": makes the shown model the default of its type's task."""
+    """ "Use for <task>": makes the shown model the default of its type's task."""
 
     use_requested = Signal(str, str)  # task, model id
 
@@ -74,8 +74,14 @@ class UseForBox(QWidget):
         layout.addWidget(self.button)
         layout.addWidget(self.state, 1)
 
-    def show_usage(self, model_id: str, task: str, default_for: list[str], current: str | None,
-                   blocked: str | None) -> None:
+    def show_usage(
+        self,
+        model_id: str,
+        task: str,
+        default_for: list[str],
+        current: str | None,
+        blocked: str | None,
+    ) -> None:
         """`default_for`: the tasks this model is selected for; `current`: the model now
         selected for `task` (if another); `blocked`: why it cannot be selected, if so."""
         self._model_id = model_id
@@ -91,8 +97,11 @@ class UseForBox(QWidget):
             self.state.setText(blocked)
             self.state.setStyleSheet("color: #666;")
         else:
-            self.state.setText(f"The {task} task uses {current}." if current
-                               else f"No model is selected for the {task} task yet.")
+            self.state.setText(
+                f"The {task} task uses {current}."
+                if current
+                else f"No model is selected for the {task} task yet."
+            )
             self.state.setStyleSheet("color: #666;")
 
     def _request(self) -> None:
@@ -293,8 +302,9 @@ class PerformanceSection(QGroupBox):
     def show_performance(self, perf: Any) -> None:
         """`perf`: the core's ModelPerformance."""
         v = self.values
-        v["size"].setText(format_size(perf.size_on_disk) if perf.size_on_disk is not None
-                          else "not installed")
+        v["size"].setText(
+            format_size(perf.size_on_disk) if perf.size_on_disk is not None else "not installed"
+        )
         speed = perf.download_bytes_per_second
         v["speed"].setText(f"{format_size(int(speed))}/s" if speed else "—")
         seconds = perf.verify_seconds
@@ -306,8 +316,7 @@ class PerformanceSection(QGroupBox):
         if gguf is not None:
             v["architecture"].setText(gguf.architecture or "—")
             v["quantization"].setText(gguf.quantization or "—")
-            v["context"].setText(f"{gguf.context_length:,} tokens" if gguf.context_length
-                                 else "—")
+            v["context"].setText(f"{gguf.context_length:,} tokens" if gguf.context_length else "—")
             count = format_count(gguf.parameter_count)
             if gguf.size_label and count == "—":
                 count = gguf.size_label
@@ -317,10 +326,14 @@ class PerformanceSection(QGroupBox):
         v["failures"].setText(f"{runs.failures:,}")
         v["median"].setText(format_latency(runs.median_latency_ms))
         v["p95"].setText(format_latency(runs.p95_latency_ms))
-        v["throughput"].setText(f"{runs.mean_throughput:,.1f}/s"
-                                if runs.mean_throughput is not None else "—")
+        v["throughput"].setText(
+            f"{runs.mean_throughput:,.1f}/s" if runs.mean_throughput is not None else "—"
+        )
         self.chart.set_runs([(r.latency_ms, r.success) for r in runs.recent])
 
     def text(self) -> str:
-        return "\n".join(f"{label}: {self.values[key].text()}" for key, label in self.FIELDS
-                         if not self.values[key].isHidden())
+        return "\n".join(
+            f"{label}: {self.values[key].text()}"
+            for key, label in self.FIELDS
+            if not self.values[key].isHidden()
+        )

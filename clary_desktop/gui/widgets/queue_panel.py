@@ -36,8 +36,12 @@ JOB_ACTIONS = ("pause", "resume", "cancel", "retry")
 class ProgressDelegate(QStyledItemDelegate):
     """A real progress bar in the Progress column, painted (no widget per row)."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         percent = index.data(ProgressRole)
         bar = QStyleOptionProgressBar()
         bar.rect = option.rect.adjusted(3, 3, -3, -3)  # type: ignore[attr-defined]
@@ -153,7 +157,8 @@ class QueuePanel(QWidget):
         job = self.model.job_at(index.row())
         menu = QMenu(self)
         for action in sorted(allowed_actions(job), key=JOB_ACTIONS.index):
-            menu.addAction(action.capitalize(),
-                           lambda a=action, j=job.job_id: self.action_requested.emit(a, j))
+            menu.addAction(
+                action.capitalize(), lambda a=action, j=job.job_id: self.action_requested.emit(a, j)
+            )
         if menu.actions():
             menu.exec(self.view.viewport().mapToGlobal(point))

@@ -65,11 +65,15 @@ class StatusBar(QStatusBar):
         if online:
             tip = "Downloads and catalog updates can reach the Hub"
         elif offline_mode:
-            tip = ("Offline mode: the program never touches the network; the catalog and "
-                   "installed models work without it")
+            tip = (
+                "Offline mode: the program never touches the network; the catalog and "
+                "installed models work without it"
+            )
         else:
-            tip = ("The Hub cannot be reached: the catalog and installed models still work; "
-                   "downloads resume when the network is back")
+            tip = (
+                "The Hub cannot be reached: the catalog and installed models still work; "
+                "downloads resume when the network is back"
+            )
         self.online_label.setToolTip(tip)
 
     def set_api(self, url: str | None, exposed: bool = False) -> None:
@@ -82,7 +86,8 @@ class StatusBar(QStatusBar):
         self.api_label.setStyleSheet("color: #8a5a00;" if exposed else "")
         self.api_label.setToolTip(
             f"The local API listens on {url}"
-            + (" and can be reached from other computers" if exposed else ""))
+            + (" and can be reached from other computers" if exposed else "")
+        )
 
     def set_operation(self, text: str, fraction: float | None) -> None:
         """A long storage operation's progress (import, export, move)."""
