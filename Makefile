@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 	$(BIN)/clary-desktop $(ARGS)
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
