@@ -93,8 +93,15 @@ def xcb_plugin() -> Path | None:
 
 
 def missing_libraries(plugin: Path) -> list[str]:
-    """Shared libraries the plugin needs that this system lacks (all of them, when `ldd`
-    is there to ask; else the first one the loader names)."""
+    """Shared libraries the plugin needs that this system lacks. Loading the plugin costs
+    nothing extra (Qt loads it next); only when that fails is `ldd` asked for the whole
+    list, since the loader names just the first missing library."""
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as error:
+        loader_says = str(error)
+    else:
+        return []
     if ldd := shutil.which("ldd"):
         try:
             listing = subprocess.run(
@@ -102,15 +109,10 @@ def missing_libraries(plugin: Path) -> list[str]:
             ).stdout
         except (OSError, subprocess.SubprocessError):
             listing = ""
-        missing = re.findall(r"^\s*(\S+) => not found", listing, flags=re.MULTILINE)
-        if missing:
+        if missing := re.findall(r"^\s*(\S+) => not found", listing, flags=re.MULTILINE):
             return sorted(set(missing))
-    try:
-        ctypes.CDLL(str(plugin))
-    except OSError as error:
-        found = re.match(r"(\S+\.so[.\d]*): cannot open shared object file", str(error))
-        return [found.group(1)] if found else [str(error)]
-    return []
+    found = re.match(r"(\S+\.so[.\d]*): cannot open shared object file", loader_says)
+    return [found.group(1)] if found else [loader_says]
 
 
 def install_hint(missing: list[str]) -> str:
