@@ -46,6 +46,7 @@ from clary_desktop.downloads.partial import (
 from clary_desktop.downloads.parts import contiguous_done
 from clary_desktop.downloads.plan import FileTask
 from clary_desktop.downloads.ratelimit import TokenBucket
+from clary_desktop.formatting import format_size
 
 log = logging.getLogger(__name__)
 
@@ -259,8 +260,6 @@ class TooLarge(Exception):
 
 
 def _too_large(task: FileTask, options: TransferOptions) -> TooLarge:
-    from clary_desktop.formatting import format_size
-
     return TooLarge(
         f"The catalog gives no size for {task.path}, and the server sent more than "
         f"{format_size(options.max_unknown_bytes)} ({options.max_unknown_bytes:,} bytes) of it, "
