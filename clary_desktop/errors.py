@@ -19,3 +19,15 @@ class InvalidManifestError(ClaryError):
 
 class DatabaseError(ClaryError):
     """The catalog database cannot be opened, read or written."""
+
+
+class DownloadFailed(ClaryError):
+    """A failure retrying cannot fix (401/403/404, gated repo, bad catalog entry,
+    checksum mismatch). The message is the sentence the user sees."""
+
+    def __init__(
+        self, message: str, expected_sha256: str | None = None, actual_sha256: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.expected_sha256 = expected_sha256
+        self.actual_sha256 = actual_sha256

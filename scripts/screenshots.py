@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from clary_desktop.app import Registry
 from clary_desktop.gui.main_window import MainWindow
 from clary_desktop.licensing import LicenseManager, LicenseVerifier
 from clary_desktop.licensing.issue import new_payload, sign_license
 from clary_desktop.paths import AppPaths, resolve_paths
-from clary_desktop.registry import Registry
 from clary_desktop.storage import network
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +157,7 @@ def add_local_model(registry: Registry, data_dir: Path) -> str | None:
         import gguf  # noqa: F401  (a test dependency; without it, skip these shots)
     except ImportError:
         return None
-    from clary_desktop.registry.metrics import RunReport
+    from clary_desktop.domain.pipeline_values import RunReport
     from tests.support.gguf_files import write_gguf
 
     source = write_gguf(

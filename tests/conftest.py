@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from clary_desktop.app import Registry
 from clary_desktop.paths import AppPaths, resolve_paths
-from clary_desktop.registry import Registry
 from tests.support import cli as cli_support
 
 

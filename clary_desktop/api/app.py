@@ -18,13 +18,11 @@ from pydantic import BaseModel
 
 from clary_desktop import __version__
 from clary_desktop.api.guard import API_KEY_HEADER, KEY_SCOPE, RequestGuard, key_missing_message
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.model_views import MAX_SEARCH_CHARS, ModelInfo
+from clary_desktop.domain.pipeline_values import ApiKeyInfo, RunInfo, RunReport, UsageInfo
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
-from clary_desktop.registry import Registry, Tier
-from clary_desktop.registry.api_keys import ApiKeyInfo
-from clary_desktop.registry.catalog import MAX_SEARCH_CHARS
-from clary_desktop.registry.metrics import RunInfo, RunReport
-from clary_desktop.registry.usage import UsageInfo
-from clary_desktop.registry.views import ModelInfo
 
 _key_header = APIKeyHeader(
     name=API_KEY_HEADER,
@@ -87,7 +85,9 @@ def create_app(registry: Registry, *, host: str, port: int) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.add_middleware(RequestGuard, authenticate=registry.api_keys.use, host=host, port=port)
+    app.add_middleware(
+        RequestGuard, authenticate=registry.authenticate_api_key, host=host, port=port
+    )
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -137,18 +137,18 @@ def create_app(registry: Registry, *, host: str, port: int) -> FastAPI:
     )
     def download_model(model_id: ModelIdPath, _key: Caller, force: bool = False) -> DownloadStarted:
         registry.check_access(model_id)
-        job = registry.downloads.job(registry.downloads.start(model_id, force=force))
+        job = registry.download_job(registry.start_download(model_id, force=force))
         return DownloadStarted(
             job_id=job.job_id, model_id=job.model_id, version=job.version, state=str(job.state)
         )
 
     @app.get("/api/v1/downloads", response_model=list[JobBody], responses=ERRORS)
     def list_downloads(_key: Caller) -> list[JobBody]:
-        return [_job_body(job) for job in registry.downloads.jobs()]
+        return [_job_body(job) for job in registry.download_jobs()]
 
     @app.get("/api/v1/downloads/{job_id}", response_model=JobBody, responses=ERRORS)
     def get_download(job_id: Annotated[int, Path(ge=1, le=2**62)], _key: Caller) -> JobBody:
-        return _job_body(registry.downloads.job(job_id))
+        return _job_body(registry.download_job(job_id))
 
     @app.get(
         "/api/v1/usage/{task}",

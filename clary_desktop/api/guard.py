@@ -19,8 +19,8 @@ import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clary_desktop.domain.pipeline_values import ApiKeyInfo
 from clary_desktop.errors import ClaryError
-from clary_desktop.registry.api_keys import ApiKeyInfo
 
 API_KEY_HEADER = "X-API-Key"
 MAX_BODY_BYTES = 1024 * 1024

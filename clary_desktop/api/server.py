@@ -11,8 +11,8 @@ import threading
 import uvicorn
 
 from clary_desktop.api.app import create_app
+from clary_desktop.app import Registry
 from clary_desktop.errors import ClaryError
-from clary_desktop.registry import Registry
 
 log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"

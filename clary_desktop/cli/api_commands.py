@@ -12,9 +12,9 @@ from typing import Any
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json, render_table
 from clary_desktop.cli.parsing import port_arg
+from clary_desktop.domain.pipeline_values import UsageInfo
 from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_size
-from clary_desktop.registry.usage import UsageInfo
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_apikey_create(ctx: CliContext, args: argparse.Namespace) -> int:
-    info, secret = ctx.registry.api_keys.create(args.name)
+    info, secret = ctx.registry.create_api_key(args.name)
     print(secret)
     print(
         f"Created API key {info.name!r} for the {ctx.registry.tier.key} tier. Keep it now: "
@@ -81,7 +81,7 @@ def cmd_apikey_create(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def cmd_apikey_list(ctx: CliContext, args: argparse.Namespace) -> int:
-    keys = ctx.registry.api_keys.list()
+    keys = ctx.registry.list_api_keys()
     if args.json:
         print_json({"keys": keys})
         return 0
@@ -103,7 +103,7 @@ def cmd_apikey_list(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def cmd_apikey_revoke(ctx: CliContext, args: argparse.Namespace) -> int:
-    ctx.registry.api_keys.revoke(args.name)
+    ctx.registry.revoke_api_key(args.name)
     print(f"Revoked API key {args.name!r}.")
     return 0
 

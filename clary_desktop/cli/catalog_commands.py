@@ -9,9 +9,9 @@ from pathlib import Path
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json, render_table
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.model_views import ModelInfo, VersionInfo
 from clary_desktop.formatting import format_size
-from clary_desktop.registry.access import Tier
-from clary_desktop.registry.views import ModelInfo, VersionInfo
 
 
 def _tier_arg(value: str) -> Tier:

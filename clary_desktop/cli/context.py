@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
-from clary_desktop.licensing import LicenseManager
+from clary_desktop.app import Registry
 from clary_desktop.paths import AppPaths, resolve_paths
-from clary_desktop.registry import Registry
 
 
 @dataclass
@@ -25,9 +24,7 @@ class CliContext:
     def registry(self) -> Registry:
         if self._registry is None:
             license_file = getattr(self.args, "license", None)
-            self._registry = Registry.open(
-                self.paths, tier_source=LicenseManager.for_paths(self.paths, license_file)
-            )
+            self._registry = Registry.open(self.paths, license_file=license_file)
         return self._registry
 
     def close(self) -> None:

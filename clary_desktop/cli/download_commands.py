@@ -10,7 +10,7 @@ import time
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json, render_table
 from clary_desktop.cli.parsing import job_id_arg
-from clary_desktop.downloads import DownloadEvent, JobInfo, JobState
+from clary_desktop.domain.download_values import DownloadEvent, JobInfo, JobState
 from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_duration, format_size
 
@@ -107,16 +107,16 @@ class _ProgressBar:
 
 
 def run_job(ctx: CliContext, job_id: int, label: str) -> int:
-    manager = ctx.registry.downloads
+    registry = ctx.registry
     bar = _ProgressBar(label)
-    unsubscribe = manager.subscribe(bar)
+    unsubscribe = registry.subscribe_downloads(bar)
     try:
-        bar(_event(manager.job(job_id)))
-        info = manager.wait(job_id)
+        bar(_event(registry.download_job(job_id)))
+        info = registry.wait_for_download(job_id)
     finally:
         unsubscribe()
     if info.state == JobState.COMPLETED:
-        if ctx.registry.get_model(info.model_id).unverified:
+        if registry.get_model(info.model_id).unverified:
             print(
                 f"{info.model_id} {info.version} installed ({format_size(info.bytes_done)}) "
                 "but unverified: the catalog lists no sha256 for some of its files, so "
@@ -141,16 +141,16 @@ def _event(info: JobInfo) -> DownloadEvent:
 
 
 def cmd_download(ctx: CliContext, args: argparse.Namespace) -> int:
-    manager = ctx.registry.downloads
-    job_id = manager.start(args.model_id, args.model_version, force=args.force)
-    info = manager.job(job_id)
+    registry = ctx.registry
+    job_id = registry.start_download(args.model_id, args.model_version, force=args.force)
+    info = registry.download_job(job_id)
     return run_job(ctx, job_id, f"{info.model_id} {info.version}")
 
 
 def cmd_resume(ctx: CliContext, args: argparse.Namespace) -> int:
-    manager = ctx.registry.downloads
-    manager.resume(args.job_id)
-    info = manager.job(args.job_id)
+    registry = ctx.registry
+    registry.resume_download(args.job_id)
+    info = registry.download_job(args.job_id)
     return run_job(ctx, args.job_id, f"{info.model_id} {info.version}")
 
 
@@ -158,9 +158,9 @@ def cmd_resume(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def cmd_downloads(ctx: CliContext, args: argparse.Namespace) -> int:
-    manager = ctx.registry.downloads
-    jobs = manager.jobs()
-    strays = manager.stray_partials()
+    registry = ctx.registry
+    jobs = registry.download_jobs()
+    strays = registry.stray_partials()
     if args.json:
         print_json({"jobs": jobs, "stray_partials": strays})
         return 0
@@ -195,19 +195,19 @@ def _progress_cell(job: JobInfo) -> str:
 
 
 def cmd_pause(ctx: CliContext, args: argparse.Namespace) -> int:
-    manager = ctx.registry.downloads
-    manager.pause(args.job_id)
+    registry = ctx.registry
+    registry.pause_download(args.job_id)
     print(f"Paused download job {args.job_id}; the partial file is kept.")
     return 0
 
 
 def cmd_cancel(ctx: CliContext, args: argparse.Namespace) -> int:
-    manager = ctx.registry.downloads
-    manager.job(args.job_id)  # an unknown job is an error before anything is asked
+    registry = ctx.registry
+    registry.download_job(args.job_id)  # an unknown job is an error before anything is asked
     keep = args.keep_partial
     if keep is None:
         keep = _ask_keep_partial() if sys.stdin.isatty() else False
-    manager.cancel(args.job_id, keep_partial=keep)
+    registry.cancel_download(args.job_id, keep_partial=keep)
     kept = "kept" if keep else "deleted"
     print(f"Cancelled download job {args.job_id}; partial files {kept}.")
     return 0

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json
-from clary_desktop.licensing import LicenseState, LicenseStatus
-from clary_desktop.licensing.status import NO_LICENSE_TEXT
+from clary_desktop.domain.license_status import NO_LICENSE_TEXT, LicenseState, LicenseStatus
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

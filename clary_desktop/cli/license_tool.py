@@ -20,10 +20,9 @@ from pydantic import ValidationError
 
 from clary_desktop import __version__
 from clary_desktop.cli.parsing import Parser, run_handler
-from clary_desktop.errors import ClaryError
-from clary_desktop.licensing.envelope import KID_PATTERN
-from clary_desktop.licensing.issue import DEFAULT_GRACE_DAYS, new_payload, sign_license
-from clary_desktop.licensing.keys import (
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.signing import KID_PATTERN
+from clary_desktop.domain.signing_keys import (
     MAX_KEY_FILE_BYTES,
     PRIVATE_SUFFIX,
     PUBLIC_SUFFIX,
@@ -32,9 +31,10 @@ from clary_desktop.licensing.keys import (
     private_pem,
     public_pem,
 )
+from clary_desktop.errors import ClaryError
+from clary_desktop.licensing.issue import DEFAULT_GRACE_DAYS, new_payload, sign_license
 from clary_desktop.licensing.ledger import write_atomically
 from clary_desktop.licensing.payload import first_problem
-from clary_desktop.registry.access import Tier
 from clary_desktop.userfiles import read_user_file
 
 PROG = "clary-license"

@@ -12,10 +12,9 @@ from typing import TypeVar
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json, render_table
+from clary_desktop.domain.storage_values import MODES, ImportResult, Progress
 from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_size
-from clary_desktop.storage import ImportResult, Progress
-from clary_desktop.storage.file_ops import MODES
 
 T = TypeVar("T")
 

@@ -1,7 +1,7 @@
 """The download engine: a persistent queue, two sources, one resumable transfer.
 
-Fronts reach it only through the Registry facade (`registry.downloads`,
-`registry.remove`, `registry.verify`). The interface:
+Fronts reach it only through the Registry facade (`clary_desktop.app`), which
+holds one `DownloadManager`. The manager's interface:
 
 - `DownloadManager` (thread-based; usable from the CLI and the GUI):
   `start(model_id, version=None, force=False) -> job id` (AccessDeniedError
@@ -27,23 +27,3 @@ Fronts reach it only through the Registry facade (`registry.downloads`,
 Layout on disk: `<models dir>/<type>/<model id>/<version>/<files>`; a file
 being fetched is `<file>.part` with a `<file>.part.json` sidecar beside it.
 """
-
-from clary_desktop.downloads.manager import DownloadManager
-from clary_desktop.downloads.transfer import TransferOptions
-from clary_desktop.downloads.values import (
-    DownloadEvent,
-    JobInfo,
-    JobState,
-    StrayPartial,
-    VerifyResult,
-)
-
-__all__ = [
-    "DownloadEvent",
-    "DownloadManager",
-    "JobInfo",
-    "JobState",
-    "StrayPartial",
-    "TransferOptions",
-    "VerifyResult",
-]

@@ -14,8 +14,8 @@ from typing import Any
 
 import requests
 
+from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.errors import DownloadFailed
-from clary_desktop.downloads.plan import FileTask
 
 HTTP_SCHEMES = ("http", "https")
 _MAX_LENGTH_DIGITS = 20

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from clary_desktop.downloads.values import DownloadEvent, JobInfo
+from clary_desktop.domain.download_values import DownloadEvent, JobInfo
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.group import ControlGroup
-from clary_desktop.downloads.plan import FileTask
 
 Found = tuple[str, int]
 """(sha256, size) of a file in place."""

@@ -7,17 +7,24 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-from clary_desktop.downloads.manager import DownloadManager
-from clary_desktop.downloads.plan import version_dir
-from clary_desktop.downloads.values import VerifyResult
+from clary_desktop.domain.download_values import JobInfo, VerifyResult
+from clary_desktop.domain.layout import version_dir
+from clary_desktop.downloads.store import JobStore
 from clary_desktop.downloads.verify import verify_version
 from clary_desktop.errors import ClaryError, NotFoundError
 
 
-def remove_installed(manager: DownloadManager, model_id: str, version: str | None) -> list[str]:
-    store = manager.store
+def remove_installed(
+    store: JobStore,
+    models_dir: Path,
+    unfinished: list[JobInfo],
+    model_id: str,
+    version: str | None,
+) -> list[str]:
+    """Delete installed versions of a model, unless one of the `unfinished` jobs is
+    fetching it."""
     store.model_tier(model_id)  # NotFoundError for unknown ids
-    for job in manager.jobs(include_finished=False):
+    for job in unfinished:
         if job.model_id == model_id and (version is None or job.version == version):
             raise ClaryError(
                 f"{model_id} {job.version} is being downloaded (job {job.job_id}); "
@@ -28,7 +35,7 @@ def remove_installed(manager: DownloadManager, model_id: str, version: str | Non
         what = f"{model_id} {version}" if version else model_id
         raise NotFoundError(f"{what} is not installed; nothing to remove.")
     for v in versions:
-        folder = version_dir(manager.models_dir, store.version_spec(model_id, v))
+        folder = version_dir(models_dir, store.version_spec(model_id, v))
         store.forget_install(model_id, v)
         _remove_folder(folder)
         with suppress(OSError):  # not empty (other versions), or already gone
@@ -50,8 +57,7 @@ def _remove_folder(folder: Path) -> None:
         ) from None
 
 
-def verify_installed(manager: DownloadManager, model_id: str | None) -> list[VerifyResult]:
-    store = manager.store
+def verify_installed(store: JobStore, models_dir: Path, model_id: str | None) -> list[VerifyResult]:
     if model_id is not None:
         store.model_tier(model_id)
     installed = store.installed_versions(model_id)
@@ -59,16 +65,16 @@ def verify_installed(manager: DownloadManager, model_id: str | None) -> list[Ver
         raise NotFoundError(f"{model_id} is not installed; nothing to verify.")
     results: list[VerifyResult] = []
     for mid, version in installed:
-        results.extend(verify_installed_version(manager, mid, version))
+        results.extend(verify_installed_version(store, models_dir, mid, version))
     return results
 
 
 def verify_installed_version(
-    manager: DownloadManager, model_id: str, version: str
+    store: JobStore, models_dir: Path, model_id: str, version: str
 ) -> list[VerifyResult]:
     """Re-hash one installed version; a clean result records when and how long it took."""
     started = time.monotonic()
-    found = verify_version(manager.models_dir, manager.store.version_spec(model_id, version))
+    found = verify_version(models_dir, store.version_spec(model_id, version))
     if all(r.status == "ok" for r in found):
-        manager.store.mark_verified(model_id, version, time.monotonic() - started)
+        store.mark_verified(model_id, version, time.monotonic() - started)
     return found

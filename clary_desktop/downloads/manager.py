@@ -21,36 +21,42 @@ from typing import Any, TypeVar
 import requests
 
 from clary_desktop.db import Database
-from clary_desktop.downloads.control import JobControl
-from clary_desktop.downloads.diskspace import ensure_space
-from clary_desktop.downloads.errors import (
-    DownloadFailed,
-    Interrupted,
-    NotEnoughSpace,
-    RetryableError,
-)
-from clary_desktop.downloads.events import Callback, EventHub, SpeedMeter
-from clary_desktop.downloads.files import fetch_all
-from clary_desktop.downloads.partial import discard_partial, saved_bytes
-from clary_desktop.downloads.plan import (
+from clary_desktop.db.tables import ModelDownload
+from clary_desktop.domain.access import ModelAccessControl, Tier
+from clary_desktop.domain.disk_space import NotEnoughSpace, ensure_space
+from clary_desktop.domain.download_values import JobInfo, JobState, StrayPartial
+from clary_desktop.domain.layout import (
     PART_SUFFIX,
     FileTask,
     VersionSpec,
     target_paths,
     version_dir,
 )
+from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.errors import (
+    DownloadFailed,
+    Interrupted,
+    RetryableError,
+)
+from clary_desktop.downloads.events import Callback, EventHub, SpeedMeter
+from clary_desktop.downloads.fetch import fetch_file
+from clary_desktop.downloads.files import fetch_all
+from clary_desktop.downloads.partial import discard_partial, saved_bytes
 from clary_desktop.downloads.ratelimit import TokenBucket
 from clary_desktop.downloads.sources import HubConfig, resolve_tasks
-from clary_desktop.downloads.store import SHUTDOWN_OWNER, JobStore, job_info, this_process
+from clary_desktop.downloads.store import (
+    SHUTDOWN_OWNER,
+    JobStore,
+    job_info,
+    owner_alive,
+    this_process,
+)
 from clary_desktop.downloads.transfer import (
     TransferOptions,
-    fetch_file,
     retry_delay,
 )
-from clary_desktop.downloads.values import JobInfo, JobState, StrayPartial
 from clary_desktop.downloads.verify import sha256_of
 from clary_desktop.errors import AccessDeniedError, ClaryError
-from clary_desktop.registry.access import ModelAccessControl, Tier
 from clary_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -364,12 +370,11 @@ class DownloadManager:
 
     @staticmethod
     def _owned_elsewhere(owner: str | None) -> bool:
-        from clary_desktop.downloads.store import _owner_alive
 
         return (
             bool(owner)
             and owner != this_process()
-            and _owner_alive(owner, this_process().split(":")[0])
+            and owner_alive(owner, this_process().split(":")[0])
         )
 
     def _enqueue(self, job_id: int) -> None:
@@ -598,7 +603,6 @@ class DownloadManager:
     # ---- helpers --------------------------------------------------------------------
 
     def _info(self, row: object) -> JobInfo:
-        from clary_desktop.db.tables import ModelDownload
 
         assert isinstance(row, ModelDownload)
         running = self._running.get(row.id)

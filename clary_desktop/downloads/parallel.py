@@ -39,15 +39,15 @@ from typing import Any
 
 import requests
 
+from clary_desktop.domain.disk_space import NotEnoughSpace, free_bytes
+from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file, same_origin
 from clary_desktop.downloads.control import JobControl
-from clary_desktop.downloads.diskspace import free_bytes
-from clary_desktop.downloads.errors import DownloadFailed, NotEnoughSpace, RetryableError
+from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.group import ControlGroup
 from clary_desktop.downloads.hashing import RELEASE_BYTES, release_pages
 from clary_desktop.downloads.partial import Sidecar, write_sidecar
 from clary_desktop.downloads.parts import PartPlan, Range
-from clary_desktop.downloads.plan import FileTask
 from clary_desktop.downloads.ratelimit import TokenBucket
 from clary_desktop.downloads.transfer import (
     CONTENT_RANGE,

@@ -21,7 +21,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from clary_desktop.downloads.plan import FileTask
+from clary_desktop.domain.layout import FileTask
 from clary_desktop.userfiles import UserFileError, read_user_file
 
 SIDECAR_FORMAT = 1

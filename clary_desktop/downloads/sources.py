@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from clary_desktop.domain.layout import FileTask, VersionSpec, target_path
 from clary_desktop.downloads.answers import same_origin
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
-from clary_desktop.downloads.plan import FileTask, VersionSpec, target_path
 from clary_desktop.downloads.transfer import retry_after_seconds
 
 DEFAULT_HUB_ENDPOINT = "https://huggingface.co"

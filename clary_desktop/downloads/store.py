@@ -20,9 +20,10 @@ from clary_desktop.db.tables import (
     ModelVersion,
     VersionFile,
 )
-from clary_desktop.downloads.plan import CatalogFile, VersionSpec
-from clary_desktop.downloads.values import FINISHED_STATES, JobInfo, JobState
+from clary_desktop.domain.download_values import FINISHED_STATES, JobInfo, JobState
+from clary_desktop.domain.layout import CatalogFile, VersionSpec
 from clary_desktop.errors import NotFoundError
+from clary_desktop.registry.catalog import unknown_model_message
 from clary_desktop.registry.installed import record_installation
 
 SHUTDOWN_OWNER = "shutdown"
@@ -70,7 +71,6 @@ class JobStore:
 
     def model_tier(self, model_id: str) -> tuple[str, str]:
         """(tier, newest version) of a model; NotFoundError for unknown ids."""
-        from clary_desktop.registry.catalog import unknown_model_message
 
         with self.db.read() as session:
             row = session.get(ModelMetadata, model_id)
@@ -271,7 +271,7 @@ class JobStore:
                 )
             ).all()
             for row in rows:
-                if row.owner != SHUTDOWN_OWNER and _owner_alive(row.owner, alive_here):
+                if row.owner != SHUTDOWN_OWNER and owner_alive(row.owner, alive_here):
                     continue
                 if resume:
                     row.status = JobState.QUEUED.value
@@ -352,7 +352,7 @@ class JobStore:
             )
 
 
-def _owner_alive(owner: str | None, host: str) -> bool:
+def owner_alive(owner: str | None, host: str) -> bool:
     if not owner or ":" not in owner:
         return False
     owner_host, _, pid_text = owner.rpartition(":")

@@ -10,7 +10,8 @@ The stall watchdog is the socket read timeout: no byte for `stall_seconds`
 aborts the attempt, which is then retried like a reset or a truncated body.
 
 Big files from servers that honour Range go through parallel.py instead
-(several ranged parts at once, issue 10); the helpers below are shared.
+(several ranged parts at once); fetch.py chooses between the two, and the helpers
+below are shared.
 """
 
 from __future__ import annotations
@@ -31,20 +32,22 @@ from typing import Any
 import requests
 import urllib3
 
+from clary_desktop.domain.disk_space import (
+    DEFAULT_MARGIN_BYTES,
+    NotEnoughSpace,
+    ensure_space,
+    free_bytes,
+)
+from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file
 from clary_desktop.downloads.control import JobControl
-from clary_desktop.downloads.diskspace import DEFAULT_MARGIN_BYTES, ensure_space, free_bytes
-from clary_desktop.downloads.errors import DownloadFailed, NotEnoughSpace, RetryableError
+from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.hashing import BackgroundHasher
 from clary_desktop.downloads.partial import (
     Sidecar,
     discard_partial,
-    read_sidecar,
-    saved_bytes,
     write_sidecar,
 )
-from clary_desktop.downloads.parts import contiguous_done
-from clary_desktop.downloads.plan import FileTask
 from clary_desktop.downloads.ratelimit import TokenBucket
 from clary_desktop.formatting import format_size
 
@@ -79,7 +82,7 @@ class TransferOptions:
     # A file whose size nobody announced (no size in the catalog) may grow to this much
     # at most, and never into the space margin: a server streaming forever is stopped.
     max_unknown_bytes: int = DEFAULT_MAX_UNKNOWN_BYTES
-    # Parallel ranged parts (issue 10): files of at least `part_threshold_bytes` are
+    # Parallel ranged parts: files of at least `part_threshold_bytes` are
     # fetched over `parallel_parts` connections (1 disables it), in ranges of
     # `part_min_bytes`..`part_max_bytes` handed out in file order (see parts.py).
     parallel_parts: int = 8
@@ -102,72 +105,6 @@ class TransferOptions:
 class FileResult:
     sha256: str
     size_bytes: int
-
-
-def fetch_file(
-    session: requests.Session,
-    task: FileTask,
-    control: JobControl,
-    progress: ProgressFn,
-    options: TransferOptions,
-    limiter: TokenBucket | None = None,
-) -> FileResult:
-    """Download `task` to its target, resuming a matching partial; retry what can be retried.
-
-    In parts when the file is big enough (and the server has not ignored Range
-    for it before), else as one stream. `limiter` is the global bandwidth limit.
-    """
-    from clary_desktop.downloads.parallel import fetch_parts  # it builds on this module
-
-    task.target.parent.mkdir(parents=True, exist_ok=True)
-    sidecar = read_sidecar(task.sidecar)
-    if sidecar is None or not sidecar.matches(task):
-        discard_partial(task)
-        sidecar = Sidecar.for_task(task)
-        write_sidecar(task.sidecar, sidecar)
-    failures = 0
-    while True:
-        control.check()
-        before = saved_bytes(task)
-        try:
-            if use_parts(task, sidecar, options):
-                result = fetch_parts(session, task, sidecar, control, progress, options, limiter)
-                if result is not None:
-                    return result
-                continue  # the server ignored Range: now one stream, from zero
-            _to_single_stream(task, sidecar)
-            return _attempt(session, task, sidecar, control, progress, options, limiter)
-        except RetryableError as error:
-            if saved_bytes(task) > before:
-                failures = 0  # progress was made: only failures in a row count
-            failures += 1
-            if failures > options.max_retries:
-                raise DownloadFailed(
-                    f"Downloading {task.path} failed {failures} times in a row ({error}). "
-                    "Check your connection, then retry the download."
-                ) from None
-            delay = retry_delay(error, failures, options)
-            log.info("Retrying %s in %.1f s (%s)", task.path, delay, error)
-            control.sleep(delay)
-
-
-def use_parts(task: FileTask, sidecar: Sidecar, options: TransferOptions) -> bool:
-    return (
-        options.parallel_parts > 1
-        and task.size_bytes is not None
-        and task.size_bytes >= max(1, options.part_threshold_bytes)
-        and not sidecar.single_stream
-    )
-
-
-def _to_single_stream(task: FileTask, sidecar: Sidecar) -> None:
-    """A partial written in parts continues as one stream from its contiguous prefix."""
-    if not sidecar.ranges:
-        return
-    keep = contiguous_done(sidecar.ranges) if part_size(task) == task.size_bytes else 0
-    _truncate(task, keep)
-    sidecar.ranges = []
-    write_sidecar(task.sidecar, sidecar)
 
 
 def retry_delay(error: RetryableError, failures: int, options: TransferOptions) -> float:
@@ -199,7 +136,7 @@ class Digests:
             self.blob.update(data)
 
 
-def _attempt(
+def fetch_single_stream(
     session: requests.Session,
     task: FileTask,
     sidecar: Sidecar,
@@ -211,7 +148,7 @@ def _attempt(
     offset = part_size(task)
     size = task.size_bytes
     if size is not None and offset > size:
-        _truncate(task, 0)
+        truncate(task, 0)
         offset = 0
     digests = Digests(task)
     if offset:
@@ -297,7 +234,7 @@ def _accepted_start(response: requests.Response, task: FileTask, offset: int) ->
     check_status(response, task)
     status = response.status_code
     if status == 416:
-        _truncate(task, 0)
+        truncate(task, 0)
         raise RetryableError("the server refused the resume range; starting again from zero")
     length = content_length(response, task)
     if status == 200:
@@ -312,7 +249,7 @@ def _accepted_start(response: requests.Response, task: FileTask, offset: int) ->
         task.size_bytes is None or match.group(3) in ("*", str(task.size_bytes))
     )
     if match is None or int(match.group(1)) != offset or not total_ok:
-        _truncate(task, 0)
+        truncate(task, 0)
         raise RetryableError("the server sent another range than asked; starting from zero")
     return offset
 
@@ -449,7 +386,7 @@ def finish_file(task: FileTask, digests: Digests, size: int) -> FileResult:
     return FileResult(sha256=actual, size_bytes=size)
 
 
-def _truncate(task: FileTask, length: int) -> None:
+def truncate(task: FileTask, length: int) -> None:
     if task.part.exists():
         os.truncate(task.part, length)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from clary_desktop.downloads.plan import VersionSpec, target_path
-from clary_desktop.downloads.values import VerifyResult
+from clary_desktop.domain.download_values import VerifyResult
+from clary_desktop.domain.layout import VersionSpec, target_path
 
 HASH_CHUNK = 4 * 1024 * 1024
 UNVERIFIED_DETAIL = "no published sha256 to check it against"

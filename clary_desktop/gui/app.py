@@ -8,7 +8,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
@@ -17,6 +18,9 @@ from clary_desktop import APP_NAME, APP_SLUG, __version__
 from clary_desktop.gui.platform_check import qt_failed_message, window_problem
 from clary_desktop.logging_setup import setup_logging
 from clary_desktop.paths import AppPaths, resolve_paths
+
+if TYPE_CHECKING:
+    from clary_desktop.app import Registry
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def make_opener(paths: AppPaths, license_file: str | None):  # type: ignore[no-untyped-def]
+def make_opener(paths: AppPaths, license_file: str | None) -> Callable[[], Registry]:
     """What the window calls on a worker thread to open the Registry."""
 
-    def open_registry():  # type: ignore[no-untyped-def]
-        from clary_desktop.registry import Registry
+    def open_registry() -> Registry:
+        # Imported here, on the worker thread: the window shows before the catalog's
+        # libraries (SQLAlchemy, the download engine) have loaded.
+        from clary_desktop.app import Registry
 
-        try:
-            from clary_desktop.licensing import LicenseManager
-        except ImportError:  # pragma: no cover - licensing is part of the product
-            return Registry.open(paths)
-        return Registry.open(paths, tier_source=LicenseManager.for_paths(paths, license_file))
+        return Registry.open(paths, license_file=license_file)
 
     return open_registry
 
@@ -111,6 +113,7 @@ def start_qt_application() -> QApplication:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.self_test:  # before anything touches the user's folders
+        # Loaded only when asked for: it builds on the whole window (main_window).
         from clary_desktop.gui.self_test import run_self_test
 
         return run_self_test()
@@ -123,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = resolve_paths(args.data_dir)
     setup_logging(paths.log_file, verbose=args.verbose)
 
+    # The window's modules load after the checks above, which must answer (and print)
+    # on a system where Qt's platform cannot start.
     import qasync
 
     from clary_desktop.gui.main_window import MainWindow

@@ -41,7 +41,7 @@ class DownloadBridge(QObject):
         self._poke.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
 
     def attach(self, subscribe: Callable[[Callable[[Any], None]], Callable[[], Any]]) -> None:
-        """Subscribe to the engine (`registry.downloads.subscribe`)."""
+        """Subscribe to the engine (`Registry.subscribe_downloads`)."""
         self._unsubscribe = subscribe(self.on_event)
 
     def on_event(self, event: Any) -> None:

@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop import APP_NAME
+from clary_desktop.app.registry import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.api_actions import ApiActions
 from clary_desktop.gui.actions.catalog_actions import CatalogActions
@@ -64,8 +66,6 @@ from clary_desktop.gui.widgets.filter_panel import FilterPanel
 from clary_desktop.gui.widgets.queue_panel import QueuePanel
 from clary_desktop.gui.widgets.status_bar import StatusBar
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry.access import Tier
-from clary_desktop.registry.facade import Registry
 
 Opener = Callable[[], Registry]
 DEFAULT_SIZE = (1400, 860)
@@ -91,7 +91,9 @@ class MainWindow(QMainWindow):
         self.last_message = ""
         self.tasks = Tasks(self.show_error)
         self.tray: QSystemTrayIcon | None = None
-        self.download_manager: Any = None  # fetched off the GUI thread by `_start`
+        #: The Registry once its download engine is up (started off the GUI thread by
+        #: `_start`); None before, when downloads cannot be asked for yet.
+        self.downloads: Registry | None = None
         self._start_task: asyncio.Task[Any] | None = None
         self.progress = ProgressRelay(self)
         self.setAcceptDrops(True)
@@ -209,14 +211,12 @@ class MainWindow(QMainWindow):
             self.registry = await self.tasks.run(self._opener)
         await self.load_catalog()
         registry = self.registry
-        # The facade creates the manager on first use (it recovers interrupted jobs from the
-        # database), so the first touch happens on a worker thread too.
-        manager = await self.tasks.run(lambda: registry.downloads)
-        self.download_manager = manager
-        if manager is not None:
-            self.bridge.attach(manager.subscribe)
-            jobs = await self.tasks.run(manager.jobs)
-            self.bridge.reset(jobs)
+        # The facade starts its download engine on first use (it recovers interrupted jobs
+        # from the database), so the first touch happens on a worker thread too.
+        jobs = await self.tasks.run(registry.download_jobs)
+        self.bridge.attach(registry.subscribe_downloads)
+        self.bridge.reset(jobs)
+        self.downloads = registry
         self.tasks.spawn(self.refresh_disk(), "Measuring disk space")
         self.api_actions.attach(registry)
         self.usage_actions.perf_timer.start()

@@ -23,6 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from clary_desktop import APP_NAME, APP_SLUG, __version__
+from clary_desktop.app import Registry
+from clary_desktop.domain.file_formats import read_gguf_info
+from clary_desktop.domain.signing_keys import (
+    DEV_KEYS_ENV,
+    default_trusted_keys,
+    load_key_dir,
+    shipped_keys_dir,
+)
+from clary_desktop.gui.main_window import MainWindow
+from clary_desktop.paths import resolve_paths
+from clary_desktop.registry.default_catalog import default_catalog_file
+from clary_desktop.registry.manifest import load_manifest_file
+from clary_desktop.resources import is_frozen, resource_path, resources_dir
+from clary_desktop.settings import Settings, save_settings
 
 START_TIMEOUT_S = 60.0
 ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
@@ -62,10 +76,6 @@ def _say(started: float, text: str) -> None:
 
 def check_resources() -> tuple[Path, int]:
     """The resources folder and the number of models in its default catalog."""
-    from clary_desktop.registry.default_catalog import default_catalog_file
-    from clary_desktop.registry.manifest import load_manifest_file
-    from clary_desktop.resources import resources_dir
-
     folder = resources_dir()
     manifest = load_manifest_file(default_catalog_file())
     if not manifest.models:
@@ -75,14 +85,6 @@ def check_resources() -> tuple[Path, int]:
 
 def check_keys() -> list[str]:
     """The shipped license keys load, and a frozen build trusts nothing else."""
-    from clary_desktop.licensing.keys import (
-        DEV_KEYS_ENV,
-        default_trusted_keys,
-        load_key_dir,
-        shipped_keys_dir,
-    )
-    from clary_desktop.resources import is_frozen
-
     folder = shipped_keys_dir()
     if folder is None or not folder.is_dir():
         raise SelfTestError("the license keys folder (resources/keys) is missing")
@@ -105,8 +107,6 @@ def check_icons() -> int:
     """The SVG source and every PNG size load through Qt (needs the svg image plugin)."""
     from PySide6.QtGui import QIcon, QImage
 
-    from clary_desktop.resources import resource_path
-
     svg = resource_path("icons", f"{APP_SLUG}.svg")
     icon = QIcon(str(svg))
     if icon.isNull() or icon.pixmap(64, 64).isNull():
@@ -128,8 +128,6 @@ def check_libraries(folder: Path) -> list[str]:
     import certifi
     import gguf
     import numpy as np
-
-    from clary_desktop.registry.file_formats import read_gguf_info
 
     path = folder / "self-test.gguf"
     writer = gguf.GGUFWriter(str(path), "llama")
@@ -165,16 +163,13 @@ async def _open_window(
 ) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from clary_desktop.gui.app import make_opener
-    from clary_desktop.gui.main_window import MainWindow
-
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(
         lambda _loop, context: problems.items.append(
             f"loop error: {context.get('message')}: {context.get('exception')!r}"
         )
     )
-    window = MainWindow(paths, opener=make_opener(paths, str(paths.license_file)))
+    window = MainWindow(paths, opener=lambda: Registry.open(paths, license_file=paths.license_file))
     try:
         window.show()
         QApplication.processEvents()
@@ -228,13 +223,9 @@ def run_self_test() -> int:
     )
     try:
         with tempfile.TemporaryDirectory(prefix="clary-self-test-") as tmp:
-            from clary_desktop.paths import resolve_paths
-
             # Everything under the temp dir: never the user's database, settings or logs.
             paths = dataclasses.replace(resolve_paths(tmp), database_url=None)
             # Offline mode: the window's network probe and catalog sync stay quiet.
-            from clary_desktop.settings import Settings, save_settings
-
             save_settings(paths.settings_file, Settings(offline=True))
             folder, models = check_resources()
             say(f"resources: {folder} ({models} models in the default catalog)")

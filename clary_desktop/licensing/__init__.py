@@ -8,7 +8,6 @@ from clary_desktop.licensing.check import evaluate
 from clary_desktop.licensing.errors import LicenseError, Reason
 from clary_desktop.licensing.ledger import Ledger
 from clary_desktop.licensing.manager import LICENSE_FILE_ENV, LicenseManager, resolve_license_path
-from clary_desktop.licensing.status import LicenseState, LicenseStatus
 from clary_desktop.licensing.verifier import LicenseVerifier
 
 __all__ = [
@@ -16,8 +15,6 @@ __all__ = [
     "Ledger",
     "LicenseError",
     "LicenseManager",
-    "LicenseState",
-    "LicenseStatus",
     "LicenseVerifier",
     "Reason",
     "evaluate",

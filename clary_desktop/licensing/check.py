@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.license_status import LicenseState, LicenseStatus
 from clary_desktop.licensing.errors import LicenseError, Reason
 from clary_desktop.licensing.ledger import CLOCK_SET_BACK_LIMIT, Ledger
 from clary_desktop.licensing.payload import LicensePayload
-from clary_desktop.licensing.status import LicenseState, LicenseStatus
 from clary_desktop.licensing.verifier import LicenseVerifier
-from clary_desktop.registry.access import Tier
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _DATE = "%Y-%m-%d %H:%M UTC"

@@ -1,6 +1,4 @@
-"""The license file format: a small JSON envelope around signed payload bytes.
-
-    {"v": 1, "alg": "ed25519", "kid": KEY_ID, "payload": BASE64URL, "sig": BASE64URL}
+"""The license file: the shared signed envelope (domain/signing.py) read strictly.
 
 The Ed25519 signature covers DOMAIN + the exact payload bytes. The domain prefix
 keeps a Clary license signature from being valid for any other use of the key.
@@ -8,26 +6,17 @@ keeps a Clary license signature from being valid for any other use of the key.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from clary_desktop.domain.signing import FORMAT_VERSION, KID_PATTERN, b64url_decode
 from clary_desktop.licensing.errors import LicenseError, Reason
 from clary_desktop.licensing.payload import first_problem
 
-FORMAT_VERSION = 1
-ALGORITHM = "ed25519"
 DOMAIN = b"clary-license-v1\x00"
 MAX_LICENSE_BYTES = 16 * 1024
-SIGNATURE_BYTES = 64
-KID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-
-_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 _MALFORMED_HINT = (
     "Install the license file exactly as you received it from Clary "
     "(`clary-models license install FILE`)."
@@ -79,34 +68,6 @@ def parse_envelope(data: bytes) -> Envelope:
         payload=_decode(fields.payload, "payload"),
         sig=_decode(fields.sig, "sig"),
     )
-
-
-def encode_envelope(kid: str, payload: bytes, sig: bytes) -> bytes:
-    document = {
-        "v": FORMAT_VERSION,
-        "alg": ALGORITHM,
-        "kid": kid,
-        "payload": b64url_encode(payload),
-        "sig": b64url_encode(sig),
-    }
-    return (json.dumps(document, indent=2) + "\n").encode("ascii")
-
-
-def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Unpadded base64url only; any other character, or non-canonical bits, is an error."""
-    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise ValueError("not base64url")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise ValueError("not base64url") from None
-    if b64url_encode(data) != text:
-        raise ValueError("not canonical base64url")
-    return data
 
 
 def _decode(text: str, field: str) -> bytes:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from clary_desktop.licensing.envelope import encode_envelope, signed_message
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.signing import encode_envelope
+from clary_desktop.licensing.envelope import signed_message
 from clary_desktop.licensing.payload import LicensePayload
-from clary_desktop.registry.access import Tier
 
 DEFAULT_GRACE_DAYS = 14
 

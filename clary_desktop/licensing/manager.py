@@ -11,14 +11,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.license_status import NO_LICENSE_TEXT, LicenseState, LicenseStatus
 from clary_desktop.licensing.check import evaluate, invalid
 from clary_desktop.licensing.envelope import MAX_LICENSE_BYTES
 from clary_desktop.licensing.errors import LicenseError, Reason
 from clary_desktop.licensing.ledger import Ledger, load_ledger, save_ledger, write_atomically
-from clary_desktop.licensing.status import NO_LICENSE_TEXT, LicenseState, LicenseStatus
 from clary_desktop.licensing.verifier import LicenseVerifier
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry.access import Tier
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 LICENSE_FILE_ENV = "CLARY_LICENSE_FILE"

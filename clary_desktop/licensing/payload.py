@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from clary_desktop.domain.access import Tier
 from clary_desktop.licensing.errors import LicenseError, Reason
-from clary_desktop.registry.access import Tier
 
 # Far enough for any real license, near enough that `expires_at + grace` never overflows.
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from cryptography.exceptions import InvalidSignature
 
-from clary_desktop.licensing.envelope import SIGNATURE_BYTES, parse_envelope
+from clary_desktop.domain.signing import SIGNATURE_BYTES
+from clary_desktop.domain.signing_keys import TrustedKeys, default_trusted_keys
+from clary_desktop.licensing.envelope import parse_envelope
 from clary_desktop.licensing.errors import LicenseError, Reason
-from clary_desktop.licensing.keys import TrustedKeys, default_trusted_keys
 from clary_desktop.licensing.payload import LicensePayload, parse_payload
 
 _CHANGED = (

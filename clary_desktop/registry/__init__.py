@@ -1,6 +1,4 @@
-"""The registry core: catalog, tiers, manifests, and the Registry facade."""
+"""The catalog service: models and versions, manifests, sync, usage, metrics, API keys.
 
-from clary_desktop.registry.access import ModelAccessControl, Tier
-from clary_desktop.registry.facade import Registry
-
-__all__ = ["ModelAccessControl", "Registry", "Tier"]
+Plain Python over the database; the fronts reach it through `clary_desktop.app`.
+"""

@@ -11,11 +11,11 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ApiKey
+from clary_desktop.domain.pipeline_values import ApiKeyInfo
 from clary_desktop.errors import ClaryError, NotFoundError
 
 log = logging.getLogger(__name__)
@@ -23,21 +23,6 @@ KEY_PREFIX = "clary_"
 LAST_USED_RESOLUTION = timedelta(seconds=10)
 """A key's "last used" is at most this old (lists show it to the minute)."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class ApiKeyInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    name: str
-    prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
 
 
 def _hash(secret: str) -> str:

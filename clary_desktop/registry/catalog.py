@@ -16,13 +16,9 @@ from clary_desktop.db.tables import (
     ModelMetadata,
     ModelVersion,
 )
-from clary_desktop.errors import ClaryError, NotFoundError
-from clary_desktop.registry.access import ModelAccessControl, Tier
-from clary_desktop.registry.catalog_upsert import chunks, search_text_of, upsert_models
-from clary_desktop.registry.manifest import CatalogManifest, ManifestModel
-from clary_desktop.registry.tier_rule import KnownEntry, tier_from_source
-from clary_desktop.registry.version_order import sort_versions, version_key
-from clary_desktop.registry.views import (
+from clary_desktop.domain.access import ModelAccessControl, Tier
+from clary_desktop.domain.model_views import (
+    MAX_SEARCH_CHARS,
     FileInfo,
     ImportSummary,
     LicenseInfo,
@@ -30,14 +26,14 @@ from clary_desktop.registry.views import (
     ModelRow,
     VersionInfo,
 )
+from clary_desktop.domain.version_order import sort_versions, version_key
+from clary_desktop.errors import ClaryError, NotFoundError
+from clary_desktop.registry.catalog_upsert import chunks, search_text_of, upsert_models
+from clary_desktop.registry.manifest import CatalogManifest, ManifestModel
+from clary_desktop.registry.tier_rule import KnownEntry, tier_from_source
 
 _CHUNK = 2000
 EDITABLE_FIELDS = frozenset({"name", "description", "tags", "parameters", "type", "tier"})
-
-
-MAX_SEARCH_CHARS = 200
-"""Longer search text is refused: SQLite's LIKE gives up on long patterns, and no name,
-tag or description needs more."""
 
 
 def _escape_like(term: str) -> str:

@@ -30,7 +30,7 @@ from clary_desktop.registry.manifest import (
 from clary_desktop.registry.signed_catalog import looks_signed, verify_catalog
 
 if TYPE_CHECKING:
-    from clary_desktop.licensing.keys import TrustedKeys
+    from clary_desktop.domain.signing_keys import TrustedKeys
 
 CATALOG_URL_ENV = "CLARY_CATALOG_URL"
 SEQUENCE_KEY = "catalog_sequence"

@@ -14,11 +14,11 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from clary_desktop.db.tables import ModelMetadata, ModelVersion, VersionFile
+from clary_desktop.domain.model_views import ImportSummary
+from clary_desktop.domain.version_order import newest
 from clary_desktop.errors import InvalidManifestError
 from clary_desktop.registry.manifest import ManifestModel, ManifestVersion
 from clary_desktop.registry.tier_rule import KnownEntry, tier_from_source
-from clary_desktop.registry.version_order import newest
-from clary_desktop.registry.views import ImportSummary
 
 _CHUNK = 2000
 #: Origins of entries the user put in the catalog (their fields are the user's own).

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from clary_desktop.db.tables import Installation, ModelVersion, VersionFile
-from clary_desktop.registry.file_formats import GgufInfo, read_gguf_info
+from clary_desktop.domain.file_formats import GgufInfo, read_gguf_info
 
 
 def installed_files(session: Session, model_id: str) -> tuple[Installation | None, list[Path]]:

@@ -22,15 +22,15 @@ from pydantic import (
     model_validator,
 )
 
-from clary_desktop.errors import InvalidManifestError
-from clary_desktop.registry.access import Tier
-from clary_desktop.registry.safe_names import (
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.safe_names import (
     check_model_id,
     check_model_type,
     check_relative_file_path,
     check_version,
 )
-from clary_desktop.registry.version_order import newest
+from clary_desktop.domain.version_order import newest
+from clary_desktop.errors import InvalidManifestError
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024

@@ -5,51 +5,15 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelMetadata, ModelRun
+from clary_desktop.domain.pipeline_values import RunInfo, RunReport, RunSummary
 from clary_desktop.errors import NotFoundError
 from clary_desktop.registry.catalog import unknown_model_message
 
 RECENT_RUNS = 50
-
-
-class RunReport(BaseModel):
-    """A consumer's report of one run (the body of POST /models/{id}/metrics)."""
-
-    # NaN and Infinity (which JSON parsers accept) are refused as "not a finite number".
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    latency_ms: float = Field(gt=0, le=86_400_000, description="Wall time of the run")
-    throughput: float | None = Field(
-        default=None, ge=0, le=1e9, description="Units per second (tokens, pages, ...)"
-    )
-    success: bool = True
-    version: str | None = Field(default=None, max_length=64)
-
-
-class RunInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    reported_at: datetime
-    latency_ms: float
-    throughput: float | None
-    success: bool
-    version: str | None
-
-
-class RunSummary(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    model_id: str
-    runs: int
-    failures: int
-    median_latency_ms: float | None
-    p95_latency_ms: float | None
-    mean_throughput: float | None
-    recent: list[RunInfo]
 
 
 def percentile(values: list[float], fraction: float) -> float:

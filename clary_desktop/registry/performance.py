@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelDownload
-from clary_desktop.registry.file_formats import GgufInfo
+from clary_desktop.domain.file_formats import GgufInfo
 from clary_desktop.registry.installed import gguf_info_of, installed_files
 from clary_desktop.registry.metrics import MetricsStore, RunSummary
 

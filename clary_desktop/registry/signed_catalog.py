@@ -16,9 +16,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from clary_desktop.domain.signing import KID_PATTERN, b64url_decode, encode_envelope
+from clary_desktop.domain.signing_keys import TrustedKeys
 from clary_desktop.errors import InvalidManifestError
-from clary_desktop.licensing.envelope import KID_PATTERN, b64url_decode, encode_envelope
-from clary_desktop.licensing.keys import TrustedKeys
 
 CATALOG_DOMAIN = b"clary-catalog-v1\x00"
 _ENVELOPE_KEYS = {"v", "alg", "kid", "payload", "sig"}

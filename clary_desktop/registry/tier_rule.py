@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clary_desktop.domain.access import Tier
 from clary_desktop.errors import AccessDeniedError
-from clary_desktop.registry.access import Tier
 
 #: Origins of entries Clary's catalogs brought.
 VENDOR_ORIGINS = frozenset({"default", "remote"})

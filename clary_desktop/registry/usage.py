@@ -6,50 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelMetadata, ModelSetting, UsageSelection
+from clary_desktop.domain.access import ModelAccessControl, Tier, requires_tier_message
+from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS, UsageInfo
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
-from clary_desktop.registry.access import ModelAccessControl, Tier
 from clary_desktop.registry.catalog import unknown_model_message
 from clary_desktop.registry.installed import gguf_info_of, installed_files
-
-#: Parameters a user may set, with their type and range; other catalog parameters
-#: (architecture, quantization, layers, ...) are facts of the model.
-RUNTIME_PARAMETERS: dict[str, tuple[type, float, float]] = {
-    "context_length": (int, 1, 10_000_000),
-    "batch_size": (int, 1, 65_536),
-    "max_new_tokens": (int, 1, 10_000_000),
-    "threads": (int, 1, 1024),
-    "gpu_layers": (int, 0, 10_000),
-    "temperature": (float, 0, 2),
-    "top_p": (float, 0, 1),
-}
-
-
-class UsageInfo(BaseModel):
-    """What the pipeline needs to run a task: the model, its files and parameters."""
-
-    model_config = ConfigDict(frozen=True)
-
-    task: str
-    model_id: str
-    name: str
-    version: str
-    tier: str
-    path: str
-    files: list[str]
-    parameters: dict[str, Any]
-    selected_at: datetime
-
-
-def requires_tier_message(model_id: str, model_tier: str, user_tier: Tier) -> str:
-    return (
-        f"Model {model_id!r} requires {model_tier}; your license is {user_tier.key}. "
-        "Install a license of that tier to use it."
-    )
 
 
 class UsageStore:

@@ -14,33 +14,8 @@ Plain Python, no Qt; the fronts reach it only through the Registry facade
 - `network`: a quick "is the network there" probe for the GUI's offline indicator.
 
 Every long operation takes an optional `progress` callback called with a
-`Progress` value from the worker thread (the GUI throttles its repaints); the
-callback may raise `Cancelled` to stop, which cleans up like any failure.
+`Progress` value (domain/storage_values.py) from the worker thread (the GUI
+throttles its repaints); the callback may raise `Cancelled` to stop, which
+cleans up like any failure.
 Every operation blocks (hashing, copying): run it in a worker thread.
 """
-
-from clary_desktop.storage.values import (
-    BundleImportResult,
-    CacheCandidate,
-    Cancelled,
-    ExportResult,
-    ImportResult,
-    MoveResult,
-    Progress,
-    ProgressCallback,
-    ReclaimResult,
-    StorageReport,
-)
-
-__all__ = [
-    "BundleImportResult",
-    "CacheCandidate",
-    "Cancelled",
-    "ExportResult",
-    "ImportResult",
-    "MoveResult",
-    "Progress",
-    "ProgressCallback",
-    "ReclaimResult",
-    "StorageReport",
-]

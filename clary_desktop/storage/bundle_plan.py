@@ -15,13 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clary_desktop.domain.access import ModelAccessControl, requires_tier_message
+from clary_desktop.domain.layout import CatalogFile, VersionSpec
 from clary_desktop.downloads.errors import RetryableError
-from clary_desktop.downloads.plan import CatalogFile, VersionSpec
 from clary_desktop.downloads.sources import resolve_tasks
 from clary_desktop.errors import AccessDeniedError, ClaryError
-from clary_desktop.registry.access import ModelAccessControl
 from clary_desktop.registry.manifest import ManifestModel
-from clary_desktop.registry.usage import requires_tier_message
 from clary_desktop.storage.bundle_manifest import BundleManifest, BundleModel
 from clary_desktop.storage.context import StorageContext
 from clary_desktop.storage.local_models import LOCAL_ORIGIN, LOCAL_VERSION, local_entry

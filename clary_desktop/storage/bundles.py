@@ -26,16 +26,22 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from clary_desktop import __version__
-from clary_desktop.downloads.diskspace import free_bytes
-from clary_desktop.downloads.plan import VersionSpec, version_dir
+from clary_desktop.domain.access import ModelAccessControl, requires_tier_message
+from clary_desktop.domain.disk_space import free_bytes
+from clary_desktop.domain.layout import VersionSpec, version_dir
+from clary_desktop.domain.safe_names import safe_join
+from clary_desktop.domain.storage_values import (
+    BundleImportResult,
+    ExportedModel,
+    ExportResult,
+    Progress,
+    ProgressCallback,
+)
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
 from clary_desktop.formatting import format_size
-from clary_desktop.registry.access import ModelAccessControl
 from clary_desktop.registry.catalog import unknown_model_message
 from clary_desktop.registry.catalog_upsert import upsert_models
-from clary_desktop.registry.safe_names import safe_join
-from clary_desktop.registry.usage import requires_tier_message
 from clary_desktop.storage.bundle_manifest import (
     MANIFEST_NAME,
     BundleFile,
@@ -51,13 +57,6 @@ from clary_desktop.storage.records import (
     entry_for_bundle,
     model_origin_and_tier,
     record_installs,
-)
-from clary_desktop.storage.values import (
-    BundleImportResult,
-    ExportedModel,
-    ExportResult,
-    Progress,
-    ProgressCallback,
 )
 
 STAGING_PREFIX = ".clary-staging-"

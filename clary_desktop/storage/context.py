@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clary_desktop.db import Database
+from clary_desktop.domain.access import Tier
 from clary_desktop.downloads.sources import HubConfig
-from clary_desktop.registry.access import Tier
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from clary_desktop.domain.storage_values import MODES
 from clary_desktop.errors import ClaryError
 
 CHUNK = 4 * 1024 * 1024
-MODES = ("copy", "move", "hardlink", "symlink")
 TMP_SUFFIX = ".clary-tmp"
 
 BytesCallback = Callable[[int], None]

@@ -14,9 +14,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clary_desktop.domain.access import ModelAccessControl, requires_tier_message
+from clary_desktop.domain.storage_values import (
+    CacheCandidate,
+    CacheFile,
+    ImportedFile,
+    ImportResult,
+    ProgressCallback,
+)
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
-from clary_desktop.registry.access import ModelAccessControl
-from clary_desktop.registry.usage import requires_tier_message
 from clary_desktop.storage.context import StorageContext
 from clary_desktop.storage.file_ops import git_blob_id, hash_file
 from clary_desktop.storage.records import (
@@ -27,13 +33,6 @@ from clary_desktop.storage.records import (
     versions_with_files,
 )
 from clary_desktop.storage.sideload import install_files
-from clary_desktop.storage.values import (
-    CacheCandidate,
-    CacheFile,
-    ImportedFile,
-    ImportResult,
-    ProgressCallback,
-)
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 

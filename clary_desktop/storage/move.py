@@ -18,12 +18,12 @@ from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import Installation
-from clary_desktop.downloads.diskspace import free_bytes
+from clary_desktop.domain.disk_space import free_bytes
+from clary_desktop.domain.download_values import JobState
+from clary_desktop.domain.storage_values import Cancelled, MoveResult, Progress, ProgressCallback
 from clary_desktop.downloads.store import JobStore
-from clary_desktop.downloads.values import JobState
 from clary_desktop.errors import ClaryError
 from clary_desktop.storage.file_ops import copy_file_hashed, hash_file
-from clary_desktop.storage.values import Cancelled, MoveResult, Progress, ProgressCallback
 
 INCOMPLETE_MARKER = ".clary-move-incomplete"
 

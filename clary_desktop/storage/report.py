@@ -9,24 +9,24 @@ import shutil
 from contextlib import suppress
 from pathlib import Path
 
-from clary_desktop.downloads.plan import (
+from clary_desktop.domain.layout import (
     PART_SUFFIX,
     SIDECAR_SUFFIX,
     recorded_dir,
     target_path,
     version_dir,
 )
-from clary_desktop.downloads.store import JobStore
-from clary_desktop.errors import ClaryError
-from clary_desktop.storage.context import StorageContext
-from clary_desktop.storage.records import install_records
-from clary_desktop.storage.values import (
+from clary_desktop.domain.storage_values import (
     ModelUsage,
     OrphanFile,
     PartialFile,
     ReclaimResult,
     StorageReport,
 )
+from clary_desktop.downloads.store import JobStore
+from clary_desktop.errors import ClaryError
+from clary_desktop.storage.context import StorageContext
+from clary_desktop.storage.records import install_records
 
 
 def _size(path: Path) -> int:

@@ -15,14 +15,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clary_desktop.downloads.plan import CatalogFile, VersionSpec, version_dir
+from clary_desktop.domain.access import ModelAccessControl, requires_tier_message
+from clary_desktop.domain.file_formats import FormatInfo, GgufInfo, detect_format
+from clary_desktop.domain.layout import CatalogFile, VersionSpec, version_dir
+from clary_desktop.domain.safe_names import check_model_id, check_relative_file_path, safe_join
+from clary_desktop.domain.storage_values import (
+    ImportedFile,
+    ImportResult,
+    Progress,
+    ProgressCallback,
+)
 from clary_desktop.downloads.verify import verify_version
 from clary_desktop.errors import AccessDeniedError, ClaryError
-from clary_desktop.registry.access import ModelAccessControl
 from clary_desktop.registry.catalog_upsert import upsert_models
-from clary_desktop.registry.file_formats import FormatInfo, GgufInfo, detect_format
-from clary_desktop.registry.safe_names import check_model_id, check_relative_file_path, safe_join
-from clary_desktop.registry.usage import requires_tier_message
 from clary_desktop.storage.context import StorageContext
 from clary_desktop.storage.file_ops import MODES, Placement, hash_file
 from clary_desktop.storage.local_models import LOCAL_ORIGIN, LOCAL_VERSION, local_entry
@@ -33,7 +38,6 @@ from clary_desktop.storage.records import (
     record_installs,
     versions_with_files,
 )
-from clary_desktop.storage.values import ImportedFile, ImportResult, Progress, ProgressCallback
 
 
 @dataclass(frozen=True)

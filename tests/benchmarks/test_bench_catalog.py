@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from clary_desktop.registry import Registry, Tier
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from tests.support.cli import clean_env, run
 
 pytestmark = pytest.mark.benchmark

@@ -20,8 +20,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.paths import resolve_paths
-from clary_desktop.registry import Registry, Tier
 from clary_desktop.registry.manifest import CatalogManifest
 
 pytestmark = pytest.mark.benchmark

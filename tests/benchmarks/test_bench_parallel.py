@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from clary_desktop.downloads import JobState
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import JobState
 from clary_desktop.paths import resolve_paths
-from clary_desktop.registry import Registry, Tier
 from tests.benchmarks.test_bench_download import PeakRss
 from tests.support.download_env import REVISION, import_entries
 from tests.support.fault_server import make_file

@@ -21,8 +21,9 @@ import qasync
 from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry import Registry, Tier
 
 # Messages of the offscreen platform plugin itself, not of our code.
 _HARMLESS = (

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.errors import AccessDeniedError
-from clary_desktop.registry import Registry, Tier
 
 
 class FakeDownloads:

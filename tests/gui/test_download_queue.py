@@ -8,9 +8,10 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.gui.models.catalog_model import STATUS
 from clary_desktop.gui.models.queue_model import STATE
-from clary_desktop.registry import Registry, Tier
 from tests.gui.fakes import FakeDownloads
 from tests.support.download_env import import_entries, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
@@ -123,7 +124,7 @@ def test_cancel_can_keep_the_partial_file(open_window, engine_registry, qtbot):
 def test_failed_download_shows_the_error_and_can_be_retried(open_window, tier_registry, qtbot):
     registry = tier_registry(Tier.LITE)
     fake = FakeDownloads(registry)
-    registry._downloads = fake
+    registry.use_download_engine(fake)
     window = open_window(registry)
     window.model_actions.request_action("download", "got-ocr-2")
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=15000)

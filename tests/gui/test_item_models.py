@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from clary_desktop.app.registry import ModelRow
+from clary_desktop.domain.access import Tier
 from clary_desktop.gui.models.catalog_model import NAME, SIZE, STATUS, CatalogTableModel
 from clary_desktop.gui.models.filtering import FilterSpec
 from clary_desktop.gui.models.queue_model import DownloadQueueModel, JobRow
-from clary_desktop.registry import Tier
-from clary_desktop.registry.facade import ModelRow
 
 
 def make_rows(n: int) -> list[ModelRow]:

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.move_dialog import MoveModelsDialog
 from clary_desktop.gui.dialogs.storage_dialog import StorageDialog
 from clary_desktop.gui.models.catalog_model import STATUS
-from clary_desktop.registry import Registry, Tier
 from tests.gui.fakes import FakeDownloads
 from tests.support.download_env import REVISION, hub_entry, import_entries, sha
 
@@ -149,7 +150,7 @@ def test_indicator_follows_the_probe_and_paused_downloads_resume(
 ):
     registry = tier_registry(Tier.LITE)
     fake = FakeDownloads(registry)
-    registry._downloads = fake
+    registry.use_download_engine(fake)
     window = open_window(registry)
     label = window.status.online_label
     qtbot.waitUntil(lambda: label.text() == "● Online", timeout=15000)

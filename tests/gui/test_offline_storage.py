@@ -10,10 +10,11 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.storage_dialog import StorageDialog
 from clary_desktop.gui.models.catalog_model import STATUS
 from clary_desktop.gui.models.storage_model import StorageTableModel, rows_of
-from clary_desktop.registry import Registry, Tier
 from tests.support.gguf_files import write_gguf
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from clary_desktop.registry import Tier
+from clary_desktop.domain.access import Tier
 
 #: Menu entries as the README names them ("File > Import model file…", "Tools (Verify all,
 #: ...)"); each must start an entry of that menu.

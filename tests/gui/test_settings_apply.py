@@ -8,8 +8,9 @@ import json
 import pytest
 import requests
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
-from clary_desktop.registry import Registry, Tier
 from tests.support.download_env import import_entries, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 
@@ -54,7 +55,7 @@ def test_saved_settings_reach_the_running_downloads(open_window, registry, blobs
     import_entries(registry, url_entry("slow", {"m.gguf": (blobs.url("a"), DATA)}))
     manager = use_fast_manager(registry)
     window = open_window(registry)
-    assert window.download_manager is manager
+    assert window.downloads is registry and registry.downloads is manager
     job_id = manager.start("slow")
     qtbot.waitUntil(lambda: manager.job(job_id).bytes_done > 0, timeout=20000)
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=20000)
@@ -105,8 +106,8 @@ def test_clary_offline_is_shown_but_never_saved(open_window, offline_registry, q
     saved = stored(registry)
     assert saved["offline"] is False and saved["concurrent_downloads"] == 3
     assert registry.settings.offline  # still offline for this run
-    assert window.download_manager.settings.offline
-    assert window.download_manager.settings.concurrent_downloads == 3
+    assert registry.downloads.settings.offline
+    assert registry.downloads.settings.concurrent_downloads == 3
     assert window.status.online_label.text() == "○ Offline"
 
     save(window, qtbot, open_dialog(window))  # and again: still not written
@@ -115,7 +116,9 @@ def test_clary_offline_is_shown_but_never_saved(open_window, offline_registry, q
 
 @pytest.fixture
 def api_registry(registry):
-    registry.settings = registry.settings.model_copy(update={"api_enabled": True, "api_port": 0})
+    registry.apply_settings(
+        registry.stored_settings.model_copy(update={"api_enabled": True, "api_port": 0})
+    )
     return registry
 
 

@@ -6,9 +6,10 @@ import threading
 
 import pytest
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.gui.models.catalog_model import STATUS
 from clary_desktop.gui.models.queue_model import STATE
-from clary_desktop.registry import Registry, Tier
 from tests.support.download_env import import_entries, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 

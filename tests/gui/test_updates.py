@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from PySide6.QtCore import Qt
 
+from clary_desktop.app import Registry
 from clary_desktop.db.tables import Installation
+from clary_desktop.domain.access import Tier
 from clary_desktop.gui.models.catalog_model import STATUS
-from clary_desktop.registry import Registry, Tier
 from tests.support.download_env import import_entries, sha, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 

@@ -12,14 +12,15 @@ import pytest
 import requests
 from PySide6.QtCore import Qt
 
+from clary_desktop.app import Registry
 from clary_desktop.db.tables import Installation
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.pipeline_values import RunReport
 from clary_desktop.gui.dialogs.api_keys_dialog import ApiKeysDialog
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 from clary_desktop.gui.dialogs.usage_dialog import UsageDialog
 from clary_desktop.gui.models.api_keys_model import ApiKeysTableModel
 from clary_desktop.gui.models.usage_model import PATH, UsageTableModel
-from clary_desktop.registry import Registry, Tier
-from clary_desktop.registry.metrics import RunReport
 from clary_desktop.settings import load_settings
 from tests.support.download_env import import_entries, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
@@ -275,7 +276,9 @@ def api_registry(paths, blob_server):
         url_entry("api-pro", {"m.gguf": (blob_server.url("a"), DATA)}, tier="professional"),
     )
     use_fast_manager(registry)
-    registry.settings = registry.settings.model_copy(update={"api_enabled": True, "api_port": 0})
+    registry.apply_settings(
+        registry.stored_settings.model_copy(update={"api_enabled": True, "api_port": 0})
+    )
     yield registry
     registry.close()
 

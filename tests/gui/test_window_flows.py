@@ -7,12 +7,13 @@ from pathlib import Path
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.about_dialog import AboutDialog
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 from clary_desktop.gui.layout_state import load_layout
 from clary_desktop.gui.models.catalog_model import NAME, STATUS
 from clary_desktop.licensing import LicenseManager
-from clary_desktop.registry import Registry, Tier
 from clary_desktop.settings import load_settings
 from tests.gui.fakes import FakeDownloads
 from tests.support.licenses import NOW, Signer
@@ -103,7 +104,7 @@ def test_detail_pane_shows_everything_about_the_model(open_window, tier_registry
 
 def test_a_locked_model_cannot_be_downloaded_any_way(open_window, tier_registry, qtbot):
     registry = tier_registry(Tier.LITE)
-    registry._downloads = FakeDownloads(registry)
+    registry.use_download_engine(FakeDownloads(registry))
     window = open_window(registry)
     window.filters.show_locked.setChecked(True)
     select(window, qtbot, "llama-3-8b")

@@ -11,8 +11,9 @@ import pytest
 import requests
 
 from clary_desktop.api.server import ApiServer
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry import Registry, Tier
 from tests.support.download_env import REVISION, hub_entry, import_entries, use_fast_manager
 from tests.support.fault_server import random_bytes
 from tests.support.hub_server import HubServer

@@ -19,8 +19,9 @@ import requests
 
 from clary_desktop.api.guard import MAX_BODY_BYTES
 from clary_desktop.api.server import ApiServer
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry import Registry, Tier
 from tests.conftest import CliRunner
 from tests.support.cli import clean_env, script
 from tests.support.download_env import import_entries, url_entry

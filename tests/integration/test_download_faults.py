@@ -12,9 +12,10 @@ import time
 import pytest
 from sqlalchemy import select
 
+from clary_desktop.app import Registry
 from clary_desktop.db.tables import ModelDownload, ModelVersion, VersionFile
-from clary_desktop.downloads import JobState
-from clary_desktop.registry import Registry, Tier
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import JobState
 from tests.support.download_env import import_entries, sha, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.waiting import PATIENCE
@@ -181,7 +182,7 @@ def test_disk_full_pauses_and_keeps_the_partial(reg, server, monkeypatch):
 
 
 def test_free_space_checked_before_starting(reg, server, monkeypatch):
-    from clary_desktop.downloads import diskspace
+    from clary_desktop.domain import disk_space as diskspace
 
     monkeypatch.setattr(diskspace, "free_bytes", lambda _folder: 1000)
     info = run(reg)

@@ -18,11 +18,13 @@ import requests
 from sqlalchemy import select
 
 from clary_desktop.api.server import ApiServer
+from clary_desktop.app import Registry
 from clary_desktop.db.tables import Installation
-from clary_desktop.downloads import JobState, TransferOptions
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import JobState
+from clary_desktop.downloads.transfer import TransferOptions
 from clary_desktop.errors import ClaryError
 from clary_desktop.paths import resolve_paths
-from clary_desktop.registry import Registry, Tier
 from tests.support import cli as cli_support
 from tests.support.download_env import (
     FAST,

@@ -6,9 +6,10 @@ import threading
 
 import pytest
 
-from clary_desktop.downloads import JobState
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import JobState
 from clary_desktop.errors import AccessDeniedError, NotFoundError
-from clary_desktop.registry import Registry, Tier
 from tests.support.download_env import (
     REVISION,
     hub_entry,

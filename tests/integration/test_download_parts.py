@@ -18,8 +18,9 @@ import time
 
 import pytest
 
-from clary_desktop.downloads import JobState
-from clary_desktop.registry import Registry, Tier
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import JobState
 from tests.support.download_env import FAST, import_entries, sha, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.waiting import PATIENCE, wait_until

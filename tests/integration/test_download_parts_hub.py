@@ -8,9 +8,10 @@ import threading
 
 import pytest
 
-from clary_desktop.downloads import JobState
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import JobState
 from clary_desktop.paths import resolve_paths
-from clary_desktop.registry import Registry, Tier
 from tests.support import cli as cli_support
 from tests.support.download_env import (
     FAST,

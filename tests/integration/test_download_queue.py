@@ -11,10 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from clary_desktop.downloads import DownloadManager, JobState
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import JobState
 from clary_desktop.downloads import manager as manager_module
+from clary_desktop.downloads.manager import DownloadManager
 from clary_desktop.errors import ClaryError
-from clary_desktop.registry import Registry, Tier
 from tests.support.download_env import FAST, import_entries, sha, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.waiting import PATIENCE, wait_until

@@ -794,7 +794,7 @@ def test_the_settings_the_readme_names_exist_with_its_defaults() -> None:
 
 def test_download_settings_reach_the_engine(paths) -> None:
     """settings.json's download settings become the engine's options."""
-    from clary_desktop.registry import Registry
+    from clary_desktop.app import Registry
 
     chosen = {
         "download_stall_seconds": 12.5,
@@ -823,7 +823,7 @@ def test_download_settings_reach_the_engine(paths) -> None:
 
 
 def test_the_settable_parameters_are_the_ones_the_core_accepts() -> None:
-    from clary_desktop.registry.usage import RUNTIME_PARAMETERS
+    from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS
 
     sentence = README.split("Settable parameters are", 1)[1].split(";", 1)[0]
     assert re.findall(r"`([a-z_]+)`", sentence) == list(RUNTIME_PARAMETERS)

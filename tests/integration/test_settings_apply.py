@@ -11,9 +11,10 @@ from dataclasses import replace
 
 import pytest
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.errors import ClaryError
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry import Registry, Tier
 from clary_desktop.settings import Settings
 from tests.support.download_env import FAST, import_entries, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes

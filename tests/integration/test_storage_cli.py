@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clary_desktop.registry.access import Tier
+from clary_desktop.domain.access import Tier
 from tests.support import cli as cli_support
 from tests.support.download_env import sha, write_manifest
 from tests.support.gguf_files import write_gguf

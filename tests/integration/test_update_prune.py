@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from clary_desktop.downloads import JobState
-from clary_desktop.registry import Registry, Tier
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import JobState
 from tests.support.download_env import import_entries, sha, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 

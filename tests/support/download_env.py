@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from clary_desktop.downloads import DownloadManager, TransferOptions
-from clary_desktop.registry import Registry
+from clary_desktop.app import Registry
+from clary_desktop.downloads.manager import DownloadManager
+from clary_desktop.downloads.transfer import TransferOptions
 from clary_desktop.registry.manifest import parse_manifest
 
 REVISION = "cfbbbff0762e6aab37086fdd4739ad14fe7d5db4"
@@ -113,5 +114,5 @@ def use_fast_manager(registry: Registry, options: TransferOptions = FAST) -> Dow
         settings=registry.settings,
         options=options,
     )
-    registry._downloads = manager  # the facade creates one lazily; tests swap in a fast one
+    registry.use_download_engine(manager)
     return manager

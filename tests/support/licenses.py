@@ -10,9 +10,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from clary_desktop.domain.signing_keys import private_pem, public_pem
 from clary_desktop.licensing import LicenseVerifier
 from clary_desktop.licensing.issue import sign_bytes
-from clary_desktop.licensing.keys import private_pem, public_pem
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from clary_desktop.app import Registry
 from clary_desktop.db.tables import Installation, ModelMetadata, ModelVersion, VersionFile
+from clary_desktop.domain.access import Tier
 from clary_desktop.paths import resolve_paths
-from clary_desktop.registry import Registry
-from clary_desktop.registry.access import Tier
 from tests.support.download_env import import_entries, sha
 
 

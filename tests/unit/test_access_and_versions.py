@@ -1,7 +1,7 @@
 import pytest
 
-from clary_desktop.registry.access import ModelAccessControl, Tier
-from clary_desktop.registry.version_order import newest, sort_versions, version_key
+from clary_desktop.domain.access import ModelAccessControl, Tier
+from clary_desktop.domain.version_order import newest, sort_versions, version_key
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from clary_desktop.app import Registry
 from clary_desktop.db.tables import ModelMetadata, ModelVersion, VersionFile
+from clary_desktop.domain.access import Tier
 from clary_desktop.errors import ClaryError, InvalidManifestError, NotFoundError
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry import Registry, Tier
 from clary_desktop.registry.default_catalog import default_catalog_file
 from clary_desktop.registry.manifest import parse_manifest
 from tests.support.manifests import model_entry, url_version, write_manifest

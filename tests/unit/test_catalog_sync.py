@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
 from clary_desktop.errors import ClaryError, InvalidManifestError
 from clary_desktop.licensing.errors import LicenseError
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry import Registry, Tier
 from clary_desktop.registry.signed_catalog import sign_catalog
 from tests.support.db_state import dump
 from tests.support.fault_server import BlobServer
@@ -82,7 +83,7 @@ def _refused_document(case: str, signer: Signer) -> bytes:
         document = json.loads(sign_catalog(signer.private_key, signer.kid, good))
         payload = json.loads(good)
         payload["models"][0]["tier"] = "professional"
-        from clary_desktop.licensing.envelope import b64url_encode
+        from clary_desktop.domain.signing import b64url_encode
 
         document["payload"] = b64url_encode(json.dumps(payload).encode())
         return json.dumps(document).encode()

@@ -8,17 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from clary_desktop.licensing import (
-    Ledger,
-    LicenseError,
-    LicenseManager,
-    LicenseState,
-    LicenseStatus,
-    Reason,
-    evaluate,
-)
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.license_status import LicenseState, LicenseStatus
+from clary_desktop.licensing import Ledger, LicenseError, LicenseManager, Reason, evaluate
 from clary_desktop.licensing.ledger import load_ledger
-from clary_desktop.registry.access import Tier
 from tests.support.licenses import NOW, Signer
 
 

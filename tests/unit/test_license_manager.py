@@ -10,24 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from clary_desktop.errors import ClaryError
-from clary_desktop.licensing import (
-    LicenseError,
-    LicenseManager,
-    LicenseState,
-    Reason,
-    resolve_license_path,
-)
-from clary_desktop.licensing.keys import (
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.license_status import LicenseState
+from clary_desktop.domain.signing_keys import (
     DEV_KEYS_ENV,
     default_trusted_keys,
     load_key_dir,
     shipped_keys_dir,
 )
+from clary_desktop.errors import ClaryError
+from clary_desktop.licensing import LicenseError, LicenseManager, Reason, resolve_license_path
 from clary_desktop.licensing.ledger import load_ledger
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry import Registry
-from clary_desktop.registry.access import Tier
 from tests.support.licenses import NOW, Signer
 
 

@@ -9,9 +9,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clary_desktop.licensing import Ledger, LicenseError, LicenseState, evaluate
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.license_status import LicenseState
+from clary_desktop.licensing import Ledger, LicenseError, evaluate
 from clary_desktop.licensing.payload import LicensePayload
-from clary_desktop.registry.access import Tier
 from tests.support.licenses import NOW, Signer
 
 SIGNER = Signer()

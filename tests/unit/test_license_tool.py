@@ -11,10 +11,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from clary_desktop.cli import license_tool
-from clary_desktop.licensing import Ledger, LicenseState, evaluate
-from clary_desktop.licensing.keys import load_key_dir
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.license_status import LicenseState
+from clary_desktop.domain.signing_keys import load_key_dir
+from clary_desktop.licensing import Ledger, evaluate
 from clary_desktop.licensing.verifier import LicenseVerifier
-from clary_desktop.registry.access import Tier
 
 
 def keygen(folder: Path) -> Path:

@@ -7,17 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from clary_desktop.licensing import (
-    Ledger,
-    LicenseError,
-    LicenseState,
-    LicenseStatus,
-    LicenseVerifier,
-    Reason,
-    evaluate,
-)
-from clary_desktop.licensing.envelope import DOMAIN, MAX_LICENSE_BYTES, b64url_encode
-from clary_desktop.registry.access import Tier
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.license_status import LicenseState, LicenseStatus
+from clary_desktop.domain.signing import b64url_encode
+from clary_desktop.licensing import Ledger, LicenseError, LicenseVerifier, Reason, evaluate
+from clary_desktop.licensing.envelope import DOMAIN, MAX_LICENSE_BYTES
 from tests.support.licenses import NOW, Signer, envelope, reencode
 
 

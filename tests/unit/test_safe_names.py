@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from clary_desktop.registry.safe_names import (
+from clary_desktop.domain.safe_names import (
     check_model_id,
     check_relative_file_path,
     check_version,

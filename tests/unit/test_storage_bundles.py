@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from clary_desktop.domain.access import Tier
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
-from clary_desktop.registry.access import Tier
 from clary_desktop.storage.bundle_manifest import MANIFEST_NAME
 from tests.support.gguf_files import write_gguf
 from tests.support.storage_env import (
@@ -159,7 +159,7 @@ def test_export_refuses_what_it_cannot_give(tmp_path: Path) -> None:
 
 
 def test_cancel_from_the_progress_callback_leaves_nothing(tmp_path: Path) -> None:
-    from clary_desktop.storage import Cancelled, Progress
+    from clary_desktop.domain.storage_values import Cancelled, Progress
 
     bundle = _bundle(tmp_path, "b.tar")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from clary_desktop.domain.access import Tier
 from clary_desktop.errors import ClaryError, NotFoundError
-from clary_desktop.registry.access import Tier
 from tests.support.download_env import REVISION, hub_entry, sha
 from tests.support.storage_env import add_entries, open_registry
 

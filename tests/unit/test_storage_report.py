@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clary_desktop.domain.download_values import JobState
 from clary_desktop.downloads.store import JobStore
-from clary_desktop.downloads.values import JobState
 from tests.support.gguf_files import write_gguf
 from tests.support.storage_env import open_registry, tree
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from clary_desktop.domain.access import Tier
 from clary_desktop.errors import AccessDeniedError, ClaryError
-from clary_desktop.registry.access import Tier
 from clary_desktop.registry.manifest import ManifestModel
 from clary_desktop.storage.local_models import local_entry
 from tests.support.gguf_files import write_gguf

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from clary_desktop.domain.layout import CatalogFile, FileTask, VersionSpec, target_path
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.partial import Sidecar, read_sidecar, write_sidecar
-from clary_desktop.downloads.plan import CatalogFile, FileTask, VersionSpec, target_path
 from clary_desktop.downloads.transfer import TransferOptions, retry_after_seconds, retry_delay
 
 

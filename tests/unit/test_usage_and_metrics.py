@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from clary_desktop.app import Registry
 from clary_desktop.db.tables import Installation
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.file_formats import detect_format
+from clary_desktop.domain.pipeline_values import RunReport
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
 from clary_desktop.paths import AppPaths
-from clary_desktop.registry import Registry, Tier
-from clary_desktop.registry.file_formats import detect_format
-from clary_desktop.registry.metrics import RunReport, percentile
+from clary_desktop.registry.metrics import percentile
 from tests.support.download_env import import_entries
 from tests.support.gguf_files import write_gguf
 

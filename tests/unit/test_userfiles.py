@@ -123,9 +123,9 @@ def test_an_unreadable_file_says_why(tmp_path: Path) -> None:
 @pytest.mark.timeout(60)
 def test_every_reader_of_the_programs_own_files_refuses_a_pipe(tmp_path: Path) -> None:
     """Files in the data and config folders can be replaced too; none of them may hang."""
+    from clary_desktop.domain.signing_keys import load_key_dir
     from clary_desktop.downloads.partial import read_sidecar
     from clary_desktop.errors import ClaryError
-    from clary_desktop.licensing.keys import load_key_dir
     from clary_desktop.licensing.ledger import Ledger, load_ledger
     from clary_desktop.settings import load_settings
 

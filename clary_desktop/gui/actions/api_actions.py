@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from clary_desktop.app.registry import Registry
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.api_runner import ApiRunner, is_loopback
 from clary_desktop.gui.dialogs.api_keys_dialog import ApiKeysDialog
-from clary_desktop.registry.facade import Registry
 from clary_desktop.settings import Settings
 
 
@@ -68,13 +68,13 @@ class ApiActions(WindowActions):
         self.tasks.spawn(self._load_keys(), "Reading API keys")
 
     async def _load_keys(self) -> None:
-        keys = await self.tasks.run(self.registry().api_keys.list)
+        keys = await self.tasks.run(self.registry().list_api_keys)
         if self.keys_dialog is not None:
             self.keys_dialog.set_keys(keys)
 
     async def _create_key(self, name: str) -> None:
         try:
-            info, secret = await self.tasks.run(self.registry().api_keys.create, name)
+            info, secret = await self.tasks.run(self.registry().create_api_key, name)
         except ClaryError as error:
             if self.keys_dialog is not None:
                 self.keys_dialog.show_error(str(error))
@@ -90,6 +90,6 @@ class ApiActions(WindowActions):
         self.tasks.spawn(self._revoke(name), "Revoke API key")
 
     async def _revoke(self, name: str) -> None:
-        await self.tasks.run(self.registry().api_keys.revoke, name)
+        await self.tasks.run(self.registry().revoke_api_key, name)
         self.show_message(f"Revoked the API key {name!r}.")
         await self._load_keys()

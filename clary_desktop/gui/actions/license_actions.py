@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog
 
+from clary_desktop.domain.access import Tier
 from clary_desktop.gui.actions.base import WindowActions
-from clary_desktop.registry.access import Tier
 
 
 class LicenseActions(WindowActions):

@@ -10,11 +10,12 @@ from typing import Any
 from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtWidgets import QApplication, QMenu
 
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import JobInfo
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.models.catalog_model import ModelIdRole
 from clary_desktop.gui.models.filtering import update_available
 from clary_desktop.gui.models.queue_model import JobRow, plain_error
-from clary_desktop.registry.access import Tier
 
 KEEP_PARTIAL = "Keep the partial file"
 DELETE_PARTIAL = "Delete the partial file"
@@ -83,11 +84,11 @@ class ModelActions(WindowActions):
 
     async def _download(self, model_id: str) -> None:
         await self.window.started()  # clicked while the window was starting
-        manager = self.window.download_manager
-        if manager is None:
-            self.show_message("Downloads are not available in this version.")
+        registry = self.window.downloads
+        if registry is None:
+            self.show_message("Downloads are not available yet; try again in a moment.")
             return
-        job_id = await self.tasks.run(manager.start, model_id)
+        job_id = await self.tasks.run(registry.start_download, model_id)
         self.window.queue_dock.show()
         self.show_message(f"Downloading {model_id}…")
         self.window.queue_panel.select_job(job_id)
@@ -174,8 +175,8 @@ class ModelActions(WindowActions):
     # ---- the download queue ------------------------------------------------------
 
     def request_job_action(self, action: str, job_id: Any) -> None:
-        manager = self.window.download_manager
-        if manager is None:
+        registry = self.window.downloads
+        if registry is None:
             return
         if action == "cancel":
             choice = self.window.choose(
@@ -186,10 +187,14 @@ class ModelActions(WindowActions):
             if choice is None:
                 return
             keep = choice == KEEP_PARTIAL
-            self.tasks.spawn(self._call(manager.cancel, job_id, keep), "Cancel download")
+            self.tasks.spawn(self._call(registry.cancel_download, job_id, keep), "Cancel download")
             return
-        method = getattr(manager, action)
-        self.tasks.spawn(self._call(method, job_id), f"{action.capitalize()} download")
+        methods = {
+            "pause": registry.pause_download,
+            "resume": registry.resume_download,
+            "retry": registry.retry_download,
+        }
+        self.tasks.spawn(self._call(methods[action], job_id), f"{action.capitalize()} download")
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await self.tasks.run(fn, *args)
@@ -198,10 +203,15 @@ class ModelActions(WindowActions):
         self.tasks.spawn(self._clear_finished(), "Clear finished downloads")
 
     async def _clear_finished(self) -> None:
-        manager = self.window.download_manager
-        if manager is None:
+        registry = self.window.downloads
+        if registry is None:
             return
-        jobs = await self.tasks.run(lambda: (manager.clear_finished(), manager.jobs())[1])
+
+        def clear() -> list[JobInfo]:
+            registry.clear_finished_downloads()
+            return registry.download_jobs()
+
+        jobs = await self.tasks.run(clear)
         self.window.bridge.reset(jobs)
 
     def on_jobs(self, jobs: list[JobRow]) -> None:

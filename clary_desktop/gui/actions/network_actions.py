@@ -18,8 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 
+from clary_desktop.app.registry import Registry
 from clary_desktop.gui.actions.base import WindowActions
-from clary_desktop.registry.facade import Registry
 
 log = logging.getLogger(__name__)
 PROBE_INTERVAL_MS = 30_000
@@ -98,31 +98,31 @@ class NetworkActions(WindowActions):
             await self._resume_after_network()
 
     async def _pause_for_network(self) -> None:
-        manager = self.window.download_manager
+        registry = self.window.downloads
         jobs = [j for j in self.window.bridge.jobs() if j.state in WAITING_STATES]
-        if manager is None or not jobs:
+        if registry is None or not jobs:
             return
         for job in jobs:
             self.waiting_for_network.add(job.job_id)
-            await self.tasks.run(manager.pause, job.job_id)
+            await self.tasks.run(registry.pause_download, job.job_id)
         self.show_message(
             f"The network is unavailable: {len(jobs)} download(s) paused. They "
             "resume by themselves when it is back."
         )
 
     async def _resume_after_network(self) -> None:
-        manager = self.window.download_manager
+        registry = self.window.downloads
         waiting, self.waiting_for_network = self.waiting_for_network, set()
-        if manager is None or not waiting:
+        if registry is None or not waiting:
             return
         states = {j.job_id: j.state for j in self.window.bridge.jobs()}
         resumed = 0
         for job_id in sorted(waiting, key=str):
             state = states.get(job_id)
             if state == "paused":
-                await self.tasks.run(manager.resume, job_id)
+                await self.tasks.run(registry.resume_download, job_id)
             elif state == "failed":  # it failed before the pause reached it
-                await self.tasks.run(manager.retry, job_id)
+                await self.tasks.run(registry.retry_download, job_id)
             else:
                 continue
             resumed += 1

@@ -10,13 +10,13 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from clary_desktop.app.registry import Registry
 from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.export_dialog import ExportDialog
 from clary_desktop.gui.dialogs.move_dialog import MoveModelsDialog
 from clary_desktop.gui.dialogs.storage_dialog import StorageDialog
-from clary_desktop.registry.facade import Registry
 
 
 def cache_candidates(registry: Registry) -> dict[str, Any]:

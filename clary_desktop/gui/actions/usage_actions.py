@@ -7,10 +7,10 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 
+from clary_desktop.app.registry import Registry
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.usage_dialog import UsageDialog
-from clary_desktop.registry.facade import Registry
 
 PERFORMANCE_REFRESH_MS = 5000  # the shown model's performance, while the pane is visible
 

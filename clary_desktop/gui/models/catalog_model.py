@@ -9,11 +9,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from clary_desktop.app.registry import ModelRow
+from clary_desktop.domain.access import Tier
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.icons import lock_icon
 from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status
-from clary_desktop.registry.access import Tier
-from clary_desktop.registry.facade import ModelRow
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status")

@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.model_views import ModelInfo, VersionInfo
+from clary_desktop.domain.version_order import version_key
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.models.queue_model import JobRow
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
 from clary_desktop.gui.widgets.model_usage import ParametersForm, PerformanceSection, UseForBox
-from clary_desktop.registry.access import Tier
-from clary_desktop.registry.version_order import version_key
-from clary_desktop.registry.views import ModelInfo, VersionInfo
 
 ACTIONS = (
     "download",

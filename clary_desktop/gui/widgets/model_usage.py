@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.widgets.latency_chart import LatencyChart, format_latency
-from clary_desktop.registry.usage import RUNTIME_PARAMETERS
 
 ERROR_STYLE = "color: #b3261e;"
 _FLOAT_DECIMALS = 2

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
+from clary_desktop.domain.access import Tier
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.widgets.badges import Badge, tier_color
-from clary_desktop.registry.access import Tier
 
 
 class StatusBar(QStatusBar):

@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from clary_desktop.licensing.envelope import KID_PATTERN
+from clary_desktop.domain.signing import KID_PATTERN
 from clary_desktop.resources import ResourcesMissingError, is_frozen, resource_path
 from clary_desktop.userfiles import UserFileError, read_user_file
 

@@ -41,3 +41,10 @@ class ModelAccessControl:
     @staticmethod
     def can_access_model(user_tier: Tier | str, model_tier: Tier | str) -> bool:
         return Tier.parse(model_tier) <= Tier.parse(user_tier)
+
+
+def requires_tier_message(model_id: str, model_tier: str, user_tier: Tier) -> str:
+    return (
+        f"Model {model_id!r} requires {model_tier}; your license is {user_tier.key}. "
+        "Install a license of that tier to use it."
+    )

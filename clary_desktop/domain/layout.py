@@ -1,4 +1,7 @@
-"""What one job has to fetch, and where each byte lands on disk.
+"""The on-disk layout of models: what a version holds and where each file lands.
+
+`<models dir>/<type>/<model id>/<version>/<files>`; a file being fetched is
+`<file>.part` with a `<file>.part.json` sidecar beside it.
 
 Every file name comes from a catalog and is untrusted: the target path is built
 with `check_relative_file_path` + `safe_join` before any network call or write.
@@ -9,17 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clary_desktop.downloads.errors import DownloadFailed
-from clary_desktop.registry.safe_names import (
+from clary_desktop.domain.safe_names import (
     check_model_id,
     check_model_type,
     check_relative_file_path,
     check_version,
     safe_join,
 )
+from clary_desktop.errors import DownloadFailed
 
 PART_SUFFIX = ".part"
 SIDECAR_SUFFIX = ".part.json"
+
+
+class UnsafeLocationError(DownloadFailed):
+    """A catalog entry or install record that would put files outside the models folder."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ def version_dir(models_dir: Path, spec: VersionSpec) -> Path:
         check_version(spec.version)
         return safe_join(models_dir, spec.model_type, spec.model_id, spec.version)
     except ValueError as error:
-        raise DownloadFailed(
+        raise UnsafeLocationError(
             f"The catalog entry {spec.model_id!r} cannot be stored safely ({error}). "
             "Fix or re-import the catalog entry."
         ) from None
@@ -106,7 +113,7 @@ def recorded_dir(models_dir: Path, recorded: Path, model_id: str, version: str) 
             raise ValueError(f"{recorded} is not the folder of {model_id} {version}")
         return safe_join(root, model_type, model_id, version)
     except ValueError as error:
-        raise DownloadFailed(
+        raise UnsafeLocationError(
             f"The install record of {model_id} {version} points at {recorded} ({error}). "
             "Remove the model and download or import it again."
         ) from None
@@ -118,7 +125,7 @@ def target_path(models_dir: Path, spec: VersionSpec, relative: str) -> Path:
         check_relative_file_path(relative)
         return safe_join(root, *relative.split("/"))
     except ValueError as error:
-        raise DownloadFailed(
+        raise UnsafeLocationError(
             f"Refused to download {spec.model_id} {spec.version}: {error}. "
             "The catalog entry is unsafe; fix or re-import it."
         ) from None

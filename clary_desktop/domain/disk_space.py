@@ -5,10 +5,23 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from clary_desktop.downloads.errors import NotEnoughSpace
+from clary_desktop.errors import ClaryError
+from clary_desktop.formatting import format_size
 
 #: Kept free beyond the download itself, so the system and the database can still write.
 DEFAULT_MARGIN_BYTES = 256 * 1024 * 1024
+
+
+class NotEnoughSpace(ClaryError):
+    """The disk cannot hold the rest of the download; the job pauses, keeping the partial."""
+
+    def __init__(self, need: int, free: int) -> None:
+        super().__init__(
+            f"not enough space: need {format_size(need)}, free {format_size(free)}. "
+            "Free some disk space (or move the models folder), then resume the download."
+        )
+        self.need = need
+        self.free = free
 
 
 def free_bytes(folder: Path) -> int:

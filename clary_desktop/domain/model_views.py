@@ -11,6 +11,10 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+MAX_SEARCH_CHARS = 200
+"""Longer search text is refused: SQLite's LIKE gives up on long patterns, and no name,
+tag or description needs more."""
+
 
 class _View(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -10,20 +10,41 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 
+from clary_desktop.db import Database
 from clary_desktop.db.tables import Installation, ModelVersion
+from clary_desktop.domain.download_values import DownloadEvent, VerifyResult
+from clary_desktop.domain.model_views import ModelInfo
+from clary_desktop.domain.version_order import sort_versions, version_key
 from clary_desktop.errors import ClaryError
-from clary_desktop.registry.version_order import sort_versions, version_key
-
-if TYPE_CHECKING:
-    from clary_desktop.downloads import DownloadEvent
-    from clary_desktop.registry.facade import Registry
+from clary_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class UpdateHost(Protocol):
+    """The parts of the Registry an update uses (the Registry is one)."""
+
+    db: Database
+    settings: Settings
+
+    def list_models(self, *, updates_only: bool = False) -> list[ModelInfo]: ...
+
+    def check_access(self, model_id: str) -> ModelInfo: ...
+
+    def verify_version(self, model_id: str, version: str) -> list[VerifyResult]: ...
+
+    def start_download(
+        self, model_id: str, version: str | None = None, force: bool = False
+    ) -> int: ...
+
+    def remove(self, model_id: str, version: str | None = None) -> list[str]: ...
+
+    def prune_previous_versions(self, model_id: str) -> list[str]: ...
 
 
 class UpdateInfo(BaseModel):
@@ -37,7 +58,7 @@ class UpdateInfo(BaseModel):
     size_bytes: int | None
 
 
-def find_updates(registry: Registry) -> list[UpdateInfo]:
+def find_updates(registry: UpdateHost) -> list[UpdateInfo]:
     """Installed models the user's tier allows with a newer version in the catalog."""
     found = []
     for model in registry.list_models(updates_only=True):
@@ -62,7 +83,7 @@ def find_updates(registry: Registry) -> list[UpdateInfo]:
     return found
 
 
-def start_update(registry: Registry, model_id: str) -> int | None:
+def start_update(registry: UpdateHost, model_id: str) -> int | None:
     """Fetch the newest version beside the installed one; None when it was already on
     disk and verified, so the switch happened at once."""
     model = registry.check_access(model_id)
@@ -80,10 +101,10 @@ def start_update(registry: Registry, model_id: str) -> int | None:
             _activate(registry, model_id, model.version)
             registry.prune_previous_versions(model_id)
             return None
-    return registry.downloads.start(model_id, version=model.version, force=model.version in kept)
+    return registry.start_download(model_id, version=model.version, force=model.version in kept)
 
 
-def rollback(registry: Registry, model_id: str) -> str:
+def rollback(registry: UpdateHost, model_id: str) -> str:
     """Make the newest kept version older than the active one active again."""
     registry.check_access(model_id)
     installs = _installs(registry, model_id)
@@ -114,7 +135,7 @@ class VersionPruner:
     switched at once. Prunes of one model run one at a time, so none removes a folder
     another is removing."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: UpdateHost) -> None:
         self._registry = registry
         self._guard = threading.Lock()
         self._model_locks: dict[str, threading.Lock] = {}
@@ -152,7 +173,7 @@ class VersionPruner:
             log.warning("Could not prune old versions of %s: %s", model_id, error)
 
 
-def _prune(registry: Registry, model_id: str) -> list[str]:
+def _prune(registry: UpdateHost, model_id: str) -> list[str]:
     installs = _installs(registry, model_id)
     active = next((v for v, is_active in installs.items() if is_active), None)
     if active is None:
@@ -168,7 +189,7 @@ def _prune(registry: Registry, model_id: str) -> list[str]:
     return removed
 
 
-def _installs(registry: Registry, model_id: str) -> dict[str, bool]:
+def _installs(registry: UpdateHost, model_id: str) -> dict[str, bool]:
     with registry.db.read() as session:
         return {
             version: bool(active)
@@ -180,7 +201,7 @@ def _installs(registry: Registry, model_id: str) -> dict[str, bool]:
         }
 
 
-def _activate(registry: Registry, model_id: str, version: str) -> None:
+def _activate(registry: UpdateHost, model_id: str, version: str) -> None:
     with registry.db.write() as session:
         session.execute(
             update(Installation).where(Installation.model_id == model_id).values(active=False)

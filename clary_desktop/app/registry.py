@@ -8,56 +8,74 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from clary_desktop.db import Database, open_database
-from clary_desktop.errors import AccessDeniedError, ClaryError
-from clary_desktop.paths import AppPaths
-from clary_desktop.registry.access import Tier
-from clary_desktop.registry.api_keys import ApiKeyStore
-from clary_desktop.registry.catalog import ModelCatalog
-from clary_desktop.registry.default_catalog import ensure_default_catalog
-from clary_desktop.registry.manifest import ManifestModel, load_manifest_file
-from clary_desktop.registry.metrics import MetricsStore, RunInfo, RunReport, RunSummary
-from clary_desktop.registry.performance import ModelPerformance, model_performance
-from clary_desktop.registry.updates import (
+from clary_desktop.app.download_engine import DownloadEngine
+from clary_desktop.app.updates import (
     UpdateInfo,
     VersionPruner,
     find_updates,
     rollback,
     start_update,
 )
-from clary_desktop.registry.usage import UsageInfo, UsageStore, requires_tier_message
-from clary_desktop.registry.views import ImportSummary, ModelInfo, ModelRow, VersionInfo
+from clary_desktop.db import Database, open_database
+from clary_desktop.domain.access import Tier, requires_tier_message
+from clary_desktop.domain.download_values import (
+    DownloadEvent,
+    JobInfo,
+    StrayPartial,
+    VerifyResult,
+)
+from clary_desktop.domain.license_status import LicenseStatus
+from clary_desktop.domain.model_views import ImportSummary, ModelInfo, ModelRow, VersionInfo
+from clary_desktop.domain.pipeline_values import (
+    ApiKeyInfo,
+    RunInfo,
+    RunReport,
+    RunSummary,
+    UsageInfo,
+)
+from clary_desktop.domain.signing_keys import TrustedKeys, default_trusted_keys
+from clary_desktop.domain.storage_values import (
+    BundleImportResult,
+    CacheCandidate,
+    ExportResult,
+    ImportResult,
+    MoveResult,
+    ProgressCallback,
+    ReclaimResult,
+    StorageReport,
+)
+from clary_desktop.downloads.installs import (
+    remove_installed,
+    verify_installed,
+    verify_installed_version,
+)
+from clary_desktop.downloads.manager import DownloadManager
+from clary_desktop.downloads.sources import HubConfig
+from clary_desktop.downloads.store import JobStore
+from clary_desktop.errors import AccessDeniedError, ClaryError
+from clary_desktop.licensing import LicenseManager
+from clary_desktop.paths import AppPaths
+from clary_desktop.registry.api_keys import ApiKeyStore
+from clary_desktop.registry.catalog import ModelCatalog
+from clary_desktop.registry.catalog_sync import SyncSummary, default_source, sync_catalog
+from clary_desktop.registry.default_catalog import ensure_default_catalog
+from clary_desktop.registry.manifest import ManifestModel, load_manifest_file
+from clary_desktop.registry.metrics import MetricsStore
+from clary_desktop.registry.performance import ModelPerformance, model_performance
+from clary_desktop.registry.usage import UsageStore
 from clary_desktop.settings import RunOverrides, Settings, load_settings, save_settings
-
-# Imported lazily at run time: licensing imports registry.access (a cycle), and the
-# download engine is not needed by commands that only read the catalog.
-if TYPE_CHECKING:
-    from clary_desktop.downloads import DownloadManager, StrayPartial, VerifyResult
-    from clary_desktop.licensing import LicenseStatus
-    from clary_desktop.licensing.keys import TrustedKeys
-    from clary_desktop.registry.catalog_sync import SyncSummary
-    from clary_desktop.storage import (
-        BundleImportResult,
-        CacheCandidate,
-        ExportResult,
-        ImportResult,
-        MoveResult,
-        ProgressCallback,
-        ReclaimResult,
-        StorageReport,
-    )
-    from clary_desktop.storage.context import StorageContext
+from clary_desktop.storage import bundles, hf_cache, move, network, report, sideload
+from clary_desktop.storage.context import StorageContext
 
 TierSource = Callable[[], Tier]
 
 
-def _license_source(paths: AppPaths) -> TierSource:
-    """The default tier source: the signed license file (CLARY_LICENSE_FILE or config dir)."""
-    from clary_desktop.licensing import LicenseManager
-
-    return LicenseManager.for_paths(paths)
+def _license_source(paths: AppPaths, license_file: str | Path | None) -> TierSource:
+    """The default tier source: the signed license file (`license_file`, else
+    CLARY_LICENSE_FILE, else the one installed in the config dir)."""
+    return LicenseManager.for_paths(paths, license_file)
 
 
 class Registry:
@@ -68,6 +86,7 @@ class Registry:
         self.api_keys = ApiKeyStore(database)
         self.usage = UsageStore(database)
         self.metrics = MetricsStore(database)
+        self._job_store = JobStore(database)
         self._tier_source = tier_source
         #: What the user chose (settings.json), the one-run overrides (CLARY_OFFLINE), and
         #: the settings in force: the stored ones with the overrides on top. Change them
@@ -76,7 +95,7 @@ class Registry:
         self.overrides = RunOverrides.from_environment()
         self.settings: Settings = self.overrides.apply(self.stored_settings)
         self._settings_lock = threading.RLock()
-        self._downloads: DownloadManager | None = None
+        self._downloads: DownloadEngine | None = None
         #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
         self.catalog_keys: TrustedKeys | None = None
         self._pruner = VersionPruner(self)
@@ -87,8 +106,12 @@ class Registry:
         paths: AppPaths,
         tier_source: TierSource | None = None,
         *,
+        license_file: str | Path | None = None,
         load_default_catalog: bool = True,
     ) -> Registry:
+        """Open the catalog under `paths`. The user's tier comes from `tier_source`, else
+        from the signed license file (`license_file`, CLARY_LICENSE_FILE, or the installed
+        one)."""
         try:
             paths.ensure()
         except OSError as error:
@@ -100,7 +123,7 @@ class Registry:
         try:
             if load_default_catalog:
                 ensure_default_catalog(database)
-            return cls(paths, database, tier_source or _license_source(paths))
+            return cls(paths, database, tier_source or _license_source(paths, license_file))
         except BaseException:
             database.close()
             raise
@@ -127,7 +150,6 @@ class Registry:
 
     def license_status(self) -> LicenseStatus:
         """The license behind the tier: state, licensee, expiry and a reason to act on."""
-        from clary_desktop.licensing import LicenseManager, LicenseStatus
 
         if isinstance(self._tier_source, LicenseManager):
             return self._tier_source.status()
@@ -135,8 +157,6 @@ class Registry:
 
     def install_license(self, source: Path) -> LicenseStatus:
         """Verify `source`; only a license that grants a tier replaces the current one."""
-        from clary_desktop.licensing import LicenseManager
-
         if not isinstance(self._tier_source, LicenseManager):
             raise ClaryError("This program sets the tier itself; it has no license file.")
         return self._tier_source.install(source)
@@ -266,49 +286,114 @@ class Registry:
             raise AccessDeniedError(requires_tier_message(model_id, model.tier, self.tier))
         return model
 
-    # ---- downloads and installed files (clary_desktop.downloads) ---------------------
+    # ---- downloads (clary_desktop.downloads) -----------------------------------------
 
     @property
-    def downloads(self) -> DownloadManager:
-        """The download queue, created on first use (interrupted jobs recovered then)."""
-        if self._downloads is None:
-            from clary_desktop.downloads import DownloadManager
+    def downloads(self) -> DownloadEngine:
+        """The download engine, created on first use (interrupted jobs recovered then).
+        Fronts use the methods below; this is the engine itself, for its own tests."""
+        with self._settings_lock:
+            if self._downloads is None:
+                self.use_download_engine(
+                    DownloadManager(
+                        self.db,
+                        models_dir=lambda: self.models_dir,
+                        tier=lambda: self.tier,
+                        settings=self.settings,
+                    )
+                )
+            assert self._downloads is not None
+            return self._downloads
 
-            self._downloads = DownloadManager(
-                self.db,
-                models_dir=lambda: self.models_dir,
-                tier=lambda: self.tier,
-                settings=self.settings,
-            )
+    def use_download_engine(self, engine: DownloadEngine) -> None:
+        """Run downloads with `engine` instead of the default one (other transfer options,
+        or a stand-in in tests); call it before the first download."""
+        with self._settings_lock:
+            if self._downloads is not None and self._downloads is not engine:
+                self._downloads.shutdown()
+            self._downloads = engine
             # Once a newer version is installed, older ones beyond the kept few go.
-            self._downloads.subscribe(self._pruner.after_download)
-        return self._downloads
+            engine.subscribe(self._pruner.after_download)
+
+    def start_download(self, model_id: str, version: str | None = None, force: bool = False) -> int:
+        """Queue a download (or join the unfinished one of the same version); the job id.
+        AccessDeniedError above the user's tier, NotFoundError for unknown ids."""
+        return self.downloads.start(model_id, version=version, force=force)
+
+    def pause_download(self, job_id: int) -> None:
+        self.downloads.pause(job_id)
+
+    def resume_download(self, job_id: int) -> None:
+        """Resume a paused job, or run a failed or cancelled one again."""
+        self.downloads.resume(job_id)
+
+    def retry_download(self, job_id: int) -> None:
+        self.downloads.retry(job_id)
+
+    def cancel_download(self, job_id: int, keep_partial: bool = False) -> None:
+        self.downloads.cancel(job_id, keep_partial=keep_partial)
+
+    def download_jobs(self, include_finished: bool = True) -> list[JobInfo]:
+        return self.downloads.jobs(include_finished=include_finished)
+
+    def download_job(self, job_id: int) -> JobInfo:
+        return self.downloads.job(job_id)
+
+    def wait_for_download(self, job_id: int, timeout: float | None = None) -> JobInfo:
+        """Block until the job finishes or pauses (disk full, or paused elsewhere)."""
+        return self.downloads.wait(job_id, timeout=timeout)
+
+    def clear_finished_downloads(self) -> int:
+        """Forget completed, failed and cancelled jobs; how many were forgotten."""
+        return self.downloads.clear_finished()
+
+    def subscribe_downloads(self, callback: Callable[[DownloadEvent], None]) -> Callable[[], None]:
+        """Call `callback` on every state change and (throttled) progress of every job,
+        on a worker thread: it must not block. Returns the function that unsubscribes."""
+        return self.downloads.subscribe(callback)
+
+    def stray_partials(self) -> list[StrayPartial]:
+        """Partial files no unfinished download will resume."""
+        return self.downloads.stray_partials()
 
     def remove(self, model_id: str, version: str | None = None) -> list[str]:
         """Delete an installed model (one version, or all); returns the versions removed."""
-        from clary_desktop.downloads.installs import remove_installed
-
-        return remove_installed(self.downloads, model_id, version)
+        return remove_installed(
+            self._job_store,
+            self.models_dir,
+            self.downloads.jobs(include_finished=False),
+            model_id,
+            version,
+        )
 
     def verify(self, model_id: str | None = None) -> list[VerifyResult]:
         """Re-hash installed files; one result per file (ok / corrupt / missing)."""
-        from clary_desktop.downloads.installs import verify_installed
-
-        return verify_installed(self.downloads, model_id)
+        return verify_installed(self._job_store, self.models_dir, model_id)
 
     def verify_version(self, model_id: str, version: str) -> list[VerifyResult]:
         """Re-hash the files of one installed version."""
-        from clary_desktop.downloads.installs import verify_installed_version
+        return verify_installed_version(self._job_store, self.models_dir, model_id, version)
 
-        return verify_installed_version(self.downloads, model_id, version)
+    # ---- local API keys ----------------------------------------------------------------
+
+    def create_api_key(self, name: str) -> tuple[ApiKeyInfo, str]:
+        """A new key for the local API: its record and the secret (shown once)."""
+        return self.api_keys.create(name)
+
+    def list_api_keys(self) -> list[ApiKeyInfo]:
+        return self.api_keys.list()
+
+    def revoke_api_key(self, name: str) -> ApiKeyInfo:
+        return self.api_keys.revoke(name)
+
+    def authenticate_api_key(self, secret: str | None) -> ApiKeyInfo | None:
+        """The key a request presents, if it is valid (its last use is recorded)."""
+        return self.api_keys.use(secret)
 
     # ---- catalog sync and updates ------------------------------------------------------
 
     def sync_catalog(self, source: str | None = None, allow_unsigned: bool = False) -> SyncSummary:
         """Bring in a published catalog (URL or file; default: the configured address)."""
-        from clary_desktop.licensing.keys import default_trusted_keys
-        from clary_desktop.registry.catalog_sync import default_source, sync_catalog
-
         return sync_catalog(
             self.db,
             source or default_source(self.settings.catalog_url),
@@ -337,8 +422,6 @@ class Registry:
     def network_available(self) -> bool:
         """Online and allowed to use it; never touches the network in offline mode.
         Blocks for a few seconds at most: call it off the GUI thread."""
-        from clary_desktop.storage import network
-
         return network.probe(self.settings)
 
     @property
@@ -360,9 +443,6 @@ class Registry:
     # ---- offline model management (clary_desktop.storage) -----------------------------
 
     def _storage(self) -> StorageContext:
-        from clary_desktop.downloads.sources import HubConfig
-        from clary_desktop.storage.context import StorageContext
-
         hub = None
         if not self.settings.offline:
             hub = HubConfig.from_settings(self.settings.hub_endpoint, self.settings.hub_token)
@@ -378,44 +458,32 @@ class Registry:
     ) -> ImportResult:
         """Register a model file or folder the user has: a catalog model when its sha256
         match one (tier rules apply), else a new local lite model."""
-        from clary_desktop.storage.sideload import import_path
-
-        return import_path(self._storage(), path, model_id, mode, model_type, progress)
+        return sideload.import_path(self._storage(), path, model_id, mode, model_type, progress)
 
     def export_models(
         self, model_ids: list[str], target: Path, progress: ProgressCallback | None = None
     ) -> ExportResult:
         """Write installed models to an offline bundle (a folder, or one file if `.tar`)."""
-        from clary_desktop.storage.bundles import export_models
-
-        return export_models(self._storage(), model_ids, target, progress)
+        return bundles.export_models(self._storage(), model_ids, target, progress)
 
     def import_bundle(
         self, source: Path, progress: ProgressCallback | None = None
     ) -> BundleImportResult:
         """Verify every file of a bundle, then register its models as installed; or nothing."""
-        from clary_desktop.storage.bundles import import_bundle
-
-        return import_bundle(self._storage(), source, progress)
+        return bundles.import_bundle(self._storage(), source, progress)
 
     def storage_report(self) -> StorageReport:
-        from clary_desktop.storage.report import storage_report
-
-        return storage_report(self._storage())
+        return report.storage_report(self._storage())
 
     def reclaim_storage(self, only: list[str] | None = None) -> ReclaimResult:
         """Delete stray partial downloads and orphan files (those in `only`, if given)."""
-        from clary_desktop.storage.report import reclaim
-
-        return reclaim(self._storage(), only)
+        return report.reclaim(self._storage(), only)
 
     def move_models_dir(
         self, new_dir: Path, progress: ProgressCallback | None = None, keep_old: bool = False
     ) -> MoveResult:
         """Copy and verify every file into `new_dir`, then switch the setting to it."""
-        from clary_desktop.storage.move import move_models_dir
-
-        return move_models_dir(
+        return move.move_models_dir(
             self.db,
             self._store_models_dir,
             self.models_dir,
@@ -426,16 +494,12 @@ class Registry:
 
     def hf_cache_candidates(self) -> list[CacheCandidate]:
         """Catalog models complete in the local Hugging Face cache (no network)."""
-        from clary_desktop.storage.hf_cache import find_candidates
-
-        return find_candidates(self._storage())
+        return hf_cache.find_candidates(self._storage())
 
     def link_hf_cache(
         self, model_id: str, mode: str = "symlink", progress: ProgressCallback | None = None
     ) -> ImportResult:
-        from clary_desktop.storage.hf_cache import link_candidate
-
-        return link_candidate(self._storage(), model_id, mode, progress=progress)
+        return hf_cache.link_candidate(self._storage(), model_id, mode, progress=progress)
 
     def model_rows(self) -> list[ModelRow]:
         """Every catalog entry as a slim row, for the window's list and its in-memory filter.

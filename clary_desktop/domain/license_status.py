@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, field_serializer
 
-from clary_desktop.registry.access import Tier
+from clary_desktop.domain.access import Tier
 
 NO_LICENSE_TEXT = "Lite (free)"
 

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
+from clary_desktop.domain.file_formats import GgufInfo
 from clary_desktop.errors import ClaryError
-from clary_desktop.registry.file_formats import GgufInfo
+
+#: How a file the user has becomes part of the models folder.
+MODES = ("copy", "move", "hardlink", "symlink")
 
 
 class Cancelled(ClaryError):

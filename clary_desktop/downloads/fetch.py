@@ -1,0 +1,98 @@
+"""One file from its URL to its verified target: in ranged parts (parallel.py) when it is
+big and the server honours Range, else as one stream (transfer.py); retried while
+retrying can help."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+
+from clary_desktop.domain.layout import FileTask
+from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.errors import DownloadFailed, RetryableError
+from clary_desktop.downloads.parallel import fetch_parts
+from clary_desktop.downloads.partial import (
+    Sidecar,
+    discard_partial,
+    read_sidecar,
+    saved_bytes,
+    write_sidecar,
+)
+from clary_desktop.downloads.parts import contiguous_done
+from clary_desktop.downloads.ratelimit import TokenBucket
+from clary_desktop.downloads.transfer import (
+    FileResult,
+    ProgressFn,
+    TransferOptions,
+    fetch_single_stream,
+    part_size,
+    retry_delay,
+    truncate,
+)
+
+log = logging.getLogger(__name__)
+
+
+def fetch_file(
+    session: requests.Session,
+    task: FileTask,
+    control: JobControl,
+    progress: ProgressFn,
+    options: TransferOptions,
+    limiter: TokenBucket | None = None,
+) -> FileResult:
+    """Download `task` to its target, resuming a matching partial; retry what can be retried.
+
+    In parts when the file is big enough (and the server has not ignored Range
+    for it before), else as one stream. `limiter` is the global bandwidth limit.
+    """
+    task.target.parent.mkdir(parents=True, exist_ok=True)
+    sidecar = read_sidecar(task.sidecar)
+    if sidecar is None or not sidecar.matches(task):
+        discard_partial(task)
+        sidecar = Sidecar.for_task(task)
+        write_sidecar(task.sidecar, sidecar)
+    failures = 0
+    while True:
+        control.check()
+        before = saved_bytes(task)
+        try:
+            if use_parts(task, sidecar, options):
+                result = fetch_parts(session, task, sidecar, control, progress, options, limiter)
+                if result is not None:
+                    return result
+                continue  # the server ignored Range: now one stream, from zero
+            to_single_stream(task, sidecar)
+            return fetch_single_stream(session, task, sidecar, control, progress, options, limiter)
+        except RetryableError as error:
+            if saved_bytes(task) > before:
+                failures = 0  # progress was made: only failures in a row count
+            failures += 1
+            if failures > options.max_retries:
+                raise DownloadFailed(
+                    f"Downloading {task.path} failed {failures} times in a row ({error}). "
+                    "Check your connection, then retry the download."
+                ) from None
+            delay = retry_delay(error, failures, options)
+            log.info("Retrying %s in %.1f s (%s)", task.path, delay, error)
+            control.sleep(delay)
+
+
+def use_parts(task: FileTask, sidecar: Sidecar, options: TransferOptions) -> bool:
+    return (
+        options.parallel_parts > 1
+        and task.size_bytes is not None
+        and task.size_bytes >= max(1, options.part_threshold_bytes)
+        and not sidecar.single_stream
+    )
+
+
+def to_single_stream(task: FileTask, sidecar: Sidecar) -> None:
+    """A partial written in parts continues as one stream from its contiguous prefix."""
+    if not sidecar.ranges:
+        return
+    keep = contiguous_done(sidecar.ranges) if part_size(task) == task.size_bytes else 0
+    truncate(task, keep)
+    sidecar.ranges = []
+    write_sidecar(task.sidecar, sidecar)
