@@ -214,6 +214,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 def cmd_serve(ctx: CliContext, args: argparse.Namespace) -> int:
+    # FastAPI and uvicorn load only for the command that serves (heavy, slow to import).
     from clary_desktop.api.server import ApiServer, is_loopback
 
     if not is_loopback(args.host):

@@ -53,6 +53,7 @@ class ApiRunner:
             self._stop_locked()
             if wanted is None:
                 return None
+            # FastAPI and uvicorn load only when the API is switched on (heavy, slow to import).
             from clary_desktop.api.server import ApiServer
 
             server = ApiServer(self._registry, host=host, port=port)
