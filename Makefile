@@ -25,8 +25,7 @@ $(VENV)/.installed-package: pyproject.toml setup.py | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/clary-desktop $(ARGS)
 
-test: $(VENV)/.installed-test
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
@@ -44,8 +43,10 @@ package: $(VENV)/.installed-package
 test-packaging: $(VENV)/.installed-test $(VENV)/.installed-package
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/packaging $(PYTEST_ARGS)
 
+# Style, then the layering (import-linter contracts in pyproject.toml).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
