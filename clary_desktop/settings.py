@@ -28,7 +28,7 @@ class Settings(BaseModel):
     download_space_margin_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
     # A file the catalog gives no size for is stopped (and deleted) past this many bytes.
     max_unknown_size_bytes: int = Field(default=64 * 1024**3, ge=1)
-    # Fast downloads (issue 10): files of at least part_threshold_bytes are fetched in
+    # Fast downloads: files of at least part_threshold_bytes are fetched in
     # parallel_parts ranged parts (1 disables it); bandwidth_limit_bps (bytes per second,
     # None: unlimited) caps all downloads together.
     parallel_parts: int = Field(default=8, ge=1, le=32)
@@ -37,13 +37,13 @@ class Settings(BaseModel):
     # A big file starts on one connection; when it alone moves at least this many bytes
     # per second (a fast link), no parts are opened. 0: always split into parts.
     single_stream_fast_bps: int = Field(default=200_000_000, ge=0)
-    # The local API inside the window (issue 8): off by default, loopback unless changed.
+    # The local API inside the window: off by default, loopback unless changed.
     api_enabled: bool = False
     api_host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
     api_port: int = Field(default=8765, ge=0, le=65535)
     # The window checks for updates at start-up and then every this many hours (0: never).
     update_check_hours: float = Field(default=6.0, ge=0, le=24 * 30)
-    # Catalog sync and updates (issue 6): where the signed catalog is published, and how
+    # Catalog sync and updates: where the signed catalog is published, and how
     # many older versions stay on disk after an update for rollback.
     catalog_url: str | None = None
     keep_previous_versions: int = Field(default=1, ge=0, le=10)

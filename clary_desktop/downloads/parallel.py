@@ -1,4 +1,4 @@
-"""One big file fetched in parallel ranged parts (issue 10).
+"""One big file fetched in parallel ranged parts.
 
 The probe comes first: the file starts on ONE connection asking for all of the
 bytes still missing, and its rate is measured over `probe_seconds` (or

@@ -6,7 +6,7 @@ the same expected size and sha256; otherwise it is thrown away.
 Two shapes of partial:
 - one stream: `ranges` is empty and the bytes on disk are the `.part` file's
   length;
-- parallel parts (issue 10): the `.part` file is preallocated to the full size
+- parallel parts: the `.part` file is preallocated to the full size
   and `ranges` holds `[start, end, done]` for each range handed out so far
   (see parts.py), so each range resumes on its own.
 

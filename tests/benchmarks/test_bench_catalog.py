@@ -1,7 +1,7 @@
 """Catalog speed: 100,000 generated entries imported, filtered queries, CLI start-up.
 
 Run with `make bench`. Figures are printed, not asserted: shared machines are noisy.
-Targets (issue 2): import < 30 s, first page of a type+tier+text query < 50 ms,
+Targets: import < 30 s, first page of a type+tier+text query < 50 ms,
 `clary-models list --json` over the default catalog < 1 s.
 """
 

@@ -1,4 +1,4 @@
-"""Parallel ranged parts (issue 10), measured on 127.0.0.1 in one run.
+"""Parallel ranged parts, measured on 127.0.0.1 in one run.
 
 1. Every connection limited to a fixed rate (like a CDN): Clary with 8 parts vs
    Clary as one stream vs `curl -o` vs `hf_hub_download`, on the same file.

@@ -1,4 +1,4 @@
-"""Parallel ranged parts (issue 10): every fault of the single stream, per part.
+"""Parallel ranged parts: every fault of the single stream, per part.
 
 Thresholds are lowered so the parts really engage on MB-sized files: 4 parallel
 parts, ranges of 128-512 KiB. Every test checks the final state and that

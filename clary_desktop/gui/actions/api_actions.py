@@ -1,4 +1,4 @@
-"""The local API inside the window (issue 8): start/stop it as the settings say, and
+"""The local API inside the window: start/stop it as the settings say, and
 Tools > API keys."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""File > Import catalog; Tools > Check for updates and Sync catalog (issue 6), with the
+"""File > Import catalog; Tools > Check for updates and Sync catalog, with the
 periodic update check."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Offline model management in the window (issue 7): import model files (File menu and
+"""Offline model management in the window: import model files (File menu and
 drops), export and import bundles, the Storage view (reclaim, move the models folder),
 reclaiming partial downloads, and installing from the Hugging Face cache."""
 

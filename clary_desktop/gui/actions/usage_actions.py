@@ -1,4 +1,4 @@
-"""Model usage, parameters and performance (issue 8): "Use for", the parameters form,
+"""Model usage, parameters and performance: "Use for", the parameters form,
 the periodic performance refresh, and View > Model usage."""
 
 from __future__ import annotations
