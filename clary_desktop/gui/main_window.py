@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop import APP_NAME
-from clary_desktop.app.registry import Registry
+from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.api_actions import ApiActions

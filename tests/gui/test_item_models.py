@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from clary_desktop.app.registry import ModelRow
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.gui.models.catalog_model import NAME, SIZE, STATUS, CatalogTableModel
 from clary_desktop.gui.models.filtering import FilterSpec
 from clary_desktop.gui.models.queue_model import DownloadQueueModel, JobRow

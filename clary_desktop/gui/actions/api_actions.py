@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clary_desktop.app.registry import Registry
+from clary_desktop.app import Registry
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.api_runner import ApiRunner, is_loopback

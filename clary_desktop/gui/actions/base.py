@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from clary_desktop.app.registry import Registry
+from clary_desktop.app import Registry
 
 if TYPE_CHECKING:
     from clary_desktop.gui.main_window import MainWindow

@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 
-from clary_desktop.app.registry import Registry
+from clary_desktop.app import Registry
 from clary_desktop.gui.actions.base import WindowActions
 
 log = logging.getLogger(__name__)

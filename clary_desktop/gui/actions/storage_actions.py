@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from clary_desktop.app.registry import Registry
+from clary_desktop.app import Registry
 from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.actions.base import WindowActions

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 
-from clary_desktop.app.registry import Registry
+from clary_desktop.app import Registry
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.usage_dialog import UsageDialog

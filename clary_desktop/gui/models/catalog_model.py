@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from clary_desktop.app.registry import ModelRow
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.icons import lock_icon
 from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from clary_desktop.app.registry import ModelRow
+from clary_desktop.domain.model_views import ModelRow
 
 STATUS_CHOICES = ("all", "installed", "not installed", "updates", "downloading")
 ACTIVE_STATES = frozenset({"queued", "downloading", "paused", "verifying"})
