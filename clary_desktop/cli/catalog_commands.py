@@ -104,9 +104,11 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def _status(model: ModelInfo) -> str:
-    if model.locked:
+    """The catalog's status word, with the tier a locked model needs and the versions of
+    an update."""
+    if model.status == "locked":
         return f"locked (needs {model.tier})"
-    if model.update_available:
+    if model.status == "update available":
         return f"update available ({model.installed_version} -> {model.version})"
     unverified = ", unverified" if model.unverified and model.status == "installed" else ""
     return model.status + unverified + (" (retired)" if model.retired else "")

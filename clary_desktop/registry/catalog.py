@@ -17,6 +17,7 @@ from clary_desktop.db.tables import (
     ModelVersion,
 )
 from clary_desktop.domain.access import ModelAccessControl, Tier
+from clary_desktop.domain.model_status import status_word
 from clary_desktop.domain.model_views import (
     MAX_SEARCH_CHARS,
     FileInfo,
@@ -313,16 +314,13 @@ def _model_info(
         and installed_version is not None
         and version_key(installed_version) < version_key(row.version)
     )
-    if locked:
-        status = "locked"
-    elif downloading:
-        status = "downloading"
-    elif update_available:
-        status = "update available"
-    elif installed_version is not None:
-        status = "installed"
-    else:
-        status = "not installed"
+    # The catalog knows only that a job holds the model, not which state it is in.
+    status = status_word(
+        locked=locked,
+        job_state="downloading" if downloading else None,
+        installed_version=installed_version,
+        update_available=update_available,
+    )
     return ModelInfo(
         id=row.id,
         name=row.name,

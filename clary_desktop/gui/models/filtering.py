@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from clary_desktop.domain.model_status import ACTIVE_JOB_STATES, status_word
 from clary_desktop.domain.model_views import ModelRow
 
 STATUS_CHOICES = ("all", "installed", "not installed", "updates", "downloading")
-ACTIVE_STATES = frozenset({"queued", "downloading", "paused", "verifying"})
 
 
 @dataclass(frozen=True)
@@ -55,16 +55,15 @@ class FilterSpec:
 
 
 def row_status(row: ModelRow, locked: bool, job_state: str | None) -> str:
-    """The status word a row shows; `job_state` is the state of its download, if any."""
-    if locked:
-        return "locked"
-    if job_state in ACTIVE_STATES:
-        return job_state
-    if row.installed_version is not None:
-        if update_available(row):
-            return "update available"
-        return "installed, unverified" if row.unverified else "installed"
-    return "not installed"
+    """The status word a row shows (`status_word`, with "unverified" added to "installed");
+    `job_state` is the state of its download, if any."""
+    word = status_word(
+        locked=locked,
+        job_state=job_state,
+        installed_version=row.installed_version,
+        update_available=row.update_available,
+    )
+    return "installed, unverified" if word == "installed" and row.unverified else word
 
 
 def update_available(row: ModelRow) -> bool:
@@ -83,5 +82,5 @@ def matches_status(wanted: str, status: str) -> bool:
     if wanted == "updates":
         return status == "update available"
     if wanted == "downloading":
-        return status in ACTIVE_STATES
+        return status in ACTIVE_JOB_STATES
     return True

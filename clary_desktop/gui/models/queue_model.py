@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from clary_desktop.domain.model_status import ACTIVE_JOB_STATES
 from clary_desktop.formatting import format_duration, format_size
-from clary_desktop.gui.models.filtering import ACTIVE_STATES
 from clary_desktop.gui.models.rows_model import RowsTableModel
 
 COLUMNS = ("Model", "Progress", "Downloaded", "Speed", "ETA", "State")
@@ -59,7 +59,7 @@ class JobRow:
 
     @property
     def active(self) -> bool:
-        return self.state in ACTIVE_STATES
+        return self.state in ACTIVE_JOB_STATES
 
     @property
     def finished(self) -> bool:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.model_status import ACTIVE_JOB_STATES, status_word
 from clary_desktop.domain.model_views import ModelInfo, VersionInfo
 from clary_desktop.domain.version_order import version_key
 from clary_desktop.formatting import format_size
@@ -444,16 +445,22 @@ class DetailPane(QWidget):
 
 
 def row_status_for(info: ModelInfo, job: JobRow | None) -> str:
+    """`status_word` in the pane's words: the tier a locked model needs, the percent of a
+    running download, the reason a download failed, the version installed."""
     state = job.state if job else None
-    if info.locked:
+    word = status_word(
+        locked=info.locked,
+        job_state=state,
+        installed_version=info.installed_version,
+        update_available=info.update_available,
+    )
+    if word == "locked":
         return f"locked — needs {info.tier.capitalize()}"
-    if state in ("queued", "downloading", "paused", "verifying"):
+    if word in ACTIVE_JOB_STATES:
         percent = job.percent if job else None
-        return f"{state} {percent}%" if state == "downloading" and percent is not None else state
+        return f"{word} {percent}%" if word == "downloading" and percent is not None else word
     if state == "failed" and job is not None:
         return f"download failed: {job.error or 'unknown reason'}"
-    if info.installed_version is not None:
-        if has_update(info):
-            return "update available"
+    if word == "installed":
         return f"installed ({info.installed_version})" + (", unverified" if info.unverified else "")
-    return "not installed"
+    return word
