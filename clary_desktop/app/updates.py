@@ -19,7 +19,7 @@ from clary_desktop.db import Database
 from clary_desktop.db.tables import Installation, ModelVersion
 from clary_desktop.domain.download_values import DownloadEvent, VerifyResult
 from clary_desktop.domain.model_views import ModelInfo
-from clary_desktop.domain.version_order import sort_versions, version_key
+from clary_desktop.domain.version_order import rollback_target, sort_versions
 from clary_desktop.errors import ClaryError
 from clary_desktop.settings import Settings
 
@@ -111,13 +111,12 @@ def rollback(registry: UpdateHost, model_id: str) -> str:
     active = next((v for v, is_active in installs.items() if is_active), None)
     if active is None:
         raise ClaryError(f"{model_id} is not installed, so there is nothing to roll back.")
-    older = [v for v in installs if version_key(v) < version_key(active)]
-    if not older:
+    target = rollback_target(active, installs)
+    if target is None:
         raise ClaryError(
             f"No version of {model_id} older than {active} is kept on this computer, so there "
             "is nothing to roll back to."
         )
-    target = sort_versions(older, key=str)[0]
     results = registry.verify_version(model_id, target)
     bad = [r for r in results if not r.intact]
     if bad:

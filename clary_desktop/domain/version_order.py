@@ -32,3 +32,12 @@ def sort_versions(
     items: Iterable[T], key: Callable[[T], str], newest_first: bool = True
 ) -> list[T]:
     return sorted(items, key=lambda item: version_key(key(item)), reverse=newest_first)
+
+
+def rollback_target(active: str | None, kept: Iterable[str]) -> str | None:
+    """The version a rollback switches to: the newest kept version older than the active
+    one. None when nothing is active or nothing older is kept."""
+    if active is None:
+        return None
+    older = [v for v in kept if version_key(v) < version_key(active)]
+    return max(older, key=version_key) if older else None

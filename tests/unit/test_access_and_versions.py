@@ -1,7 +1,7 @@
 import pytest
 
 from clary_desktop.domain.access import ModelAccessControl, Tier
-from clary_desktop.domain.version_order import newest, sort_versions, version_key
+from clary_desktop.domain.version_order import newest, rollback_target, sort_versions, version_key
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,22 @@ def test_versions_order_numerically_not_as_text() -> None:
 def test_non_pep440_versions_sort_naturally_and_below_pep440() -> None:
     ordered = sort_versions(["build-9", "build-10", "1.0"], key=str, newest_first=False)
     assert ordered == ["build-9", "build-10", "1.0"]
+
+
+@pytest.mark.parametrize(
+    ("active", "kept", "target"),
+    [
+        (None, ["1.0", "2.0"], None),
+        ("1.0", ["1.0"], None),
+        ("1.0", ["1.0", "2.0"], None),
+        ("2.0", ["1.0", "2.0"], "1.0"),
+        ("3.0", ["1.9.0", "1.10.0", "3.0", "2.0rc1"], "2.0rc1"),
+        ("1.10.0", ["1.9.0", "1.10.0", "1.2.0"], "1.9.0"),
+        ("2.0", ["2.0", "3.0", "1.5"], "1.5"),
+        ("v10", ["v9", "v10", "v2"], "v9"),
+    ],
+)
+def test_rollback_goes_to_the_newest_kept_version_older_than_the_active_one(
+    active: str | None, kept: list[str], target: str | None
+) -> None:
+    assert rollback_target(active, kept) == target

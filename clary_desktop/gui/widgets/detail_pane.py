@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.model_status import ACTIVE_JOB_STATES, status_word
 from clary_desktop.domain.model_views import ModelInfo, VersionInfo
-from clary_desktop.domain.version_order import version_key
+from clary_desktop.domain.version_order import rollback_target
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.models.queue_model import JobRow
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
@@ -74,19 +74,6 @@ def license_html(info: ModelInfo) -> str:
 
 def has_update(info: ModelInfo) -> bool:
     return info.update_available
-
-
-def rollback_target(info: ModelInfo, versions: list[VersionInfo]) -> str | None:
-    """The kept version a rollback would switch to (the newest older one on disk)."""
-    if info.installed_version is None:
-        return None
-    active = version_key(info.installed_version)
-    older = [
-        v.version
-        for v in versions
-        if v.installed and not v.active and version_key(v.version) < active
-    ]
-    return max(older, key=version_key) if older else None
 
 
 def source_html(version: VersionInfo | None, info: ModelInfo) -> str:
@@ -347,7 +334,9 @@ class DetailPane(QWidget):
             self.update_note.setText(f"Update to {info.version}: {changes}")
         self.update_note.setVisible(update)
         self.retired_note.setVisible(info.retired)
-        self._rollback_to = rollback_target(info, versions)
+        self._rollback_to = rollback_target(
+            info.installed_version, (v.version for v in versions if v.installed)
+        )
         self.body.setHtml(details_html(info, versions, installed_path))
         self._stack.setCurrentIndex(1)
         self.set_job(job)
