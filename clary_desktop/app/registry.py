@@ -430,15 +430,11 @@ class Registry:
         return self.settings.offline
 
     def reclaim_space(self) -> list[StrayPartial]:
-        """Delete `.part` files no unfinished download will resume; returns what was deleted."""
-        deleted = []
-        for stray in self.downloads.stray_partials():
-            try:
-                Path(stray.path).unlink()
-            except FileNotFoundError:
-                continue
-            deleted.append(stray)
-        return deleted
+        """Delete `.part` files no unfinished download will resume; returns what was deleted.
+        The stray partials part of `reclaim_storage`, which does the deleting."""
+        strays = self.stray_partials()
+        deleted = set(self.reclaim_storage(only=[s.path for s in strays]).deleted)
+        return [s for s in strays if s.path in deleted]
 
     # ---- offline model management (clary_desktop.storage) -----------------------------
 

@@ -51,6 +51,7 @@ from clary_desktop.downloads.store import (
     owner_alive,
     this_process,
 )
+from clary_desktop.downloads.strays import stray_partials
 from clary_desktop.downloads.transfer import (
     TransferOptions,
     retry_delay,
@@ -320,21 +321,7 @@ class DownloadManager:
 
     def stray_partials(self) -> list[StrayPartial]:
         """`.part` files under the models folder that no unfinished job will resume."""
-        root = self.models_dir
-        if not root.is_dir():
-            return []
-        wanted: set[Path] = set()
-        for row in self.store.rows(include_finished=False):
-            try:
-                spec = self.store.version_spec(row.model_id, row.version)
-                wanted.update(p.with_name(p.name + PART_SUFFIX) for p in target_paths(root, spec))
-            except ClaryError:
-                continue
-        strays = []
-        for path in sorted(root.rglob(f"*{PART_SUFFIX}")):
-            if path.resolve() not in wanted and path.is_file():
-                strays.append(StrayPartial(path=str(path), size_bytes=path.stat().st_size))
-        return strays
+        return stray_partials(self.store, self.models_dir)
 
     def shutdown(self, timeout: float | None = 10.0) -> None:
         """Stop the workers: running jobs go to paused with their partial kept."""

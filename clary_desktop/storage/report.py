@@ -24,6 +24,7 @@ from clary_desktop.domain.storage_values import (
     StorageReport,
 )
 from clary_desktop.downloads.store import JobStore
+from clary_desktop.downloads.strays import is_stray, resumable_partials
 from clary_desktop.errors import ClaryError
 from clary_desktop.storage.context import StorageContext
 from clary_desktop.storage.records import install_records
@@ -90,6 +91,7 @@ def storage_report(ctx: StorageContext) -> StorageReport:
         except ClaryError:
             continue
 
+    resumable = resumable_partials(store, root)
     partials: list[PartialFile] = []
     orphans: list[OrphanFile] = []
     if root.is_dir():
@@ -105,7 +107,11 @@ def storage_report(ctx: StorageContext) -> StorageReport:
                 if name.endswith((PART_SUFFIX, SIDECAR_SUFFIX)):
                     if name.endswith(PART_SUFFIX):
                         partials.append(
-                            PartialFile(path=str(path), size_bytes=_size(path), resumable=in_busy)
+                            PartialFile(
+                                path=str(path),
+                                size_bytes=_size(path),
+                                resumable=not is_stray(path, resumable),
+                            )
                         )
                     elif not in_busy:
                         orphans.append(OrphanFile(path=str(path), size_bytes=_size(path)))
@@ -126,8 +132,12 @@ def reclaim(ctx: StorageContext, only: list[str] | None = None) -> ReclaimResult
     """Delete stray partials and orphans (those in `only`, when given: what the user saw),
     then the folders left empty. Installed files and resumable partials are never touched."""
     report = storage_report(ctx)
-    allowed = set(report.reclaimable)
-    chosen = [p for p in (only if only is not None else report.reclaimable) if p in allowed]
+    allowed = {_resolved_folder(p) for p in report.reclaimable}
+    chosen = [
+        p
+        for p in (only if only is not None else report.reclaimable)
+        if _resolved_folder(p) in allowed
+    ]
     deleted: list[str] = []
     freed = 0
     for text in chosen:
@@ -143,6 +153,13 @@ def reclaim(ctx: StorageContext, only: list[str] | None = None) -> ReclaimResult
         freed += size
     _remove_empty_folders(ctx.models_dir.resolve())
     return ReclaimResult(deleted=deleted, size_bytes=freed)
+
+
+def _resolved_folder(text: str) -> Path:
+    """The path with its folder resolved (a models folder reached through a symlink names
+    the same file) but not the file itself: a symlinked orphan is the link, not its target."""
+    path = Path(text)
+    return path.parent.resolve() / path.name
 
 
 def _remove_empty_folders(root: Path) -> None:
