@@ -32,6 +32,14 @@ def free_bytes(folder: Path) -> int:
     return shutil.disk_usage(probe).free
 
 
+def free_bytes_if_known(folder: Path) -> int | None:
+    """`free_bytes`, or None when the disk cannot say (for figures shown, not checks)."""
+    try:
+        return free_bytes(folder)
+    except OSError:
+        return None
+
+
 def ensure_space(folder: Path, remaining: int, margin: int = DEFAULT_MARGIN_BYTES) -> None:
     """Raise NotEnoughSpace unless `remaining` bytes plus the margin fit."""
     free = free_bytes(folder)

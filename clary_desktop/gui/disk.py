@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
+
+from clary_desktop.domain.disk_space import free_bytes_if_known
 
 
 def folder_size(folder: Path) -> int:
@@ -27,11 +28,4 @@ def folder_size(folder: Path) -> int:
 def disk_figures(models_dir: Path) -> tuple[int | None, int | None]:
     """(bytes used by the models, bytes free on their drive)."""
     used = folder_size(models_dir) if models_dir.is_dir() else 0
-    probe = models_dir
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    try:
-        free: int | None = shutil.disk_usage(probe).free
-    except OSError:
-        free = None
-    return used, free
+    return used, free_bytes_if_known(models_dir)

@@ -5,10 +5,10 @@ and reclaiming the space of stray partials and orphans."""
 from __future__ import annotations
 
 import os
-import shutil
 from contextlib import suppress
 from pathlib import Path
 
+from clary_desktop.domain.disk_space import free_bytes_if_known
 from clary_desktop.domain.layout import (
     PART_SUFFIX,
     SIDECAR_SUFFIX,
@@ -117,14 +117,12 @@ def storage_report(ctx: StorageContext) -> StorageReport:
                         orphans.append(OrphanFile(path=str(path), size_bytes=_size(path)))
                 elif not in_busy and not in_install:
                     orphans.append(OrphanFile(path=str(path), size_bytes=_size(path)))
-    free = None
-    try:
-        probe = root if root.exists() else root.parent
-        free = shutil.disk_usage(probe).free if probe.exists() else None
-    except OSError:
-        free = None
     return StorageReport(
-        models_dir=str(root), free_bytes=free, models=models, partials=partials, orphans=orphans
+        models_dir=str(root),
+        free_bytes=free_bytes_if_known(root),
+        models=models,
+        partials=partials,
+        orphans=orphans,
     )
 
 
