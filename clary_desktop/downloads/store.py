@@ -20,6 +20,7 @@ from clary_desktop.db.tables import (
     ModelVersion,
     VersionFile,
 )
+from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.download_values import FINISHED_STATES, JobInfo, JobState
 from clary_desktop.domain.layout import CatalogFile, VersionSpec
 from clary_desktop.errors import NotFoundError
@@ -32,12 +33,6 @@ SHUTDOWN_OWNER = "shutdown"
 
 def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _aware(value: datetime | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def job_info(row: ModelDownload, speed: float | None = None) -> JobInfo:
@@ -58,8 +53,8 @@ def job_info(row: ModelDownload, speed: float | None = None) -> JobInfo:
         eta_seconds=eta,
         error=row.error,
         current_file=row.current_file,
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=as_utc(row.created_at) or datetime.now(UTC),
+        updated_at=as_utc(row.updated_at) or datetime.now(UTC),
     )
 
 

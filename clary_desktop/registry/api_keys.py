@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ApiKey
+from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.pipeline_values import ApiKeyInfo
 from clary_desktop.errors import ClaryError, NotFoundError
 
@@ -30,16 +31,13 @@ def _hash(secret: str) -> str:
 
 
 def _info(row: ApiKey) -> ApiKeyInfo:
-    def aware(value: datetime | None) -> datetime | None:
-        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
     return ApiKeyInfo(
         id=row.id,
         name=row.name,
         prefix=row.prefix,
-        created_at=aware(row.created_at),  # type: ignore[arg-type]
-        last_used_at=aware(row.last_used_at),
-        revoked_at=aware(row.revoked_at),
+        created_at=as_utc(row.created_at),
+        last_used_at=as_utc(row.last_used_at),
+        revoked_at=as_utc(row.revoked_at),
     )
 
 

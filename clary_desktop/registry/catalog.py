@@ -3,7 +3,6 @@ bulk import of manifests in one transaction."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -16,6 +15,7 @@ from clary_desktop.db.tables import (
     ModelMetadata,
     ModelVersion,
 )
+from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.access import ModelAccessControl, Tier
 from clary_desktop.domain.model_status import status_word
 from clary_desktop.domain.model_views import (
@@ -332,8 +332,8 @@ def _model_info(
         repo_id=row.repo_id,
         download_url=row.download_url,
         tier=row.tier,
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
         parameters=dict(row.parameters or {}),
         tags=list(row.tags or []),
         license=LicenseInfo(
@@ -361,7 +361,7 @@ def _version_info(row: ModelVersion, install: Installation | None) -> VersionInf
         download_url=row.download_url,
         repo_id=row.repo_id,
         revision=row.revision,
-        created_at=_aware(row.created_at),
+        created_at=as_utc(row.created_at),
         changes=row.changes,
         files=[
             FileInfo(path=f.path, size_bytes=f.size_bytes, sha256=f.sha256, url=f.url)
@@ -370,8 +370,3 @@ def _version_info(row: ModelVersion, install: Installation | None) -> VersionInf
         installed=install is not None,
         active=bool(install and install.active),
     )
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything we store is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelMetadata, ModelRun
+from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.pipeline_values import RunInfo, RunReport, RunSummary
 from clary_desktop.errors import NotFoundError
 from clary_desktop.registry.catalog import unknown_model_message
@@ -64,7 +65,7 @@ class MetricsStore:
 
 
 def _run_info(row: ModelRun) -> RunInfo:
-    reported = row.reported_at if row.reported_at.tzinfo else row.reported_at.replace(tzinfo=UTC)
+    reported = as_utc(row.reported_at)
     return RunInfo(
         reported_at=reported,
         latency_ms=row.latency_ms,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelMetadata, ModelSetting, UsageSelection
+from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.access import ModelAccessControl, Tier, requires_tier_message
 from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS, UsageInfo
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
@@ -80,7 +81,7 @@ class UsageStore:
                 path=install.path,
                 files=[str(f) for f in files],
                 parameters=self._effective(session, model),
-                selected_at=_aware(selection.selected_at),
+                selected_at=as_utc(selection.selected_at),
             )
 
     def selections(self, user_tier: Tier) -> list[UsageInfo | tuple[str, str]]:
@@ -183,7 +184,3 @@ def _validate(
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

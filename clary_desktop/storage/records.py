@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import Installation, ModelMetadata, ModelVersion, VersionFile
+from clary_desktop.db.timestamps import as_utc
 from clary_desktop.registry.installed import record_installation
 
 _CHUNK = 500
@@ -181,7 +182,7 @@ def entry_for_bundle(db: Database, model_id: str, version: str) -> dict[str, Any
                 "url": model.license_url,
                 "commercial_use": model.commercial_use,
             }
-        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        created = as_utc(row.created_at)
         version_entry: dict[str, Any] = {
             "version": row.version,
             "created_at": created.isoformat(),
