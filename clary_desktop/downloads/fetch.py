@@ -24,10 +24,10 @@ from clary_desktop.downloads.ratelimit import TokenBucket
 from clary_desktop.downloads.transfer import (
     FileResult,
     ProgressFn,
+    Retries,
     TransferOptions,
     fetch_single_stream,
     part_size,
-    retry_delay,
     truncate,
 )
 
@@ -53,7 +53,7 @@ def fetch_file(
         discard_partial(task)
         sidecar = Sidecar.for_task(task)
         write_sidecar(task.sidecar, sidecar)
-    failures = 0
+    retries = Retries(options)
     while True:
         control.check()
         before = saved_bytes(task)
@@ -66,15 +66,12 @@ def fetch_file(
             to_single_stream(task, sidecar)
             return fetch_single_stream(session, task, sidecar, control, progress, options, limiter)
         except RetryableError as error:
-            if saved_bytes(task) > before:
-                failures = 0  # progress was made: only failures in a row count
-            failures += 1
-            if failures > options.max_retries:
+            delay = retries.delay_after(error, progressed=saved_bytes(task) > before)
+            if delay is None:
                 raise DownloadFailed(
-                    f"Downloading {task.path} failed {failures} times in a row ({error}). "
-                    "Check your connection, then retry the download."
+                    f"Downloading {task.path} failed {retries.failures} times in a row "
+                    f"({error}). Check your connection, then retry the download."
                 ) from None
-            delay = retry_delay(error, failures, options)
             log.info("Retrying %s in %.1f s (%s)", task.path, delay, error)
             control.sleep(delay)
 

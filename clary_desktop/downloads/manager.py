@@ -53,8 +53,8 @@ from clary_desktop.downloads.store import (
 )
 from clary_desktop.downloads.strays import stray_partials
 from clary_desktop.downloads.transfer import (
+    Retries,
     TransferOptions,
-    retry_delay,
 )
 from clary_desktop.downloads.verify import sha256_of
 from clary_desktop.errors import AccessDeniedError, ClaryError
@@ -576,16 +576,16 @@ class DownloadManager:
             self.events.progress(self.job(job_id))
 
     def _with_retries(self, action: Callable[[], T], control: JobControl) -> T:
-        failures = 0
+        retries = Retries(self.options)
         while True:
             control.check()
             try:
                 return action()
             except RetryableError as error:
-                failures += 1
-                if failures > self.options.max_retries:
+                delay = retries.delay_after(error)
+                if delay is None:
                     raise DownloadFailed(f"{error}. Check your connection, then retry.") from None
-                control.sleep(retry_delay(error, failures, self.options))
+                control.sleep(delay)
 
     # ---- helpers --------------------------------------------------------------------
 

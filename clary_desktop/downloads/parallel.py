@@ -55,12 +55,12 @@ from clary_desktop.downloads.transfer import (
     Digests,
     FileResult,
     ProgressFn,
+    Retries,
     TransferOptions,
     check_status,
     describe_network_error,
     finish_file,
     part_size,
-    retry_delay,
 )
 
 log = logging.getLogger(__name__)
@@ -323,7 +323,7 @@ class _PartsRun:
     def _fetch_range(
         self, session: requests.Session, fd: int, item: Range, response: requests.Response | None
     ) -> None:
-        failures = 0
+        retries = Retries(self.options)
         while not item.finished:
             self.group.check()
             before = item.done
@@ -334,13 +334,12 @@ class _PartsRun:
                     self._accept(response, item, close_on_error=True)
                 self._stream(response, fd, item, asked_end)
             except RetryableError as error:
-                failures = 1 if item.done > before else failures + 1
-                if failures > self.options.max_retries:
+                delay = retries.delay_after(error, progressed=item.done > before)
+                if delay is None:
                     raise DownloadFailed(
-                        f"Downloading {self.task.path} failed {failures} times in a row "
+                        f"Downloading {self.task.path} failed {retries.failures} times in a row "
                         f"({error}). Check your connection, then retry the download."
                     ) from None
-                delay = retry_delay(error, failures, self.options)
                 log.info(
                     "Retrying bytes %d- of %s in %.1f s (%s)",
                     item.offset,

@@ -114,6 +114,23 @@ def retry_delay(error: RetryableError, failures: int, options: TransferOptions) 
     return min(options.backoff_seconds * 2 ** (failures - 1), options.backoff_max_seconds)
 
 
+class Retries:
+    """The retry rule every download loop follows (resolving a job's files, a file, one
+    range of a file): failures in a row are counted, progress starts the count again,
+    past `max_retries` the loop gives up, else it waits `retry_delay`."""
+
+    def __init__(self, options: TransferOptions) -> None:
+        self.options = options
+        self.failures = 0
+
+    def delay_after(self, error: RetryableError, progressed: bool = False) -> float | None:
+        """Count the failure; the wait before the next attempt, or None: give up."""
+        self.failures = 1 if progressed else self.failures + 1
+        if self.failures > self.options.max_retries:
+            return None
+        return retry_delay(error, self.failures, self.options)
+
+
 def part_size(task: FileTask) -> int:
     try:
         return task.part.stat().st_size

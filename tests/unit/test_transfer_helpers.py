@@ -12,7 +12,12 @@ import pytest
 from clary_desktop.domain.layout import CatalogFile, FileTask, VersionSpec, target_path
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.partial import Sidecar, read_sidecar, write_sidecar
-from clary_desktop.downloads.transfer import TransferOptions, retry_after_seconds, retry_delay
+from clary_desktop.downloads.transfer import (
+    Retries,
+    TransferOptions,
+    retry_after_seconds,
+    retry_delay,
+)
 
 
 def test_backoff_doubles_and_is_capped():
@@ -20,6 +25,30 @@ def test_backoff_doubles_and_is_capped():
     delays = [retry_delay(RetryableError("x"), n, options) for n in range(1, 6)]
     assert delays == [1, 2, 4, 5, 5]
     assert retry_delay(RetryableError("x", retry_after=30), 1, options) == 30
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "delays"),
+    [
+        # "f": a failure with no progress, "p": a failure after some bytes came in.
+        ("fff", [1, 2, 4]),
+        ("ffff", [1, 2, 4, None]),  # a fourth failure in a row: give up
+        ("fffpff", [1, 2, 4, 1, 2, 4]),  # progress starts the count again
+        ("ppppp", [1, 1, 1, 1, 1]),  # a slow server that keeps sending is never given up on
+        ("pffff", [1, 2, 4, None, None]),
+    ],
+)
+def test_retries_count_failures_in_a_row(outcomes: str, delays: list[float | None]) -> None:
+    retries = Retries(TransferOptions(max_retries=3, backoff_seconds=1, backoff_max_seconds=60))
+    got = [retries.delay_after(RetryableError("x"), progressed=o == "p") for o in outcomes]
+    assert got == delays
+
+
+def test_retries_honour_retry_after_within_the_budget() -> None:
+    retries = Retries(TransferOptions(max_retries=1, retry_after_max_seconds=10))
+    assert retries.delay_after(RetryableError("x", retry_after=30)) == 10
+    assert retries.delay_after(RetryableError("x", retry_after=30)) is None
+    assert retries.failures == 2
 
 
 def test_retry_after_number_and_date():
