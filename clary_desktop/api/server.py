@@ -3,7 +3,6 @@ headless for `clary-models serve`."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import threading
@@ -12,21 +11,13 @@ import uvicorn
 
 from clary_desktop.api.app import create_app
 from clary_desktop.app import Registry
+from clary_desktop.domain.hosts import is_loopback
 from clary_desktop.errors import ClaryError
 
 log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 _HANDLER_THREAD_NAME = "AnyIO worker thread"  # anyio's pool for FastAPI's sync handlers
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ApiServer:

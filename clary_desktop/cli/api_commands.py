@@ -12,6 +12,7 @@ from typing import Any
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json, render_table
 from clary_desktop.cli.parsing import port_arg
+from clary_desktop.domain.hosts import is_loopback
 from clary_desktop.domain.pipeline_values import UsageInfo
 from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_size
@@ -215,7 +216,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def cmd_serve(ctx: CliContext, args: argparse.Namespace) -> int:
     # FastAPI and uvicorn load only for the command that serves (heavy, slow to import).
-    from clary_desktop.api.server import ApiServer, is_loopback
+    from clary_desktop.api.server import ApiServer
 
     if not is_loopback(args.host):
         print(

@@ -7,23 +7,11 @@ them on a worker thread, and `stop()` once more at shutdown.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 from typing import Any
 
 log = logging.getLogger(__name__)
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
-    host = host.strip().strip("[]")
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ApiRunner:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from clary_desktop.app import Registry
+from clary_desktop.domain.hosts import is_loopback
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
-from clary_desktop.gui.api_runner import ApiRunner, is_loopback
+from clary_desktop.gui.api_runner import ApiRunner
 from clary_desktop.gui.dialogs.api_keys_dialog import ApiKeysDialog
 from clary_desktop.settings import Settings
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clary_desktop.gui.api_runner import is_loopback
+from clary_desktop.domain.hosts import is_loopback
 from clary_desktop.settings import Settings
 
 
