@@ -309,7 +309,9 @@ class Registry:
         """Run downloads with `engine` instead of the default one (other transfer options,
         or a stand-in in tests); call it before the first download."""
         with self._settings_lock:
-            if self._downloads is not None and self._downloads is not engine:
+            if self._downloads is engine:
+                return  # subscribed already: a second subscription would prune twice
+            if self._downloads is not None:
                 self._downloads.shutdown()
             self._downloads = engine
             # Once a newer version is installed, older ones beyond the kept few go.
@@ -408,15 +410,16 @@ class Registry:
 
     def update(self, model_id: str) -> int | None:
         """Start updating a model; the job id, or None when the switch happened at once."""
-        return start_update(self, model_id)
+        return start_update(self, model_id, self._pruner)
 
     def rollback(self, model_id: str) -> str:
         """Switch back to the kept previous version; returns it."""
         return rollback(self, model_id)
 
     def prune_previous_versions(self, model_id: str) -> list[str]:
-        """Remove versions beyond the kept few now. Updates prune by themselves (after
-        the download, or at once when the switch needed none): fronts need not call it."""
+        """Remove versions beyond the kept few now, through the one pruner. Updates prune
+        by themselves (after the download, or at once when the switch needed none): fronts
+        need not call it."""
         return self._pruner.prune(model_id)
 
     def network_available(self) -> bool:

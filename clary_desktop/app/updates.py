@@ -19,7 +19,7 @@ from clary_desktop.db import Database
 from clary_desktop.db.tables import Installation, ModelVersion
 from clary_desktop.domain.download_values import DownloadEvent, VerifyResult
 from clary_desktop.domain.model_views import ModelInfo
-from clary_desktop.domain.version_order import rollback_target, sort_versions
+from clary_desktop.domain.version_order import rollback_target, versions_to_prune
 from clary_desktop.errors import ClaryError
 from clary_desktop.settings import Settings
 
@@ -43,8 +43,6 @@ class UpdateHost(Protocol):
     ) -> int: ...
 
     def remove(self, model_id: str, version: str | None = None) -> list[str]: ...
-
-    def prune_previous_versions(self, model_id: str) -> list[str]: ...
 
 
 class UpdateInfo(BaseModel):
@@ -83,9 +81,10 @@ def find_updates(registry: UpdateHost) -> list[UpdateInfo]:
     return found
 
 
-def start_update(registry: UpdateHost, model_id: str) -> int | None:
+def start_update(registry: UpdateHost, model_id: str, pruner: VersionPruner) -> int | None:
     """Fetch the newest version beside the installed one; None when it was already on
-    disk and verified, so the switch happened at once."""
+    disk and verified, so the switch happened at once (and `pruner` prunes now: no
+    download will complete to make it prune)."""
     model = registry.check_access(model_id)
     if model.installed_version is None:
         raise ClaryError(
@@ -99,7 +98,7 @@ def start_update(registry: UpdateHost, model_id: str) -> int | None:
         results = registry.verify_version(model_id, model.version)
         if results and all(r.status == "ok" for r in results):
             _activate(registry, model_id, model.version)
-            registry.prune_previous_versions(model_id)
+            pruner.prune(model_id)
             return None
     return registry.start_download(model_id, version=model.version, force=model.version in kept)
 
@@ -175,12 +174,8 @@ class VersionPruner:
 def _prune(registry: UpdateHost, model_id: str) -> list[str]:
     installs = _installs(registry, model_id)
     active = next((v for v, is_active in installs.items() if is_active), None)
-    if active is None:
-        return []
-    older = sort_versions([v for v in installs if v != active], key=str)
-    keep = max(0, registry.settings.keep_previous_versions)
     removed: list[str] = []
-    for version in older[keep:]:
+    for version in versions_to_prune(active, installs, registry.settings.keep_previous_versions):
         try:
             removed += registry.remove(model_id, version)
         except ClaryError as error:

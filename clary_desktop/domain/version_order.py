@@ -41,3 +41,12 @@ def rollback_target(active: str | None, kept: Iterable[str]) -> str | None:
         return None
     older = [v for v in kept if version_key(v) < version_key(active)]
     return max(older, key=version_key) if older else None
+
+
+def versions_to_prune(active: str | None, kept: Iterable[str], keep_previous: int) -> list[str]:
+    """The kept versions a prune removes: every inactive one beyond the newest
+    `keep_previous` others (newest first). Nothing while no version is active."""
+    if active is None:
+        return []
+    others = sort_versions([v for v in kept if v != active], key=str)
+    return others[max(0, keep_previous) :]

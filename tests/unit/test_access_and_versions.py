@@ -1,7 +1,13 @@
 import pytest
 
 from clary_desktop.domain.access import ModelAccessControl, Tier
-from clary_desktop.domain.version_order import newest, rollback_target, sort_versions, version_key
+from clary_desktop.domain.version_order import (
+    newest,
+    rollback_target,
+    sort_versions,
+    version_key,
+    versions_to_prune,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +67,23 @@ def test_rollback_goes_to_the_newest_kept_version_older_than_the_active_one(
     active: str | None, kept: list[str], target: str | None
 ) -> None:
     assert rollback_target(active, kept) == target
+
+
+@pytest.mark.parametrize(
+    ("active", "kept", "keep", "pruned"),
+    [
+        (None, ["1.0", "2.0"], 1, []),
+        ("2.0", ["2.0"], 1, []),
+        ("3.0", ["1.0", "2.0", "3.0"], 1, ["1.0"]),
+        ("3.0", ["1.0", "2.0", "3.0"], 0, ["2.0", "1.0"]),
+        ("3.0", ["1.0", "2.0", "3.0"], 5, []),
+        ("3.0", ["1.0", "2.0", "3.0"], -1, ["2.0", "1.0"]),
+        # After a rollback the newer version is the inactive one kept first.
+        ("1.0", ["1.0", "2.0", "3.0"], 1, ["2.0"]),
+        ("1.10.0", ["1.9.0", "1.10.0", "1.2.0"], 1, ["1.2.0"]),
+    ],
+)
+def test_a_prune_keeps_the_newest_few_inactive_versions(
+    active: str | None, kept: list[str], keep: int, pruned: list[str]
+) -> None:
+    assert versions_to_prune(active, kept, keep) == pruned
