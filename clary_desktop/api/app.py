@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, statu
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from clary_desktop import __version__
 from clary_desktop.api.guard import API_KEY_HEADER, KEY_SCOPE, RequestGuard, key_missing_message
@@ -36,6 +36,12 @@ TierName = Literal["lite", "standard", "professional"]
 
 class ErrorBody(BaseModel):
     detail: str
+    hint: dict[str, str | int] | None = Field(
+        default=None,
+        description="What to do next, for a program: `action` names the step "
+        "(e.g. cancel_download), the other keys are its parameters (job_id, model_id, "
+        "task, source).",
+    )
 
 
 class DownloadStarted(BaseModel):
@@ -95,15 +101,15 @@ def create_app(registry: Registry, *, host: str, port: int) -> FastAPI:
 
     @app.exception_handler(NotFoundError)
     def _not_found(_request: Request, error: NotFoundError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=404)
+        return _error_answer(error, 404)
 
     @app.exception_handler(AccessDeniedError)
     def _denied(_request: Request, error: AccessDeniedError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=403)
+        return _error_answer(error, 403)
 
     @app.exception_handler(ClaryError)
     def _conflict(_request: Request, error: ClaryError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=409)
+        return _error_answer(error, 409)
 
     @app.get("/api/v1/models", response_model=list[ModelInfo], responses=ERRORS)
     def list_models(
@@ -168,6 +174,15 @@ def create_app(registry: Registry, *, host: str, port: int) -> FastAPI:
         return registry.record_run(model_id, report, api_key_id=key.id)
 
     return app
+
+
+def _error_answer(error: ClaryError, status_code: int) -> JSONResponse:
+    """The core's message, and its hint as data: the API's caller is a program."""
+    hint = error.hint
+    body = ErrorBody(
+        detail=str(error), hint={"action": str(hint.action), **hint.params()} if hint else None
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code)
 
 
 def _plain_errors(error: RequestValidationError) -> list[dict[str, Any]]:

@@ -54,7 +54,7 @@ from clary_desktop.downloads.installs import (
 from clary_desktop.downloads.manager import DownloadManager
 from clary_desktop.downloads.sources import HubConfig
 from clary_desktop.downloads.store import JobStore
-from clary_desktop.errors import AccessDeniedError, ClaryError
+from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.licensing import LicenseManager
 from clary_desktop.paths import AppPaths
 from clary_desktop.registry.api_keys import ApiKeyStore
@@ -117,7 +117,8 @@ class Registry:
         except OSError as error:
             raise ClaryError(
                 f"Cannot create Clary Desktop's folders ({error.filename}: {error.strerror}). "
-                "Choose another --data-dir."
+                "Choose another data folder.",
+                hint=Hint(Action.CHOOSE_DATA_DIR),
             ) from None
         database = open_database(paths.effective_database_url)
         try:

@@ -20,7 +20,7 @@ from clary_desktop.db.tables import Installation, ModelVersion
 from clary_desktop.domain.download_values import DownloadEvent, VerifyResult
 from clary_desktop.domain.model_views import ModelInfo
 from clary_desktop.domain.version_order import rollback_target, versions_to_prune
-from clary_desktop.errors import ClaryError
+from clary_desktop.errors import Action, ClaryError, Hint
 from clary_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ def start_update(registry: UpdateHost, model_id: str, pruner: VersionPruner) -> 
     model = registry.check_access(model_id)
     if model.installed_version is None:
         raise ClaryError(
-            f"{model_id} is not installed, so there is nothing to update. Download it with "
-            f"`clary-models download {model_id}`."
+            f"{model_id} is not installed, so there is nothing to update; download it instead.",
+            hint=Hint(Action.DOWNLOAD_MODEL, model_id=model_id),
         )
     if not model.update_available:
         raise ClaryError(f"{model_id} is up to date ({model.installed_version}).")

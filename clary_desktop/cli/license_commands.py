@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from clary_desktop.cli.context import CliContext
+from clary_desktop.cli.hints import with_hint
 from clary_desktop.cli.output import print_json
 from clary_desktop.domain.license_status import NO_LICENSE_TEXT, LicenseState, LicenseStatus
 
@@ -42,7 +43,7 @@ def cmd_install(ctx: CliContext, args: argparse.Namespace) -> int:
         f"expires {_date(status.expires_at)}) at {status.path}."
     )
     if status.reason:
-        print(f"Warning: {status.reason}")
+        print(f"Warning: {with_hint(status.reason, status.hint)}")
     return 0
 
 
@@ -52,7 +53,7 @@ def _fields(status: LicenseStatus) -> list[tuple[str, str]]:
             ("State", f"none: {NO_LICENSE_TEXT}"),
             ("Tier", status.tier.label),
             ("File", f"{status.path} (not present)"),
-            ("Reason", status.reason or "-"),
+            ("Reason", with_hint(status.reason, status.hint) if status.reason else "-"),
         ]
     state = {LicenseState.GRACE: "in grace", LicenseState.INVALID: "invalid"}.get(
         status.state, status.state.value
@@ -67,7 +68,7 @@ def _fields(status: LicenseStatus) -> list[tuple[str, str]]:
     if status.path:
         fields.append(("File", status.path))
     if status.reason:
-        fields.append(("Reason", status.reason))
+        fields.append(("Reason", with_hint(status.reason, status.hint)))
     return fields
 
 

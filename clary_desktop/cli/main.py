@@ -21,6 +21,7 @@ from clary_desktop.cli import (
     update_commands,
 )
 from clary_desktop.cli.context import CliContext
+from clary_desktop.cli.hints import error_text
 from clary_desktop.cli.parsing import Parser, run_handler
 from clary_desktop.logging_setup import setup_logging
 
@@ -72,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda: args.handler(context, args),
             label=args.command,
             details=str(context.paths.log_file),
+            render=error_text,
         )
     finally:
         context.close()

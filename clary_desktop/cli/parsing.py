@@ -48,15 +48,21 @@ class Parser(argparse.ArgumentParser):
 
 
 def run_handler(
-    prog: str, call: Callable[[], int | None], *, label: str = "", details: str | None = None
+    prog: str,
+    call: Callable[[], int | None],
+    *,
+    label: str = "",
+    details: str | None = None,
+    render: Callable[[ClaryError], str] = str,
 ) -> int:
     """Run a command; errors the user can act on become one line, never a traceback.
-    `label` names the command in the log; `details` is where the log is."""
+    `label` names the command in the log; `details` is where the log is; `render` words
+    a core error (`clary-models` adds the command its hint names)."""
     try:
         return int(call() or 0)
     except ClaryError as error:
         log.info("%s %s failed: %s", prog, label, error)
-        print_error(prog, str(error))
+        print_error(prog, render(error))
     except KeyboardInterrupt:
         print_error(prog, "interrupted")
         return 130

@@ -7,6 +7,7 @@ import sys
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.download_commands import run_job
+from clary_desktop.cli.hints import error_text
 from clary_desktop.errors import ClaryError
 
 
@@ -41,7 +42,7 @@ def cmd_update(ctx: CliContext, args: argparse.Namespace) -> int:
         except ClaryError as error:
             if not args.all:
                 raise
-            print(f"{model_id}: {error}", file=sys.stderr)
+            print(f"{model_id}: {error_text(error)}", file=sys.stderr)
             failed += 1
             continue
         after = registry.get_model(model_id).installed_version

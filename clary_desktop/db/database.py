@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clary_desktop.db.engine import WRITE_OPTION, create_catalog_engine, sqlite_file_of
 from clary_desktop.db.migrations import LATEST_SCHEMA, current_schema_version, migrate
-from clary_desktop.errors import DatabaseError
+from clary_desktop.errors import Action, DatabaseError, Hint
 from clary_desktop.userfiles import UserFileError, require_regular
 
 log = logging.getLogger(__name__)
+_OTHER_DATA_DIR = Hint(Action.CHOOSE_DATA_DIR)
 
 
 class Database:
@@ -59,30 +60,32 @@ def translate_db_errors(where: str) -> Iterator[None]:
     try:
         yield
     except sa_exc.DBAPIError as error:
-        raise DatabaseError(describe_db_error(error, where)) from error
+        raise db_error(error, where) from error
 
 
-def describe_db_error(error: sa_exc.DBAPIError, where: str) -> str:
+def db_error(error: sa_exc.DBAPIError, where: str) -> DatabaseError:
+    """The driver's error as one plain sentence that says what to do."""
     detail = str(error.orig) if error.orig is not None else str(error)
     lowered = detail.lower()
     if "readonly" in lowered or "read-only" in lowered:
-        return read_only_message(where)
+        return read_only_error(where)
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
-        return (
+        return DatabaseError(
             f"The catalog database {where} is damaged ({detail}). Move it away to start a "
             "fresh catalog, or restore a backup (catalog.db.backup-*) from the same folder."
         )
     if "unable to open" in lowered:
-        return (
+        return DatabaseError(
             f"Cannot open the catalog database {where}. Check that the folder exists and "
-            "that you may write to it, or choose another --data-dir."
+            "that you may write to it, or choose another data folder.",
+            hint=_OTHER_DATA_DIR,
         )
     if "locked" in lowered or "busy" in lowered:
-        return (
+        return DatabaseError(
             f"The catalog database {where} is busy (another Clary Desktop is writing to it). "
             "Try again in a moment."
         )
-    return f"Catalog database error in {where}: {detail}"
+    return DatabaseError(f"Catalog database error in {where}: {detail}")
 
 
 def damaged_way_out(db_file: Path) -> str:
@@ -125,7 +128,8 @@ def check_sqlite_file(db_file: Path) -> None:
         # SQLite would wait forever on a named pipe, or read a device.
         raise DatabaseError(
             f"The catalog database {db_file} {error.detail}. Move it away to start a fresh "
-            "catalog, or choose another --data-dir."
+            "catalog, or choose another data folder.",
+            hint=_OTHER_DATA_DIR,
         ) from None
     if info.st_size == 0:
         raise DatabaseError(
@@ -183,10 +187,11 @@ def create_sqlite_file(db_file: Path) -> None:
         fresh.unlink(missing_ok=True)
 
 
-def read_only_message(where: str) -> str:
-    return (
+def read_only_error(where: str) -> DatabaseError:
+    return DatabaseError(
         f"The catalog database {where} is read-only. Give your user write access to it "
-        "and its folder, or start with another --data-dir."
+        "and its folder, or choose another data folder.",
+        hint=_OTHER_DATA_DIR,
     )
 
 
@@ -216,13 +221,14 @@ def open_database(url: str) -> Database:
         except OSError as error:
             raise DatabaseError(
                 f"Cannot create the folder for the catalog database {db_file.parent}: "
-                f"{error.strerror}. Choose another --data-dir."
+                f"{error.strerror}. Choose another data folder.",
+                hint=_OTHER_DATA_DIR,
             ) from error
         check_sqlite_file(db_file)
         check_foreign_tables(db_file)
         create_sqlite_file(db_file)
         if db_file.exists() and not os.access(db_file, os.W_OK):
-            raise DatabaseError(read_only_message(where))
+            raise read_only_error(where)
     engine = create_catalog_engine(url)
     try:
         with translate_db_errors(where):
@@ -233,7 +239,8 @@ def open_database(url: str) -> Database:
                 raise DatabaseError(
                     f"The catalog database {where} was written by a newer Clary Desktop "
                     f"(schema {version}; this program knows up to {LATEST_SCHEMA}). "
-                    "Update Clary Desktop, or start with another --data-dir."
+                    "Update Clary Desktop, or choose another data folder.",
+                    hint=_OTHER_DATA_DIR,
                 )
             if version < LATEST_SCHEMA:
                 if version > 0 and db_file is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from clary_desktop.domain.access import Tier
+from clary_desktop.errors import Hint
 
 NO_LICENSE_TEXT = "Lite (free)"
 
@@ -29,6 +30,8 @@ class LicenseStatus(BaseModel):
     tier: Tier = Tier.LITE
     reason: str | None = None
     reason_code: str | None = None
+    #: What to do about `reason`; each front words it (not part of the JSON form).
+    hint: Hint | None = Field(default=None, exclude=True)
     licensee: str | None = None
     email: str | None = None
     license_id: str | None = None

@@ -11,7 +11,7 @@ from clary_desktop.domain.download_values import JobInfo, VerifyResult
 from clary_desktop.domain.layout import version_dir
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.downloads.verify import verify_version
-from clary_desktop.errors import ClaryError, NotFoundError
+from clary_desktop.errors import Action, ClaryError, Hint, NotFoundError
 
 
 def remove_installed(
@@ -28,7 +28,8 @@ def remove_installed(
         if job.model_id == model_id and (version is None or job.version == version):
             raise ClaryError(
                 f"{model_id} {job.version} is being downloaded (job {job.job_id}); "
-                f"cancel it first with `clary-models cancel {job.job_id}`."
+                "cancel that download first.",
+                hint=Hint(Action.CANCEL_DOWNLOAD, job_id=job.job_id),
             )
     versions = [v for _, v in store.installed_versions(model_id) if version in (None, v)]
     if not versions:

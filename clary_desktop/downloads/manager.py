@@ -57,7 +57,7 @@ from clary_desktop.downloads.transfer import (
     TransferOptions,
 )
 from clary_desktop.downloads.verify import sha256_of
-from clary_desktop.errors import AccessDeniedError, ClaryError
+from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,8 @@ class DownloadManager:
             raise ClaryError(
                 "Clary Desktop is in offline mode (the offline setting, or CLARY_OFFLINE=1), "
                 "so nothing is downloaded. Switch it off to download, or bring the model in "
-                "with `clary-models import-file` or `import-bundle`."
+                "from a model file or an offline bundle.",
+                hint=Hint(Action.IMPORT_MODEL),
             )
         with self._lock:
             self._check_open()
@@ -253,7 +254,8 @@ class DownloadManager:
             if state.finished:
                 if state == JobState.COMPLETED:
                     raise ClaryError(
-                        f"Download job {job_id} has completed; use `remove` to delete the model."
+                        f"Download job {job_id} has completed; remove the model to delete it.",
+                        hint=Hint(Action.REMOVE_MODEL, model_id=row.model_id),
                     )
                 return
             if job_id in self._pending:

@@ -23,8 +23,8 @@ from clary_desktop.db.tables import (
 from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.download_values import FINISHED_STATES, JobInfo, JobState
 from clary_desktop.domain.layout import CatalogFile, VersionSpec
-from clary_desktop.errors import NotFoundError
-from clary_desktop.registry.catalog import unknown_model_message
+from clary_desktop.errors import Action, Hint, NotFoundError
+from clary_desktop.registry.catalog import unknown_model
 from clary_desktop.registry.installed import record_installation
 
 SHUTDOWN_OWNER = "shutdown"
@@ -70,7 +70,7 @@ class JobStore:
         with self.db.read() as session:
             row = session.get(ModelMetadata, model_id)
             if row is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             return row.tier, row.version
 
     def version_spec(self, model_id: str, version: str) -> VersionSpec:
@@ -83,8 +83,8 @@ class JobStore:
             ).one_or_none()
             if model is None or row is None:
                 raise NotFoundError(
-                    f"{model_id} has no version {version!r}. "
-                    f"Run `clary-models versions {model_id}` to see its versions."
+                    f"{model_id} has no version {version!r}.",
+                    hint=Hint(Action.LIST_VERSIONS, model_id=model_id),
                 )
             files = tuple(
                 CatalogFile(f.path, f.size_bytes, f.sha256, f.url) for f in row.files
@@ -153,9 +153,7 @@ class JobStore:
         with self.db.read() as session:
             row = session.get(ModelDownload, job_id)
             if row is None:
-                raise NotFoundError(
-                    f"No download job {job_id}. Run `clary-models downloads` to see the jobs."
-                )
+                raise NotFoundError(f"No download job {job_id}.", hint=Hint(Action.LIST_DOWNLOADS))
             return row
 
     def rows(self, include_finished: bool = True) -> list[ModelDownload]:

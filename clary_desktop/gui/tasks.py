@@ -1,9 +1,9 @@
 """Background work for the window: blocking calls on worker threads, results on the loop.
 
 Every task started here is tracked so the window can cancel what is left when it
-closes, and every failure is reported: a `ClaryError` as its own plain message, anything
-else as "unexpected problem" (and to the loop's exception handler, which the tests turn
-into a failure).
+closes, and every failure is reported: a `ClaryError` as its own plain message (with the
+window's words for its hint), anything else as "unexpected problem" (and to the loop's
+exception handler, which the tests turn into a failure).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from clary_desktop.errors import ClaryError
+from clary_desktop.gui.hints import error_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,7 +53,7 @@ class Tasks:
             return
         if isinstance(error, ClaryError):
             log.info("%s: %s", what, error)
-            self._on_error(f"{what}: {error}")
+            self._on_error(f"{what}: {error_text(error)}")
             return
         log.error("%s: unexpected error", what, exc_info=error)
         self._on_error(f"{what}: unexpected problem ({type(error).__name__}: {error}).")

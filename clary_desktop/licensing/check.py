@@ -134,6 +134,7 @@ def invalid(
         "tier": Tier.LITE,
         "reason": str(error),
         "reason_code": error.reason.value,
+        "hint": error.hint,
     }
     if payload is None:
         return LicenseStatus(path=path, **fields)

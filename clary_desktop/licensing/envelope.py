@@ -12,15 +12,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clary_desktop.domain.signing import FORMAT_VERSION, KID_PATTERN, b64url_decode
+from clary_desktop.errors import Action, Hint
 from clary_desktop.licensing.errors import LicenseError, Reason
 from clary_desktop.licensing.payload import first_problem
 
 DOMAIN = b"clary-license-v1\x00"
 MAX_LICENSE_BYTES = 16 * 1024
-_MALFORMED_HINT = (
-    "Install the license file exactly as you received it from Clary "
-    "(`clary-models license install FILE`)."
-)
+_AS_RECEIVED = "Install the license file exactly as you received it from Clary."
+_INSTALL = Hint(Action.INSTALL_LICENSE)
 
 
 class _EnvelopeFields(BaseModel):
@@ -54,14 +53,16 @@ def parse_envelope(data: bytes) -> Envelope:
         raise LicenseError(
             Reason.TOO_LARGE,
             f"The license file is too large ({len(data)} bytes; a license is at most "
-            f"{MAX_LICENSE_BYTES // 1024} KiB), so it is not a Clary license. {_MALFORMED_HINT}",
+            f"{MAX_LICENSE_BYTES // 1024} KiB), so it is not a Clary license. {_AS_RECEIVED}",
+            hint=_INSTALL,
         )
     try:
         fields = _EnvelopeFields.model_validate_json(data, strict=True)
     except ValidationError as error:
         raise LicenseError(
             Reason.MALFORMED,
-            f"The license file is malformed ({first_problem(error)}). {_MALFORMED_HINT}",
+            f"The license file is malformed ({first_problem(error)}). {_AS_RECEIVED}",
+            hint=_INSTALL,
         ) from None
     return Envelope(
         kid=fields.kid,
@@ -75,5 +76,7 @@ def _decode(text: str, field: str) -> bytes:
         return b64url_decode(text)
     except ValueError as error:
         raise LicenseError(
-            Reason.MALFORMED, f"The license file is malformed ({field}: {error}). {_MALFORMED_HINT}"
+            Reason.MALFORMED,
+            f"The license file is malformed ({field}: {error}). {_AS_RECEIVED}",
+            hint=_INSTALL,
         ) from None

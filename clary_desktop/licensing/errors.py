@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from clary_desktop.errors import ClaryError
+from clary_desktop.errors import ClaryError, Hint
 
 
 class Reason(StrEnum):
@@ -26,6 +26,6 @@ class Reason(StrEnum):
 class LicenseError(ClaryError):
     """A license file that cannot be trusted; `str(error)` is the user-facing reason."""
 
-    def __init__(self, reason: Reason, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, reason: Reason, message: str, *, hint: Hint | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.reason = reason

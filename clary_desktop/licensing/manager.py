@@ -13,6 +13,7 @@ from pathlib import Path
 
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.license_status import NO_LICENSE_TEXT, LicenseState, LicenseStatus
+from clary_desktop.errors import Action, Hint
 from clary_desktop.licensing.check import evaluate, invalid
 from clary_desktop.licensing.envelope import MAX_LICENSE_BYTES
 from clary_desktop.licensing.errors import LicenseError, Reason
@@ -132,8 +133,9 @@ class LicenseManager:
             raise LicenseError(
                 Reason.CANNOT_INSTALL,
                 f"Cannot install the license into {self.license_path} "
-                f"({error.strerror or error}). Check that folder's permissions, or choose "
-                "another place with --license or CLARY_LICENSE_FILE.",
+                f"({error.strerror or error}). Check that folder's permissions, or keep the "
+                f"license in another place ({LICENSE_FILE_ENV}).",
+                hint=Hint(Action.CHOOSE_LICENSE_FILE),
             ) from None
         save_ledger(self.ledger_path, result.ledger)
         self._cached = None
@@ -151,7 +153,8 @@ class LicenseManager:
                 status = LicenseStatus(
                     state=LicenseState.NONE,
                     reason=f"No license is installed, so Clary Desktop runs as {NO_LICENSE_TEXT}. "
-                    "Install one with `clary-models license install FILE`.",
+                    "Install the license file you received from Clary.",
+                    hint=Hint(Action.INSTALL_LICENSE),
                     path=path,
                 )
                 new_ledger = ledger.saw(now)

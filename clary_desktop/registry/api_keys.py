@@ -17,7 +17,7 @@ from clary_desktop.db import Database
 from clary_desktop.db.tables import ApiKey
 from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.pipeline_values import ApiKeyInfo
-from clary_desktop.errors import ClaryError, NotFoundError
+from clary_desktop.errors import Action, ClaryError, Hint, NotFoundError
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "clary_"
@@ -79,7 +79,8 @@ class ApiKeyStore:
             row = session.scalar(select(ApiKey).where(ApiKey.name == name))
             if row is None:
                 raise NotFoundError(
-                    f"No API key named {name!r}. `clary-models apikey list` shows the names."
+                    f"No API key named {name!r}; check the name.",
+                    hint=Hint(Action.LIST_API_KEYS),
                 )
             if row.revoked_at is None:
                 row.revoked_at = datetime.now(UTC)

@@ -28,7 +28,7 @@ from clary_desktop.domain.model_views import (
     VersionInfo,
 )
 from clary_desktop.domain.version_order import sort_versions, version_key
-from clary_desktop.errors import ClaryError, NotFoundError
+from clary_desktop.errors import Action, ClaryError, Hint, NotFoundError
 from clary_desktop.registry.catalog_upsert import chunks, search_text_of, upsert_models
 from clary_desktop.registry.manifest import CatalogManifest, ManifestModel
 from clary_desktop.registry.tier_rule import KnownEntry, tier_from_source
@@ -127,7 +127,7 @@ class ModelCatalog:
         with self.db.read() as session:
             row = session.get(ModelMetadata, model_id)
             if row is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             installed = self._installed_versions(session, [model_id])
             busy = _downloading_ids(session, [model_id])
             return _model_info(
@@ -140,7 +140,7 @@ class ModelCatalog:
     def get_versions(self, model_id: str) -> list[VersionInfo]:
         with self.db.read() as session:
             if session.get(ModelMetadata, model_id) is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             rows = session.scalars(
                 select(ModelVersion)
                 .where(ModelVersion.model_id == model_id)
@@ -244,7 +244,7 @@ class ModelCatalog:
         with self.db.write() as session:
             row = session.get(ModelMetadata, model_id)
             if row is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             if "tier" in changes:
                 known = KnownEntry(row.origin or "default", row.tier, bool(row.user_modified))
                 changes["tier"] = tier_from_source(
@@ -260,7 +260,7 @@ class ModelCatalog:
         with self.db.write() as session:
             row = session.get(ModelMetadata, model_id)
             if row is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             session.delete(row)
 
     def import_manifest(
@@ -275,10 +275,10 @@ class ModelCatalog:
             return upsert_models(session, manifest.models, origin, keep_user_changes, source=source)
 
 
-def unknown_model_message(model_id: str) -> str:
-    return (
-        f"No model with id {model_id!r} in the catalog. "
-        "Run `clary-models list --tier professional` to see every id."
+def unknown_model(model_id: str) -> NotFoundError:
+    """An id the catalog does not hold; the fronts add where to see every id."""
+    return NotFoundError(
+        f"No model with id {model_id!r} in the catalog.", hint=Hint(Action.LIST_MODELS)
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import MetaEntry, ModelMetadata
-from clary_desktop.errors import ClaryError, InvalidManifestError
+from clary_desktop.errors import Action, ClaryError, Hint, InvalidManifestError
 from clary_desktop.registry.catalog_upsert import upsert_models
 from clary_desktop.registry.manifest import (
     MAX_MANIFEST_BYTES,
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from clary_desktop.domain.signing_keys import TrustedKeys
 
 CATALOG_URL_ENV = "CLARY_CATALOG_URL"
+_CHECK_ADDRESS = f"Check the catalog address (the catalog_url setting, or {CATALOG_URL_ENV})."
+_SET_ADDRESS = Hint(Action.SET_CATALOG_ADDRESS)
 SEQUENCE_KEY = "catalog_sequence"
 DIGEST_KEY = "catalog_sha256"
 _CHUNK = 2000
@@ -60,7 +62,8 @@ def read_catalog_source(source: str, offline: bool, timeout: float = 30) -> byte
         if offline:
             raise ClaryError(
                 f"Offline mode is on, so the catalog at {source} was not fetched. Turn offline "
-                "mode off, or sync from a file with --from FILE."
+                "mode off, or sync from a catalog file.",
+                hint=Hint(Action.SYNC_FROM_FILE),
             )
         try:
             with requests.get(
@@ -69,7 +72,8 @@ def read_catalog_source(source: str, offline: bool, timeout: float = 30) -> byte
                 if response.status_code != 200:
                     raise ClaryError(
                         f"The catalog server answered {response.status_code} for {source}. "
-                        "Check the catalog address in Settings (or CLARY_CATALOG_URL)."
+                        f"{_CHECK_ADDRESS}",
+                        hint=_SET_ADDRESS,
                     )
                 body = bytearray()
                 for chunk in response.iter_content(1 << 20):
@@ -80,7 +84,8 @@ def read_catalog_source(source: str, offline: bool, timeout: float = 30) -> byte
         except requests.TooManyRedirects:
             raise ClaryError(
                 f"The catalog server at {source} sent too many redirects (a redirect loop). "
-                "Check the catalog address in Settings (or CLARY_CATALOG_URL)."
+                f"{_CHECK_ADDRESS}",
+                hint=_SET_ADDRESS,
             ) from None
         except (
             requests.exceptions.InvalidSchema,
@@ -90,7 +95,8 @@ def read_catalog_source(source: str, offline: bool, timeout: float = 30) -> byte
             # The server's mistake (a redirect to file://, a broken header), not the network's.
             raise ClaryError(
                 f"The catalog server at {source} sent an answer Clary cannot use ({error}). "
-                "Check the catalog address in Settings (or CLARY_CATALOG_URL)."
+                f"{_CHECK_ADDRESS}",
+                hint=_SET_ADDRESS,
             ) from None
         except requests.RequestException as error:
             raise ClaryError(
@@ -104,8 +110,8 @@ def default_source(configured: str | None) -> str:
     source = configured or os.environ.get(CATALOG_URL_ENV)
     if not source:
         raise ClaryError(
-            "No catalog source is set. Pass --from URL|FILE, set the catalog address in "
-            f"Settings, or set {CATALOG_URL_ENV}."
+            f"No catalog source is set. Name a catalog address or file, or set {CATALOG_URL_ENV}.",
+            hint=_SET_ADDRESS,
         )
     return source
 
@@ -131,8 +137,8 @@ def sync_catalog(
         )
     elif not allow_unsigned:
         raise InvalidManifestError(
-            f"{source}: the catalog is not signed. If you trust this file, import it with "
-            "--allow-unsigned."
+            f"{source}: the catalog is not signed. If you trust this file, accept it as unsigned.",
+            hint=Hint(Action.ALLOW_UNSIGNED, source=source),
         )
     manifest = parse_manifest(raw, source)
     if signed and manifest.sequence is None:

@@ -11,8 +11,7 @@ from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelMetadata, ModelRun
 from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.pipeline_values import RunInfo, RunReport, RunSummary
-from clary_desktop.errors import NotFoundError
-from clary_desktop.registry.catalog import unknown_model_message
+from clary_desktop.registry.catalog import unknown_model
 
 RECENT_RUNS = 50
 
@@ -31,7 +30,7 @@ class MetricsStore:
     def record(self, model_id: str, report: RunReport, api_key_id: int | None = None) -> RunInfo:
         with self.db.write() as session:
             if session.get(ModelMetadata, model_id) is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             row = ModelRun(
                 model_id=model_id,
                 version=report.version,
@@ -47,7 +46,7 @@ class MetricsStore:
     def summary(self, model_id: str) -> RunSummary:
         with self.db.read() as session:
             if session.get(ModelMetadata, model_id) is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             rows = session.scalars(
                 select(ModelRun).where(ModelRun.model_id == model_id).order_by(ModelRun.id)
             ).all()

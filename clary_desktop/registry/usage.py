@@ -13,8 +13,8 @@ from clary_desktop.db.tables import ModelMetadata, ModelSetting, UsageSelection
 from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.access import ModelAccessControl, Tier, requires_tier_message
 from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS, UsageInfo
-from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
-from clary_desktop.registry.catalog import unknown_model_message
+from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint, NotFoundError
+from clary_desktop.registry.catalog import unknown_model
 from clary_desktop.registry.installed import gguf_info_of, installed_files
 
 
@@ -30,7 +30,7 @@ class UsageStore:
         with self.db.write() as session:
             model = session.get(ModelMetadata, model_id)
             if model is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             if not ModelAccessControl.can_access_model(user_tier, model.tier):
                 raise AccessDeniedError(requires_tier_message(model_id, model.tier, user_tier))
             if model.type != task:
@@ -40,8 +40,8 @@ class UsageStore:
                 )
             if installed_files(session, model_id)[0] is None:
                 raise ClaryError(
-                    f"Model {model_id!r} is not installed. Download it first "
-                    f"(clary-models download {model_id})."
+                    f"Model {model_id!r} is not installed. Download it first.",
+                    hint=Hint(Action.DOWNLOAD_MODEL, model_id=model_id),
                 )
             row = session.get(UsageSelection, task)
             if row is None:
@@ -59,8 +59,9 @@ class UsageStore:
             selection = session.get(UsageSelection, task)
             if selection is None:
                 raise NotFoundError(
-                    f"No model is selected for the {task} task. Choose one with "
-                    f"`clary-models use {task} MODEL_ID`."
+                    f"No model is selected for the {task} task. Choose an installed {task} "
+                    "model for it first.",
+                    hint=Hint(Action.SELECT_FOR_TASK, task=task),
                 )
             model = session.get(ModelMetadata, selection.model_id)
             assert model is not None  # the foreign key removes selections of deleted models
@@ -103,7 +104,7 @@ class UsageStore:
         with self.db.read() as session:
             model = session.get(ModelMetadata, model_id)
             if model is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             return self._effective(session, model)
 
     def set_parameters(self, model_id: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +113,7 @@ class UsageStore:
         with self.db.write() as session:
             model = session.get(ModelMetadata, model_id)
             if model is None:
-                raise NotFoundError(unknown_model_message(model_id))
+                raise unknown_model(model_id)
             header = gguf_info_of(installed_files(session, model_id)[1])
             limits = (
                 {"context_length": header.context_length}

@@ -38,9 +38,9 @@ from clary_desktop.domain.storage_values import (
     ProgressCallback,
 )
 from clary_desktop.downloads.store import JobStore
-from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
+from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint, NotFoundError
 from clary_desktop.formatting import format_size
-from clary_desktop.registry.catalog import unknown_model_message
+from clary_desktop.registry.catalog import unknown_model
 from clary_desktop.registry.catalog_upsert import upsert_models
 from clary_desktop.storage.bundle_manifest import (
     MANIFEST_NAME,
@@ -82,7 +82,7 @@ def _export_items(ctx: StorageContext, model_ids: list[str]) -> list[_ExportItem
     for model_id in dict.fromkeys(model_ids):
         found = model_origin_and_tier(ctx.db, model_id)
         if found is None:
-            raise NotFoundError(unknown_model_message(model_id))
+            raise unknown_model(model_id)
         origin, tier = found
         if not ModelAccessControl.can_access_model(ctx.tier, tier):
             raise AccessDeniedError(requires_tier_message(model_id, tier, ctx.tier))
@@ -100,8 +100,9 @@ def _export_items(ctx: StorageContext, model_ids: list[str]) -> list[_ExportItem
             path = safe_join(folder, *f.path.split("/"))
             if not path.is_file():
                 raise ClaryError(
-                    f"{model_id} {version} is missing {f.path} on disk; run "
-                    f"`clary-models verify {model_id}` and repair it before exporting."
+                    f"{model_id} {version} is missing {f.path} on disk; verify and repair "
+                    "it before exporting.",
+                    hint=Hint(Action.VERIFY_MODEL, model_id=model_id),
                 )
             files.append((f.path, path, path.stat().st_size))
         items.append(
@@ -241,8 +242,8 @@ def export_models(
                 if expected is not None and sha != expected:
                     raise ClaryError(
                         f"{item.model_id}'s file {relative} is corrupt on disk (sha256 differs "
-                        f"from the catalog); run `clary-models verify {item.model_id}` and "
-                        "repair it. No bundle was written."
+                        "from the catalog); verify and repair it. No bundle was written.",
+                        hint=Hint(Action.VERIFY_MODEL, model_id=item.model_id),
                     )
                 files.append(BundleFile(path=relative, size_bytes=size, sha256=sha))
             entry = dict(item.entry)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from clary_desktop.domain.storage_values import MODES
-from clary_desktop.errors import ClaryError
+from clary_desktop.errors import Action, ClaryError, Hint
 
 CHUNK = 4 * 1024 * 1024
 TMP_SUFFIX = ".clary-tmp"
@@ -136,7 +136,8 @@ class Placement:
                     if error.errno == errno.EXDEV:
                         raise ClaryError(
                             f"Cannot hard-link {source}: it is on another drive than the "
-                            "models folder. Use --as copy or --as symlink."
+                            "models folder. Copy it or link it symbolically instead.",
+                            hint=Hint(Action.CHOOSE_LINK_MODE),
                         ) from None
                     raise
             elif mode == "symlink":

@@ -22,7 +22,7 @@ from clary_desktop.domain.storage_values import (
     ImportResult,
     ProgressCallback,
 )
-from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
+from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint, NotFoundError
 from clary_desktop.storage.context import StorageContext
 from clary_desktop.storage.file_ops import git_blob_id, hash_file
 from clary_desktop.storage.records import (
@@ -149,7 +149,8 @@ def link_candidate(
     if not found:
         raise NotFoundError(
             f"The Hugging Face cache ({cache or hf_cache_dir()}) holds no complete copy of "
-            f"{model_id}. Run `clary-models hf-cache` to see what it holds."
+            f"{model_id}.",
+            hint=Hint(Action.LIST_HF_CACHE),
         )
     candidate = found[-1]
     if candidate.locked:

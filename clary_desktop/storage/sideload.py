@@ -26,7 +26,7 @@ from clary_desktop.domain.storage_values import (
     ProgressCallback,
 )
 from clary_desktop.downloads.verify import verify_version
-from clary_desktop.errors import AccessDeniedError, ClaryError
+from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.registry.catalog_upsert import upsert_models
 from clary_desktop.storage.context import StorageContext
 from clary_desktop.storage.file_ops import MODES, Placement, hash_file
@@ -231,18 +231,22 @@ def _import_local(
     try:
         check_model_id(chosen)
     except ValueError as error:
-        raise ClaryError(f"Cannot use {chosen!r} as the id: {error}. Give one with --id.") from None
+        raise ClaryError(
+            f"Cannot use {chosen!r} as the id: {error}. Choose another id.",
+            hint=Hint(Action.CHOOSE_MODEL_ID, source=str(source)),
+        ) from None
     existing = model_origin_and_tier(ctx.db, chosen)
     if existing is not None:
         origin, _ = existing
         if origin != LOCAL_ORIGIN:
             raise ClaryError(
                 f"{source} does not match any version of {chosen} in the catalog (the sha256 "
-                "differ). Give another --id to import it as a local model."
+                "differ). Choose another id to import it as a local model.",
+                hint=Hint(Action.CHOOSE_MODEL_ID, source=str(source)),
             )
         raise ClaryError(
-            f"A local model {chosen!r} exists already. Remove it first with "
-            f"`clary-models remove {chosen}`, or give another --id."
+            f"A local model {chosen!r} exists already. Remove it first, or choose another id.",
+            hint=Hint(Action.REMOVE_MODEL, model_id=chosen),
         )
     kind = model_type or ("llm" if main_format == "gguf" else "other")
     entry = local_entry(

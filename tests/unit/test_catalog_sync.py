@@ -11,7 +11,7 @@ import pytest
 
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
-from clary_desktop.errors import ClaryError, InvalidManifestError
+from clary_desktop.errors import Action, ClaryError, Hint, InvalidManifestError
 from clary_desktop.licensing.errors import LicenseError
 from clary_desktop.paths import AppPaths
 from clary_desktop.registry.signed_catalog import sign_catalog
@@ -66,7 +66,7 @@ def test_a_signed_manifest_is_accepted_and_its_sequence_kept(reg, signer, tmp_pa
 REFUSED = {
     "tampered payload": "signature does not match",
     "tampered signature": "signature does not match",
-    "unsigned local file": "not signed. If you trust this file, import it with --allow-unsigned",
+    "unsigned local file": "not signed. If you trust this file, accept it as unsigned.",
     "wrong key, same key id": "signature does not match",
     "unknown key id": "signed with a key this Clary Desktop does not trust",
     "license signed as catalog": "signature does not match",
@@ -121,9 +121,12 @@ def test_bad_catalogs_are_refused_and_change_nothing(reg, signer, tmp_path, case
     )
     reg.sync_catalog(write(tmp_path, "first.json", first))
     before = dump(reg.paths.database_file)
+    bad = write(tmp_path, "bad.json", _refused_document(case, signer))
     with pytest.raises(InvalidManifestError) as info:
-        reg.sync_catalog(write(tmp_path, "bad.json", _refused_document(case, signer)))
+        reg.sync_catalog(bad)
     assert REFUSED[case] in str(info.value)
+    if case == "unsigned local file":  # each front says how to accept it
+        assert info.value.hint == Hint(Action.ALLOW_UNSIGNED, source=bad)
     assert dump(reg.paths.database_file) == before
 
 

@@ -19,7 +19,7 @@ from clary_desktop.domain.signing_keys import (
     load_key_dir,
     shipped_keys_dir,
 )
-from clary_desktop.errors import ClaryError
+from clary_desktop.errors import Action, ClaryError, Hint
 from clary_desktop.licensing import LicenseError, LicenseManager, Reason, resolve_license_path
 from clary_desktop.licensing.ledger import load_ledger
 from clary_desktop.paths import AppPaths
@@ -73,7 +73,8 @@ def test_no_file_means_lite(manager: LicenseManager) -> None:
     assert status.state is LicenseState.NONE
     assert status.tier is Tier.LITE
     assert status.summary == "none: Lite (free)"
-    assert "clary-models license install FILE" in status.reason
+    assert "Install the license file you received from Clary." in (status.reason or "")
+    assert status.hint == Hint(Action.INSTALL_LICENSE)  # each front says how to install
     assert manager() is Tier.LITE
 
 

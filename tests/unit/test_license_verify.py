@@ -10,6 +10,7 @@ import pytest
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.license_status import LicenseState, LicenseStatus
 from clary_desktop.domain.signing import b64url_encode
+from clary_desktop.errors import Action, Hint
 from clary_desktop.licensing import Ledger, LicenseError, LicenseVerifier, Reason, evaluate
 from clary_desktop.licensing.envelope import DOMAIN, MAX_LICENSE_BYTES
 from tests.support.licenses import NOW, Signer, envelope, reencode
@@ -52,9 +53,9 @@ def test_a_good_license_grants_its_tier(signer: Signer) -> None:
     ],
 )
 def test_malformed_files(signer: Signer, data: bytes, words: list[str]) -> None:
-    assert_refused(
-        check(signer, data), Reason.MALFORMED, *words, "clary-models license install FILE"
-    )
+    status = check(signer, data)
+    assert_refused(status, Reason.MALFORMED, *words, "exactly as you received it from Clary")
+    assert status.hint == Hint(Action.INSTALL_LICENSE)  # each front says how to install
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.api_runner import ApiRunner
 from clary_desktop.gui.dialogs.api_keys_dialog import ApiKeysDialog
+from clary_desktop.gui.hints import error_text
 from clary_desktop.settings import Settings
 
 
@@ -78,7 +79,7 @@ class ApiActions(WindowActions):
             info, secret = await self.tasks.run(self.registry().create_api_key, name)
         except ClaryError as error:
             if self.keys_dialog is not None:
-                self.keys_dialog.show_error(str(error))
+                self.keys_dialog.show_error(error_text(error))
             return
         if self.keys_dialog is not None:
             self.keys_dialog.show_secret(info.name, secret)

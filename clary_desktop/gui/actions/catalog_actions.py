@@ -14,6 +14,7 @@ from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.actions.network_actions import offline_mode
 from clary_desktop.gui.dialogs.sync_dialog import SyncCatalogDialog
+from clary_desktop.gui.hints import error_text
 from clary_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class CatalogActions(WindowActions):
                 synced = await self.tasks.run(registry.sync_catalog)
             except ClaryError as error:  # an automatic check only mentions it
                 log.info("automatic catalog sync: %s", error)
-                self.show_message(f"Could not sync the catalog: {error}")
+                self.show_message(f"Could not sync the catalog: {error_text(error)}")
         if manual:
             self.show_message("Checking for updates…", 0)
         updates = list(await self.tasks.run(registry.check_updates))

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from clary_desktop.domain.access import Tier
 from clary_desktop.gui.actions.base import WindowActions
+from clary_desktop.gui.hints import with_hint
 
 
 class LicenseActions(WindowActions):
@@ -47,4 +48,5 @@ class LicenseActions(WindowActions):
             grace = " (grace period)" if state == "grace" else ""
             bar.set_license(tier, f"{who}{until}{grace}")
         else:
-            bar.set_license(tier, f"License {state}: {status.reason or 'not usable'}", problem=True)
+            reason = with_hint(status.reason, status.hint) if status.reason else "not usable"
+            bar.set_license(tier, f"License {state}: {reason}", problem=True)

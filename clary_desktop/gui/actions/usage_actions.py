@@ -11,6 +11,7 @@ from clary_desktop.app import Registry
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.usage_dialog import UsageDialog
+from clary_desktop.gui.hints import error_text
 
 PERFORMANCE_REFRESH_MS = 5000  # the shown model's performance, while the pane is visible
 
@@ -73,8 +74,8 @@ class UsageActions(WindowActions):
         try:
             effective = await self.tasks.run(registry.set_model_parameters, model_id, values)
         except ClaryError as error:  # the core's own words, next to the form
-            detail.parameters.show_error(str(error))
-            self.show_message(f"Parameters not saved: {error}")
+            detail.parameters.show_error(error_text(error))
+            self.show_message(f"Parameters not saved: {error_text(error)}")
             return
         if detail.model_id == model_id:
             detail.parameters.show_parameters(model_id, effective)
