@@ -131,6 +131,35 @@ def test_professional_key_sees_everything(api_for) -> None:
     assert api.call("GET", "/api/v1/models/tiny-pro").json()["tier"] == "professional"
 
 
+def test_errors_carry_the_next_step_as_data_and_name_no_command(api_for) -> None:
+    api = api_for(Tier.LITE)
+    unknown = api.call("GET", "/api/v1/models/no-such")
+    assert unknown.status_code == 404
+    assert unknown.json() == {
+        "detail": "No model with id 'no-such' in the catalog.",
+        "hint": {"action": "list_models"},
+    }
+    no_job = api.call("GET", "/api/v1/downloads/999").json()
+    assert no_job["hint"] == {"action": "list_downloads"}
+    unselected = api.call("GET", "/api/v1/usage/llm")
+    assert unselected.status_code == 404
+    assert unselected.json()["hint"] == {"action": "select_for_task", "task": "llm"}
+    denied = api.call("GET", "/api/v1/models/tiny-pro").json()  # a message, no next step
+    assert denied["hint"] is None and "requires professional" in denied["detail"]
+
+    api.registry.apply_settings(api.registry.stored_settings.model_copy(update={"offline": True}))
+    refused = api.call("POST", "/api/v1/models/tiny-llm/download")
+    assert refused.status_code == 409
+    assert refused.json()["hint"] == {"action": "import_model"}
+    assert "offline mode" in refused.json()["detail"]
+    assert api.registry.download_jobs() == []
+    for answer in (unknown, unselected, refused):
+        assert "clary-models" not in answer.text and "--" not in answer.text
+
+    doc = api.call("GET", "/openapi.json", key=None).json()
+    assert "hint" in doc["components"]["schemas"]["ErrorBody"]["properties"]
+
+
 def test_bad_parameters_answer_422(api_for) -> None:
     api = api_for(Tier.STANDARD)
     assert api.call("GET", "/api/v1/models", params={"tier": "gold"}).status_code == 422
