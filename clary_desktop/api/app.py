@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from clary_desktop import __version__
 from clary_desktop.api.guard import API_KEY_HEADER, KEY_SCOPE, RequestGuard, key_missing_message
+from clary_desktop.api.hints import hint_body
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.model_views import MAX_SEARCH_CHARS, ModelInfo
@@ -178,10 +179,7 @@ def create_app(registry: Registry, *, host: str, port: int) -> FastAPI:
 
 def _error_answer(error: ClaryError, status_code: int) -> JSONResponse:
     """The core's message, and its hint as data: the API's caller is a program."""
-    hint = error.hint
-    body = ErrorBody(
-        detail=str(error), hint={"action": str(hint.action), **hint.params()} if hint else None
-    )
+    body = ErrorBody(detail=str(error), hint=hint_body(error))
     return JSONResponse(body.model_dump(mode="json"), status_code=status_code)
 
 

@@ -19,6 +19,7 @@ import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clary_desktop.api.hints import hint_body
 from clary_desktop.domain.pipeline_values import ApiKeyInfo
 from clary_desktop.errors import ClaryError
 
@@ -75,7 +76,7 @@ class RequestGuard:
             try:
                 key = await anyio.to_thread.run_sync(self.authenticate, headers.get(API_KEY_HEADER))
             except ClaryError as error:  # the database cannot be read
-                await _answer(send, 503, str(error))
+                await _answer(send, 503, str(error), hint_body(error))
                 return
             if key is None:
                 await _answer(send, 401, key_missing_message())
@@ -167,10 +168,15 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _answer(send: Send, status: int, detail: str) -> None:
-    """A JSON `{"detail": ...}` answer like the API's own; the connection is closed after
-    it, since an unread body may follow."""
-    payload = json.dumps({"detail": detail}).encode("utf-8")
+async def _answer(
+    send: Send, status: int, detail: str, hint: dict[str, str | int] | None = None
+) -> None:
+    """A JSON `{"detail": ...}` answer like the API's own (with the `hint` of a core
+    error); the connection is closed after it, since an unread body may follow."""
+    body: dict[str, object] = {"detail": detail}
+    if hint is not None:
+        body["hint"] = hint
+    payload = json.dumps(body).encode("utf-8")
     await send(
         {
             "type": "http.response.start",
