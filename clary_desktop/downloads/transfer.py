@@ -40,7 +40,7 @@ from clary_desktop.domain.disk_space import (
 )
 from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file
-from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.hashing import BackgroundHasher
 from clary_desktop.downloads.partial import (
@@ -157,7 +157,7 @@ def fetch_single_stream(
     session: requests.Session,
     task: FileTask,
     sidecar: Sidecar,
-    control: JobControl,
+    control: TransferControl,
     progress: ProgressFn,
     options: TransferOptions,
     limiter: TokenBucket | None,
@@ -300,7 +300,7 @@ def _stream_body(
     task: FileTask,
     start: int,
     digests: Digests,
-    control: JobControl,
+    control: TransferControl,
     progress: ProgressFn,
     options: TransferOptions,
     limiter: TokenBucket | None,
@@ -362,7 +362,7 @@ def _write_all(
 
 
 def _hash_prefix(
-    part: Path, length: int, digests: Digests, control: JobControl, chunk_bytes: int
+    part: Path, length: int, digests: Digests, control: TransferControl, chunk_bytes: int
 ) -> None:
     """Re-hash the bytes a previous attempt (or process) left on disk."""
     remaining = length

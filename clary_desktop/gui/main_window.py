@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QDockWidget,
     QMainWindow,
     QMessageBox,
@@ -333,7 +334,9 @@ class MainWindow(QMainWindow):
         """Ask for one of `options`; None when the user closes the question (tests
         replace this to answer without a modal dialog)."""
         box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, question, parent=self)
-        buttons = {box.addButton(text, QMessageBox.ButtonRole.AcceptRole): text for text in options}
+        buttons: dict[QAbstractButton, str] = {
+            box.addButton(text, QMessageBox.ButtonRole.AcceptRole): text for text in options
+        }
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return buttons.get(box.clickedButton())

@@ -176,8 +176,13 @@ async def _open_window(
         if not window.isVisible():
             raise SelfTestError("the main window did not show")
         say("window shown")
-        ready = loop.create_future()
-        window.ready.connect(lambda: ready.done() or ready.set_result(None))
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def on_ready() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        window.ready.connect(on_ready)
         errors: list[str] = []
         window.message_shown.connect(errors.append)
         window.start()

@@ -209,9 +209,11 @@ class ModelCatalog:
             return rows
 
     @staticmethod
-    def _installed_versions(session: Session, model_ids: list[str]) -> dict[str, tuple[str, bool]]:
+    def _installed_versions(
+        session: Session, model_ids: list[str]
+    ) -> dict[str, tuple[str | None, bool]]:
         """model id -> (active installed version, whether it is unverified)."""
-        found: dict[str, tuple[str, bool]] = {}
+        found: dict[str, tuple[str | None, bool]] = {}
         for chunk in chunks(model_ids):
             for model_id, version, verified_at in session.execute(
                 select(Installation.model_id, Installation.version, Installation.verified_at).where(

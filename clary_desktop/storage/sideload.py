@@ -28,6 +28,7 @@ from clary_desktop.domain.storage_values import (
 from clary_desktop.downloads.verify import verify_version
 from clary_desktop.errors import AccessDeniedError, ClaryError
 from clary_desktop.registry.catalog_upsert import upsert_models
+from clary_desktop.registry.manifest import ManifestModel
 from clary_desktop.storage.context import StorageContext
 from clary_desktop.storage.file_ops import MODES, Placement, hash_file
 from clary_desktop.storage.local_models import LOCAL_ORIGIN, LOCAL_VERSION, local_entry
@@ -108,11 +109,11 @@ def _complete_match(
     """{catalog path: imported file} when every catalog file is among the imported ones."""
     if not version.fully_hashed:
         return None
-    mapping = {}
+    mapping: dict[str, HashedFile] = {}
     for path, _size, sha in version.files:
-        if sha not in by_sha:
+        if sha is None or sha not in by_sha:
             return None
-        mapping[path] = by_sha[sha]  # type: ignore[index]
+        mapping[path] = by_sha[sha]
     return mapping
 
 
@@ -296,7 +297,7 @@ def install_files(
     sources: Mapping[str, tuple[Path, str | None]],
     mode: str,
     progress: ProgressCallback | None,
-    new_entry: object | None = None,
+    new_entry: ManifestModel | None = None,
 ) -> tuple[Path, dict[str, tuple[str, int]]]:
     """Put {catalog path: (source, sha256 or None to hash now)} into the version's folder
     and record the installation; all of it, or nothing. Returns the folder and
@@ -345,7 +346,7 @@ def install_files(
                 upsert_models(
                     session,
                     [new_entry],
-                    origin=LOCAL_ORIGIN,  # type: ignore[list-item]
+                    origin=LOCAL_ORIGIN,
                     keep_user_changes=False,
                 )
             record_installs(session, [(version.model_id, version.version, folder, size, learned)])

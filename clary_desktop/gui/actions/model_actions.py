@@ -4,6 +4,7 @@ download queue's buttons, the table's context menu, and the engine's job events.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -280,7 +281,7 @@ class ModelActions(WindowActions):
             ("Verify", "verify"),
             ("Remove", "remove"),
         ):
-            item = menu.addAction(label, lambda a=action: self.request_action(a, model_id))
+            item = menu.addAction(label, partial(self.request_action, action, model_id))
             item.setEnabled(installed and not active)
         menu.addSeparator()
         menu.addAction("Copy id", lambda: QApplication.clipboard().setText(model_id))
