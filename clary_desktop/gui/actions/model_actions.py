@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtWidgets import QApplication, QMenu
@@ -18,12 +18,15 @@ from clary_desktop.gui.models.catalog_model import ModelIdRole
 from clary_desktop.gui.models.filtering import update_available
 from clary_desktop.gui.models.queue_model import JobRow, plain_error
 
+if TYPE_CHECKING:
+    from clary_desktop.gui.main_window import MainWindow
+
 KEEP_PARTIAL = "Keep the partial file"
 DELETE_PARTIAL = "Delete the partial file"
 
 
 class ModelActions(WindowActions):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.jobs_by_model: dict[str, JobRow] = {}
 
