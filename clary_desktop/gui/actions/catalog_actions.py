@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog
 
+from clary_desktop.app.updates import UpdateInfo
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.actions.network_actions import offline_mode
@@ -30,7 +31,7 @@ class CatalogActions(WindowActions):
         self.update_timer.setObjectName("updateCheckTimer")
         self.update_timer.timeout.connect(lambda: self.check_updates(manual=False))
         self._updates_notified: frozenset[tuple[str, str]] = frozenset()
-        self.updates: list[Any] = []
+        self.updates: list[UpdateInfo] = []
 
     def stop(self) -> None:
         self.update_timer.stop()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtWidgets import QApplication, QMenu
@@ -178,7 +178,7 @@ class ModelActions(WindowActions):
 
     # ---- the download queue ------------------------------------------------------
 
-    def request_job_action(self, action: str, job_id: Any) -> None:
+    def request_job_action(self, action: str, job_id: int) -> None:
         registry = self.window.downloads
         if registry is None:
             return
@@ -200,7 +200,7 @@ class ModelActions(WindowActions):
         }
         self.tasks.spawn(self._call(methods[action], job_id), f"{action.capitalize()} download")
 
-    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _call(self, fn: Callable[..., None], *args: object) -> None:
         return await self.tasks.run(fn, *args)
 
     def clear_finished(self) -> None:

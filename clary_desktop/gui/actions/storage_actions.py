@@ -4,6 +4,7 @@ reclaiming partial downloads, and installing from the Hugging Face cache."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,7 +81,7 @@ class StorageActions(WindowActions):
             for path in paths:
                 self.start_operation(f"Importing {path.name}")
                 last = await self.tasks.run(
-                    lambda p=path: registry.import_file(p, progress=window.progress)
+                    partial(registry.import_file, path, progress=window.progress)
                 )
                 how = "matches the catalog's" if last.matched_catalog else "is a new local model,"
                 facts = ""

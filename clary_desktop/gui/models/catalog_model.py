@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from clary_desktop.domain.access import Tier
@@ -33,7 +33,7 @@ class CatalogTableModel(QAbstractTableModel):
     """Rows are `ModelRow`s; `_visible` holds the indices that pass the filter, in the
     current sort order (filtering keeps the order, so a keystroke never re-sorts)."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[ModelRow] = []
         self._ranks: list[int] = []

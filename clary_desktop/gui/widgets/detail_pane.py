@@ -422,7 +422,7 @@ class DetailPane(QWidget):
 
     def plain_text(self) -> str:
         """Everything the pane shows, as text (what a screen reader or a test reads)."""
-        parts: list[Any] = [self.title.text(), self.tier_badge.text(), self.status_label.text()]
+        parts: list[str] = [self.title.text(), self.tier_badge.text(), self.status_label.text()]
         if self.noncommercial_badge.isVisibleTo(self):
             parts.append(self.noncommercial_badge.text())
         for note in (self.lock_message, self.update_note, self.retired_note):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QPainter
@@ -132,13 +131,13 @@ class QueuePanel(QWidget):
             return self.model.job_at(0)
         return None
 
-    def select_job(self, job_id: Any) -> None:
+    def select_job(self, job_id: int) -> None:
         for row, job in enumerate(self.model.jobs()):
             if job.job_id == job_id:
                 self.view.selectRow(row)
                 return
 
-    def refresh_buttons(self, *_args: Any) -> None:
+    def refresh_buttons(self, *_args: object) -> None:
         job = self.selected_job()
         allowed = allowed_actions(job) if job else set()
         for action, button in self.buttons.items():
