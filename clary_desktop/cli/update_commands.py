@@ -10,7 +10,7 @@ from clary_desktop.cli.download_commands import run_job
 from clary_desktop.errors import ClaryError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("update", help="install the newest version of installed models")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("model_id", nargs="?", metavar="ID")

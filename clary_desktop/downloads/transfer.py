@@ -111,7 +111,7 @@ def retry_delay(error: RetryableError, failures: int, options: TransferOptions) 
     """The server's Retry-After when it sent one, else exponential back-off."""
     if error.retry_after is not None:
         return min(error.retry_after, options.retry_after_max_seconds)
-    return min(options.backoff_seconds * 2 ** (failures - 1), options.backoff_max_seconds)
+    return min(options.backoff_seconds * 2.0 ** (failures - 1), options.backoff_max_seconds)
 
 
 class Retries:

@@ -20,6 +20,7 @@ from clary_desktop.domain.file_formats import FormatInfo, GgufInfo, detect_forma
 from clary_desktop.domain.layout import CatalogFile, VersionSpec, version_dir
 from clary_desktop.domain.safe_names import check_model_id, check_relative_file_path, safe_join
 from clary_desktop.domain.storage_values import (
+    MODES,
     ImportedFile,
     ImportResult,
     Progress,
@@ -30,7 +31,7 @@ from clary_desktop.errors import AccessDeniedError, ClaryError
 from clary_desktop.registry.catalog_upsert import upsert_models
 from clary_desktop.registry.manifest import ManifestModel
 from clary_desktop.storage.context import StorageContext
-from clary_desktop.storage.file_ops import MODES, Placement, hash_file
+from clary_desktop.storage.file_ops import Placement, hash_file
 from clary_desktop.storage.local_models import LOCAL_ORIGIN, LOCAL_VERSION, local_entry
 from clary_desktop.storage.records import (
     CatalogVersion,

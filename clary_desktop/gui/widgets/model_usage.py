@@ -196,7 +196,10 @@ class ParametersForm(QGroupBox):
         box.setMinimumWidth(110)
         box.setToolTip(f"{_HINTS.get(name, name)} ({low:g} to {high:g})")
         if isinstance(value, int | float) and not isinstance(value, bool):
-            box.setValue(value)  # type: ignore[arg-type]
+            if isinstance(box, QSpinBox):
+                box.setValue(int(value))  # what Qt makes of a float given to a QSpinBox
+            else:
+                box.setValue(float(value))
         box.valueChanged.connect(self.clear_error)
         self._rows.addRow(_label(name), box)
         self.boxes[name] = box
