@@ -23,11 +23,11 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import requests
 import urllib3
@@ -418,7 +418,14 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def retry_after_seconds(response: Any) -> float | None:
+class _Answer(Protocol):
+    """An HTTP answer with its headers: requests' or the Hub client's."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def retry_after_seconds(response: _Answer) -> float | None:
     """Retry-After as seconds: either a number or an HTTP date."""
     value = response.headers.get("Retry-After")
     if not value:
