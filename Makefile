@@ -43,10 +43,12 @@ package: $(VENV)/.installed-package
 test-packaging: $(VENV)/.installed-test $(VENV)/.installed-package
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/packaging $(PYTEST_ARGS)
 
-# Style, then the layering (import-linter contracts in pyproject.toml).
+# Style, then the layering (import-linter contracts), then the types (mypy); all three
+# read their settings from pyproject.toml.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -64,7 +64,7 @@ class JobBody(BaseModel):
     error: str | None
 
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No key, a wrong key or a revoked key"},
     403: {"model": ErrorBody, "description": "The model needs a higher tier"},
     404: {"model": ErrorBody, "description": "Unknown id"},

@@ -30,6 +30,7 @@ from clary_desktop.domain.license_status import LicenseStatus
 from clary_desktop.domain.model_views import ImportSummary, ModelInfo, ModelRow, VersionInfo
 from clary_desktop.domain.pipeline_values import (
     ApiKeyInfo,
+    ModelPerformance,
     RunInfo,
     RunReport,
     RunSummary,
@@ -63,7 +64,7 @@ from clary_desktop.registry.catalog_sync import SyncSummary, default_source, syn
 from clary_desktop.registry.default_catalog import ensure_default_catalog
 from clary_desktop.registry.manifest import ManifestModel, load_manifest_file
 from clary_desktop.registry.metrics import MetricsStore
-from clary_desktop.registry.performance import ModelPerformance, model_performance
+from clary_desktop.registry.performance import model_performance
 from clary_desktop.registry.usage import UsageStore
 from clary_desktop.settings import RunOverrides, Settings, load_settings, save_settings
 from clary_desktop.storage import bundles, hf_cache, move, network, report, sideload

@@ -18,7 +18,7 @@ from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_size
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("apikey", help="keys for the local API")
     sub = p.add_subparsers(dest="apikey_command", metavar="ACTION", parser_class=type(p))
     sub.required = True

@@ -21,7 +21,7 @@ def _tier_arg(value: str) -> Tier:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("list", help="list the catalog's models")
     p.add_argument(
         "--type", dest="model_type", metavar="TYPE", help="only this type (llm, layout, ocr, ...)"

@@ -15,7 +15,7 @@ from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_duration, format_size
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("download", help="download a model, verified, and install it")
     p.add_argument("model_id", metavar="ID")
     p.add_argument(

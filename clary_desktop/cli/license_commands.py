@@ -12,7 +12,7 @@ from clary_desktop.cli.output import print_json
 from clary_desktop.domain.license_status import NO_LICENSE_TEXT, LicenseState, LicenseStatus
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("license", help="show or install your license (default: show)")
     p.set_defaults(handler=cmd_show, json=False)
     actions = p.add_subparsers(dest="license_command", metavar="ACTION", parser_class=type(p))

@@ -7,6 +7,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from clary_desktop.cli.output import print_error
 from clary_desktop.errors import ClaryError
@@ -41,7 +42,7 @@ port_arg = whole_number("a port", 0, 65535)
 class Parser(argparse.ArgumentParser):
     """argparse with errors printed as `prog: error: message` and exit code 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         print_error(self.prog, message)
         raise SystemExit(2)

@@ -19,7 +19,7 @@ from clary_desktop.formatting import format_size
 T = TypeVar("T")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "import-file", help="register a model file or folder you already have"
     )

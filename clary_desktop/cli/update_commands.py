@@ -11,7 +11,7 @@ from clary_desktop.cli.hints import error_text
 from clary_desktop.errors import ClaryError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("update", help="install the newest version of installed models")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("model_id", nargs="?", metavar="ID")

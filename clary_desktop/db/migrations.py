@@ -9,6 +9,7 @@ backs the SQLite file up first (see `database.py`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    DefaultClause,
     Float,
     ForeignKey,
     Index,
@@ -97,13 +99,14 @@ def _v1_seed_tables(conn: Connection) -> None:
     md.create_all(conn)
 
 
-def _add_column(conn: Connection, table: str, column: Column) -> None:
+def _add_column(conn: Connection, table: str, column: Column[Any]) -> None:
     """ALTER TABLE ... ADD COLUMN, compiled for the connected database."""
     ddl_type = column.type.compile(dialect=conn.dialect)
     preparer = conn.dialect.identifier_preparer
     default = ""
     if column.server_default is not None:
-        default = f" DEFAULT {column.server_default.arg}"  # type: ignore[attr-defined]
+        assert isinstance(column.server_default, DefaultClause)  # server_default=text(...)
+        default = f" DEFAULT {column.server_default.arg}"
     conn.execute(
         text(
             f"ALTER TABLE {preparer.quote(table)} "
@@ -115,6 +118,7 @@ def _add_column(conn: Connection, table: str, column: Column) -> None:
 def _v2_files_installs_licenses(conn: Connection) -> None:
     """Schema 2: per-version files with sha256, Hub revisions, installations,
     model licenses, download progress, and a search column."""
+    column: Column[Any]
     for column in (
         Column("license_id", String(64)),
         Column("license_name", String(256)),

@@ -1,5 +1,6 @@
 """What the document pipeline and the local API exchange with the Registry: the model
-used per task, the parameters a user may set, reported runs, and API keys."""
+used per task, the parameters a user may set, reported runs, a model's performance
+figures, and API keys."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from clary_desktop.domain.file_formats import GgufInfo
 
 #: Parameters a user may set, with their type and range; other catalog parameters
 #: (architecture, quantization, layers, ...) are facts of the model.
@@ -71,6 +74,21 @@ class RunSummary(BaseModel):
     p95_latency_ms: float | None
     mean_throughput: float | None
     recent: list[RunInfo]
+
+
+class ModelPerformance(BaseModel):
+    """Disk use, last download throughput, verification time, GGUF header facts and
+    the runs consumers reported, for one model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model_id: str
+    installed_version: str | None
+    size_on_disk: int | None
+    download_bytes_per_second: float | None
+    verify_seconds: float | None
+    gguf: GgufInfo | None
+    runs: RunSummary
 
 
 class ApiKeyInfo(BaseModel):

@@ -12,8 +12,11 @@ from packaging.version import InvalidVersion, Version
 T = TypeVar("T")
 _DIGITS = re.compile(r"(\d+)")
 
+# (1, the PEP 440 version, ()) or (0, Version("0"), the natural-order parts).
+VersionKey = tuple[int, Version, tuple[tuple[int, int, str], ...]]
 
-def version_key(text: str) -> tuple:
+
+def version_key(text: str) -> VersionKey:
     """Sort key: every PEP 440 version sorts after every non-PEP 440 text."""
     try:
         return (1, Version(text), ())

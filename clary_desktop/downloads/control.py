@@ -8,9 +8,41 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any
+from typing import Protocol
+
+import requests
 
 from clary_desktop.downloads.errors import Interrupted
+
+
+class TransferControl(Protocol):
+    """What a transfer needs from the job it runs for.
+
+    `JobControl` (one job) and `group.ControlGroup` (the files or parts of a job,
+    running on several threads) both provide it, so the transfer code runs
+    unchanged under either.
+    """
+
+    @property
+    def reason(self) -> str | None:
+        """Why the job was stopped (paused / cancelled / ...), None while it may run."""
+        ...
+
+    def check(self) -> None:
+        """Raise when the job was stopped; called between chunks."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (a back-off, the bandwidth limit) unless stopped first."""
+        ...
+
+    def attach(self, response: requests.Response) -> None:
+        """The response being read: a stop shuts its socket down to wake the read."""
+        ...
+
+    def detach(self) -> None:
+        """The response attached by this thread is finished with."""
+        ...
 
 
 class JobControl:
@@ -18,7 +50,7 @@ class JobControl:
         self._reason: str | None = None
         self._wake = threading.Event()
         self._lock = threading.Lock()
-        self._response: Any = None
+        self._response: requests.Response | None = None
 
     @property
     def reason(self) -> str | None:
@@ -45,7 +77,7 @@ class JobControl:
         self._wake.wait(seconds)
         self.check()
 
-    def attach(self, response: Any) -> None:
+    def attach(self, response: requests.Response) -> None:
         with self._lock:
             self._response = response
         if self._reason is not None:

@@ -9,7 +9,7 @@ import logging
 import requests
 
 from clary_desktop.domain.layout import FileTask
-from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.parallel import fetch_parts
 from clary_desktop.downloads.partial import (
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 def fetch_file(
     session: requests.Session,
     task: FileTask,
-    control: JobControl,
+    control: TransferControl,
     progress: ProgressFn,
     options: TransferOptions,
     limiter: TokenBucket | None = None,

@@ -13,21 +13,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from typing import Any
 
 from clary_desktop.domain.layout import FileTask
+from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.group import ControlGroup
 
 Found = tuple[str, int]
 """(sha256, size) of a file in place."""
-FetchOne = Callable[[FileTask, Any, Callable[[int], None]], Found]
+FetchOne = Callable[[FileTask, TransferControl, Callable[[int], None]], Found]
 """fetch_one(task, control, on_bytes) -> (sha256, size)."""
 
 
 def fetch_all(
     tasks: Sequence[FileTask],
     fetch_one: FetchOne,
-    control: Any,
+    control: TransferControl,
     progress: Callable[[int], None],
     on_start: Callable[[str], None],
     concurrency: int,
@@ -76,7 +76,7 @@ def fetch_all(
 def _one_by_one(
     tasks: Sequence[FileTask],
     fetch_one: FetchOne,
-    control: Any,
+    control: TransferControl,
     progress: Callable[[int], None],
     on_start: Callable[[str], None],
 ) -> dict[str, Found]:
@@ -84,8 +84,13 @@ def _one_by_one(
     before = 0
     for task in tasks:
         on_start(task.path)
-        found = fetch_one(task, control, lambda done, base=before: progress(base + done))
+        found = fetch_one(task, control, _offset(progress, before))
         results[task.path] = found
         before += found[1]
         progress(before)
     return results
+
+
+def _offset(progress: Callable[[int], None], base: int) -> Callable[[int], None]:
+    """`progress` for a file whose bytes count after `base` bytes of earlier files."""
+    return lambda done: progress(base + done)

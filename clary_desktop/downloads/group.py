@@ -1,7 +1,7 @@
 """Stopping work that runs on several threads (parts of a file, files of a job).
 
-`ControlGroup` has the interface of `JobControl` (check, sleep, attach, detach,
-reason), so the transfer code runs unchanged under it. It adds what one job
+`ControlGroup` is a `TransferControl` like `JobControl` (check, sleep, attach,
+detach, reason), so the transfer code runs unchanged under it. It adds what one job
 control lacks: responses attached from many threads at once, and `abort(error)`
 so the first failing thread stops its siblings, whose checks then raise
 `GroupAborted` while the supervisor re-raises the first error.
@@ -16,14 +16,10 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Any, Protocol
 
+import requests
 
-class Control(Protocol):
-    @property
-    def reason(self) -> str | None: ...
-
-    def check(self) -> None: ...
+from clary_desktop.downloads.control import TransferControl
 
 
 class GroupAborted(Exception):
@@ -33,12 +29,12 @@ class GroupAborted(Exception):
 class ControlGroup:
     POLL_SECONDS = 0.1
 
-    def __init__(self, parent: Control) -> None:
+    def __init__(self, parent: TransferControl) -> None:
         self._parent = parent
         self._error: BaseException | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._responses: dict[int, Any] = {}
+        self._responses: dict[int, requests.Response] = {}
 
     @property
     def error(self) -> BaseException | None:
@@ -63,7 +59,7 @@ class ControlGroup:
                 return
             self._wake.wait(min(left, self.POLL_SECONDS))
 
-    def attach(self, response: Any) -> None:
+    def attach(self, response: requests.Response) -> None:
         with self._lock:
             self._responses[threading.get_ident()] = response
         if self.reason is not None:
@@ -95,6 +91,6 @@ class ControlGroup:
             _shutdown(response)
 
 
-def _shutdown(response: Any) -> None:
+def _shutdown(response: requests.Response) -> None:
     with contextlib.suppress(Exception):  # best effort: the read loops check the reason too
         response.raw.shutdown()

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import requests
 
@@ -32,7 +32,8 @@ from clary_desktop.domain.layout import (
     target_paths,
     version_dir,
 )
-from clary_desktop.downloads.control import JobControl
+from clary_desktop.domain.sizes import known_total
+from clary_desktop.downloads.control import JobControl, TransferControl
 from clary_desktop.downloads.errors import (
     DownloadFailed,
     Interrupted,
@@ -513,8 +514,7 @@ class DownloadManager:
         running: _Running,
         control: JobControl,
     ) -> None:
-        sizes = [t.size_bytes for t in tasks]
-        running.bytes_total = None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+        running.bytes_total = known_total(t.size_bytes for t in tasks)
         folder = version_dir(self.models_dir, spec)
         remaining = sum(
             (t.size_bytes or 0) - saved_bytes(t) for t in tasks if not t.target.exists()
@@ -525,7 +525,7 @@ class DownloadManager:
                 session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
 
             def fetch_one(
-                task: FileTask, ctl: Any, on_bytes: Callable[[int], None]
+                task: FileTask, ctl: TransferControl, on_bytes: Callable[[int], None]
             ) -> tuple[str, int]:
                 found = _already_there(task)
                 if found is None:
@@ -640,8 +640,7 @@ def _cancelled_elsewhere(running: _Running) -> Interrupted:
 
 
 def _total_size(spec: VersionSpec) -> int | None:
-    sizes = [f.size_bytes for f in spec.files]
-    return None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+    return known_total(f.size_bytes for f in spec.files)
 
 
 def _already_there(task: FileTask) -> tuple[str, int] | None:

@@ -35,14 +35,13 @@ import logging
 import os
 import threading
 import time
-from typing import Any
 
 import requests
 
 from clary_desktop.domain.disk_space import NotEnoughSpace, free_bytes
 from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file, same_origin
-from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.group import ControlGroup
 from clary_desktop.downloads.hashing import RELEASE_BYTES, release_pages
@@ -83,7 +82,7 @@ def fetch_parts(
     session: requests.Session,
     task: FileTask,
     sidecar: Sidecar,
-    control: Any,
+    control: TransferControl,
     progress: ProgressFn,
     options: TransferOptions,
     limiter: TokenBucket | None = None,
@@ -134,7 +133,7 @@ class _PartsRun:
         session: requests.Session,
         task: FileTask,
         sidecar: Sidecar,
-        control: JobControl | ControlGroup,
+        control: TransferControl,
         progress: ProgressFn,
         options: TransferOptions,
         limiter: TokenBucket | None,

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import selectinload
 
 from clary_desktop.db import Database
@@ -114,7 +114,8 @@ class JobStore:
             stmt = select(Installation.model_id, Installation.version)
             if model_id is not None:
                 stmt = stmt.where(Installation.model_id == model_id)
-            return [tuple(r) for r in session.execute(stmt.order_by(Installation.model_id))]  # type: ignore[misc]
+            rows = session.execute(stmt.order_by(Installation.model_id))
+            return [(model_id, version) for model_id, version in rows]
 
     def is_installed(self, model_id: str, version: str) -> bool:
         return (model_id, version) in self.installed_versions(model_id)
@@ -202,7 +203,7 @@ class JobStore:
                 )
                 .values(status=state.value, **values)
             )
-            return bool(result.rowcount)
+            return bool(_rowcount(result))
 
     def statuses(self, job_ids: list[int]) -> dict[int, JobState]:
         with self.db.read() as session:
@@ -239,7 +240,7 @@ class JobStore:
                     ModelDownload.status.in_([s.value for s in FINISHED_STATES])
                 )
             )
-            return result.rowcount or 0
+            return _rowcount(result)
 
     def recover(self, resume: bool) -> list[int]:
         """Jobs left running by a process that is gone come back paused (or queued).
@@ -364,3 +365,9 @@ def owner_alive(owner: str | None, host: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE or DELETE touched (its result is always a cursor result)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount or 0

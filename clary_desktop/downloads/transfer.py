@@ -23,11 +23,11 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import requests
 import urllib3
@@ -40,7 +40,7 @@ from clary_desktop.domain.disk_space import (
 )
 from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file
-from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.hashing import BackgroundHasher
 from clary_desktop.downloads.partial import (
@@ -111,7 +111,7 @@ def retry_delay(error: RetryableError, failures: int, options: TransferOptions) 
     """The server's Retry-After when it sent one, else exponential back-off."""
     if error.retry_after is not None:
         return min(error.retry_after, options.retry_after_max_seconds)
-    return min(options.backoff_seconds * 2 ** (failures - 1), options.backoff_max_seconds)
+    return min(options.backoff_seconds * 2.0 ** (failures - 1), options.backoff_max_seconds)
 
 
 class Retries:
@@ -157,7 +157,7 @@ def fetch_single_stream(
     session: requests.Session,
     task: FileTask,
     sidecar: Sidecar,
-    control: JobControl,
+    control: TransferControl,
     progress: ProgressFn,
     options: TransferOptions,
     limiter: TokenBucket | None,
@@ -300,7 +300,7 @@ def _stream_body(
     task: FileTask,
     start: int,
     digests: Digests,
-    control: JobControl,
+    control: TransferControl,
     progress: ProgressFn,
     options: TransferOptions,
     limiter: TokenBucket | None,
@@ -362,7 +362,7 @@ def _write_all(
 
 
 def _hash_prefix(
-    part: Path, length: int, digests: Digests, control: JobControl, chunk_bytes: int
+    part: Path, length: int, digests: Digests, control: TransferControl, chunk_bytes: int
 ) -> None:
     """Re-hash the bytes a previous attempt (or process) left on disk."""
     remaining = length
@@ -418,7 +418,14 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def retry_after_seconds(response: Any) -> float | None:
+class _Answer(Protocol):
+    """An HTTP answer with its headers: requests' or the Hub client's."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def retry_after_seconds(response: _Answer) -> float | None:
     """Retry-After as seconds: either a number or an HTTP date."""
     value = response.headers.get("Retry-After")
     if not value:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from pathlib import Path
 
 from clary_desktop.domain.download_values import VerifyResult
@@ -24,26 +25,24 @@ def verify_version(models_dir: Path, spec: VersionSpec) -> list[VerifyResult]:
     """One result per catalog file of an installed version."""
     results = []
     for f in spec.files:
-        common = {
-            "model_id": spec.model_id,
-            "version": spec.version,
-            "path": f.path,
-            "expected_sha256": f.sha256,
-        }
+        result = partial(
+            VerifyResult,
+            model_id=spec.model_id,
+            version=spec.version,
+            path=f.path,
+            expected_sha256=f.sha256,
+        )
         path = target_path(models_dir, spec, f.path)
         if not path.is_file():
             results.append(
-                VerifyResult(
-                    **common, status="missing", actual_sha256=None, detail=f"{path} is not there"
-                )
+                result(status="missing", actual_sha256=None, detail=f"{path} is not there")
             )
             continue
         actual = sha256_of(path)
         size = path.stat().st_size
         if f.size_bytes is not None and size != f.size_bytes:
             results.append(
-                VerifyResult(
-                    **common,
+                result(
                     status="corrupt",
                     actual_sha256=actual,
                     detail=f"{size} bytes instead of {f.size_bytes}",
@@ -51,8 +50,7 @@ def verify_version(models_dir: Path, spec: VersionSpec) -> list[VerifyResult]:
             )
         elif f.sha256 is not None and actual != f.sha256:
             results.append(
-                VerifyResult(
-                    **common,
+                result(
                     status="corrupt",
                     actual_sha256=actual,
                     detail="sha256 differs from the catalog",
@@ -60,10 +58,8 @@ def verify_version(models_dir: Path, spec: VersionSpec) -> list[VerifyResult]:
             )
         elif f.sha256 is None:
             results.append(
-                VerifyResult(
-                    **common, status="unverified", actual_sha256=actual, detail=UNVERIFIED_DETAIL
-                )
+                result(status="unverified", actual_sha256=actual, detail=UNVERIFIED_DETAIL)
             )
         else:
-            results.append(VerifyResult(**common, status="ok", actual_sha256=actual))
+            results.append(result(status="ok", actual_sha256=actual))
     return results

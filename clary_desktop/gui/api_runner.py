@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
+
+from clary_desktop.app.registry import Registry
+
+if TYPE_CHECKING:
+    from clary_desktop.api.server import ApiServer  # loaded when the API is switched on
 
 log = logging.getLogger(__name__)
 
 
 class ApiRunner:
-    def __init__(self, registry: Any) -> None:
+    def __init__(self, registry: Registry) -> None:
         self._registry = registry
         self._lock = threading.Lock()
-        self._server: Any = None
+        self._server: ApiServer | None = None
         self._address: tuple[str, int] | None = None
         self._closed = False
 

@@ -140,8 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
 
     async def run() -> None:
-        closed = asyncio.get_running_loop().create_future()
-        app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+        closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_closed() -> None:
+            if not closed.done():
+                closed.set_result(None)
+
+        app.lastWindowClosed.connect(on_closed)
         window.start()
         await closed
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from clary_desktop.domain.download_values import DownloadEvent, JobInfo
 from clary_desktop.gui.models.queue_model import JobRow
 
 log = logging.getLogger(__name__)
@@ -29,22 +29,24 @@ class DownloadBridge(QObject):
     def __init__(self, parent: QObject | None = None, interval_ms: int = REPAINT_MS) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
-        self._pending: dict[Any, Any] = {}
+        self._pending: dict[int, JobInfo] = {}
         self._poked = False
         self._closed = False
-        self._jobs: dict[Any, JobRow] = {}
-        self._unsubscribe: Callable[[], Any] | None = None
+        self._jobs: dict[int, JobRow] = {}
+        self._unsubscribe: Callable[[], None] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.flush)
         self._poke.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
 
-    def attach(self, subscribe: Callable[[Callable[[Any], None]], Callable[[], Any]]) -> None:
+    def attach(
+        self, subscribe: Callable[[Callable[[DownloadEvent], None]], Callable[[], None]]
+    ) -> None:
         """Subscribe to the engine (`Registry.subscribe_downloads`)."""
         self._unsubscribe = subscribe(self.on_event)
 
-    def on_event(self, event: Any) -> None:
+    def on_event(self, event: DownloadEvent) -> None:
         """Called on engine worker threads: store, and poke the GUI thread at most once."""
         with self._lock:
             if self._closed:
@@ -59,7 +61,7 @@ class DownloadBridge(QObject):
         if not self._closed and not self._timer.isActive():
             self._timer.start()
 
-    def reset(self, jobs: Iterable[Any]) -> None:
+    def reset(self, jobs: Iterable[JobInfo]) -> None:
         """Replace what is known with a fresh `jobs()` snapshot (after clear, at start)."""
         self._jobs = {row.job_id: row for row in (JobRow.of(j) for j in jobs)}
         self.flush()

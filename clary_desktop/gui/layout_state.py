@@ -54,7 +54,7 @@ def _b64(data: QByteArray) -> str:
     return base64.b64encode(bytes(data.data())).decode("ascii")
 
 
-def _unb64(text: Any) -> QByteArray | None:
+def _unb64(text: object) -> QByteArray | None:
     if not isinstance(text, str):
         return None
     try:

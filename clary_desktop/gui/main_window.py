@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QDockWidget,
     QMainWindow,
     QMessageBox,
@@ -36,6 +37,9 @@ from PySide6.QtWidgets import (
 from clary_desktop import APP_NAME
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.license_status import LicenseStatus
+from clary_desktop.domain.model_views import ModelInfo, ModelRow, VersionInfo
+from clary_desktop.domain.storage_values import CacheCandidate
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.api_actions import ApiActions
 from clary_desktop.gui.actions.catalog_actions import CatalogActions
@@ -44,7 +48,7 @@ from clary_desktop.gui.actions.model_actions import ModelActions
 from clary_desktop.gui.actions.network_actions import NetworkActions
 from clary_desktop.gui.actions.settings_actions import SettingsActions
 from clary_desktop.gui.actions.storage_actions import StorageActions, cache_candidates
-from clary_desktop.gui.actions.usage_actions import UsageActions, usage_extras
+from clary_desktop.gui.actions.usage_actions import UsageActions, UsageExtras, usage_extras
 from clary_desktop.gui.bridge import DownloadBridge
 from clary_desktop.gui.disk import disk_figures
 from clary_desktop.gui.icons import app_icon
@@ -94,7 +98,7 @@ class MainWindow(QMainWindow):
         #: The Registry once its download engine is up (started off the GUI thread by
         #: `_start`); None before, when downloads cannot be asked for yet.
         self.downloads: Registry | None = None
-        self._start_task: asyncio.Task[Any] | None = None
+        self._start_task: asyncio.Task[None] | None = None
         self.progress = ProgressRelay(self)
         self.setAcceptDrops(True)
         self.setWindowTitle(APP_NAME)
@@ -237,7 +241,9 @@ class MainWindow(QMainWindow):
         """Read the catalog, the license and the Hugging Face cache again; show them."""
         registry = self.require_registry()
 
-        def load() -> tuple[Tier, Any, list[Any], list[str], dict[str, Any]]:
+        def load() -> tuple[
+            Tier, LicenseStatus, list[ModelRow], list[str], dict[str, CacheCandidate]
+        ]:
             status = registry.license_status()
             tier = status.tier
             return (
@@ -333,7 +339,9 @@ class MainWindow(QMainWindow):
         """Ask for one of `options`; None when the user closes the question (tests
         replace this to answer without a modal dialog)."""
         box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, question, parent=self)
-        buttons = {box.addButton(text, QMessageBox.ButtonRole.AcceptRole): text for text in options}
+        buttons: dict[QAbstractButton, str] = {
+            box.addButton(text, QMessageBox.ButtonRole.AcceptRole): text for text in options
+        }
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return buttons.get(box.clickedButton())
@@ -380,7 +388,7 @@ class MainWindow(QMainWindow):
         if selected is not None and not self.select_model(selected):
             self.detail.clear()
 
-    def _on_current_changed(self, current: Any, _previous: Any) -> None:
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         model_id = current.data(ModelIdRole) if current.isValid() else None
         if model_id is None:
             self._detail_request = None
@@ -394,7 +402,7 @@ class MainWindow(QMainWindow):
     async def _show_details(self, model_id: str) -> None:
         registry = self.require_registry()
 
-        def load() -> tuple[Any, Any, dict[str, Any]]:
+        def load() -> tuple[ModelInfo, list[VersionInfo], UsageExtras]:
             info = registry.get_model(model_id)
             return info, registry.versions(model_id), usage_extras(registry, info)
 
@@ -406,8 +414,8 @@ class MainWindow(QMainWindow):
         self.detail.show_model(
             info, versions, self.user_tier, path, self.model_actions.jobs_by_model.get(model_id)
         )
-        self.detail.show_usage(extras["default_for"], extras["current"], extras["parameters"])
-        self.detail.show_performance(extras["performance"])
+        self.detail.show_usage(extras.default_for, extras.current, extras.parameters)
+        self.detail.show_performance(extras.performance)
         self.details_shown.emit(model_id)
 
     def refresh_details(self) -> None:

@@ -20,7 +20,7 @@ def build_menus(window: MainWindow) -> None:
     models = window.model_actions
 
     file_menu = bar.addMenu("&File")
-    window.action_load_license = file_menu.addAction("Load &license…", licenses.load_license_dialog)
+    file_menu.addAction("Load &license…", licenses.load_license_dialog)
     file_menu.addAction("&Import catalog…", catalog.import_catalog_dialog)
     file_menu.addSeparator()
     file_menu.addAction("Import model &file…", storage.import_file_dialog)

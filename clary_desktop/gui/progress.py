@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+
+from clary_desktop.domain.storage_values import Progress
 
 MIN_INTERVAL = 0.1
 
@@ -23,7 +24,7 @@ class ProgressRelay(QObject):
         self._lock = threading.Lock()
         self._last = 0.0
 
-    def __call__(self, progress: Any) -> None:
+    def __call__(self, progress: Progress) -> None:
         """The core's ProgressCallback (worker threads)."""
         now = time.monotonic()
         done = progress.total_bytes and progress.done_bytes >= progress.total_bytes

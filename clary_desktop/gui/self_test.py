@@ -20,7 +20,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from PySide6.QtCore import QMessageLogContext, QtMsgType
 
 from clary_desktop import APP_NAME, APP_SLUG, __version__
 from clary_desktop.app import Registry
@@ -32,7 +33,7 @@ from clary_desktop.domain.signing_keys import (
     shipped_keys_dir,
 )
 from clary_desktop.gui.main_window import MainWindow
-from clary_desktop.paths import resolve_paths
+from clary_desktop.paths import AppPaths, resolve_paths
 from clary_desktop.registry.default_catalog import default_catalog_file
 from clary_desktop.registry.manifest import load_manifest_file
 from clary_desktop.resources import is_frozen, resource_path, resources_dir
@@ -62,9 +63,7 @@ class _Problems(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.items.append(f"log {record.levelname} {record.name}: {record.getMessage()}")
 
-    def qt_message(self, kind: Any, _context: Any, message: str) -> None:
-        from PySide6.QtCore import QtMsgType
-
+    def qt_message(self, kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
         serious = (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
         if kind in serious and not message.startswith(_HARMLESS_QT):
             self.items.append(f"Qt {kind.name}: {message}")
@@ -159,7 +158,7 @@ def check_libraries(folder: Path) -> list[str]:
 
 
 async def _open_window(
-    paths: Any, say: Callable[[str], None], expected_models: int, problems: _Problems
+    paths: AppPaths, say: Callable[[str], None], expected_models: int, problems: _Problems
 ) -> None:
     from PySide6.QtWidgets import QApplication
 
@@ -176,8 +175,13 @@ async def _open_window(
         if not window.isVisible():
             raise SelfTestError("the main window did not show")
         say("window shown")
-        ready = loop.create_future()
-        window.ready.connect(lambda: ready.done() or ready.set_result(None))
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def on_ready() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        window.ready.connect(on_ready)
         errors: list[str] = []
         window.message_shown.connect(errors.append)
         window.start()

@@ -12,13 +12,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.hints import error_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 ErrorSink = Callable[[str], None]
 
 
@@ -26,15 +27,15 @@ class Tasks:
     def __init__(self, on_error: ErrorSink, workers: int = 3) -> None:
         self._on_error = on_error
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clary-gui")
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._closed = False
 
-    def run(self, fn: Callable[..., T], *args: Any) -> Awaitable[T]:
+    def run(self, fn: Callable[[*Args], T], *args: *Args) -> Awaitable[T]:
         """Run a blocking `fn(*args)` on a worker thread; await the result on the loop."""
         loop = asyncio.get_running_loop()
         return loop.run_in_executor(self._executor, fn, *args)
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any] | None:
+    def spawn(self, coro: Coroutine[Any, Any, T], what: str) -> asyncio.Task[T] | None:
         """Start `coro` on the loop; `what` names it in error messages ("Download failed")."""
         if self._closed:
             coro.close()
@@ -44,7 +45,7 @@ class Tasks:
         task.add_done_callback(lambda t: self._finished(t, what))
         return task
 
-    def _finished(self, task: asyncio.Task[Any], what: str) -> None:
+    def _finished(self, task: asyncio.Task[object], what: str) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return

@@ -33,8 +33,8 @@ def evaluate(
     ledger = ledger.saw(now)
     try:
         payload = verifier.verify(data)
-    except LicenseError as error:
-        return Evaluation(invalid(error, path), ledger)
+    except LicenseError as refused:
+        return Evaluation(invalid(refused, path), ledger)
 
     if payload.issued_at > now + FUTURE_TOLERANCE:
         error = LicenseError(
@@ -137,7 +137,7 @@ def invalid(
         "hint": error.hint,
     }
     if payload is None:
-        return LicenseStatus(path=path, **fields)
+        return LicenseStatus.model_validate({"path": path, **fields})
     return _from_payload(payload, path, **fields)
 
 

@@ -3,7 +3,7 @@ bulk import of manifests in one transaction."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -34,6 +34,7 @@ from clary_desktop.registry.manifest import CatalogManifest, ManifestModel
 from clary_desktop.registry.tier_rule import KnownEntry, tier_from_source
 
 _CHUNK = 2000
+Columns = TypeVarTuple("Columns")
 EDITABLE_FIELDS = frozenset({"name", "description", "tags", "parameters", "type", "tier"})
 
 
@@ -49,12 +50,12 @@ class ModelCatalog:
 
     def _filtered(
         self,
-        stmt: Select,
+        stmt: Select[*Columns],
         tier: Tier,
         model_type: str | None,
         search: str | None,
         updates_only: bool = False,
-    ) -> Select:
+    ) -> Select[*Columns]:
         stmt = stmt.where(ModelMetadata.tier.in_(tier.allowed_keys()))
         if updates_only:
             # The model row holds the newest version, so any other active version is older.
@@ -209,9 +210,11 @@ class ModelCatalog:
             return rows
 
     @staticmethod
-    def _installed_versions(session: Session, model_ids: list[str]) -> dict[str, tuple[str, bool]]:
+    def _installed_versions(
+        session: Session, model_ids: list[str]
+    ) -> dict[str, tuple[str | None, bool]]:
         """model id -> (active installed version, whether it is unverified)."""
-        found: dict[str, tuple[str, bool]] = {}
+        found: dict[str, tuple[str | None, bool]] = {}
         for chunk in chunks(model_ids):
             for model_id, version, verified_at in session.execute(
                 select(Installation.model_id, Installation.version, Installation.verified_at).where(

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from clary_desktop.db import Database
-from clary_desktop.db.tables import MetaEntry, ModelMetadata
+from clary_desktop.db.tables import MetaEntry, ModelMetadata, table_of
 from clary_desktop.errors import Action, ClaryError, Hint, InvalidManifestError
 from clary_desktop.registry.catalog_upsert import upsert_models
 from clary_desktop.registry.manifest import (
@@ -182,10 +183,10 @@ def sync_catalog(
     return SyncSummary(source, signed, manifest.sequence, summary.added, summary.updated, retired)
 
 
-def _retire_missing(session: object, present: list[str]) -> int:
+def _retire_missing(session: Session, present: list[str]) -> int:
     """Mark remote entries missing from `present` retired; un-retire the present ones."""
-    conn = session.connection()  # type: ignore[attr-defined]
-    table = ModelMetadata.__table__
+    conn = session.connection()
+    table = table_of(ModelMetadata)
     before = (
         conn.execute(table.select().with_only_columns(table.c.id).where(table.c.retired.is_(True)))
         .scalars()

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from clary_desktop.db.tables import ModelMetadata, ModelVersion, VersionFile
+from clary_desktop.db.tables import ModelMetadata, ModelVersion, VersionFile, table_of
 from clary_desktop.domain.model_views import ImportSummary
 from clary_desktop.domain.version_order import newest
 from clary_desktop.errors import InvalidManifestError
@@ -98,9 +98,9 @@ def upsert_models(
     one, a signed remote one), the only sources that set a Clary model's tier; `source`
     names the manifest in errors."""
     conn = session.connection()
-    models_t = ModelMetadata.__table__
-    versions_t = ModelVersion.__table__
-    files_t = VersionFile.__table__
+    models_t = table_of(ModelMetadata)
+    versions_t = table_of(ModelVersion)
+    files_t = table_of(VersionFile)
     now = datetime.now(UTC)
     added = updated = 0
     position = 0
@@ -262,8 +262,8 @@ def _refuse(source: str | None, position: int, model_id: str, field: str, why: s
 
 
 def _refresh_latest(conn: Any, model_ids: list[str], now: datetime) -> None:
-    versions_t = ModelVersion.__table__
-    models_t = ModelMetadata.__table__
+    versions_t = table_of(ModelVersion)
+    models_t = table_of(ModelMetadata)
     by_model: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(
         select(versions_t).where(versions_t.c.model_id.in_(model_ids))

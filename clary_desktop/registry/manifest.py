@@ -29,6 +29,7 @@ from clary_desktop.domain.safe_names import (
     check_relative_file_path,
     check_version,
 )
+from clary_desktop.domain.sizes import known_total
 from clary_desktop.domain.version_order import newest
 from clary_desktop.errors import InvalidManifestError
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
@@ -126,20 +127,18 @@ class ManifestVersion(_Strict):
             raise ValueError("a Hub version needs a pinned revision (40-hex commit)")
         if self.download_url is not None and len(self.files) != 1:
             raise ValueError("download_url serves one file; give each file its own url")
-        known = [f.size_bytes for f in self.files]
-        if self.size_bytes is not None and None not in known and sum(known) != self.size_bytes:  # type: ignore[arg-type]
+        known = known_total(f.size_bytes for f in self.files)
+        if self.size_bytes is not None and known is not None and known != self.size_bytes:
             raise ValueError(
-                f"size_bytes {self.size_bytes} differs from the sum of the file sizes {sum(known)}"  # type: ignore[arg-type]
+                f"size_bytes {self.size_bytes} differs from the sum of the file sizes {known}"
             )
         return self
 
     @property
     def total_size(self) -> int | None:
         """Exact size when every file size is known, else the declared (approximate) one."""
-        sizes = [f.size_bytes for f in self.files]
-        if None not in sizes:
-            return sum(sizes)  # type: ignore[arg-type]
-        return self.size_bytes
+        known = known_total(f.size_bytes for f in self.files)
+        return known if known is not None else self.size_bytes
 
 
 class ManifestModel(_Strict):

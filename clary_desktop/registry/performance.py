@@ -4,26 +4,13 @@ runs consumers reported."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelDownload
-from clary_desktop.domain.file_formats import GgufInfo
+from clary_desktop.domain.pipeline_values import ModelPerformance
 from clary_desktop.registry.installed import gguf_info_of, installed_files
-from clary_desktop.registry.metrics import MetricsStore, RunSummary
-
-
-class ModelPerformance(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    model_id: str
-    installed_version: str | None
-    size_on_disk: int | None
-    download_bytes_per_second: float | None
-    verify_seconds: float | None
-    gguf: GgufInfo | None
-    runs: RunSummary
+from clary_desktop.registry.metrics import MetricsStore
 
 
 def model_performance(database: Database, metrics: MetricsStore, model_id: str) -> ModelPerformance:

@@ -8,7 +8,7 @@ Files sit at `files/<model id>/<version>/<path>` in the folder or the tar.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -25,7 +25,7 @@ from clary_desktop.storage.local_models import LOCAL_ORIGIN, validate_local
 
 MANIFEST_NAME = "clary-bundle.json"
 FILES_DIR = "files"
-BUNDLE_FORMAT = "clary-bundle"
+BUNDLE_FORMAT: Final = "clary-bundle"
 
 
 class _Strict(BaseModel):

@@ -23,7 +23,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from clary_desktop import __version__
 from clary_desktop.domain.access import ModelAccessControl, requires_tier_message
@@ -71,7 +71,7 @@ class _ExportItem:
     model_id: str
     version: str
     origin: str
-    entry: dict
+    entry: dict[str, Any]
     files: list[tuple[str, Path, int]]  # (catalog path, file on disk, size)
     expected: dict[str, str | None]
 
@@ -285,7 +285,7 @@ def export_models(
     )
 
 
-def _with_digests(version: dict, files: list[BundleFile]) -> dict:
+def _with_digests(version: dict[str, Any], files: list[BundleFile]) -> dict[str, Any]:
     """The catalog version with every file's size and sha256 as bundled (learned ones too)."""
     known = {f.path: f for f in files}
     updated = dict(version)

@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 from clary_desktop.domain.storage_values import MODES
 from clary_desktop.errors import Action, ClaryError, Hint
@@ -19,6 +19,12 @@ CHUNK = 4 * 1024 * 1024
 TMP_SUFFIX = ".clary-tmp"
 
 BytesCallback = Callable[[int], None]
+
+
+class ByteReader(Protocol):
+    """What `copy_stream` reads from: a file, a bundle's member, a hashing wrapper."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 def hash_file(path: Path, on_bytes: BytesCallback | None = None) -> str:
@@ -42,7 +48,10 @@ def git_blob_id(path: Path) -> str:
 
 
 def copy_stream(
-    source: BinaryIO, target: Path, on_bytes: BytesCallback | None = None, limit: int | None = None
+    source: ByteReader,
+    target: Path,
+    on_bytes: BytesCallback | None = None,
+    limit: int | None = None,
 ) -> tuple[str, int]:
     """Write `source` (at most `limit` bytes) to `target`, fsynced; (sha256, length)."""
     digest = hashlib.sha256()

@@ -33,6 +33,7 @@ class LocalManifestVersion(ManifestVersion):
 
 
 class LocalManifestModel(ManifestModel):
+    # The parent's field, narrowed to local versions (a list is invariant, so mypy objects).
     versions: list[LocalManifestVersion]  # type: ignore[assignment]
 
 

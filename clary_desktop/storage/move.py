@@ -33,7 +33,9 @@ FileCopier = Callable[[Path, Path, Callable[[int], None]], str]
 
 def _entries(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
     """(folders, regular files, symlinks) under `root`, relative to it."""
-    folders, files, links = [], [], []
+    folders: list[Path] = []
+    files: list[Path] = []
+    links: list[Path] = []
     for folder, dirs, names in os.walk(root):
         here = Path(folder)
         for name in sorted(dirs):
@@ -171,10 +173,10 @@ def _switch(db: Database, store_models_dir: StoreModelsDir, old: Path, new: Path
         store_models_dir(new)
     except BaseException:
         with db.write() as session:
-            for install_id, path in changed:
+            for install_id, old_path in changed:
                 row = session.get(Installation, install_id)
                 if row is not None:
-                    row.path = path
+                    row.path = old_path
         raise
 
 

@@ -95,8 +95,8 @@ def storage_report(ctx: StorageContext) -> StorageReport:
     partials: list[PartialFile] = []
     orphans: list[OrphanFile] = []
     if root.is_dir():
-        for folder, dirs, names in os.walk(root):
-            here = Path(folder)
+        for walked, dirs, names in os.walk(root):
+            here = Path(walked)
             dirs.sort()
             in_busy = any(here == b or b in here.parents for b in busy)
             in_install = any(here == f or f in here.parents for f in installed)

@@ -20,6 +20,7 @@ from clary_desktop.domain.file_formats import FormatInfo, GgufInfo, detect_forma
 from clary_desktop.domain.layout import CatalogFile, VersionSpec, version_dir
 from clary_desktop.domain.safe_names import check_model_id, check_relative_file_path, safe_join
 from clary_desktop.domain.storage_values import (
+    MODES,
     ImportedFile,
     ImportResult,
     Progress,
@@ -28,8 +29,9 @@ from clary_desktop.domain.storage_values import (
 from clary_desktop.downloads.verify import verify_version
 from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.registry.catalog_upsert import upsert_models
+from clary_desktop.registry.manifest import ManifestModel
 from clary_desktop.storage.context import StorageContext
-from clary_desktop.storage.file_ops import MODES, Placement, hash_file
+from clary_desktop.storage.file_ops import Placement, hash_file
 from clary_desktop.storage.local_models import LOCAL_ORIGIN, LOCAL_VERSION, local_entry
 from clary_desktop.storage.records import (
     CatalogVersion,
@@ -108,11 +110,11 @@ def _complete_match(
     """{catalog path: imported file} when every catalog file is among the imported ones."""
     if not version.fully_hashed:
         return None
-    mapping = {}
+    mapping: dict[str, HashedFile] = {}
     for path, _size, sha in version.files:
-        if sha not in by_sha:
+        if sha is None or sha not in by_sha:
             return None
-        mapping[path] = by_sha[sha]  # type: ignore[index]
+        mapping[path] = by_sha[sha]
     return mapping
 
 
@@ -300,7 +302,7 @@ def install_files(
     sources: Mapping[str, tuple[Path, str | None]],
     mode: str,
     progress: ProgressCallback | None,
-    new_entry: object | None = None,
+    new_entry: ManifestModel | None = None,
 ) -> tuple[Path, dict[str, tuple[str, int]]]:
     """Put {catalog path: (source, sha256 or None to hash now)} into the version's folder
     and record the installation; all of it, or nothing. Returns the folder and
@@ -349,7 +351,7 @@ def install_files(
                 upsert_models(
                     session,
                     [new_entry],
-                    origin=LOCAL_ORIGIN,  # type: ignore[list-item]
+                    origin=LOCAL_ORIGIN,
                     keep_user_changes=False,
                 )
             record_installs(session, [(version.model_id, version.version, folder, size, learned)])

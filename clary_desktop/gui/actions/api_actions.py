@@ -3,7 +3,7 @@ Tools > API keys."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from clary_desktop.app import Registry
 from clary_desktop.domain.hosts import is_loopback
@@ -14,9 +14,12 @@ from clary_desktop.gui.dialogs.api_keys_dialog import ApiKeysDialog
 from clary_desktop.gui.hints import error_text
 from clary_desktop.settings import Settings
 
+if TYPE_CHECKING:
+    from clary_desktop.gui.main_window import MainWindow
+
 
 class ApiActions(WindowActions):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.runner: ApiRunner | None = None
         self.keys_dialog: ApiKeysDialog | None = None

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog
 
+from clary_desktop.app.updates import UpdateInfo
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.actions.network_actions import offline_mode
@@ -17,18 +18,21 @@ from clary_desktop.gui.dialogs.sync_dialog import SyncCatalogDialog
 from clary_desktop.gui.hints import error_text
 from clary_desktop.settings import Settings
 
+if TYPE_CHECKING:
+    from clary_desktop.gui.main_window import MainWindow
+
 log = logging.getLogger(__name__)
 MAX_TIMER_MS = 2_000_000_000  # QTimer takes an int (about 23 days)
 
 
 class CatalogActions(WindowActions):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.update_timer = QTimer(self)
         self.update_timer.setObjectName("updateCheckTimer")
         self.update_timer.timeout.connect(lambda: self.check_updates(manual=False))
         self._updates_notified: frozenset[tuple[str, str]] = frozenset()
-        self.updates: list[Any] = []
+        self.updates: list[UpdateInfo] = []
 
     def stop(self) -> None:
         self.update_timer.stop()

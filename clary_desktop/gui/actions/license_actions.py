@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtWidgets import QFileDialog
 
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.license_status import LicenseStatus
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.hints import with_hint
 
@@ -33,7 +33,7 @@ class LicenseActions(WindowActions):
         self.window.refresh_details()
         self.show_message(f"License loaded: {status.tier.label} tier.")
 
-    def show_license(self, tier: Tier, status: Any) -> None:
+    def show_license(self, tier: Tier, status: LicenseStatus) -> None:
         """The tier badge and the words beside it (licensee, expiry, or what is wrong)."""
         bar = self.window.status
         if status is None:

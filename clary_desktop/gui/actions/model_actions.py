@@ -4,8 +4,9 @@ download queue's buttons, the table's context menu, and the engine's job events.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QUrl
 from PySide6.QtWidgets import QApplication, QMenu
@@ -17,12 +18,15 @@ from clary_desktop.gui.models.catalog_model import ModelIdRole
 from clary_desktop.gui.models.filtering import update_available
 from clary_desktop.gui.models.queue_model import JobRow, plain_error
 
+if TYPE_CHECKING:
+    from clary_desktop.gui.main_window import MainWindow
+
 KEEP_PARTIAL = "Keep the partial file"
 DELETE_PARTIAL = "Delete the partial file"
 
 
 class ModelActions(WindowActions):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.jobs_by_model: dict[str, JobRow] = {}
 
@@ -174,7 +178,7 @@ class ModelActions(WindowActions):
 
     # ---- the download queue ------------------------------------------------------
 
-    def request_job_action(self, action: str, job_id: Any) -> None:
+    def request_job_action(self, action: str, job_id: int) -> None:
         registry = self.window.downloads
         if registry is None:
             return
@@ -196,7 +200,7 @@ class ModelActions(WindowActions):
         }
         self.tasks.spawn(self._call(methods[action], job_id), f"{action.capitalize()} download")
 
-    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _call(self, fn: Callable[..., None], *args: object) -> None:
         return await self.tasks.run(fn, *args)
 
     def clear_finished(self) -> None:
@@ -280,7 +284,7 @@ class ModelActions(WindowActions):
             ("Verify", "verify"),
             ("Remove", "remove"),
         ):
-            item = menu.addAction(label, lambda a=action: self.request_action(a, model_id))
+            item = menu.addAction(label, partial(self.request_action, action, model_id))
             item.setEnabled(installed and not active)
         menu.addSeparator()
         menu.addAction("Copy id", lambda: QApplication.clipboard().setText(model_id))

@@ -14,12 +14,15 @@ this window remembers which jobs it paused; a job the user paused stays paused.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
 
 from clary_desktop.app import Registry
 from clary_desktop.gui.actions.base import WindowActions
+
+if TYPE_CHECKING:
+    from clary_desktop.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 PROBE_INTERVAL_MS = 30_000
@@ -34,10 +37,10 @@ def offline_mode(registry: Registry) -> bool:
 class NetworkActions(WindowActions):
     changed = Signal(object)  # True online, False offline, None offline mode
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.online: bool | None = None  # the last probe's answer; None before the first
-        self.waiting_for_network: set[Any] = set()  # job ids this window paused
+        self.waiting_for_network: set[int] = set()  # job ids this window paused
         self._busy = False
         self._stopped = False
         self.probe_timer = QTimer(self)

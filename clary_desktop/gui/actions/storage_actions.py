@@ -4,13 +4,15 @@ reclaiming partial downloads, and installing from the Hugging Face cache."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from clary_desktop.app import Registry
+from clary_desktop.domain.storage_values import CacheCandidate
 from clary_desktop.errors import ClaryError
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.actions.base import WindowActions
@@ -18,8 +20,11 @@ from clary_desktop.gui.dialogs.export_dialog import ExportDialog
 from clary_desktop.gui.dialogs.move_dialog import MoveModelsDialog
 from clary_desktop.gui.dialogs.storage_dialog import StorageDialog
 
+if TYPE_CHECKING:
+    from clary_desktop.gui.main_window import MainWindow
 
-def cache_candidates(registry: Registry) -> dict[str, Any]:
+
+def cache_candidates(registry: Registry) -> dict[str, CacheCandidate]:
     """Catalog models complete in the Hugging Face cache, not installed yet, by id
     (worker thread only: it reads the cache's folders). A cache it cannot read offers
     nothing rather than failing the catalog load."""
@@ -31,10 +36,10 @@ def cache_candidates(registry: Registry) -> dict[str, Any]:
 
 
 class StorageActions(WindowActions):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.storage_dialog: StorageDialog | None = None
-        self.cache_models: dict[str, Any] = {}
+        self.cache_models: dict[str, CacheCandidate] = {}
         self._operation = ""
         window.progress.changed.connect(self.on_progress)
 
@@ -44,7 +49,7 @@ class StorageActions(WindowActions):
         self._operation = text
         self.window.status.set_operation(text, None)
 
-    def on_progress(self, stage: str, fraction: Any, current: Any) -> None:
+    def on_progress(self, stage: str, fraction: float | None, current: str | None) -> None:
         status = self.window.status
         if status.operation.isHidden():
             return  # a late update after the operation ended
@@ -76,7 +81,7 @@ class StorageActions(WindowActions):
             for path in paths:
                 self.start_operation(f"Importing {path.name}")
                 last = await self.tasks.run(
-                    lambda p=path: registry.import_file(p, progress=window.progress)
+                    partial(registry.import_file, path, progress=window.progress)
                 )
                 how = "matches the catalog's" if last.matched_catalog else "is a new local model,"
                 facts = ""
@@ -170,7 +175,7 @@ class StorageActions(WindowActions):
 
     # ---- the Hugging Face cache ---------------------------------------------------------
 
-    def set_cache_models(self, candidates: dict[str, Any]) -> None:
+    def set_cache_models(self, candidates: dict[str, CacheCandidate]) -> None:
         self.cache_models = candidates
         self.window.detail.set_cached_models(
             frozenset(model_id for model_id, c in candidates.items() if not c.locked)

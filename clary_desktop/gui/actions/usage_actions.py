@@ -3,20 +3,36 @@ the periodic performance refresh, and View > Model usage."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 
 from clary_desktop.app import Registry
+from clary_desktop.domain.model_views import ModelInfo
+from clary_desktop.domain.pipeline_values import ModelPerformance
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.usage_dialog import UsageDialog
 from clary_desktop.gui.hints import error_text
 
+if TYPE_CHECKING:
+    from clary_desktop.gui.main_window import MainWindow
+
 PERFORMANCE_REFRESH_MS = 5000  # the shown model's performance, while the pane is visible
 
 
-def usage_extras(registry: Registry, info: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class UsageExtras:
+    """What the detail pane's Usage and Performance tabs show for one model."""
+
+    default_for: list[str]
+    current: str | None
+    parameters: dict[str, Any] | None  # JSON values, as the catalog and the user set them
+    performance: ModelPerformance | None
+
+
+def usage_extras(registry: Registry, info: ModelInfo) -> UsageExtras:
     """What the detail pane's Usage and Performance tabs show (worker thread only)."""
     default_for: list[str] = []
     current: str | None = None
@@ -32,19 +48,14 @@ def usage_extras(registry: Registry, info: Any) -> dict[str, Any]:
     except ClaryError:
         parameters = None
     try:
-        performance: Any = registry.performance(info.id)
+        performance: ModelPerformance | None = registry.performance(info.id)
     except ClaryError:
         performance = None
-    return {
-        "default_for": default_for,
-        "current": current,
-        "parameters": parameters,
-        "performance": performance,
-    }
+    return UsageExtras(default_for, current, parameters, performance)
 
 
 class UsageActions(WindowActions):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.usage_dialog: UsageDialog | None = None
         self._perf_busy = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clary_desktop.domain.pipeline_values import ApiKeyInfo
 from clary_desktop.gui.dialogs.rows_view import make_rows_view
 from clary_desktop.gui.models.api_keys_model import (
     STATE,
@@ -106,7 +106,7 @@ class ApiKeysDialog(QDialog):
             "Keys also work with `clary-models serve`."
         )
 
-    def set_keys(self, keys: Sequence[Any]) -> None:
+    def set_keys(self, keys: Sequence[ApiKeyInfo]) -> None:
         self.model.set_keys(keys)
         self._update_buttons()
 
@@ -128,7 +128,7 @@ class ApiKeysDialog(QDialog):
         rows = self.view.selectionModel().selectedRows()
         return rows[0].data(NameRole) if rows else None
 
-    def _update_buttons(self, *_args: Any) -> None:
+    def _update_buttons(self, *_args: object) -> None:
         rows = self.view.selectionModel().selectedRows()
         self.revoke_button.setEnabled(bool(rows) and bool(rows[0].data(ActiveRole)))
 

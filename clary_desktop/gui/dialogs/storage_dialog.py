@@ -3,8 +3,6 @@ Reclaim and Move models folder."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -15,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clary_desktop.domain.storage_values import StorageReport
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.dialogs.rows_view import make_rows_view
 from clary_desktop.gui.models.storage_model import (
@@ -65,9 +64,9 @@ class StorageDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.view, 1)
         layout.addWidget(buttons)
-        self.report: Any = None
+        self.report: StorageReport | None = None
 
-    def set_report(self, report: Any) -> None:
+    def set_report(self, report: StorageReport) -> None:
         self.report = report
         self.model.set_rows(rows_of(report))
         free = f", {format_size(report.free_bytes)} free" if report.free_bytes is not None else ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clary_desktop.domain.pipeline_values import UsageInfo
 from clary_desktop.gui.dialogs.rows_view import make_rows_view
 from clary_desktop.gui.models.usage_model import MODEL, PATH, TASK, VERSION, UsageTableModel
 
@@ -54,6 +54,6 @@ class UsageDialog(QDialog):
         layout.addWidget(self.empty)
         layout.addWidget(buttons)
 
-    def set_usages(self, usages: Sequence[Any]) -> None:
+    def set_usages(self, usages: Sequence[UsageInfo | tuple[str, str]]) -> None:
         self.model.set_usages(usages)
         self.empty.setVisible(not usages)

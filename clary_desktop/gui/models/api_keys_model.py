@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from clary_desktop.domain.pipeline_values import ApiKeyInfo
 from clary_desktop.gui.models.rows_model import RowsTableModel
 
 COLUMNS = ("Name", "Key starts with", "Created", "Last used", "State")
@@ -21,14 +22,14 @@ def _when(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else "never"
 
 
-class ApiKeysTableModel(RowsTableModel):
+class ApiKeysTableModel(RowsTableModel[ApiKeyInfo]):
     """Rows are the core's `ApiKeyInfo`s (never the secrets: the core keeps none)."""
 
     columns = COLUMNS
     set_keys = RowsTableModel.set_rows
     key_at = RowsTableModel.row_at
 
-    def cell(self, key: Any, column: int, role: int) -> Any:
+    def cell(self, key: ApiKeyInfo, column: int, role: int) -> Any:
         active = key.revoked_at is None
         if role == Qt.ItemDataRole.DisplayRole:
             if column == NAME:

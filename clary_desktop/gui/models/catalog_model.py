@@ -3,10 +3,10 @@ in memory so a keystroke re-filters 100,000 rows in milliseconds."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from clary_desktop.domain.access import Tier
@@ -33,7 +33,7 @@ class CatalogTableModel(QAbstractTableModel):
     """Rows are `ModelRow`s; `_visible` holds the indices that pass the filter, in the
     current sort order (filtering keeps the order, so a keystroke never re-sorts)."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[ModelRow] = []
         self._ranks: list[int] = []
@@ -129,14 +129,19 @@ class CatalogTableModel(QAbstractTableModel):
             selected = [i for i in selected if matches_status(spec.status, self._status(i))]
         return selected
 
-    def _sort_key(self, column: int):  # type: ignore[no-untyped-def]
+    def _sort_key(self, column: int) -> Callable[[int], str | int]:
         rows = self._rows
         if column == TYPE:
             return lambda i: rows[i].type
         if column == VERSION:
             return lambda i: rows[i].version
         if column == SIZE:
-            return lambda i: rows[i].size_bytes if rows[i].size_bytes is not None else -1
+
+            def size(i: int) -> int:
+                size_bytes = rows[i].size_bytes
+                return size_bytes if size_bytes is not None else -1
+
+            return size
         if column == TIER:
             return lambda i: self._ranks[i]
         if column == STATUS:

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from clary_desktop.domain.download_values import JobInfo
 from clary_desktop.domain.model_status import ACTIVE_JOB_STATES
 from clary_desktop.formatting import format_duration, format_size
 from clary_desktop.gui.models.rows_model import RowsTableModel
@@ -25,7 +26,7 @@ _ERROR_COLOR = QColor("#b3261e")
 class JobRow:
     """What the queue shows of one job; built from the engine's JobInfo/DownloadEvent."""
 
-    job_id: Any  # the engine's id (an int), passed back to it unchanged
+    job_id: int
     model_id: str
     version: str | None
     state: str
@@ -36,17 +37,17 @@ class JobRow:
     error: str | None
 
     @classmethod
-    def of(cls, job: Any) -> JobRow:
+    def of(cls, job: JobInfo) -> JobRow:
         return cls(
             job_id=job.job_id,
             model_id=job.model_id,
-            version=getattr(job, "version", None),
-            state=str(getattr(job, "state", "queued")),
-            bytes_done=int(getattr(job, "bytes_done", 0) or 0),
-            bytes_total=getattr(job, "bytes_total", None),
-            speed_bps=getattr(job, "speed_bps", None),
-            eta_seconds=getattr(job, "eta_seconds", None),
-            error=getattr(job, "error", None),
+            version=job.version,
+            state=str(job.state),
+            bytes_done=job.bytes_done,
+            bytes_total=job.bytes_total,
+            speed_bps=job.speed_bps,
+            eta_seconds=job.eta_seconds,
+            error=job.error,
         )
 
     @property
@@ -73,7 +74,7 @@ def plain_error(error: str | None) -> str:
     return error.strip().splitlines()[-1][:300]
 
 
-class DownloadQueueModel(RowsTableModel):
+class DownloadQueueModel(RowsTableModel[JobRow]):
     """Rows are `JobRow`s, kept in step with the engine by `update_jobs`."""
 
     columns = COLUMNS

@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 Index = QModelIndex | QPersistentModelIndex
+R = TypeVar("R")
 
 
-class RowsTableModel(QAbstractTableModel):
+class RowsTableModel(QAbstractTableModel, Generic[R]):
     """A flat table of `columns` over `_rows`; subclasses say what each cell shows."""
 
     columns: tuple[str, ...] = ()
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Any] = []
+        self._rows: list[R] = []
 
-    def set_rows(self, rows: Iterable[Any]) -> None:
+    def set_rows(self, rows: Iterable[R]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
 
-    def row_at(self, row: int) -> Any:
+    def row_at(self, row: int) -> R:
         return self._rows[row]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -49,6 +50,6 @@ class RowsTableModel(QAbstractTableModel):
             return None
         return self.cell(self._rows[index.row()], index.column(), role)
 
-    def cell(self, row: Any, column: int, role: int) -> Any:
+    def cell(self, row: R, column: int, role: int) -> Any:
         """What `row` shows in `column` for `role` (None for nothing)."""
         raise NotImplementedError

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from clary_desktop.domain.storage_values import StorageReport
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.models.rows_model import RowsTableModel
 
@@ -37,7 +38,7 @@ def _short(path: str, base: str) -> str:
         return path
 
 
-def rows_of(report: Any) -> list[StorageRow]:
+def rows_of(report: StorageReport) -> list[StorageRow]:
     base = report.models_dir
     rows: list[StorageRow] = []
     for m in sorted(report.models, key=lambda m: -m.size_bytes):
@@ -86,7 +87,7 @@ def rows_of(report: Any) -> list[StorageRow]:
     return rows
 
 
-class StorageTableModel(RowsTableModel):
+class StorageTableModel(RowsTableModel[StorageRow]):
     """Rows are `StorageRow`s (see `rows_of`)."""
 
     columns = COLUMNS

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from clary_desktop.domain.pipeline_values import UsageInfo
 from clary_desktop.gui.models.rows_model import RowsTableModel
 
 COLUMNS = ("Task", "Model", "Version", "Path / problem")
@@ -15,18 +16,22 @@ ModelIdRole = Qt.ItemDataRole.UserRole + 1
 _PROBLEM_COLOR = QColor("#b3261e")
 
 
-class UsageTableModel(RowsTableModel):
+class UsageTableModel(RowsTableModel[UsageInfo | tuple[str, str]]):
     """Rows are the core's `UsageInfo`s, or (task, reason) for an unusable selection."""
 
     columns = COLUMNS
     set_usages = RowsTableModel.set_rows
 
-    def cell(self, row: Any, column: int, role: int) -> Any:
-        problem = isinstance(row, tuple)
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if problem:
-                task, reason = row
+    def cell(self, row: UsageInfo | tuple[str, str], column: int, role: int) -> Any:
+        text_roles = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
+        if isinstance(row, tuple):  # a selection that cannot be used: (task, reason)
+            task, reason = row
+            if role in text_roles:
                 return (task, "—", "—", reason)[column]
+            if role == Qt.ItemDataRole.ForegroundRole and column == PATH:
+                return _PROBLEM_COLOR
+            return None
+        if role in text_roles:
             if column == TASK:
                 return row.task
             if column == MODEL:
@@ -34,9 +39,7 @@ class UsageTableModel(RowsTableModel):
             if column == VERSION:
                 return row.version
             return row.path
-        if role == Qt.ItemDataRole.ForegroundRole and problem and column == PATH:
-            return _PROBLEM_COLOR
-        if role == ModelIdRole and not problem:
+        if role == ModelIdRole:
             return row.model_id
         return None
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -42,7 +40,7 @@ class Badge(QLabel):
 class TierBadgeDelegate(QStyledItemDelegate):
     """Paints the Tier column as a badge; locked rows get a faded one."""
 
-    def __init__(self, tier_role: int, locked_role: int, parent: Any = None) -> None:
+    def __init__(self, tier_role: int, locked_role: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._tier_role = tier_role
         self._locked_role = locked_role

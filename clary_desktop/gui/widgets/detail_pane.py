@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.model_status import ACTIVE_JOB_STATES, status_word
 from clary_desktop.domain.model_views import ModelInfo, VersionInfo
+from clary_desktop.domain.pipeline_values import ModelPerformance
 from clary_desktop.domain.version_order import rollback_target
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.models.queue_model import JobRow
@@ -358,7 +359,7 @@ class DetailPane(QWidget):
             self.parameters.show_parameters(info.id, parameters)
         self.parameters.setEnabled(not info.locked)
 
-    def show_performance(self, performance: Any) -> None:
+    def show_performance(self, performance: ModelPerformance | None) -> None:
         if (
             self._info is not None
             and performance is not None
@@ -421,7 +422,7 @@ class DetailPane(QWidget):
 
     def plain_text(self) -> str:
         """Everything the pane shows, as text (what a screen reader or a test reads)."""
-        parts: list[Any] = [self.title.text(), self.tier_badge.text(), self.status_label.text()]
+        parts: list[str] = [self.title.text(), self.tier_badge.text(), self.status_label.text()]
         if self.noncommercial_badge.isVisibleTo(self):
             parts.append(self.noncommercial_badge.text())
         for note in (self.lock_message, self.update_note, self.retired_note):

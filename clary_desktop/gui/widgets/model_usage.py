@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS
+from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS, ModelPerformance
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.widgets.latency_chart import LatencyChart, format_latency
 
@@ -196,7 +196,10 @@ class ParametersForm(QGroupBox):
         box.setMinimumWidth(110)
         box.setToolTip(f"{_HINTS.get(name, name)} ({low:g} to {high:g})")
         if isinstance(value, int | float) and not isinstance(value, bool):
-            box.setValue(value)  # type: ignore[arg-type]
+            if isinstance(box, QSpinBox):
+                box.setValue(int(value))  # what Qt makes of a float given to a QSpinBox
+            else:
+                box.setValue(float(value))
         box.valueChanged.connect(self.clear_error)
         self._rows.addRow(_label(name), box)
         self.boxes[name] = box
@@ -299,8 +302,7 @@ class PerformanceSection(QGroupBox):
         layout.addWidget(self.chart_caption)
         layout.addWidget(self.chart)
 
-    def show_performance(self, perf: Any) -> None:
-        """`perf`: the core's ModelPerformance."""
+    def show_performance(self, perf: ModelPerformance) -> None:
         v = self.values
         v["size"].setText(
             format_size(perf.size_on_disk) if perf.size_on_disk is not None else "not installed"

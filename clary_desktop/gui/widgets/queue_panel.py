@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QPainter
@@ -44,17 +44,17 @@ class ProgressDelegate(QStyledItemDelegate):
     ) -> None:
         percent = index.data(ProgressRole)
         bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(3, 3, -3, -3)  # type: ignore[attr-defined]
+        bar.rect = option.rect.adjusted(3, 3, -3, -3)
         bar.minimum = 0
         bar.maximum = 100 if percent is not None else 0
         bar.progress = percent or 0
         bar.text = f"{percent}%" if percent is not None else ""
         bar.textVisible = True
         bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
-        bar.palette = option.palette  # type: ignore[attr-defined]
-        bar.fontMetrics = option.fontMetrics  # type: ignore[attr-defined]
+        bar.palette = option.palette
+        bar.fontMetrics = option.fontMetrics
         bar.textAlignment = Qt.AlignmentFlag.AlignCenter
-        widget = option.widget  # type: ignore[attr-defined]
+        widget = option.widget
         style = widget.style() if widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
 
@@ -131,13 +131,13 @@ class QueuePanel(QWidget):
             return self.model.job_at(0)
         return None
 
-    def select_job(self, job_id: Any) -> None:
+    def select_job(self, job_id: int) -> None:
         for row, job in enumerate(self.model.jobs()):
             if job.job_id == job_id:
                 self.view.selectRow(row)
                 return
 
-    def refresh_buttons(self, *_args: Any) -> None:
+    def refresh_buttons(self, *_args: object) -> None:
         job = self.selected_job()
         allowed = allowed_actions(job) if job else set()
         for action, button in self.buttons.items():
@@ -158,7 +158,7 @@ class QueuePanel(QWidget):
         menu = QMenu(self)
         for action in sorted(allowed_actions(job), key=JOB_ACTIONS.index):
             menu.addAction(
-                action.capitalize(), lambda a=action, j=job.job_id: self.action_requested.emit(a, j)
+                action.capitalize(), partial(self.action_requested.emit, action, job.job_id)
             )
         if menu.actions():
             menu.exec(self.view.viewport().mapToGlobal(point))
