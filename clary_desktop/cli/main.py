@@ -9,6 +9,8 @@ code and loads only when its command runs.
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import logging
 from collections.abc import Sequence
 
@@ -51,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # When the process ends, its last garbage collections would walk every object the
+    # catalog's libraries made (a tenth of a second and more): they are all freed with the
+    # process anyway. Frozen objects are skipped; nothing else about the exit changes.
+    atexit.register(gc.freeze)
     args = build_parser().parse_args(argv)
     context = CliContext.from_args(args)
     setup_logging(context.paths.log_file, verbose=args.verbose)
