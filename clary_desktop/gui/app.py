@@ -4,7 +4,6 @@ once, open the Registry on a worker thread, and run Qt and asyncio as one loop."
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -91,10 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = resolve_paths(args.data_dir)
     setup_logging(paths.log_file, verbose=args.verbose)
 
+    # Qt, asyncio and the window's modules load only now: after the checks above, which
+    # must answer (and print) on a system where Qt's platform cannot start, and never
+    # for --version.
+    import asyncio
+
     import qasync
 
-    # Qt and the window's modules load only now: after the checks above, which must answer
-    # (and print) on a system where Qt's platform cannot start, and never for --version.
+    # The window and Qt's start-up, loaded here for the reasons above.
     from clary_desktop.gui.main_window import MainWindow
     from clary_desktop.gui.qt_start import start_qt_application
 
