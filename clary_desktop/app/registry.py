@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clary_desktop.app.download_engine import DownloadEngine
 from clary_desktop.app.updates import (
@@ -36,7 +36,6 @@ from clary_desktop.domain.pipeline_values import (
     RunSummary,
     UsageInfo,
 )
-from clary_desktop.domain.signing_keys import TrustedKeys, default_trusted_keys
 from clary_desktop.domain.storage_values import (
     BundleImportResult,
     CacheCandidate,
@@ -47,13 +46,12 @@ from clary_desktop.domain.storage_values import (
     ReclaimResult,
     StorageReport,
 )
+from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.downloads.installs import (
     remove_installed,
     verify_installed,
     verify_installed_version,
 )
-from clary_desktop.downloads.manager import DownloadManager
-from clary_desktop.downloads.sources import HubConfig
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.licensing import LicenseManager
@@ -67,8 +65,11 @@ from clary_desktop.registry.metrics import MetricsStore
 from clary_desktop.registry.performance import model_performance
 from clary_desktop.registry.usage import UsageStore
 from clary_desktop.settings import RunOverrides, Settings, load_settings, save_settings
-from clary_desktop.storage import bundles, hf_cache, move, network, report, sideload
+from clary_desktop.storage import hf_cache, move, network, report, sideload
 from clary_desktop.storage.context import StorageContext
+
+if TYPE_CHECKING:
+    from clary_desktop.domain.signing_keys import TrustedKeys
 
 TierSource = Callable[[], Tier]
 
@@ -296,6 +297,10 @@ class Registry:
         Fronts use the methods below; this is the engine itself, for its own tests."""
         with self._settings_lock:
             if self._downloads is None:
+                # The engine and its HTTP libraries (requests, urllib3) load with the first
+                # download: commands that only read the catalog never need them.
+                from clary_desktop.downloads.manager import DownloadManager
+
                 self.use_download_engine(
                     DownloadManager(
                         self.db,
@@ -398,6 +403,9 @@ class Registry:
 
     def sync_catalog(self, source: str | None = None, allow_unsigned: bool = False) -> SyncSummary:
         """Bring in a published catalog (URL or file; default: the configured address)."""
+        # The trusted keys load cryptography: only a sync needs them.
+        from clary_desktop.domain.signing_keys import default_trusted_keys
+
         return sync_catalog(
             self.db,
             source or default_source(self.settings.catalog_url),
@@ -465,12 +473,18 @@ class Registry:
         self, model_ids: list[str], target: Path, progress: ProgressCallback | None = None
     ) -> ExportResult:
         """Write installed models to an offline bundle (a folder, or one file if `.tar`)."""
+        # Bundles check files against the Hub's sources (requests): loaded when used.
+        from clary_desktop.storage import bundles
+
         return bundles.export_models(self._storage(), model_ids, target, progress)
 
     def import_bundle(
         self, source: Path, progress: ProgressCallback | None = None
     ) -> BundleImportResult:
         """Verify every file of a bundle, then register its models as installed; or nothing."""
+        # Bundles check files against the Hub's sources (requests): loaded when used.
+        from clary_desktop.storage import bundles
+
         return bundles.import_bundle(self._storage(), source, progress)
 
     def storage_report(self) -> StorageReport:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from clary_desktop.app import Registry
 from clary_desktop.paths import AppPaths, resolve_paths
+
+if TYPE_CHECKING:
+    from clary_desktop.app import Registry
 
 
 @dataclass
@@ -23,6 +26,10 @@ class CliContext:
     @property
     def registry(self) -> Registry:
         if self._registry is None:
+            # The Registry (SQLAlchemy, the download engine, licensing) loads with the first
+            # command that opens it, never for --help or an argument error.
+            from clary_desktop.app import Registry
+
             license_file = getattr(self.args, "license", None)
             self._registry = Registry.open(self.paths, license_file=license_file)
         return self._registry

@@ -1,29 +1,17 @@
-"""`license show` and `license install`: the user's side of the signed license."""
+"""`license show` and `license install`: the user's side of the signed license.
+
+What the commands do; their arguments are in `cli/arguments/licenses.py`.
+"""
 
 from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from pathlib import Path
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.hints import with_hint
 from clary_desktop.cli.output import print_json
 from clary_desktop.domain.license_status import NO_LICENSE_TEXT, LicenseState, LicenseStatus
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("license", help="show or install your license (default: show)")
-    p.set_defaults(handler=cmd_show, json=False)
-    actions = p.add_subparsers(dest="license_command", metavar="ACTION", parser_class=type(p))
-
-    show = actions.add_parser("show", help="licensee, tier, expiry and state of the license")
-    show.add_argument("--json", action="store_true", help="machine-readable output")
-    show.set_defaults(handler=cmd_show)
-
-    install = actions.add_parser("install", help="verify a license file, then copy it into place")
-    install.add_argument("file", type=Path, metavar="FILE")
-    install.set_defaults(handler=cmd_install)
 
 
 def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -42,7 +42,3 @@ def render_table(
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
-
-
-def print_error(prog: str, message: str) -> None:
-    sys.stderr.write(f"{prog}: error: {message}\n")

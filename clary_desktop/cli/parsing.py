@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from clary_desktop.cli.output import print_error
 from clary_desktop.errors import ClaryError
 
 log = logging.getLogger(__name__)
@@ -37,6 +36,10 @@ def whole_number(what: str, low: int, high: int) -> Callable[[str], int]:
 #: Ids the database hands out are positive signed 64-bit integers.
 job_id_arg = whole_number("a job id", 1, 2**63 - 1)
 port_arg = whole_number("a port", 0, 65535)
+
+
+def print_error(prog: str, message: str) -> None:
+    sys.stderr.write(f"{prog}: error: {message}\n")
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,4 +1,7 @@
-"""`update` and `rollback`: newer versions of installed models, safely."""
+"""`update` and `rollback`: newer versions of installed models, safely.
+
+What the commands do; their arguments are in `cli/arguments/updates.py`.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +12,6 @@ from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.download_commands import run_job
 from clary_desktop.cli.hints import error_text
 from clary_desktop.errors import ClaryError
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser("update", help="install the newest version of installed models")
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("model_id", nargs="?", metavar="ID")
-    target.add_argument("--all", action="store_true", help="every model with an update")
-    p.set_defaults(handler=cmd_update)
-
-    p = subparsers.add_parser("rollback", help="go back to the kept previous version")
-    p.add_argument("model_id", metavar="ID")
-    p.set_defaults(handler=cmd_rollback)
 
 
 def cmd_update(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -10,9 +10,6 @@ from pydantic import BaseModel, ConfigDict
 from clary_desktop.domain.file_formats import GgufInfo
 from clary_desktop.errors import ClaryError
 
-#: How a file the user has becomes part of the models folder.
-MODES = ("copy", "move", "hardlink", "symlink")
-
 
 class Cancelled(ClaryError):
     """Raise it from a progress callback to stop an operation; it then cleans up as

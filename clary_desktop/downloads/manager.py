@@ -42,9 +42,10 @@ from clary_desktop.downloads.errors import (
 from clary_desktop.downloads.events import Callback, EventHub, SpeedMeter
 from clary_desktop.downloads.fetch import fetch_file
 from clary_desktop.downloads.files import fetch_all
+from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.downloads.partial import discard_partial, saved_bytes
 from clary_desktop.downloads.ratelimit import TokenBucket
-from clary_desktop.downloads.sources import HubConfig, resolve_tasks
+from clary_desktop.downloads.sources import resolve_tasks
 from clary_desktop.downloads.store import (
     SHUTDOWN_OWNER,
     JobStore,

@@ -7,27 +7,13 @@ endpoint is always passed explicitly.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from clary_desktop.domain.layout import FileTask, VersionSpec, target_path
 from clary_desktop.downloads.answers import same_origin
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
+from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.downloads.transfer import retry_after_seconds
-
-DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
-
-
-@dataclass(frozen=True)
-class HubConfig:
-    endpoint: str
-    token: str | None
-
-    @classmethod
-    def from_settings(cls, endpoint: str | None, token: str | None) -> HubConfig:
-        chosen = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_HUB_ENDPOINT
-        return cls(endpoint=chosen.rstrip("/"), token=token or os.environ.get("HF_TOKEN") or None)
 
 
 def resolve_tasks(spec: VersionSpec, models_dir: Path, hub: HubConfig) -> list[FileTask]:

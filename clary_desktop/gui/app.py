@@ -4,25 +4,17 @@ once, open the Registry on a worker thread, and run Qt and asyncio as one loop."
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication
-
 from clary_desktop import APP_NAME, APP_SLUG, __version__
-from clary_desktop.gui.platform_check import qt_failed_message, window_problem
+from clary_desktop.gui.platform_check import window_problem
 from clary_desktop.logging_setup import setup_logging
 from clary_desktop.paths import AppPaths, resolve_paths
 
 if TYPE_CHECKING:
     from clary_desktop.app import Registry
-
-log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,34 +74,6 @@ def make_opener(paths: AppPaths, license_file: str | None) -> Callable[[], Regis
     return open_registry
 
 
-def start_qt_application() -> QApplication:
-    """The QApplication; should Qt still fail to load its platform plugin (the checks cannot
-    foresee everything), one plain message and exit status 1 instead of Qt's abort()."""
-    qt_lines: list[str] = []
-
-    def on_qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
-        if kind == QtMsgType.QtFatalMsg:
-            for line in qt_lines:
-                log.error("Qt: %s", line)
-            print(
-                qt_failed_message(message.splitlines()[0] if message else ""),
-                file=sys.stderr,
-                flush=True,
-            )
-            logging.shutdown()
-            os._exit(1)
-        qt_lines.append(message)
-        print(message, file=sys.stderr)
-
-    previous = qInstallMessageHandler(on_qt_message)
-    try:
-        app = QApplication.instance() or QApplication([sys.argv[0]])
-    finally:
-        qInstallMessageHandler(previous)
-    assert isinstance(app, QApplication)
-    return app
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.self_test:  # before anything touches the user's folders
@@ -126,11 +90,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = resolve_paths(args.data_dir)
     setup_logging(paths.log_file, verbose=args.verbose)
 
-    # The window's modules load after the checks above, which must answer (and print)
-    # on a system where Qt's platform cannot start.
+    # Qt, asyncio and the window's modules load only now: after the checks above, which
+    # must answer (and print) on a system where Qt's platform cannot start, and never
+    # for --version.
+    import asyncio
+
     import qasync
 
+    # The window and Qt's start-up, loaded here for the reasons above.
     from clary_desktop.gui.main_window import MainWindow
+    from clary_desktop.gui.qt_start import start_qt_application
 
     app = start_qt_application()
     app.setApplicationName(APP_NAME)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from cryptography.exceptions import InvalidSignature
+from typing import TYPE_CHECKING
 
 from clary_desktop.domain.signing import SIGNATURE_BYTES
-from clary_desktop.domain.signing_keys import TrustedKeys, default_trusted_keys
 from clary_desktop.licensing.envelope import parse_envelope
 from clary_desktop.licensing.errors import LicenseError, Reason
 from clary_desktop.licensing.payload import LicensePayload, parse_payload
+
+if TYPE_CHECKING:
+    from clary_desktop.domain.signing_keys import TrustedKeys
 
 _CHANGED = (
     "The license's signature does not match its contents: the file was changed or damaged. "
@@ -24,6 +26,10 @@ class LicenseVerifier:
 
     @classmethod
     def default(cls) -> LicenseVerifier:
+        # The keys (and cryptography with them) load when a license file is there to
+        # check: without one, the tier is known without them.
+        from clary_desktop.domain.signing_keys import default_trusted_keys
+
         return cls(default_trusted_keys())
 
     @property
@@ -42,6 +48,9 @@ class LicenseVerifier:
             )
         if len(envelope.sig) != SIGNATURE_BYTES:
             raise LicenseError(Reason.BAD_SIGNATURE, _CHANGED)
+        # cryptography loads with the first signature checked (see `default`).
+        from cryptography.exceptions import InvalidSignature
+
         try:
             key.verify(envelope.sig, envelope.signed_message)
         except InvalidSignature:

@@ -11,14 +11,17 @@ source checkout).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clary_desktop.domain.signing import KID_PATTERN, b64url_decode, encode_envelope
-from clary_desktop.domain.signing_keys import TrustedKeys
 from clary_desktop.errors import InvalidManifestError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from clary_desktop.domain.signing_keys import TrustedKeys
 
 CATALOG_DOMAIN = b"clary-catalog-v1\x00"
 _ENVELOPE_KEYS = {"v", "alg", "kid", "payload", "sig"}
@@ -65,6 +68,9 @@ def verify_catalog(raw: object, source: str, keys: TrustedKeys) -> VerifiedCatal
             f"{source}: the catalog is signed with a key this Clary Desktop does not trust "
             f"(key id {envelope.kid!r}). Update Clary Desktop or check the catalog source."
         )
+    # cryptography loads when a signature is checked, not with every catalog read.
+    from cryptography.exceptions import InvalidSignature
+
     try:
         key.verify(signature, CATALOG_DOMAIN + payload)
     except InvalidSignature:

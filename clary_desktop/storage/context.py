@@ -8,7 +8,7 @@ from pathlib import Path
 
 from clary_desktop.db import Database
 from clary_desktop.domain.access import Tier
-from clary_desktop.downloads.sources import HubConfig
+from clary_desktop.downloads.hub_config import HubConfig
 
 
 @dataclass(frozen=True)

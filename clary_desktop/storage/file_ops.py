@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from clary_desktop.domain.storage_values import MODES
+from clary_desktop.domain.import_modes import MODES
 from clary_desktop.errors import Action, ClaryError, Hint
 
 CHUNK = 4 * 1024 * 1024

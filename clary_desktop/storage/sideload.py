@@ -17,10 +17,10 @@ from pathlib import Path
 
 from clary_desktop.domain.access import ModelAccessControl, requires_tier_message
 from clary_desktop.domain.file_formats import FormatInfo, GgufInfo, detect_format
+from clary_desktop.domain.import_modes import MODES
 from clary_desktop.domain.layout import CatalogFile, VersionSpec, version_dir
 from clary_desktop.domain.safe_names import check_model_id, check_relative_file_path, safe_join
 from clary_desktop.domain.storage_values import (
-    MODES,
     ImportedFile,
     ImportResult,
     Progress,

@@ -1,0 +1,20 @@
+"""Which Hub to ask and with what token. A module of its own, free of the HTTP libraries,
+because everything that may reach the Hub carries one, also when it never does."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    endpoint: str
+    token: str | None
+
+    @classmethod
+    def from_settings(cls, endpoint: str | None, token: str | None) -> HubConfig:
+        chosen = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_HUB_ENDPOINT
+        return cls(endpoint=chosen.rstrip("/"), token=token or os.environ.get("HF_TOKEN") or None)
