@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 from clary_desktop.domain.layout import PART_SUFFIX
 from clary_desktop.paths import resolve_paths
@@ -18,11 +19,9 @@ MODEL_ID = "bench-nginx"
 FILE_NAME = "model.bin"
 
 
-def fresh_data_dir(data_dir: Path, url: str, size: int, digest: str) -> Path:
-    """`data_dir`, emptied, with a catalog listing MODEL_ID: one file at `url`."""
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    entry = {
+def entry(url: str, size: int, digest: str) -> dict[str, Any]:
+    """The catalog entry of MODEL_ID: one file at `url`, with its size and sha256."""
+    return {
         "id": MODEL_ID,
         "name": "nginx benchmark",
         "type": "llm",
@@ -34,7 +33,15 @@ def fresh_data_dir(data_dir: Path, url: str, size: int, digest: str) -> Path:
             }
         ],
     }
-    manifest = write_manifest(data_dir.parent / f"{data_dir.name}-catalog.json", entry)
+
+
+def fresh_data_dir(data_dir: Path, url: str, size: int, digest: str) -> Path:
+    """`data_dir`, emptied, its catalog listing MODEL_ID (imported by the CLI)."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    manifest = write_manifest(
+        data_dir.parent / f"{data_dir.name}-catalog.json", entry(url, size, digest)
+    )
     imported = cli.run("clary-models", "--data-dir", data_dir, "catalog", "import", manifest)
     assert imported.returncode == 0, imported.stderr
     return data_dir
