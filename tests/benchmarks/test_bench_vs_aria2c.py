@@ -85,6 +85,8 @@ class Figures:
     runs: dict[str, list[Run]] = field(default_factory=dict)
     seconds: dict[str, list[float]] = field(default_factory=dict)  # in-process timings
     tenths: list[list[float]] = field(default_factory=list)  # per round, clary's 10% times
+    #: per round, seconds from clary's last byte landing to its process's exit
+    after_last_byte: list[float] = field(default_factory=list)
 
     def time(self, name: str) -> float | None:
         values = self.seconds.get(name) or [run.seconds for run in self.runs.get(name, [])]
@@ -301,7 +303,10 @@ def test_clary_vs_aria2c(
         final = bench_clary.installed_file(data_dir)
         with Tenths(bench_clary.part_file(data_dir), final, case.size) as tenths:
             run = bench_clary.download(data_dir)
+            exited = time.perf_counter()
         figures.tenths.append(tenths.durations())
+        if tenths.durations():
+            figures.after_last_byte.append(exited - tenths.marks[-1])
         checked(run, final, check=True)  # every round: clary's figure includes its checks
         shutil.rmtree(data_dir)
         return run
@@ -411,6 +416,11 @@ def _report(case: Case, figures: Figures, baseline: Baseline) -> list[str]:
             lines.append(f"  clary vs curl: {curl / clary:.2f}x as fast (goal >= 6x)")
     else:
         lines += _tail_lines(figures.tenths)
+    if figures.after_last_byte:
+        lines.append(
+            "  clary from its last byte landing to its exit (the rest of sha256, fsync, "
+            f"install, exit): {statistics.median(figures.after_last_byte):.2f} s"
+        )
     lines += _resource_lines(case, figures, baseline)
     return lines
 
