@@ -28,6 +28,10 @@ run: $(VENV)/.installed
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Figures, never asserted; test_bench_vs_aria2c.py also needs nginx, aria2c and curl
+# (installed from Debian packages when run as root; skipped with one line otherwise).
+# Quick look: CLARY_BENCH_ROUNDS=1 CLARY_BENCH_FAST_MIB=128 CLARY_BENCH_MIXED_MIB=128
+# CLARY_BENCH_THROTTLED_SIZES_MIB=128 make bench (see README, "Fast downloads").
 bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/benchmarks -s -p no:randomly $(PYTEST_ARGS)
 

@@ -120,13 +120,13 @@ def test_download_speed(tmp_path, paths, size_mib, capsys):
                 )
                 with PeakRss() as rss:
                     began = time.perf_counter()
-                    job = registry.downloads.start("bench-model")
-                    info = registry.downloads.wait(job)
+                    job = registry.start_download("bench-model")
+                    info = registry.wait_for_download(job)
                     elapsed = time.perf_counter() - began
                 assert info.state == JobState.COMPLETED, info.error
                 keep("clary (sha256 + fsync)", elapsed, f"{rss.growth_mib:.1f} MiB")
                 registry.remove("bench-model")
-                registry.downloads.clear_finished()
+                registry.clear_finished_downloads()
             finally:
                 registry.close()
                 os.environ.pop("HF_ENDPOINT", None)

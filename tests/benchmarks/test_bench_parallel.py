@@ -45,7 +45,7 @@ def _clary(
     os.environ["HF_ENDPOINT"] = hub.endpoint
     registry = Registry.open(resolve_paths(data_dir / label), tier_source=lambda: Tier.LITE)
     try:
-        registry.settings = registry.settings.model_copy(update=settings)
+        registry.apply_settings(registry.stored_settings.model_copy(update=settings))
         import_entries(
             registry,
             {
@@ -64,7 +64,7 @@ def _clary(
             },
         )
         installed: list[float] = []
-        registry.downloads.subscribe(
+        registry.subscribe_downloads(
             lambda e: (
                 installed.append(time.monotonic())
                 if e.kind == "state" and e.state == JobState.COMPLETED
@@ -74,7 +74,7 @@ def _clary(
         first_request = len(hub.cdn.requests)
         with PeakRss() as rss:
             began = time.perf_counter()
-            info = registry.downloads.wait(registry.downloads.start("bench-parts"))
+            info = registry.wait_for_download(registry.start_download("bench-parts"))
             elapsed = time.perf_counter() - began
         assert info.state == JobState.COMPLETED, info.error
         time.sleep(0.1)

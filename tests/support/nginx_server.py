@@ -1,0 +1,214 @@
+"""nginx as a child process on 127.0.0.1, for benchmarks against a real web server.
+
+One process (`master_process off`, `daemon off`), so stopping it is one signal to one
+pid and nothing can be left behind; it never switches user, so it reads files under a
+private temporary folder even when the bench runs as root. The config, pid file, temp
+folders and both logs live in a temporary prefix: the system's nginx config is never read.
+
+The same folder of files is served under three locations:
+    /full/NAME     unthrottled (sendfile)
+    /limited/NAME  `limit_rate RATE` per request
+    /mixed/NAME    a rate per connection: connections with an odd serial number
+                   (`$connection`) get SLOW_RATE, the others RATE. Connections are numbered
+                   in the order nginx accepts them, so a client that opens 8 connections
+                   gets 4 slow and 4 fast ones, and a request keeps its connection's rate
+                   for as long as the connection lives (keep-alive included).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+#: The Debian packages that bring each tool (the first one that installs wins).
+PACKAGES: dict[str, tuple[str, ...]] = {
+    "nginx": ("nginx-light", "nginx"),
+    "aria2c": ("aria2",),
+    "curl": ("curl",),
+}
+_SYSTEM_DIRS = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def find_tool(name: str) -> str | None:
+    """The tool's path; nginx lives in /usr/sbin, which a user's PATH may lack."""
+    return shutil.which(name) or shutil.which(name, path=_SYSTEM_DIRS)
+
+
+def require_tools(*names: str) -> dict[str, str]:
+    """{name: path} of every tool. A missing one is installed from Debian packages when
+    running as root (CI); otherwise, or when that fails, the test is skipped with one
+    line saying what is missing and how to get it."""
+    missing = [name for name in names if not find_tool(name)]
+    if missing and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        _apt_install(missing)
+        missing = [name for name in names if not find_tool(name)]
+    if missing:
+        packages = " ".join(PACKAGES[name][0] for name in missing)
+        reason = (
+            f"benchmark skipped: {', '.join(missing)} not installed "
+            f"(as root: apt-get install -y {packages})"
+        )
+        print(f"\n{reason}")
+        pytest.skip(reason)
+    return {name: str(find_tool(name)) for name in names}
+
+
+def _apt_install(tools: list[str]) -> None:
+    print(f"\ninstalling {', '.join(tools)} from Debian packages (apt-get) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    # Installing nginx starts the system's nginx service where an init system allows it;
+    # a policy-rc.d that says "no" keeps that daemon (on port 80) from being left behind.
+    policy = Path("/usr/sbin/policy-rc.d")
+    made_policy = not policy.exists()
+    if made_policy:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        subprocess.run(["apt-get", "update"], timeout=600, check=False, **quiet)
+        for tool in tools:
+            for package in PACKAGES[tool]:
+                install = ["apt-get", "install", "-y", "--no-install-recommends", package]
+                if subprocess.run(install, timeout=900, check=False, **quiet).returncode == 0:
+                    break
+    finally:
+        if made_policy:
+            policy.unlink(missing_ok=True)
+
+
+def parse_rate(rate: str) -> int:
+    """Bytes per second of an nginx size such as "20m" (nginx counts k and m in 1024s)."""
+    units = {"k": 2**10, "m": 2**20, "g": 2**30}
+    unit = units.get(rate[-1].lower(), 1)
+    return int(float(rate[:-1] if unit > 1 else rate) * unit)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+_CONFIG = """\
+daemon off;
+master_process off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 512; }}
+http {{
+    access_log {prefix}/access.log;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    map $connection $clary_bench_rate {{
+        "~[13579]$" {slow_rate};
+        default {rate};
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location /full/ {{ alias {files}/; }}
+        location /limited/ {{ alias {files}/; limit_rate {rate}; }}
+        location /mixed/ {{ alias {files}/; limit_rate $clary_bench_rate; }}
+    }}
+}}
+"""
+
+
+class NginxServer:
+    """`with NginxServer(nginx, files_dir) as server: server.url("a.bin", "limited")`."""
+
+    def __init__(
+        self, nginx: str, files: Path, *, rate: str = "20m", slow_rate: str = "2m"
+    ) -> None:
+        self.nginx = nginx
+        self.files = files
+        self.rate = rate
+        self.slow_rate = slow_rate
+        self.port = 0
+        self._prefix: tempfile.TemporaryDirectory[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def url(self, name: str, location: str = "full") -> str:
+        return f"http://127.0.0.1:{self.port}/{location}/{name}"
+
+    def __enter__(self) -> NginxServer:
+        self._prefix = tempfile.TemporaryDirectory(prefix="clary-nginx-")
+        try:
+            for _attempt in range(3):  # another process may take the free port first
+                if self._start(Path(self._prefix.name)):
+                    return self
+            raise RuntimeError(f"nginx did not start: {self._error_log()}")
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop()
+        if self._prefix is not None:
+            self._prefix.cleanup()
+            self._prefix = None
+
+    def _start(self, prefix: Path) -> bool:
+        self.port = _free_port()
+        config = prefix / "nginx.conf"
+        config.write_text(
+            _CONFIG.format(
+                prefix=prefix,
+                files=self.files.resolve(),
+                port=self.port,
+                rate=self.rate,
+                slow_rate=self.slow_rate,
+            )
+        )
+        # -e: the log for errors before the config is read (else /var/log/nginx).
+        self._process = subprocess.Popen(
+            [self.nginx, "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                self._process = None
+                if "Address already in use" in self._error_log():
+                    return False
+                raise RuntimeError(f"nginx did not start: {self._error_log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return True
+            except OSError:
+                time.sleep(0.02)
+        self._stop()
+        raise RuntimeError(f"nginx did not listen on port {self.port} within 15 s")
+
+    def _stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)  # fast shutdown: open transfers are dropped
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+    def _error_log(self) -> str:
+        if self._prefix is None:
+            return ""
+        log = Path(self._prefix.name) / "error.log"
+        return log.read_text(errors="replace").strip()[-2000:] if log.exists() else "(no log)"
