@@ -158,3 +158,34 @@ def test_a_restored_probe_range_is_cut_when_parts_take_over():
     first = parts.take()
     assert (first.offset, first.end) == (5 * MiB, 13 * MiB)
     assert parts.take().start == 13 * MiB and parts.done_bytes() == 5 * MiB
+
+
+def test_an_idle_worker_takes_the_tail_of_a_much_slower_range():
+    plan = PartPlan.fresh(8 * MiB, workers=2, min_bytes=1 * MiB, max_bytes=4 * MiB)
+    slow = plan.take()
+    while (fast := plan.take()) is not None:  # the others fetch the rest of the file
+        plan.advance(fast, fast.end - fast.start)
+        plan.release(fast)
+    plan.advance(slow, 100 * 1024)
+    slow.began -= 1.0  # fetched for a second: 100 KiB/s
+    assert plan.steal(rate=150 * 1024) is None  # not much faster: no cut, no extra request
+    thief = plan.steal(rate=10 * MiB)
+    assert thief is not None and thief.busy
+    # The slow range keeps at least min_bytes past its offset (a read in flight never
+    # crosses the cut), the fast one takes the rest, and the plan still has no gap.
+    assert slow.end == thief.start == slow.offset + 1 * MiB and thief.end == 4 * MiB
+    assert [r[:2] for r in plan.snapshot()] == [
+        [0, slow.end],
+        [slow.end, 4 * MiB],
+        [4 * MiB, 8 * MiB],
+    ]
+    assert plan.steal(rate=10 * MiB) is None  # what is left of it is too short to cut
+
+
+def test_idle_workers_wait_for_work_until_the_plan_is_finished():
+    plan = PartPlan.fresh(2 * MiB, workers=1, min_bytes=1 * MiB, max_bytes=2 * MiB)
+    item = plan.take()
+    assert plan.wait_for_work(0.01) is True  # busy ranges remain: keep looking
+    plan.advance(item, item.end - item.start)
+    plan.release(item)
+    assert plan.finished and plan.wait_for_work(5) is False
