@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 
 PERSIST_SECONDS = 1.0
 """How often the ranges are saved to the sidecar (after an fdatasync of the data)."""
+MIN_READ_BYTES = 64 * 1024
 IDLE_SECONDS = 0.2
 """How often an idle worker looks again for a slow range to take the tail of."""
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -158,8 +159,7 @@ class _PartsRun:
         self.headers = {**task.headers, "Accept-Encoding": "identity"}
         self.changed = threading.Event()
         self.etag_lock = threading.Lock()
-        # A read never crosses a cut (the probe's split, a steal): cuts leave a range at
-        # least part_min_bytes, so reads are at most that.
+        # A read never crosses the probe's cut, which leaves at least part_min_bytes.
         self.chunk = max(1, min(options.part_chunk_bytes, options.part_min_bytes))
         if limiter is not None:
             self.chunk = limiter.read_size(self.chunk)
@@ -304,7 +304,7 @@ class _PartsRun:
     def _worker(self, start: tuple[Range, requests.Response] | None) -> None:
         fd = os.open(self.task.part, os.O_WRONLY | _BINARY)
         session = _worker_session(self.session)
-        rate = 0.0  # bytes per second over this worker's last range: what it may steal
+        rate = 0.0  # bytes per second this worker moves: what it may steal with
         try:
             while True:
                 if start is not None:
@@ -323,7 +323,10 @@ class _PartsRun:
                     self._fetch_range(session, fd, item, response)
                 finally:
                     self.plan.release(item)
-                rate = (item.done - before) / max(time.monotonic() - began, 1e-3)
+                last = (item.done - before) / max(time.monotonic() - began, 1e-3)
+                # The best this worker did lately: one slow answer (a slow tail it took
+                # over) must not stop it from taking over the next one.
+                rate = max(last, rate / 2)
         except BaseException as error:  # the first failure stops the siblings
             self.group.abort(error)
         finally:
@@ -420,9 +423,10 @@ class _PartsRun:
         try:
             with response:
                 read = response.raw.read1
+                want = self.chunk
                 while not item.finished:
                     try:
-                        data = read(min(self.chunk, item.end - item.offset))
+                        data = read(self.plan.read_size(item, want))
                     except NETWORK_ERRORS as error:
                         self.group.check()
                         raise RetryableError(describe_network_error(error, self.options)) from None
@@ -431,6 +435,8 @@ class _PartsRun:
                     self._write(fd, data, item.offset)
                     self.hasher.offer(item.offset, data, self.group)
                     self.plan.advance(item, len(data))
+                    # A slow connection reads in small pieces: what a steal must leave it.
+                    want = max(min(self.chunk, MIN_READ_BYTES), min(self.chunk, 2 * len(data)))
                     if self.probing:
                         self._probe_step(item, len(data))
                     if self.limiter is not None:
@@ -444,7 +450,7 @@ class _PartsRun:
                     )
                 if item.end == asked_end:
                     response.raw.release_conn()  # fully read: keep it for the next range
-                # else the probe cut the range: closing drops what is still in flight
+                # else the probe or a steal cut the range: closing drops what is in flight
         finally:
             self.group.detach()
 

@@ -13,12 +13,13 @@ one request; `split(item)` then cuts the probe's range down to its share and
 hands the rest out as above.
 
 Work stealing: once every byte is handed out, a worker that asks for more (with
-the rate its last range moved at) takes the tail of the busy range that will
-finish last, when that range's connection is much slower than the asker's: the
-slow range is cut so both end at about the same time, and its worker stops at
-the cut. No slow connection is left alone with a long tail. The cut always
-leaves the victim at least `min_bytes` past its current offset, and workers
-read at most `min_bytes` at a time, so a read in flight never crosses the cut.
+the rate it moves at) takes the last piece (at most 2 x `min_bytes`) of the busy
+range that will finish last, when that range's connection is much slower than
+the asker's and keeps enough to finish with the others; its worker stops at the
+cut, and every idle worker takes a piece, so no slow connection is left alone
+with a long tail. Workers size each read through `read_size`, and a cut always
+leaves the victim at least the read it may have in flight, so no read ever
+crosses the cut.
 
 Each range is `[start, end, done]` (end exclusive, `done` bytes written from
 `start`); the list covers `[0, carved)` without gaps, and `[carved, size)` is
@@ -48,6 +49,8 @@ class Range:
     # When the current worker took it, and how much was done then: its rate.
     began: float = field(default=0.0, compare=False)
     base: int = field(default=0, compare=False)
+    reading: int = field(default=0, compare=False)
+    """The most the current worker may be reading past `offset` (see read_size)."""
 
     @property
     def offset(self) -> int:
@@ -77,8 +80,10 @@ class PartPlan:
         self.workers = max(1, workers)
         self.min_bytes = max(1, min_bytes)
         self.max_bytes = max(self.min_bytes, max_bytes)
+        self._steal_min = max(1, self.min_bytes // 4)  # the least a steal hands over
         self._ranges = ranges
         self._carved = ranges[-1].end if ranges else 0
+        self._open_from = 0  # no range before this index is unfinished (see _prefix)
         self._generation = 0
         self._closed = False
         lock = threading.RLock()
@@ -166,10 +171,9 @@ class PartPlan:
             best: tuple[float, int, float] | None = None
             for index, item in enumerate(self._ranges):
                 left = item.end - item.offset
-                age = now - item.began
-                if not item.busy or left < 2 * self.min_bytes or age < STEAL_AFTER_SECONDS:
+                own = _rate(item, now)
+                if not item.busy or left < 2 * self._steal_min or own is None:
                     continue
-                own = (item.done - item.base) / age
                 if own * STEAL_FACTOR > rate:
                     continue
                 seconds = left / max(own, 1.0)
@@ -180,10 +184,13 @@ class PartPlan:
             _, index, own = best
             victim = self._ranges[index]
             left = victim.end - victim.offset
-            keep = max(self.min_bytes, int(left * own / (own + rate)))
-            if left - keep < self.min_bytes:
+            keep = max(victim.reading, int(left * own / (own + rate)))
+            # The last piece of it, at most 2 x min_bytes: the next idle worker takes the
+            # piece before, so all of them drain a long slow tail at once.
+            piece = min(left - keep, 2 * self.min_bytes)
+            if piece < self._steal_min:
                 return None
-            cut = victim.offset + keep
+            cut = victim.end - piece
             thief = Range(cut, victim.end, busy=True, began=now)
             self._ranges.insert(index + 1, thief)
             victim.end = cut
@@ -226,6 +233,13 @@ class PartPlan:
             self._ranges.insert(index + 1, Range(cut, item.end))
         item.end = cut
 
+    def read_size(self, item: Range, most: int) -> int:
+        """How much the worker of `item` may read next (at most `most`); a steal never
+        cuts into it."""
+        with self._changed:
+            item.reading = max(0, min(most, item.end - item.offset))
+            return item.reading
+
     def advance(self, item: Range, count: int) -> None:
         """`count` more bytes of `item` are written at their offset."""
         with self._changed:
@@ -237,6 +251,7 @@ class PartPlan:
         with self._changed:
             item.done = 0
             item.base = 0
+            self._open_from = 0
             self._generation += 1
             self._changed.notify_all()
 
@@ -278,10 +293,14 @@ class PartPlan:
             return self._prefix()
 
     def _prefix(self) -> int:
-        for item in self._ranges:
-            if not item.finished:
-                return item.offset
-        return self._carved
+        # Asked after every chunk: start from the first range not known to be finished
+        # (ranges are only inserted after an unfinished one; a restart starts over).
+        ranges = self._ranges
+        index = self._open_from
+        while index < len(ranges) and ranges[index].finished:
+            index += 1
+        self._open_from = index
+        return ranges[index].offset if index < len(ranges) else self._carved
 
     def wait_prefix(self, beyond: int, timeout: float) -> tuple[int, int, bool]:
         """Block until the prefix passes `beyond` (or the plan closes, or `timeout`);
@@ -303,6 +322,12 @@ class PartPlan:
                 else:
                     out.append([item.start, item.end, item.done])
             return out
+
+
+def _rate(item: Range, now: float) -> float | None:
+    """Bytes per second `item` moves, or None while that is not known yet."""
+    age = now - item.began
+    return (item.done - item.base) / age if age >= STEAL_AFTER_SECONDS else None
 
 
 def contiguous_done(saved: list[list[int]]) -> int:

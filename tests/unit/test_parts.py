@@ -168,24 +168,20 @@ def test_an_idle_worker_takes_the_tail_of_a_much_slower_range():
         plan.release(fast)
     plan.advance(slow, 100 * 1024)
     slow.began -= 1.0  # fetched for a second: 100 KiB/s
-    assert plan.steal(rate=150 * 1024) is None  # not much faster: no cut, no extra request
+    assert plan.read_size(slow, 1 * MiB) == 1 * MiB  # its worker reads up to 1 MiB now
+    assert plan.steal(rate=1) is None  # the asker is no faster: nothing to gain
     thief = plan.steal(rate=10 * MiB)
     assert thief is not None and thief.busy
-    # The slow range keeps at least min_bytes past its offset (a read in flight never
-    # crosses the cut), the fast one takes the rest, and the plan still has no gap.
-    assert slow.end == thief.start == slow.offset + 1 * MiB and thief.end == 4 * MiB
+    # The fast worker takes the last 2 x min_bytes; the next idle one the piece before
+    # that, down to the read the slow one has in flight (which never crosses a cut).
+    assert (thief.start, thief.end) == (2 * MiB, 4 * MiB) and slow.end == thief.start
+    second = plan.steal(rate=10 * MiB)
+    assert second is not None and (second.start, second.end) == (slow.offset + 1 * MiB, 2 * MiB)
+    assert slow.end == second.start
     assert [r[:2] for r in plan.snapshot()] == [
         [0, slow.end],
-        [slow.end, 4 * MiB],
+        [slow.end, 2 * MiB],
+        [2 * MiB, 4 * MiB],
         [4 * MiB, 8 * MiB],
-    ]
+    ]  # still no gap
     assert plan.steal(rate=10 * MiB) is None  # what is left of it is too short to cut
-
-
-def test_idle_workers_wait_for_work_until_the_plan_is_finished():
-    plan = PartPlan.fresh(2 * MiB, workers=1, min_bytes=1 * MiB, max_bytes=2 * MiB)
-    item = plan.take()
-    assert plan.wait_for_work(0.01) is True  # busy ranges remain: keep looking
-    plan.advance(item, item.end - item.start)
-    plan.release(item)
-    assert plan.finished and plan.wait_for_work(5) is False
