@@ -14,9 +14,12 @@ flight past the cut is dropped with its connection).
 request follows the redirect; the others go straight to where it landed) and
 fetch the ranges the `PartPlan` hands out, writing each chunk at its offset
 into one preallocated `.part` file through the worker's own descriptor. A
-hasher thread follows the contiguous completed prefix, reading the bytes back
-(from the page cache), so the sha256 is ready moments after the last byte.
-About once a second the data is fdatasync'ed and the ranges are written to the
+hasher thread follows the contiguous completed prefix (prefix_hash.py), from the
+chunks the workers just wrote while they are near it, else reading the bytes back
+from the page cache, so the sha256 is ready moments after the last byte. A
+worker that runs out of ranges takes the tail of a much slower one (work
+stealing, parts.py), so no slow connection is left alone at the end. About
+once a second the data is fdatasync'ed and the ranges are written to the
 sidecar, so a retry, or a new process after a kill, resumes each range.
 
 The single-stream rules hold per range: `If-Range` with a strong ETag, a 206
@@ -25,7 +28,7 @@ first byte), no byte for `stall_seconds` aborts the range's attempt, which is
 retried with back-off (at most `max_retries` failures in a row). A 200 means
 the server ignores Range (or the file changed): the file falls back to one
 stream, from zero. Memory stays at one read chunk per worker plus the
-hasher's buffer, whatever the file size.
+hasher's window and buffer, whatever the file size.
 """
 
 from __future__ import annotations
@@ -44,14 +47,13 @@ from clary_desktop.downloads.answers import content_length, get_file, same_origi
 from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.group import ControlGroup
-from clary_desktop.downloads.hashing import RELEASE_BYTES, release_pages
 from clary_desktop.downloads.partial import Sidecar, write_sidecar
 from clary_desktop.downloads.parts import PartPlan, Range
+from clary_desktop.downloads.prefix_hash import PrefixHasher
 from clary_desktop.downloads.ratelimit import TokenBucket
 from clary_desktop.downloads.transfer import (
     CONTENT_RANGE,
     NETWORK_ERRORS,
-    Digests,
     FileResult,
     ProgressFn,
     Retries,
@@ -66,7 +68,9 @@ log = logging.getLogger(__name__)
 
 PERSIST_SECONDS = 1.0
 """How often the ranges are saved to the sidecar (after an fdatasync of the data)."""
-HASH_BUFFER_BYTES = 4 * 1024 * 1024
+MIN_READ_BYTES = 64 * 1024
+IDLE_SECONDS = 0.2
+"""How often an idle worker looks again for a slow range to take the tail of."""
 _BINARY = getattr(os, "O_BINARY", 0)
 
 
@@ -155,7 +159,8 @@ class _PartsRun:
         self.headers = {**task.headers, "Accept-Encoding": "identity"}
         self.changed = threading.Event()
         self.etag_lock = threading.Lock()
-        self.chunk = options.part_chunk_bytes
+        # A read never crosses the probe's cut, which leaves at least part_min_bytes.
+        self.chunk = max(1, min(options.part_chunk_bytes, options.part_min_bytes))
         if limiter is not None:
             self.chunk = limiter.read_size(self.chunk)
         # The probe: measured by the first worker until it decides; `split` asks the
@@ -164,11 +169,12 @@ class _PartsRun:
         self.probe_began = 0.0
         self.probe_bytes = 0
         self.split = threading.Event()
+        self.hasher = PrefixHasher(task, plan)
 
     # ---- supervisor -----------------------------------------------------------------
 
     def run(self) -> FileResult | None:
-        hasher = _Hasher(self.task, self.plan)
+        hasher = self.hasher
         workers: list[threading.Thread] = []
         hasher.start()
         try:
@@ -197,9 +203,9 @@ class _PartsRun:
             return None
         finally:
             self.group.abort(_Done())
+            self.plan.close()  # wakes idle workers and the hasher
             for worker in workers:
                 worker.join()
-            self.plan.close()
             hasher.join()
             if self.task.part.exists() and self.sidecar.ranges:
                 self._persist()
@@ -298,20 +304,29 @@ class _PartsRun:
     def _worker(self, start: tuple[Range, requests.Response] | None) -> None:
         fd = os.open(self.task.part, os.O_WRONLY | _BINARY)
         session = _worker_session(self.session)
+        rate = 0.0  # bytes per second this worker moves: what it may steal with
         try:
             while True:
                 if start is not None:
                     item, response = start
                     start = None
                 else:
-                    found = self.plan.take()
+                    found = self.plan.take() or self.plan.steal(rate)
                     if found is None:
-                        return
+                        if not self.plan.wait_for_work(IDLE_SECONDS):
+                            return  # every byte is in
+                        self.group.check()
+                        continue
                     item, response = found, None
+                began, before = time.monotonic(), item.done
                 try:
                     self._fetch_range(session, fd, item, response)
                 finally:
                     self.plan.release(item)
+                last = (item.done - before) / max(time.monotonic() - began, 1e-3)
+                # The best this worker did lately: one slow answer (a slow tail it took
+                # over) must not stop it from taking over the next one.
+                rate = max(last, rate / 2)
         except BaseException as error:  # the first failure stops the siblings
             self.group.abort(error)
         finally:
@@ -408,16 +423,20 @@ class _PartsRun:
         try:
             with response:
                 read = response.raw.read1
+                want = self.chunk
                 while not item.finished:
                     try:
-                        data = read(min(self.chunk, item.end - item.offset))
+                        data = read(self.plan.read_size(item, want))
                     except NETWORK_ERRORS as error:
                         self.group.check()
                         raise RetryableError(describe_network_error(error, self.options)) from None
                     if not data:
                         break
                     self._write(fd, data, item.offset)
+                    self.hasher.offer(item.offset, data, self.group)
                     self.plan.advance(item, len(data))
+                    # A slow connection reads in small pieces: what a steal must leave it.
+                    want = max(min(self.chunk, MIN_READ_BYTES), min(self.chunk, 2 * len(data)))
                     if self.probing:
                         self._probe_step(item, len(data))
                     if self.limiter is not None:
@@ -431,7 +450,7 @@ class _PartsRun:
                     )
                 if item.end == asked_end:
                     response.raw.release_conn()  # fully read: keep it for the next range
-                # else the probe cut the range: closing drops what is still in flight
+                # else the probe or a steal cut the range: closing drops what is in flight
         finally:
             self.group.detach()
 
@@ -473,51 +492,6 @@ class _Done(Exception):
     """Ends an attempt's group once the supervisor is done with it."""
 
 
-class _Hasher(threading.Thread):
-    """Hashes the file in order, following the contiguous prefix as ranges complete."""
-
-    def __init__(self, task: FileTask, plan: PartPlan) -> None:
-        super().__init__(name="clary-download-hash", daemon=True)
-        self.task = task
-        self.plan = plan
-        self.digests = Digests(task)
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self._follow()
-        except BaseException as error:  # reported to the supervisor
-            self.error = error
-
-    def _follow(self) -> None:
-        size = self.plan.size
-        hashed = released = 0
-        generation = 0
-        buffer = bytearray(min(HASH_BUFFER_BYTES, max(1, size)))
-        view = memoryview(buffer)
-        fd = os.open(self.task.part, os.O_RDONLY | _BINARY)
-        try:
-            while hashed < size:
-                prefix, current, closed = self.plan.wait_prefix(hashed, 1.0)
-                if current != generation or prefix < hashed:
-                    generation = current  # a range was restarted: hash again from zero
-                    self.digests = Digests(self.task)
-                    hashed = released = 0
-                while hashed < prefix:
-                    count = read_at(fd, view[: min(len(view), prefix - hashed)], hashed)
-                    if count <= 0:
-                        raise OSError(errno.EIO, "the partial file is shorter than expected")
-                    self.digests.update(view[:count])
-                    hashed += count
-                    if hashed - released >= RELEASE_BYTES:
-                        release_pages(fd, released, hashed - released)
-                        released = hashed
-                if closed and hashed < size:
-                    return
-        finally:
-            os.close(fd)
-
-
 def write_at(fd: int, data: bytes, offset: int) -> None:
     """Write all of `data` at `offset` (this thread's own descriptor)."""
     view = memoryview(data)
@@ -529,15 +503,6 @@ def write_at(fd: int, data: bytes, offset: int) -> None:
             written = os.write(fd, view)
         view = view[written:]
         offset += written
-
-
-def read_at(fd: int, view: memoryview, offset: int) -> int:
-    if hasattr(os, "preadv"):
-        return os.preadv(fd, [view], offset)
-    os.lseek(fd, offset, os.SEEK_SET)
-    data = os.read(fd, len(view))
-    view[: len(data)] = data
-    return len(data)
 
 
 def _sync_data(fd: int) -> None:

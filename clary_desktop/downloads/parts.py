@@ -12,6 +12,15 @@ enough?) a new range is the whole unassigned rest, so a fast link is served by
 one request; `split(item)` then cuts the probe's range down to its share and
 hands the rest out as above.
 
+Work stealing: once every byte is handed out, a worker that asks for more (with
+the rate it moves at) takes the last piece (at most 2 x `min_bytes`) of the busy
+range that will finish last, when that range's connection is much slower than
+the asker's and keeps enough to finish with the others; its worker stops at the
+cut, and every idle worker takes a piece, so no slow connection is left alone
+with a long tail. Workers size each read through `read_size`, and a cut always
+leaves the victim at least the read it may have in flight, so no read ever
+crosses the cut.
+
 Each range is `[start, end, done]` (end exclusive, `done` bytes written from
 `start`); the list covers `[0, carved)` without gaps, and `[carved, size)` is
 not assigned yet. That list is what the sidecar stores, so each range resumes
@@ -21,7 +30,14 @@ on its own after a retry or a restart.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+
+STEAL_FACTOR = 2.0
+"""A busy range is stolen from only when the asker moved at least this many times
+faster than it (equal connections finish together anyway; a cut costs a request)."""
+STEAL_AFTER_SECONDS = 0.5
+"""A range's rate is trusted once it has been fetched for this long."""
 
 
 @dataclass
@@ -30,6 +46,11 @@ class Range:
     end: int
     done: int = 0
     busy: bool = False
+    # When the current worker took it, and how much was done then: its rate.
+    began: float = field(default=0.0, compare=False)
+    base: int = field(default=0, compare=False)
+    reading: int = field(default=0, compare=False)
+    """The most the current worker may be reading past `offset` (see read_size)."""
 
     @property
     def offset(self) -> int:
@@ -59,11 +80,15 @@ class PartPlan:
         self.workers = max(1, workers)
         self.min_bytes = max(1, min_bytes)
         self.max_bytes = max(self.min_bytes, max_bytes)
+        self._steal_min = max(1, self.min_bytes // 4)  # the least a steal hands over
         self._ranges = ranges
         self._carved = ranges[-1].end if ranges else 0
+        self._open_from = 0  # no range before this index is unfinished (see _prefix)
         self._generation = 0
         self._closed = False
-        self._changed = threading.Condition()
+        lock = threading.RLock()
+        self._changed = threading.Condition(lock)  # every advance: the hasher
+        self._released = threading.Condition(lock)  # a range let go: idle workers
 
     @classmethod
     def fresh(
@@ -114,20 +139,71 @@ class PartPlan:
     def take(self) -> Range | None:
         """The next range to fetch: an unfinished idle one first, else a new one."""
         with self._changed:
-            for index, item in enumerate(self._ranges):
-                if not item.busy and not item.finished:
-                    item.busy = True
-                    if not self.whole and item.end - item.offset > self.max_bytes:
-                        self._trim(index)  # e.g. a probe's whole-file range, after a restart
-                    return item
-            rest = self.size - self._carved
-            if rest <= 0 or self._closed:
-                return None
+            item = self._take()
+            if item is not None:
+                item.busy = True
+                item.began, item.base = time.monotonic(), item.done
+            return item
+
+    def _take(self) -> Range | None:
+        for index, item in enumerate(self._ranges):
+            if not item.busy and not item.finished:
+                if not self.whole and item.end - item.offset > self.max_bytes:
+                    self._trim(index)  # e.g. a probe's whole-file range, after a restart
+                return item
+        rest = self.size - self._carved
+        if rest > 0 and not self._closed:
             length = rest if self.whole else self._length(rest)
-            item = Range(self._carved, self._carved + length, busy=True)
+            item = Range(self._carved, self._carved + length)
             self._ranges.append(item)
             self._carved = item.end
             return item
+        return None
+
+    def steal(self, rate: float) -> Range | None:
+        """For a worker that moved `rate` bytes per second and finds nothing left to
+        take: the tail of the busy range that will end last, when its connection is at
+        least STEAL_FACTOR times slower (None when no range qualifies)."""
+        with self._changed:
+            if self.whole or self._closed or rate <= 0:
+                return None
+            now = time.monotonic()
+            best: tuple[float, int, float] | None = None
+            for index, item in enumerate(self._ranges):
+                left = item.end - item.offset
+                own = _rate(item, now)
+                if not item.busy or left < 2 * self._steal_min or own is None:
+                    continue
+                if own * STEAL_FACTOR > rate:
+                    continue
+                seconds = left / max(own, 1.0)
+                if best is None or seconds > best[0]:
+                    best = (seconds, index, own)
+            if best is None:
+                return None
+            _, index, own = best
+            victim = self._ranges[index]
+            left = victim.end - victim.offset
+            keep = max(victim.reading, int(left * own / (own + rate)))
+            # The last piece of it, at most 2 x min_bytes: the next idle worker takes the
+            # piece before, so all of them drain a long slow tail at once.
+            piece = min(left - keep, 2 * self.min_bytes)
+            if piece < self._steal_min:
+                return None
+            cut = victim.end - piece
+            thief = Range(cut, victim.end, busy=True, began=now)
+            self._ranges.insert(index + 1, thief)
+            victim.end = cut
+            return thief
+
+    def wait_for_work(self, timeout: float) -> bool:
+        """An idle worker waits here (until a range is released, or `timeout`); False
+        once the plan is finished or closed: the worker can stop."""
+        with self._changed:
+            if self._closed or self._all_finished():
+                return False
+            self._released.wait(timeout)
+            return not (self._closed or self._all_finished())
 
     def split(self, item: Range) -> None:
         """The probe found the link slow: cut `item` (busy, being fetched) down to its
@@ -157,6 +233,13 @@ class PartPlan:
             self._ranges.insert(index + 1, Range(cut, item.end))
         item.end = cut
 
+    def read_size(self, item: Range, most: int) -> int:
+        """How much the worker of `item` may read next (at most `most`); a steal never
+        cuts into it."""
+        with self._changed:
+            item.reading = max(0, min(most, item.end - item.offset))
+            return item.reading
+
     def advance(self, item: Range, count: int) -> None:
         """`count` more bytes of `item` are written at their offset."""
         with self._changed:
@@ -167,29 +250,42 @@ class PartPlan:
         """Throw away what `item` holds (its bytes are no longer trusted)."""
         with self._changed:
             item.done = 0
+            item.base = 0
+            self._open_from = 0
             self._generation += 1
             self._changed.notify_all()
 
     def release(self, item: Range) -> None:
         with self._changed:
             item.busy = False
+            self._released.notify_all()
 
     def close(self) -> None:
         """Wake and stop every waiter (the attempt is over)."""
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+            self._released.notify_all()
 
     # ---- readers --------------------------------------------------------------------
 
     @property
     def finished(self) -> bool:
         with self._changed:
-            return self._carved >= self.size and all(r.finished for r in self._ranges)
+            return self._all_finished()
+
+    def _all_finished(self) -> bool:
+        return self._carved >= self.size and all(r.finished for r in self._ranges)
 
     def done_bytes(self) -> int:
         with self._changed:
             return sum(r.done for r in self._ranges)
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever a range is restarted (see `wait_prefix`)."""
+        with self._changed:
+            return self._generation
 
     def prefix(self) -> int:
         """Bytes from 0 that are all on disk."""
@@ -197,10 +293,14 @@ class PartPlan:
             return self._prefix()
 
     def _prefix(self) -> int:
-        for item in self._ranges:
-            if not item.finished:
-                return item.offset
-        return self._carved
+        # Asked after every chunk: start from the first range not known to be finished
+        # (ranges are only inserted after an unfinished one; a restart starts over).
+        ranges = self._ranges
+        index = self._open_from
+        while index < len(ranges) and ranges[index].finished:
+            index += 1
+        self._open_from = index
+        return ranges[index].offset if index < len(ranges) else self._carved
 
     def wait_prefix(self, beyond: int, timeout: float) -> tuple[int, int, bool]:
         """Block until the prefix passes `beyond` (or the plan closes, or `timeout`);
@@ -222,6 +322,12 @@ class PartPlan:
                 else:
                     out.append([item.start, item.end, item.done])
             return out
+
+
+def _rate(item: Range, now: float) -> float | None:
+    """Bytes per second `item` moves, or None while that is not known yet."""
+    age = now - item.began
+    return (item.done - item.base) / age if age >= STEAL_AFTER_SECONDS else None
 
 
 def contiguous_done(saved: list[list[int]]) -> int:

@@ -85,10 +85,13 @@ class TransferOptions:
     # Parallel ranged parts: files of at least `part_threshold_bytes` are
     # fetched over `parallel_parts` connections (1 disables it), in ranges of
     # `part_min_bytes`..`part_max_bytes` handed out in file order (see parts.py).
+    # Ranges stay small so the completed prefix, and the hasher behind it, keeps
+    # moving: with 8 ranges of 64 MiB, a 256 MiB file was hashed only after its
+    # last byte; with 8 MiB at most the hasher is at most 8 ranges behind.
     parallel_parts: int = 8
     part_threshold_bytes: int = 64 * 1024 * 1024
     part_min_bytes: int = 1024 * 1024
-    part_max_bytes: int = 64 * 1024 * 1024
+    part_max_bytes: int = 8 * 1024 * 1024
     part_chunk_bytes: int = 1024 * 1024
     bandwidth_limit_bps: int | None = None
     # The probe (parallel.py): the file starts on one connection; when that connection
@@ -97,7 +100,7 @@ class TransferOptions:
     # cost CPU and buy nothing); otherwise the rest is split into parts at once.
     # 0 disables the probe: every big file is split from its first request.
     single_stream_fast_bps: int = 200_000_000
-    probe_seconds: float = 0.2
+    probe_seconds: float = 0.1
     probe_bytes: int = 16 * 1024 * 1024
 
 

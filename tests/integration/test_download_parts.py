@@ -306,6 +306,29 @@ def test_bandwidth_limit_applies_across_parts(paths, server):
         registry.close()
 
 
+def test_a_slow_connection_hands_its_tail_to_the_fast_ones(paths, server):
+    """Work stealing: the first connection crawls while the others are fast. Once the rest
+    of the file is in, an idle worker takes the tail of the slow range, so the slow
+    connection fetches only a small share of what it was given: no slow tail."""
+    options = dataclasses.replace(
+        PARTS, part_min_bytes=64 * KiB, part_max_bytes=1024 * KiB, part_chunk_bytes=32 * KiB
+    )
+    server.fail_next("m.gguf", "throttle:32768")  # the first request: 32 KiB/s
+    registry = open_registry(paths, server, options)
+    try:
+        assert run(registry).state == JobState.COMPLETED
+        assert_installed(registry)
+    finally:
+        registry.close()
+    slow, *others = sorted(gets(server), key=lambda r: r.began)
+    start, end = span(slow)  # alone it would take (end - start) / 32 KiB: 24 s
+    tail = sorted(span(r) for r in others if start < span(r)[0] < end)
+    assert tail and tail[-1][1] == end and all(r.status == 206 for r in others)
+    cut = tail[0][0]
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(tail))  # the tail, once
+    assert cut - start <= slow.sent <= (end - start) // 2  # it stopped at the cut
+
+
 # ---- the probe: one connection first, parts only when it is slow --------------------
 
 PROBE = dataclasses.replace(
@@ -355,7 +378,7 @@ def test_probe_splits_a_slow_link_at_once(paths, server):
 def test_hashed_bytes_are_handed_to_write_back_early(reg, monkeypatch):
     """After hashing, the hasher advises the kernel to write the bytes out and drop them
     from the cache, so the final fsync is short; the file still ends up whole."""
-    from clary_desktop.downloads import parallel
+    from clary_desktop.downloads import prefix_hash
 
     advised: list[tuple[int, int]] = []
     real = os.posix_fadvise
@@ -365,7 +388,7 @@ def test_hashed_bytes_are_handed_to_write_back_early(reg, monkeypatch):
             advised.append((offset, length))
         real(fd, offset, length, advice)
 
-    monkeypatch.setattr(parallel, "RELEASE_BYTES", 512 * KiB)
+    monkeypatch.setattr(prefix_hash, "RELEASE_BYTES", 512 * KiB)
     monkeypatch.setattr(os, "posix_fadvise", record)
     assert run(reg).state == JobState.COMPLETED
     assert_installed(reg)

@@ -16,6 +16,7 @@ for each request takes the next fault queued for that blob:
     double_length  announce `Content-Length: N, N` (legal: equal repeated values)
     lie_range      answer a Range with 206 and the asked Content-Range, but send the
                    bytes from offset 0 (a spliced file)
+    throttle:BPS   send this answer at BPS bytes per second (one slow connection)
 
 `throttle` (bytes per second per connection) makes kill-half-way tests
 deterministic. Listens on 127.0.0.1 only; `close()` (or the context manager)
@@ -218,7 +219,8 @@ class BlobServer:
             if key in faults:
                 limit = min(length, int(faults[key]))
         body_start = 0 if "lie_range" in faults else start
-        sent = self._send_range(handler, blob, body_start, limit, "wrong_bytes" in faults)
+        throttle = int(faults["throttle"]) if "throttle" in faults else self.throttle
+        sent = self._send_range(handler, blob, body_start, limit, "wrong_bytes" in faults, throttle)
         self._record(handler, name, status, sent, began)
         if "stall" in faults:
             self.stopping.wait()
@@ -232,12 +234,18 @@ class BlobServer:
             handler.close_connection = True
 
     def _send_range(
-        self, handler: BaseHTTPRequestHandler, blob: Blob, start: int, length: int, wrong: bool
+        self,
+        handler: BaseHTTPRequestHandler,
+        blob: Blob,
+        start: int,
+        length: int,
+        wrong: bool,
+        throttle: int | None,
     ) -> int:
         sent = 0
-        step = 256 * 1024
+        step = 256 * 1024 if not throttle else max(1024, min(256 * 1024, throttle // 10))
         try:
-            if blob.file is not None and not self.throttle and not wrong:
+            if blob.file is not None and not throttle and not wrong:
                 handler.wfile.flush()
                 with open(blob.file, "rb") as handle:
                     sent = handler.connection.sendfile(handle, start, length)
@@ -250,8 +258,8 @@ class BlobServer:
                     wrong = False
                 handler.wfile.write(piece)
                 sent += len(piece)
-                if self.throttle:
-                    ahead = sent / self.throttle - (time.monotonic() - began)
+                if throttle:
+                    ahead = sent / throttle - (time.monotonic() - began)
                     if ahead > 0 and self.stopping.wait(ahead):
                         break
         except (BrokenPipeError, ConnectionResetError):

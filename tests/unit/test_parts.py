@@ -158,3 +158,30 @@ def test_a_restored_probe_range_is_cut_when_parts_take_over():
     first = parts.take()
     assert (first.offset, first.end) == (5 * MiB, 13 * MiB)
     assert parts.take().start == 13 * MiB and parts.done_bytes() == 5 * MiB
+
+
+def test_an_idle_worker_takes_the_tail_of_a_much_slower_range():
+    plan = PartPlan.fresh(8 * MiB, workers=2, min_bytes=1 * MiB, max_bytes=4 * MiB)
+    slow = plan.take()
+    while (fast := plan.take()) is not None:  # the others fetch the rest of the file
+        plan.advance(fast, fast.end - fast.start)
+        plan.release(fast)
+    plan.advance(slow, 100 * 1024)
+    slow.began -= 1.0  # fetched for a second: 100 KiB/s
+    assert plan.read_size(slow, 1 * MiB) == 1 * MiB  # its worker reads up to 1 MiB now
+    assert plan.steal(rate=1) is None  # the asker is no faster: nothing to gain
+    thief = plan.steal(rate=10 * MiB)
+    assert thief is not None and thief.busy
+    # The fast worker takes the last 2 x min_bytes; the next idle one the piece before
+    # that, down to the read the slow one has in flight (which never crosses a cut).
+    assert (thief.start, thief.end) == (2 * MiB, 4 * MiB) and slow.end == thief.start
+    second = plan.steal(rate=10 * MiB)
+    assert second is not None and (second.start, second.end) == (slow.offset + 1 * MiB, 2 * MiB)
+    assert slow.end == second.start
+    assert [r[:2] for r in plan.snapshot()] == [
+        [0, slow.end],
+        [slow.end, 2 * MiB],
+        [2 * MiB, 4 * MiB],
+        [4 * MiB, 8 * MiB],
+    ]  # still no gap
+    assert plan.steal(rate=10 * MiB) is None  # what is left of it is too short to cut
