@@ -295,12 +295,16 @@ class Registry:
     def downloads(self) -> DownloadEngine:
         """The download engine, created on first use (interrupted jobs recovered then).
         Fronts use the methods below; this is the engine itself, for its own tests."""
+        engine = self._downloads
+        if engine is not None:
+            return engine
+        # The engine and its HTTP libraries (requests, urllib3) load with the first
+        # download: commands that only read the catalog never need them. Imported before
+        # the lock, so no other thread waits on it while the libraries load.
+        from clary_desktop.downloads.manager import DownloadManager
+
         with self._settings_lock:
             if self._downloads is None:
-                # The engine and its HTTP libraries (requests, urllib3) load with the first
-                # download: commands that only read the catalog never need them.
-                from clary_desktop.downloads.manager import DownloadManager
-
                 self.use_download_engine(
                     DownloadManager(
                         self.db,

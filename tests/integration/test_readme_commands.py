@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -927,13 +928,22 @@ def test_the_screenshot_script_renders_every_screenshot_the_readme_shows(tmp_pat
     import sys
 
     script = Path(__file__).parents[2] / "scripts" / "screenshots.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--out", str(tmp_path / "shots")],
-        capture_output=True,
+    # -X faulthandler: should the script ever hang, SIGABRT makes it print every thread's
+    # stack, so the failure says where it stood.
+    process = subprocess.Popen(
+        [sys.executable, "-X", "faulthandler", str(script), "--out", str(tmp_path / "shots")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
         env=cli_support.clean_env(QT_QPA_PLATFORM="offscreen"),
     )
+    try:
+        stdout, stderr = process.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        stdout, stderr = process.communicate(timeout=30)
+        pytest.fail(f"the screenshot script hung for 240 s; its threads:\n{stderr[-8000:]}")
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     shown = re.findall(r"\(docs/screenshots/([\w-]+\.png)\)", README)
