@@ -73,9 +73,10 @@ async def wait_signal(signal, timeout: float = 20.0) -> None:  # type: ignore[no
         signal.disconnect(done)
 
 
-async def settle(app: QApplication, seconds: float = 0.3) -> None:
+async def settle(seconds: float = 0.3) -> None:
+    """Let the window lay out and paint. Only the event loop runs Qt's events here: calling
+    processEvents() inside a coroutine would run other tasks' steps re-entrantly."""
     await asyncio.sleep(seconds)
-    app.processEvents()
 
 
 def licensed(paths: AppPaths) -> LicenseManager:
@@ -93,7 +94,7 @@ def licensed(paths: AppPaths) -> LicenseManager:
     return LicenseManager.for_paths(paths, verifier=verifier)
 
 
-async def shoot(out: Path, data_dir: Path, app: QApplication) -> list[Path]:
+async def shoot(out: Path, data_dir: Path) -> list[Path]:
     paths = resolve_paths(data_dir)
     network.probe = lambda *_args, **_kwargs: True  # the indicator says Online, no network
     registry = Registry.open(paths, tier_source=licensed(paths))
@@ -108,7 +109,7 @@ async def shoot(out: Path, data_dir: Path, app: QApplication) -> list[Path]:
         shown = asyncio.ensure_future(wait_signal(window.details_shown))
         window.select_model("layoutlmv3")
         await shown
-        await settle(app)
+        await settle()
         saved.append(out / "main-window.png")
         window.grab().save(str(saved[-1]))
 
@@ -140,10 +141,10 @@ async def shoot(out: Path, data_dir: Path, app: QApplication) -> list[Path]:
         window.select_model("qwen2.5-1.5b-instruct")
         await shown
         window.queue_panel.view.selectRow(0)
-        await settle(app)
+        await settle()
         saved.append(out / "download-in-progress.png")
         window.grab().save(str(saved[-1]))
-        saved += await shoot_usage(out, window, registry, data_dir, app)
+        saved += await shoot_usage(out, window, registry, data_dir)
     finally:
         window.shutdown()
         window.deleteLater()
@@ -202,7 +203,7 @@ def add_local_model(registry: Registry, data_dir: Path) -> str | None:
 
 
 async def shoot_usage(
-    out: Path, window: MainWindow, registry: Registry, data_dir: Path, app: QApplication
+    out: Path, window: MainWindow, registry: Registry, data_dir: Path
 ) -> list[Path]:
     saved: list[Path] = []
     model_id = await window.tasks.run(add_local_model, registry, data_dir)
@@ -216,26 +217,26 @@ async def shoot_usage(
     window.select_model(model_id)
     await shown
     window.detail.tabs.setCurrentIndex(2)
-    await settle(app)
+    await settle()
     saved.append(out / "performance.png")
     window.grab().save(str(saved[-1]))
     window.detail.tabs.setCurrentIndex(1)
-    await settle(app)
+    await settle()
     saved.append(out / "usage-and-parameters.png")
     window.grab().save(str(saved[-1]))
 
     window.usage_actions.usage_view()
-    await settle(app, 0.6)
+    await settle(0.6)
     assert window.usage_actions.usage_dialog is not None
     saved.append(out / "usage-view.png")
     window.usage_actions.usage_dialog.grab().save(str(saved[-1]))
     window.usage_actions.usage_dialog.close()
 
     window.api_actions.api_keys_dialog()
-    await settle(app, 0.6)
+    await settle(0.6)
     assert window.api_actions.keys_dialog is not None
     window.api_actions.keys_dialog.show_secret("document-pipeline", "clary_" + "x" * 43)
-    await settle(app)
+    await settle()
     saved.append(out / "api-keys.png")
     window.api_actions.keys_dialog.grab().save(str(saved[-1]))
     window.api_actions.keys_dialog.close()
@@ -248,7 +249,7 @@ async def shoot_usage(
         partial.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(b"\0" * 48_000_000)
         window.storage_actions.storage_view()
-        await settle(app, 0.8)
+        await settle(0.8)
         assert window.storage_actions.storage_dialog is not None
         saved.append(out / "storage.png")
         window.storage_actions.storage_dialog.grab().save(str(saved[-1]))
@@ -256,12 +257,12 @@ async def shoot_usage(
         from clary_desktop.gui.dialogs.move_dialog import MoveModelsDialog
 
         window.storage_actions.move_models_dialog()
-        await settle(app)
+        await settle()
         move = window.storage_actions.storage_dialog.findChild(MoveModelsDialog)
         move.target.setText("/media/backup-drive/clary-models")
         move.keep_old.setChecked(True)
         move.move_button.setFocus()
-        await settle(app)
+        await settle()
         saved.append(out / "move-models.png")
         move.grab().save(str(saved[-1]))
         move.reject()
@@ -272,9 +273,9 @@ async def shoot_usage(
     dialog = SettingsDialog(registry.settings, str(registry.paths.default_models_dir), window)
     dialog.api_enabled.setChecked(True)
     dialog.show()
-    await settle(app)
+    await settle()
     dialog.api_enabled.setFocus()  # no text caret over the first field's text
-    await settle(app)
+    await settle()
     saved.append(out / "settings.png")
     dialog.grab().save(str(saved[-1]))
     dialog.close()
@@ -287,12 +288,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    _app = QApplication.instance() or QApplication([sys.argv[0]])  # alive until the end
     with (
         tempfile.TemporaryDirectory(prefix="clary-shots-") as tmp,
         asyncio.Runner(loop_factory=qasync.QEventLoop) as runner,
     ):
-        saved = runner.run(shoot(args.out, Path(tmp) / "data", app))
+        saved = runner.run(shoot(args.out, Path(tmp) / "data"))
     for path in saved:
         print(path)
     return 0

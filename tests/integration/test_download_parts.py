@@ -337,7 +337,11 @@ PROBE = dataclasses.replace(
 
 
 def test_probe_keeps_a_fast_link_on_one_stream(paths, server):
-    registry = open_registry(paths, server, PROBE)
+    # "Fast" here is 1 MB/s, which loopback reaches even on a machine busy with other work:
+    # the probe's verdict is what is tested, not this machine's speed.
+    registry = open_registry(
+        paths, server, dataclasses.replace(PROBE, single_stream_fast_bps=1_000_000)
+    )
     try:
         assert run(registry).state == JobState.COMPLETED
         assert_installed(registry)
