@@ -53,6 +53,7 @@ from clary_desktop.downloads.installs import (
     verify_installed_version,
 )
 from clary_desktop.downloads.store import JobStore
+from clary_desktop.downloads.strays import kept_partial_jobs
 from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.licensing import LicenseManager
 from clary_desktop.paths import AppPaths
@@ -264,6 +265,11 @@ class Registry:
     def set_model_parameters(self, model_id: str, values: dict[str, Any]) -> dict[str, Any]:
         return self.usage.set_parameters(model_id, values)
 
+    def parameter_limits(self, model_id: str) -> dict[str, tuple[float, float]]:
+        """(lowest, highest) per settable parameter for this model (its known maximum
+        context included), for a form to bound its fields by."""
+        return self.usage.parameter_limits(model_id)
+
     def reset_model_parameters(self, model_id: str) -> dict[str, Any]:
         """Back to the catalog's values; returns them."""
         self.usage.reset_parameters(model_id)
@@ -368,6 +374,11 @@ class Registry:
     def stray_partials(self) -> list[StrayPartial]:
         """Partial files no unfinished download will resume."""
         return self.downloads.stray_partials()
+
+    def kept_partial_jobs(self) -> set[int]:
+        """Cancelled or failed jobs whose partial files are still on disk: retrying one
+        continues from there (the window says "62% kept")."""
+        return kept_partial_jobs(self._job_store, self.models_dir)
 
     def remove(self, model_id: str, version: str | None = None) -> list[str]:
         """Delete an installed model (one version, or all); returns the versions removed."""

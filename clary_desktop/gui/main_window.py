@@ -59,7 +59,7 @@ from clary_desktop.gui.layout_state import (
     window_layout,
 )
 from clary_desktop.gui.menus import build_menus
-from clary_desktop.gui.model_table import make_model_table
+from clary_desktop.gui.model_table import EmptyListNote, empty_list_text, make_model_table
 from clary_desktop.gui.models.catalog_model import CatalogTableModel, ModelIdRole
 from clary_desktop.gui.models.filtering import FilterSpec
 from clary_desktop.gui.models.queue_model import DownloadQueueModel
@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.bridge = DownloadBridge(self)
         self.filters = FilterPanel()
         self.table = make_model_table(self.catalog_model)
+        self.empty_note = EmptyListNote(self.table)
         self.detail = DetailPane()
         self.queue_panel = QueuePanel(self.queue_model)
         self.queue_dock = QDockWidget("Downloads", self)
@@ -242,7 +243,7 @@ class MainWindow(QMainWindow):
         registry = self.require_registry()
 
         def load() -> tuple[
-            Tier, LicenseStatus, list[ModelRow], list[str], dict[str, CacheCandidate]
+            Tier, LicenseStatus, list[ModelRow], list[str], dict[str, CacheCandidate], set[int]
         ]:
             status = registry.license_status()
             tier = status.tier
@@ -252,9 +253,10 @@ class MainWindow(QMainWindow):
                 registry.model_rows(),
                 registry.model_types(),
                 cache_candidates(registry),
+                registry.kept_partial_jobs(),
             )
 
-        tier, status, rows, types, cached = await self.tasks.run(load)
+        tier, status, rows, types, cached, kept = await self.tasks.run(load)
         selected = self.selected_model_id()
         self.user_tier = tier
         self.catalog_model.set_rows(rows, tier)
@@ -264,11 +266,14 @@ class MainWindow(QMainWindow):
         self.filters.set_tags(self.catalog_model.tags())
         self.license_actions.show_license(tier, status)
         self.storage_actions.set_cache_models(cached)
+        self.model_actions.set_kept_jobs(kept)
         self.network.show_indicator()
         self._update_counts()
         if selected is not None:
             self.select_model(selected)
-        self.status.showMessage("Ready", 3000)
+        if not self.last_message or self.status.currentMessage() != self.last_message:
+            # Never over a result still on show ("Download complete", "Verified ...").
+            self.status.showMessage("Ready", 3000)
         self.catalog_loaded.emit()
 
     async def after_change(self) -> None:
@@ -335,14 +340,14 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, APP_NAME, question)
         return answer == QMessageBox.StandardButton.Yes
 
-    def choose(self, question: str, options: list[str]) -> str | None:
-        """Ask for one of `options`; None when the user closes the question (tests
-        replace this to answer without a modal dialog)."""
+    def choose(self, question: str, options: list[str], dismiss: str = "Cancel") -> str | None:
+        """Ask for one of `options`; None when the user picks `dismiss` or closes the
+        question (tests replace this to answer without a modal dialog)."""
         box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, question, parent=self)
         buttons: dict[QAbstractButton, str] = {
             box.addButton(text, QMessageBox.ButtonRole.AcceptRole): text for text in options
         }
-        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(box.addButton(dismiss, QMessageBox.ButtonRole.RejectRole))
         box.exec()
         return buttons.get(box.clickedButton())
 
@@ -377,7 +382,14 @@ class MainWindow(QMainWindow):
         return True
 
     def _update_counts(self) -> None:
-        self.status.set_counts(self.catalog_model.rowCount(), self.catalog_model.total)
+        model = self.catalog_model
+        locked = model.locked_tiers()
+        shown = model.rowCount()
+        self.status.set_counts(shown, model.total, locked)
+        spec = model.filter_spec
+        self.empty_note.show_text(
+            empty_list_text(shown, model.total, spec.text, sum(locked.values()), spec.show_locked)
+        )
 
     # ---- filtering, selection and the detail pane ----------------------------------
 
@@ -396,8 +408,26 @@ class MainWindow(QMainWindow):
             return
         if model_id == self.detail.model_id and model_id == self._detail_request:
             return
+        if self._keep_unsaved_parameters(model_id):
+            return
         self._detail_request = model_id
         self.tasks.spawn(self._show_details(model_id), "Reading the model's details")
+
+    def _keep_unsaved_parameters(self, model_id: str) -> bool:
+        """Ask before another model's details replace parameter edits not saved yet; True
+        (and the shown model selected again) when the user keeps editing."""
+        shown = self.detail.model_id
+        if shown is None or model_id == shown or not self.detail.parameters.has_unsaved():
+            return False
+        name = self.catalog_model.name_of(shown)
+        if self.confirm(
+            f"The parameters of {name} have changes that are not saved. Discard them and "
+            "show the other model?"
+        ):
+            return False
+        self.select_model(shown)
+        self.detail.tabs.setCurrentWidget(self.detail.usage_tab)
+        return True
 
     async def _show_details(self, model_id: str) -> None:
         registry = self.require_registry()
@@ -414,7 +444,7 @@ class MainWindow(QMainWindow):
         self.detail.show_model(
             info, versions, self.user_tier, path, self.model_actions.jobs_by_model.get(model_id)
         )
-        self.detail.show_usage(extras.default_for, extras.current, extras.parameters)
+        self.detail.show_usage(extras.default_for, extras.current, extras.parameters, extras.limits)
         self.detail.show_performance(extras.performance)
         self.details_shown.emit(model_id)
 

@@ -20,12 +20,17 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop.domain.access import Tier
-from clary_desktop.domain.model_status import ACTIVE_JOB_STATES, status_word
+from clary_desktop.domain.model_status import (
+    ACTIVE_JOB_STATES,
+    FAILED,
+    PARTIAL_KEPT,
+    status_word,
+)
 from clary_desktop.domain.model_views import ModelInfo, VersionInfo
 from clary_desktop.domain.pipeline_values import ModelPerformance
 from clary_desktop.domain.version_order import rollback_target
 from clary_desktop.formatting import format_size
-from clary_desktop.gui.models.queue_model import JobRow
+from clary_desktop.gui.models.queue_model import JobRow, plain_error
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
 from clary_desktop.gui.widgets.model_usage import ParametersForm, PerformanceSection, UseForBox
 
@@ -241,6 +246,12 @@ class DetailPane(QWidget):
         self.retired_note.setStyleSheet("color: #666;")
         self.retired_note.hide()
 
+        self.job_note = QLabel()
+        self.job_note.setObjectName("jobNote")
+        self.job_note.setWordWrap(True)
+        self.job_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.job_note.hide()
+
         self.progress = QProgressBar()
         self.progress.setObjectName("detailProgress")
         self.progress.setRange(0, 100)
@@ -275,7 +286,8 @@ class DetailPane(QWidget):
         self.tabs.setObjectName("detailTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.body, "Details")
-        self.tabs.addTab(_scrolling(self.use_for, self.parameters), "Usage")
+        self.usage_tab = _scrolling(self.use_for, self.parameters)
+        self.tabs.addTab(self.usage_tab, "Usage")
         self.tabs.addTab(_scrolling(self.performance), "Performance")
 
         layout = QVBoxLayout(page)
@@ -285,6 +297,7 @@ class DetailPane(QWidget):
         layout.addWidget(self.lock_message)
         layout.addWidget(self.update_note)
         layout.addWidget(self.retired_note)
+        layout.addWidget(self.job_note)
         layout.addWidget(self.progress)
         layout.addLayout(versions_row)
         layout.addLayout(actions)
@@ -343,7 +356,11 @@ class DetailPane(QWidget):
         self.set_job(job)
 
     def show_usage(
-        self, default_for: list[str], current: str | None, parameters: dict[str, Any] | None
+        self,
+        default_for: list[str],
+        current: str | None,
+        parameters: dict[str, Any] | None,
+        limits: dict[str, tuple[float, float]] | None = None,
     ) -> None:
         """The "Use for" control and the parameters form of the shown model."""
         info = self._info
@@ -356,7 +373,7 @@ class DetailPane(QWidget):
             blocked = "Download the model to use it."
         self.use_for.show_usage(info.id, info.type, default_for, current, blocked)
         if parameters is not None:
-            self.parameters.show_parameters(info.id, parameters)
+            self.parameters.show_parameters(info.id, parameters, limits)
         self.parameters.setEnabled(not info.locked)
 
     def show_performance(self, performance: ModelPerformance | None) -> None:
@@ -376,6 +393,11 @@ class DetailPane(QWidget):
         active = job is not None and job.active
         status = row_status_for(info, job)
         self.status_label.setText(status)
+        note, failed = job_note_for(job)
+        self.job_note.setText(note)
+        self.job_note.setStyleSheet(FAILED_NOTE_STYLE if failed else KEPT_NOTE_STYLE)
+        self.job_note.setVisible(bool(note))
+        kept = job is not None and job.state == "cancelled" and job.partial_kept
         self.progress.setVisible(active)
         if active and job is not None:
             percent = job.percent
@@ -393,7 +415,7 @@ class DetailPane(QWidget):
             "pause": active and job is not None and job.state in ("queued", "downloading"),
             "resume": active and job is not None and job.state == "paused",
             "cancel": active,
-            "retry": job is not None and job.state == "failed" and not info.locked,
+            "retry": job is not None and (job.state == "failed" or kept) and not info.locked,
             "remove": installed and not active,
             "verify": installed and not active,
             "open_folder": installed,
@@ -405,7 +427,11 @@ class DetailPane(QWidget):
         self.buttons["rollback"].setText(
             f"Roll back to {self._rollback_to}" if self._rollback_to else "Roll back"
         )
-        always = ("remove",) if installed else ("download",)
+        self.buttons["retry"].setText("Resume" if kept else "Retry")
+        # One way forward: Retry/Resume continues the stopped download, so no Download too.
+        always = ("remove",) if installed else () if enabled["retry"] else ("download",)
+        if enabled["retry"] and not installed:
+            enabled["download"] = False
         for action, button in self.buttons.items():
             button.setEnabled(enabled[action])
             button.setVisible(enabled[action] or action in always)
@@ -425,7 +451,7 @@ class DetailPane(QWidget):
         parts: list[str] = [self.title.text(), self.tier_badge.text(), self.status_label.text()]
         if self.noncommercial_badge.isVisibleTo(self):
             parts.append(self.noncommercial_badge.text())
-        for note in (self.lock_message, self.update_note, self.retired_note):
+        for note in (self.lock_message, self.update_note, self.retired_note, self.job_note):
             if not note.isHidden():
                 parts.append(note.text())
         parts.append(self.body.toPlainText())
@@ -434,23 +460,50 @@ class DetailPane(QWidget):
         return "\n".join(str(p) for p in parts)
 
 
+FAILED_NOTE_STYLE = (
+    "QLabel { background: #fdecea; border: 1px solid #e6a7a1; border-radius: 4px;"
+    " padding: 6px; color: #7a1c14; }"
+)
+KEPT_NOTE_STYLE = (
+    "QLabel { background: #eef6ee; border: 1px solid #a5cfa7; border-radius: 4px;"
+    " padding: 6px; color: #1e4620; }"
+)
+
+
+def job_note_for(job: JobRow | None) -> tuple[str, bool]:
+    """The wrapped line under the header about a stopped download: (text, is a failure)."""
+    if job is None:
+        return "", False
+    if job.state == FAILED:
+        kept = " Retry continues from what is already downloaded." if job.partial_kept else ""
+        return f"The download failed: {plain_error(job.error)}{kept}", True
+    if job.state == "cancelled" and job.partial_kept:
+        done = format_size(job.bytes_done)
+        percent = f"{job.percent}% ({done})" if job.percent is not None else done
+        return f"The download was stopped; {percent} is kept. Resume continues from there.", False
+    return "", False
+
+
 def row_status_for(info: ModelInfo, job: JobRow | None) -> str:
     """`status_word` in the pane's words: the tier a locked model needs, the percent of a
-    running download, the reason a download failed, the version installed."""
+    running download or of a stopped one's kept part, the version installed."""
     state = job.state if job else None
     word = status_word(
         locked=info.locked,
         job_state=state,
         installed_version=info.installed_version,
         update_available=info.update_available,
+        partial_kept=job is not None and job.partial_kept,
     )
     if word == "locked":
         return f"locked — needs {info.tier.capitalize()}"
     if word in ACTIVE_JOB_STATES:
         percent = job.percent if job else None
         return f"{word} {percent}%" if word == "downloading" and percent is not None else word
-    if state == "failed" and job is not None:
-        return f"download failed: {job.error or 'unknown reason'}"
+    if word == FAILED:
+        return "download failed"
+    if word == PARTIAL_KEPT and job is not None and job.percent is not None:
+        return f"{job.percent}% kept"
     if word == "installed":
         return f"installed ({info.installed_version})" + (", unverified" if info.unverified else "")
     return word
