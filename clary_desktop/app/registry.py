@@ -429,6 +429,14 @@ class Registry:
             offline=self.offline,
         )
 
+    def catalog_address(self) -> str | None:
+        """Where a sync with no source reads (the setting, else CLARY_CATALOG_URL); None
+        when neither is set."""
+        try:
+            return default_source(self.settings.catalog_url)
+        except ClaryError:
+            return None
+
     def check_updates(self) -> list[UpdateInfo]:
         """Installed models with a newer version the user's tier allows (no network)."""
         return find_updates(self)
