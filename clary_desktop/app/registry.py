@@ -64,6 +64,7 @@ from clary_desktop.registry.default_catalog import ensure_default_catalog
 from clary_desktop.registry.manifest import ManifestModel, load_manifest_file
 from clary_desktop.registry.metrics import MetricsStore
 from clary_desktop.registry.performance import model_performance
+from clary_desktop.registry.starters import starter_ids
 from clary_desktop.registry.usage import UsageStore
 from clary_desktop.settings import RunOverrides, Settings, load_settings, save_settings
 from clary_desktop.storage import hf_cache, move, network, report, sideload
@@ -230,6 +231,15 @@ class Registry:
 
     def versions(self, model_id: str) -> list[VersionInfo]:
         return self.catalog.get_versions(model_id)
+
+    def starter_models(self) -> list[ModelInfo]:
+        """One model per task to start with, for the user's tier (registry/starters.py
+        has the rule), by task."""
+        return [self.get_model(model_id) for model_id in starter_ids(self.db, self.tier).values()]
+
+    def model_card(self, model_id: str) -> str | None:
+        """The model's card (Markdown for users), if the catalog gives one."""
+        return self.catalog.card(model_id)
 
     def import_catalog(self, path: Path) -> ImportSummary:
         """Add or update entries from a local manifest: all of them, or none."""
