@@ -3,3 +3,5 @@
 __version__ = "0.1.0"
 APP_NAME = "Clary Desktop"
 APP_SLUG = "clary-desktop"
+#: Where "Get a license" in the window leads: Clary's page about Desktop licenses.
+GET_LICENSE_URL = "https://clary.ai/desktop/licenses"

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QSystemTrayIcon,
 )
 
-from clary_desktop import APP_NAME
+from clary_desktop import APP_NAME, GET_LICENSE_URL
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.license_status import LicenseStatus
@@ -174,6 +174,9 @@ class MainWindow(QMainWindow):
         self.detail.use_requested.connect(usage.use_model)
         self.detail.parameters_save_requested.connect(usage.save_parameters)
         self.detail.parameters_reset_requested.connect(usage.reset_parameters)
+        self.detail.show_requested.connect(self.select_model)
+        self.detail.license_requested.connect(self.license_actions.load_license_dialog)
+        self.detail.get_license_requested.connect(lambda: self.open_url(QUrl(GET_LICENSE_URL)))
         self.queue_panel.action_requested.connect(models.request_job_action)
         self.queue_panel.clear_requested.connect(models.clear_finished)
 
@@ -243,7 +246,13 @@ class MainWindow(QMainWindow):
         registry = self.require_registry()
 
         def load() -> tuple[
-            Tier, LicenseStatus, list[ModelRow], list[str], dict[str, CacheCandidate], set[int]
+            Tier,
+            LicenseStatus,
+            list[ModelRow],
+            list[str],
+            dict[str, CacheCandidate],
+            set[int],
+            list[ModelInfo],
         ]:
             status = registry.license_status()
             tier = status.tier
@@ -254,9 +263,10 @@ class MainWindow(QMainWindow):
                 registry.model_types(),
                 cache_candidates(registry),
                 registry.kept_partial_jobs(),
+                registry.starter_models(),
             )
 
-        tier, status, rows, types, cached, kept = await self.tasks.run(load)
+        tier, status, rows, types, cached, kept, starters = await self.tasks.run(load)
         selected = self.selected_model_id()
         self.user_tier = tier
         self.catalog_model.set_rows(rows, tier)
@@ -267,6 +277,7 @@ class MainWindow(QMainWindow):
         self.license_actions.show_license(tier, status)
         self.storage_actions.set_cache_models(cached)
         self.model_actions.set_kept_jobs(kept)
+        self.detail.welcome.set_starters(starters, tier)
         self.network.show_indicator()
         self._update_counts()
         if selected is not None:
@@ -432,11 +443,12 @@ class MainWindow(QMainWindow):
     async def _show_details(self, model_id: str) -> None:
         registry = self.require_registry()
 
-        def load() -> tuple[ModelInfo, list[VersionInfo], UsageExtras]:
+        def load() -> tuple[ModelInfo, list[VersionInfo], UsageExtras, str | None]:
             info = registry.get_model(model_id)
-            return info, registry.versions(model_id), usage_extras(registry, info)
+            extras = usage_extras(registry, info)
+            return info, registry.versions(model_id), extras, registry.model_card(model_id)
 
-        info, versions, extras = await self.tasks.run(load)
+        info, versions, extras, card = await self.tasks.run(load)
         if self._detail_request != model_id:
             return  # the user moved on meanwhile
         row = self.catalog_model.model_row(model_id)
@@ -445,6 +457,7 @@ class MainWindow(QMainWindow):
             info, versions, self.user_tier, path, self.model_actions.jobs_by_model.get(model_id)
         )
         self.detail.show_usage(extras.default_for, extras.current, extras.parameters, extras.limits)
+        self.detail.show_card(card)
         self.detail.show_performance(extras.performance)
         self.details_shown.emit(model_id)
 

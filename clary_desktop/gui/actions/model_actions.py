@@ -282,6 +282,7 @@ class ModelActions(WindowActions):
                 if j.active or j.state in ("failed", "cancelled")
             }
         )
+        window.detail.welcome.set_busy({m for m, j in by_model.items() if j.active})
         model_id = window.detail.model_id
         if model_id is not None:
             window.detail.set_job(by_model.get(model_id))

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -32,7 +33,9 @@ from clary_desktop.domain.version_order import rollback_target
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.models.queue_model import JobRow, plain_error
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
+from clary_desktop.gui.widgets.card_view import CardView
 from clary_desktop.gui.widgets.model_usage import ParametersForm, PerformanceSection, UseForBox
+from clary_desktop.gui.widgets.welcome import WelcomePanel, scrolling_welcome
 
 ACTIONS = (
     "download",
@@ -184,6 +187,9 @@ class DetailPane(QWidget):
     use_requested = Signal(str, str)  # task, model id
     parameters_save_requested = Signal(str, dict)  # model id, changed values
     parameters_reset_requested = Signal(str)  # model id
+    show_requested = Signal(str)  # model id: select it in the list
+    license_requested = Signal()  # the locked banner's "Load license…"
+    get_license_requested = Signal()  # the locked banner's "Get a license"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -195,10 +201,10 @@ class DetailPane(QWidget):
         self.cached_models: frozenset[str] = frozenset()
 
         self._stack = QStackedWidget()
-        empty = QLabel("Select a model to see its details.")
-        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        empty.setStyleSheet("color: #777;")
-        self._stack.addWidget(empty)
+        self.welcome = WelcomePanel()
+        self.welcome.download_requested.connect(lambda m: self.action_requested.emit("download", m))
+        self.welcome.show_requested.connect(self.show_requested)
+        self._stack.addWidget(scrolling_welcome(self.welcome))
 
         page = QWidget()
         self.title = QLabel()
@@ -223,10 +229,27 @@ class DetailPane(QWidget):
         self.lock_message = QLabel()
         self.lock_message.setObjectName("lockMessage")
         self.lock_message.setWordWrap(True)
-        self.lock_message.setStyleSheet(
-            "QLabel { background: #fff4e5; border: 1px solid #f0c36d; border-radius: 4px;"
-            " padding: 6px; color: #5f4100; }"
+        self.load_license_button = QPushButton("Load license…")
+        self.load_license_button.setObjectName("lockLoadLicense")
+        self.load_license_button.clicked.connect(self.license_requested)
+        self.get_license_button = QPushButton("Get a license")
+        self.get_license_button.setObjectName("lockGetLicense")
+        self.get_license_button.setToolTip("Clary's page about licenses, in your browser")
+        self.get_license_button.clicked.connect(self.get_license_requested)
+        self.lock_banner = QFrame()
+        self.lock_banner.setObjectName("lockBanner")
+        self.lock_banner.setStyleSheet(
+            "QFrame#lockBanner { background: #fff4e5; border: 1px solid #f0c36d;"
+            " border-radius: 4px; } QFrame#lockBanner QLabel { color: #5f4100; }"
         )
+        lock_buttons = QHBoxLayout()
+        lock_buttons.addWidget(self.load_license_button)
+        lock_buttons.addWidget(self.get_license_button)
+        lock_buttons.addStretch(1)
+        lock_layout = QVBoxLayout(self.lock_banner)
+        lock_layout.setContentsMargins(8, 6, 8, 6)
+        lock_layout.addWidget(self.lock_message)
+        lock_layout.addLayout(lock_buttons)
 
         self.update_note = QLabel()
         self.update_note.setObjectName("updateNote")
@@ -285,7 +308,9 @@ class DetailPane(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("detailTabs")
         self.tabs.setDocumentMode(True)
+        self.card = CardView()
         self.tabs.addTab(self.body, "Details")
+        self.tabs.addTab(self.card, "Card")
         self.usage_tab = _scrolling(self.use_for, self.parameters)
         self.tabs.addTab(self.usage_tab, "Usage")
         self.tabs.addTab(_scrolling(self.performance), "Performance")
@@ -294,7 +319,7 @@ class DetailPane(QWidget):
         layout.setContentsMargins(10, 10, 10, 6)
         layout.addWidget(self.title)
         layout.addLayout(badges)
-        layout.addWidget(self.lock_message)
+        layout.addWidget(self.lock_banner)
         layout.addWidget(self.update_note)
         layout.addWidget(self.retired_note)
         layout.addWidget(self.job_note)
@@ -338,9 +363,10 @@ class DetailPane(QWidget):
         if info.locked:
             self.lock_message.setText(
                 f"Locked: this model needs the {info.tier.capitalize()} tier; your license is "
-                f"{user_tier.label}. Load a license for {info.tier.capitalize()} to download it."
+                f"{user_tier.label}. Load a {info.tier.capitalize()} license file to download "
+                "it, or get one from Clary."
             )
-        self.lock_message.setVisible(info.locked)
+        self.lock_banner.setVisible(info.locked)
         update = has_update(info)
         if update:
             newest = next((v for v in versions if v.version == info.version), None)
@@ -352,6 +378,7 @@ class DetailPane(QWidget):
             info.installed_version, (v.version for v in versions if v.installed)
         )
         self.body.setHtml(details_html(info, versions, installed_path))
+        self.card.show_card(info, None, license_html(info))
         self._stack.setCurrentIndex(1)
         self.set_job(job)
 
@@ -375,6 +402,11 @@ class DetailPane(QWidget):
         if parameters is not None:
             self.parameters.show_parameters(info.id, parameters, limits)
         self.parameters.setEnabled(not info.locked)
+
+    def show_card(self, card: str | None) -> None:
+        """The catalog's card of the shown model (read with its details)."""
+        if self._info is not None:
+            self.card.show_card(self._info, card, license_html(self._info))
 
     def show_performance(self, performance: ModelPerformance | None) -> None:
         if (
@@ -451,7 +483,9 @@ class DetailPane(QWidget):
         parts: list[str] = [self.title.text(), self.tier_badge.text(), self.status_label.text()]
         if self.noncommercial_badge.isVisibleTo(self):
             parts.append(self.noncommercial_badge.text())
-        for note in (self.lock_message, self.update_note, self.retired_note, self.job_note):
+        if not self.lock_banner.isHidden():
+            parts.append(self.lock_message.text())
+        for note in (self.update_note, self.retired_note, self.job_note):
             if not note.isHidden():
                 parts.append(note.text())
         parts.append(self.body.toPlainText())
