@@ -184,7 +184,7 @@ def test_recorded_runs_show_in_the_performance_tab(open_window, usage_registry, 
     assert perf.values["context"].text() == "2,048 tokens"
     assert perf.values["verify"].text().startswith("not yet")  # installed, never verified
     assert perf.chart.runs[-1] == (50.0, False) and len(perf.chart.runs) == 5
-    window.detail.tabs.setCurrentIndex(2)
+    window.detail.tabs.setCurrentWidget(window.detail.performance_tab)
     perf.chart.grab()  # paints without a warning
 
     # A run reported later shows without selecting the model again (periodic refresh).

@@ -75,7 +75,7 @@ class CardView(QWidget):
             self.browser.show_markdown(card)
         else:
             self.browser.show_markdown(
-                (info.description or "") + "\n\n*The catalog has no longer card for this model.*"
+                (info.description or "") + "\n\n*The catalog has no card for this model.*"
             )
 
     def text(self) -> str:

@@ -313,7 +313,8 @@ class DetailPane(QWidget):
         self.tabs.addTab(self.card, "Card")
         self.usage_tab = _scrolling(self.use_for, self.parameters)
         self.tabs.addTab(self.usage_tab, "Usage")
-        self.tabs.addTab(_scrolling(self.performance), "Performance")
+        self.performance_tab = _scrolling(self.performance)
+        self.tabs.addTab(self.performance_tab, "Performance")
 
         layout = QVBoxLayout(page)
         layout.setContentsMargins(10, 10, 10, 6)

@@ -41,10 +41,12 @@ class StarterRow(QFrame):
             f"<b>{escape(info.type)}</b> · {escape(info.name)} · {format_size(info.size_bytes)}"
         )
         heading.setObjectName("starterHeading")
+        heading.setTextFormat(Qt.TextFormat.RichText)
         heading.setWordWrap(True)
         heading.setToolTip(f"{info.name}\n{info.id}")
-        about = QLabel(escape(info.description))
+        about = QLabel(info.description)
         about.setObjectName("starterAbout")
+        about.setTextFormat(Qt.TextFormat.PlainText)
         about.setWordWrap(True)
         about.setStyleSheet("color: #555;")
         self.download = QPushButton("Download")
@@ -145,7 +147,9 @@ class WelcomePanel(QWidget):
     def text(self) -> str:
         """What the panel shows, as plain text (what a screen reader or a test reads)."""
         return "\n".join(
-            QTextDocumentFragment.fromHtml(label.text()).toPlainText()
+            label.text()
+            if label.textFormat() == Qt.TextFormat.PlainText
+            else QTextDocumentFragment.fromHtml(label.text()).toPlainText()
             for label in self.findChildren(QLabel)
             if label.isVisibleTo(self)
         )
