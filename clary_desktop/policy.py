@@ -34,7 +34,7 @@ from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 POLICY_FILE_ENV = "CLARY_POLICY_FILE"
 """Another place for the policy file (tests, or IT's own layout)."""
-MAX_POLICY_BYTES = 256 * 1024
+MAX_POLICY_BYTES = 256_000  # a policy is a few hundred bytes
 LOCKED_WORDS = "Set by your administrator"
 """What every front shows next to a locked setting and says when refusing to change it."""
 # What a broken policy forces for the run: no network, no server; nothing else changes.
