@@ -12,7 +12,7 @@ import pytest
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.paths import AppPaths
-from clary_desktop.policy import LOCKED_WORDS, POLICY_FILE_ENV, PolicyLockedError
+from clary_desktop.policy import LOCKED_WORDS, POLICY_FILE_ENV, PolicyLockedError, load_policy
 from clary_desktop.settings import Settings, save_settings
 from tests.conftest import CliRunner
 from tests.support import cli as cli_support
@@ -249,3 +249,16 @@ def test_a_broken_policy_is_said_by_every_command_and_locks_every_setting(
     refused = cli("settings", "set", "concurrent_downloads", "5", env=env)
     assert refused.returncode == 1 and "Settings cannot be changed" in refused.stderr
     assert user_file.read_bytes() == before
+
+
+def test_the_readmes_example_policy_is_valid_and_locks_what_it_says(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## For IT departments", 1)[1]
+    example = section.split("```json\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "policy.json"
+    path.write_text(example, encoding="utf-8")
+    policy = load_policy(path)
+    assert policy.problem is None
+    assert set(policy.starting) == {"models_dir", "concurrent_downloads"}  # as it says
+    assert "offline" in policy.locked and policy.values["proxy"].startswith("http://")
+    assert LOCKED_WORDS in readme and LOCKED_WORDS == "Set by your administrator"
