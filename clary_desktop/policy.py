@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from clary_desktop import APP_NAME, APP_SLUG
 from clary_desktop.errors import ClaryError
 from clary_desktop.settings import Settings, describe_problem, did_you_mean
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
@@ -46,10 +47,10 @@ def default_policy_file() -> Path:
     """Where the operating system keeps machine-wide configuration that users cannot edit."""
     if sys.platform == "win32":
         program_data = os.environ.get("PROGRAMDATA") or r"C:\ProgramData"
-        return Path(program_data, "Clary Desktop", "policy.json")
+        return Path(program_data, APP_NAME, "policy.json")
     if sys.platform == "darwin":
-        return Path("/Library/Application Support/Clary Desktop/policy.json")
-    return Path("/etc/clary-desktop/policy.json")
+        return Path("/Library/Application Support", APP_NAME, "policy.json")
+    return Path("/etc", APP_SLUG, "policy.json")
 
 
 def policy_file() -> Path:
