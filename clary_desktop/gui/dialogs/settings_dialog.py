@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from clary_desktop.domain.hosts import is_loopback
 from clary_desktop.policy import LOCKED_WORDS, Policy
-from clary_desktop.settings import Settings
+from clary_desktop.settings import Settings, describe_problem
 
 
 def _text_or_none(edit: QLineEdit) -> str | None:
@@ -249,8 +249,7 @@ class SettingsDialog(QDialog):
         try:
             return Settings.model_validate(data)
         except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            raise ValueError(f"{first['loc'][0]}: {first['msg']}") from None
+            raise ValueError(describe_problem(error)) from None
 
     def _bandwidth_bps(self) -> int | None:
         shown = self.bandwidth.value()
