@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLineEdit, QMessageBox, QSpinBox
 
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
-from clary_desktop.policy import LOCKED_WORDS, POLICY_FILE_ENV
+from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
+from clary_desktop.policy import LOCKED_WORDS, POLICY_FILE_ENV, Policy
 from clary_desktop.settings import Settings, save_settings
 from tests.gui.test_settings_apply import open_dialog, save, stored
 
@@ -112,3 +113,30 @@ def test_a_broken_policy_is_shown_at_start_and_locks_every_setting(
     assert dialog.proxy.text() == "http://mine.example:8080"  # the user's, not the file's
     assert dialog.offline.isChecked() and not dialog.api_enabled.isChecked()
     dialog.reject()
+
+
+def test_a_widget_named_after_a_setting_is_locked_with_no_more_code(qtbot, tmp_path):
+    """How a new setting's widget (say a CA bundle or a list of sources) gets its lock: by
+    its object name, the setting's name or that name in camelCase."""
+
+    class Extended(SettingsDialog):
+        def field_widgets(self):
+            if not hasattr(self, "extra"):  # made before the locks are set, as a new row is
+                self.extra = QLineEdit(self)
+                self.extra.setObjectName("catalogUrl")
+                self.kept = QSpinBox(self)
+                self.kept.setObjectName("keep_previous_versions")
+            return super().field_widgets()
+
+    policy = Policy(
+        source=tmp_path / "policy.json",
+        values={"catalog_url": "https://catalog.corp/c.json"},
+        locked=frozenset({"catalog_url"}),
+    )
+    dialog = Extended(Settings(), str(tmp_path / "models"), policy=policy)
+    qtbot.addWidget(dialog)
+    widgets = dialog.field_widgets()
+    assert widgets["catalog_url"] == [dialog.extra]
+    assert widgets["keep_previous_versions"] == [dialog.kept]
+    assert not dialog.extra.isEnabled() and dialog.extra.toolTip() == LOCKED_WORDS
+    assert dialog.kept.isEnabled() and dialog.kept.toolTip() == ""
