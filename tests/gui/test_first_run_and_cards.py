@@ -15,14 +15,8 @@ from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.getting_started import GettingStartedDialog
 from tests.gui.fakes import FakeDownloads
+from tests.gui.window_helpers import select
 from tests.support.download_env import import_entries, url_entry
-
-
-def select(window, qtbot, model_id: str) -> None:
-    with qtbot.waitSignal(
-        window.details_shown, timeout=10000, check_params_cb=lambda shown: shown == model_id
-    ):
-        assert window.select_model(model_id)
 
 
 def test_the_welcome_panel_recommends_a_starter_per_task(open_window, tier_registry, qtbot):

@@ -22,6 +22,7 @@ from clary_desktop.gui.dialogs.usage_dialog import UsageDialog
 from clary_desktop.gui.models.api_keys_model import ApiKeysTableModel
 from clary_desktop.gui.models.usage_model import PATH, UsageTableModel, with_unset_tasks
 from clary_desktop.settings import load_settings
+from tests.gui.window_helpers import select
 from tests.support.download_env import import_entries, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.gguf_files import write_gguf
@@ -80,13 +81,6 @@ def usage_registry(paths, tmp_path):
     install(registry, "tiny-b", tmp_path)
     yield registry
     registry.close()
-
-
-def select(window, qtbot, model_id: str) -> None:
-    with qtbot.waitSignal(
-        window.details_shown, timeout=10000, check_params_cb=lambda shown: shown == model_id
-    ):
-        assert window.select_model(model_id)
 
 
 def test_use_for_makes_the_model_the_default_of_its_task(open_window, usage_registry, qtbot):

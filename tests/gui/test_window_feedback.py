@@ -12,14 +12,8 @@ from clary_desktop.gui.dialogs.usage_dialog import UsageDialog
 from clary_desktop.gui.models.catalog_model import NAME
 from tests.gui.fakes import FakeDownloads
 from tests.gui.test_usage_and_api import install, llm_entry
+from tests.gui.window_helpers import select
 from tests.support.download_env import import_entries
-
-
-def select(window, qtbot, model_id: str) -> None:
-    with qtbot.waitSignal(
-        window.details_shown, timeout=10000, check_params_cb=lambda shown: shown == model_id
-    ):
-        assert window.select_model(model_id)
 
 
 def test_a_finished_download_stays_announced_after_the_reload(open_window, tier_registry, qtbot):

@@ -35,7 +35,7 @@ from clary_desktop.gui.models.queue_model import JobRow, plain_error
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
 from clary_desktop.gui.widgets.card_view import CardView
 from clary_desktop.gui.widgets.model_usage import ParametersForm, PerformanceSection, UseForBox
-from clary_desktop.gui.widgets.welcome import WelcomePanel, scrolling_welcome
+from clary_desktop.gui.widgets.welcome import WelcomePanel
 
 ACTIONS = (
     "download",
@@ -204,7 +204,7 @@ class DetailPane(QWidget):
         self.welcome = WelcomePanel()
         self.welcome.download_requested.connect(lambda m: self.action_requested.emit("download", m))
         self.welcome.show_requested.connect(self.show_requested)
-        self._stack.addWidget(scrolling_welcome(self.welcome))
+        self._stack.addWidget(_scrolling(self.welcome))
 
         page = QWidget()
         self.title = QLabel()

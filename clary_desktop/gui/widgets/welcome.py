@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -153,13 +152,3 @@ class WelcomePanel(QWidget):
             for label in self.findChildren(QLabel)
             if label.isVisibleTo(self)
         )
-
-
-def scrolling_welcome(panel: WelcomePanel) -> QWidget:
-    """The panel in a scroll area without a horizontal bar (long descriptions wrap)."""
-    scroll = QScrollArea()
-    scroll.setWidget(panel)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return scroll
