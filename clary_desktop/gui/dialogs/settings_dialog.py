@@ -1,6 +1,7 @@
 """Settings: models folder, downloads (concurrency, bandwidth limit, parts), Hub
-endpoint and token, proxy, update checks, and the local API. It shows and returns the
-stored settings; one-run overrides (CLARY_OFFLINE) appear as notes only."""
+endpoint and token, the ordered download sources, proxy, update checks, and the local
+API. It shows and returns the stored settings; one-run overrides (CLARY_OFFLINE) appear
+as notes only."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop.domain.hosts import is_loopback
+from clary_desktop.gui.widgets.sources_editor import SourcesEditor
 from clary_desktop.settings import Settings
 
 
@@ -119,6 +121,9 @@ class SettingsDialog(QDialog):
         self.api_host.textChanged.connect(self._check_host)
         self.api_enabled.toggled.connect(self._check_host)
 
+        self.sources = SourcesEditor(settings.sources_in_force())
+        self.sources.setObjectName("sourcesEditor")
+
         self.error = QLabel()
         self.error.setStyleSheet("color: #b3261e;")
         self.error.setWordWrap(True)
@@ -152,6 +157,7 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.sources)
         layout.addWidget(api_group)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -188,6 +194,12 @@ class SettingsDialog(QDialog):
             api_enabled=self.api_enabled.isChecked(),
             api_host=self.api_host.text().strip() or "127.0.0.1",
             api_port=self.api_port.value(),
+            # An untouched list stays as stored (no list: the default Hub alone).
+            sources=(
+                [source.model_dump() for source in self.sources.sources()]
+                if self.sources.changed
+                else self._base.sources
+            ),
         )
         try:
             return Settings.model_validate(data)
