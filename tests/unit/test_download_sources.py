@@ -4,6 +4,7 @@ where, and the URL mirror layout."""
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -12,6 +13,7 @@ from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.downloads.mirrors import mirror_url
 from clary_desktop.errors import ClaryError
 from clary_desktop.settings import DEFAULT_HUB_SOURCE, Settings, Source, load_settings
+from clary_desktop.storage.network import first_source_address, probe
 
 
 def test_a_settings_file_from_before_the_list_keeps_its_hub(tmp_path, monkeypatch):
@@ -97,3 +99,19 @@ def test_add_move_remove_keep_the_order():
 )
 def test_the_url_mirror_layout_is_what_wget_x_writes(original, expected):
     assert mirror_url("https://m.example/base/", original) == expected
+
+
+def test_the_network_probe_asks_the_first_source():
+    """On a network that reaches only the company's mirror, that mirror is "online"."""
+    with socket.socket() as mirror:
+        mirror.bind(("127.0.0.1", 0))
+        mirror.listen()
+        address = f"http://127.0.0.1:{mirror.getsockname()[1]}"
+        settings = Settings(
+            hub_endpoint="http://127.0.0.1:9",  # nothing there
+            sources=[Source(name="corp", kind="hub", url=address), DEFAULT_HUB_SOURCE],
+        )
+        assert first_source_address(settings) == address
+        assert probe(settings, timeout=2)
+    assert first_source_address(Settings(hub_endpoint="http://h.example")) == "http://h.example"
+    assert not probe(Settings(hub_endpoint="http://127.0.0.1:9"), timeout=2)
