@@ -13,6 +13,7 @@ from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 from clary_desktop.settings import Source
+from tests.gui.test_settings_apply import open_dialog, save
 from tests.support.hub_server import HubServer
 
 
@@ -21,21 +22,6 @@ def registry(paths):
     registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
     yield registry
     registry.close()
-
-
-def open_dialog(window) -> SettingsDialog:
-    window.settings_actions.settings_dialog()
-    [dialog] = [d for d in window.findChildren(SettingsDialog) if d.isVisible()]
-    return dialog
-
-
-def save(window, qtbot, dialog: SettingsDialog) -> None:
-    with qtbot.waitSignal(
-        window.message_shown,
-        timeout=10000,
-        check_params_cb=lambda text: text.startswith("Settings saved"),
-    ):
-        dialog.accept()
 
 
 def rows(dialog: SettingsDialog) -> list[str]:
