@@ -15,6 +15,8 @@ DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
 class HubConfig:
     endpoint: str
     token: str | None
+    # Where the user sets this Hub's token, for messages.
+    token_place: str = "a Hub token (the hub_token setting or HF_TOKEN)"
 
     @classmethod
     def from_settings(cls, endpoint: str | None, token: str | None) -> HubConfig:
@@ -27,4 +29,8 @@ class HubConfig:
         hub_token settings (else HF_ENDPOINT, HF_TOKEN), any other's only its own."""
         if source.url is None:
             return cls.from_settings(settings.hub_endpoint, settings.hub_token)
-        return cls(endpoint=source.url.rstrip("/"), token=source.token or None)
+        return cls(
+            endpoint=source.url.rstrip("/"),
+            token=source.token or None,
+            token_place=f"the token of the source '{source.name}'",
+        )

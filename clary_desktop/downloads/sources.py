@@ -131,7 +131,7 @@ def hub_error(error: Exception, repo_id: str, revision: str, hub: HubConfig) -> 
     if isinstance(error, GatedRepoError):
         return DownloadFailed(
             f"The Hub repo {repo_id} is gated: accept its terms at {page} while logged in, "
-            "then set a Hub token (the hub_token setting or HF_TOKEN) and try again."
+            f"then set {hub.token_place} and try again."
         )
     if isinstance(error, RevisionNotFoundError):
         return DownloadFailed(
@@ -141,7 +141,7 @@ def hub_error(error: Exception, repo_id: str, revision: str, hub: HubConfig) -> 
     if isinstance(error, RepositoryNotFoundError):
         return DownloadFailed(
             f"The Hub has no repo {repo_id}, or it is private and needs a token. "
-            "Check the catalog entry, or set a Hub token (hub_token setting or HF_TOKEN)."
+            f"Check the catalog entry, or set {hub.token_place}."
         )
     if isinstance(error, OfflineModeIsEnabled):
         return DownloadFailed(
@@ -151,8 +151,8 @@ def hub_error(error: Exception, repo_id: str, revision: str, hub: HubConfig) -> 
         status = error.response.status_code
         if status in (401, 403):
             return DownloadFailed(
-                f"The Hub refused access to {repo_id} (HTTP {status}). Set a valid Hub token "
-                "(hub_token setting or HF_TOKEN); if the repo is gated, accept its terms at "
+                f"The Hub refused access to {repo_id} (HTTP {status}). Check {hub.token_place}"
+                "; if the repo is gated, accept its terms at "
                 f"{page}."
             )
         if status == 429 or status >= 500:

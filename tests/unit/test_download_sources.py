@@ -35,8 +35,13 @@ def test_a_mirror_hub_gets_only_its_own_token(monkeypatch):
     plain = Source(name="corp", kind="hub", url="https://hf.corp.example/")
     with_token = Source(name="corp2", kind="hub", url="https://b.example", token="own")
 
-    assert HubConfig.for_source(plain, settings) == HubConfig("https://hf.corp.example", None)
-    assert HubConfig.for_source(with_token, settings) == HubConfig("https://b.example", "own")
+    first, second = (
+        HubConfig.for_source(plain, settings),
+        HubConfig.for_source(with_token, settings),
+    )
+    assert (first.endpoint, first.token) == ("https://hf.corp.example", None)
+    assert (second.endpoint, second.token) == ("https://b.example", "own")
+    assert second.token_place == "the token of the source 'corp2'"  # the words of its errors
 
 
 @pytest.mark.parametrize(
