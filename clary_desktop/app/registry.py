@@ -490,6 +490,11 @@ class Registry:
         should. Blocks for up to half a minute: call it off the GUI thread."""
         if isinstance(source, str):
             source = source_list.find(self.sources(), source)
+        if self.offline:
+            raise ClaryError(
+                "Clary Desktop is in offline mode (the offline setting, or CLARY_OFFLINE=1), "
+                "so no source is tested. Switch it off to test the sources."
+            )
         # The HTTP libraries load only when a source is tested (as for the engine).
         from clary_desktop.downloads.source_check import check_source
 

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from tests.support import cli as cli_support
 from tests.support.download_env import sha, url_entry, write_manifest
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.hub_server import HubServer
@@ -143,6 +144,17 @@ def test_sources_test_says_which_source_works(cli):
         "wrong": "doubtful",
     }
     assert one.returncode == 0 and one.stdout.startswith("good-hub (")
+
+
+def test_sources_test_touches_no_network_in_offline_mode(cli):
+    with BlobServer() as files:
+        assert cli("sources", "add", "files", "--url", files.base_url).returncode == 0
+        result = cli("sources", "test", env=cli_support.clean_env(CLARY_OFFLINE="1"))
+        files.settle()
+        assert not files.requests
+    assert result.returncode == 1
+    assert "offline mode" in result.stderr and "no source is tested" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_plain_url_model_downloads_from_a_mirror_laid_out_by_wget(cli, data_dir, tmp_path):
