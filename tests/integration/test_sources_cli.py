@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from tests.support import cli as cli_support
-from tests.support.download_env import sha, url_entry, write_manifest
+from tests.support.download_env import REVISION, hub_entry, sha, url_entry, write_manifest
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.hub_server import HubServer
 from tests.support.nginx_server import NginxServer, require_tools
@@ -155,6 +155,35 @@ def test_sources_test_touches_no_network_in_offline_mode(cli):
     assert result.returncode == 1
     assert "offline mode" in result.stderr and "no source is tested" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_download_takes_a_hub_model_from_the_second_hub_when_the_first_is_down(
+    cli, data_dir, tmp_path
+):
+    files = {"model.safetensors": random_bytes(2 * 1024 * 1024 + 1, seed=8), "config.json": b"{}"}
+    env = cli_support.clean_env(HF_HUB_OFFLINE="0")
+    with HubServer() as backup:
+        backup.add_repo("acme/model", REVISION, files)
+        manifest = write_manifest(
+            tmp_path / "catalog.json", hub_entry("hub-model", "acme/model", files)
+        )
+        assert cli("catalog", "import", manifest, env=env).returncode == 0
+        assert (
+            cli(
+                "sources", "add", "down", "--hub", closed_port_url(), "--position", "1", env=env
+            ).returncode
+            == 0
+        )
+        assert cli("sources", "add", "backup", "--hub", backup.endpoint, env=env).returncode == 0
+        assert cli("sources", "remove", "hub", env=env).returncode == 0
+
+        result = cli("download", "hub-model", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "installed and verified" in result.stdout
+    folder = data_dir / "models" / "layout" / "hub-model" / "1.0"
+    for path, data in files.items():
+        assert sha((folder / path).read_bytes()) == sha(data)
 
 
 def test_a_plain_url_model_downloads_from_a_mirror_laid_out_by_wget(cli, data_dir, tmp_path):
