@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
+from clary_desktop.policy import LOCKED_WORDS, POLICY_FILE_ENV
 from clary_desktop.settings import Source
 from tests.gui.test_settings_apply import open_dialog, save
 from tests.support.hub_server import HubServer
@@ -123,3 +124,34 @@ def test_test_runs_off_the_gui_thread_and_shows_the_result(open_window, registry
         assert threads and threads[0] != threading.main_thread().name
         assert editor.test.isEnabled()
         dialog.reject()
+
+
+def test_a_list_the_policy_locks_shows_its_sources_disabled(
+    open_window, paths, tmp_path, monkeypatch, qtbot
+):
+    policy = tmp_path / "policy.json"
+    policy.write_text(
+        json.dumps(
+            {
+                "settings": {
+                    "sources": [{"name": "corp", "kind": "url", "url": "http://c.example"}]
+                },
+                "locked": ["sources"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(POLICY_FILE_ENV, str(policy))
+    registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
+    try:
+        window = open_window(registry)
+        dialog = open_dialog(window)
+
+        assert rows(dialog) == ["corp — URL mirror: http://c.example"]
+        assert not dialog.sources.isEnabled()
+        assert dialog.sources.toolTip() == LOCKED_WORDS
+        save(window, qtbot, dialog)
+        assert registry.stored_settings.sources is None  # the policy's list is never saved
+        assert [s.name for s in registry.sources()] == ["corp"]
+    finally:
+        registry.close()

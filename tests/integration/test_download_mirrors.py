@@ -327,9 +327,7 @@ GGUF = random_bytes(2 * 1024 * 1024 + 9, seed=21)
 
 def plain_model(registry: Registry, origin: BlobServer) -> None:
     origin.add("tiny.gguf", GGUF)
-    import_entries(
-        registry, url_entry("tiny", {"tiny.gguf": (origin.url("tiny.gguf"), GGUF)})
-    )
+    import_entries(registry, url_entry("tiny", {"tiny.gguf": (origin.url("tiny.gguf"), GGUF)}))
 
 
 def test_a_plain_url_model_comes_from_the_url_mirror(reg, origin, mirrors):

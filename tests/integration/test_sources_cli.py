@@ -223,3 +223,48 @@ def require_wget() -> str:
     if found is None:
         pytest.fail("wget is needed to lay out the mirror (.ci/run installs it)")
     return found
+
+
+def test_a_policy_that_locks_the_sources_is_listed_and_refuses_changes(cli, data_dir, tmp_path):
+    """The README's example: the company's mirrors, locked."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Mirrors", 1)[1]
+    policy = tmp_path / "policy.json"
+    policy.write_text(section.split("```json\n", 1)[1].split("```", 1)[0], encoding="utf-8")
+    env = cli_support.clean_env(CLARY_POLICY_FILE=str(policy))
+
+    listed = cli("sources", "--json", env=env)
+    refused = cli("sources", "add", "mine", "--url", "http://mine.example", env=env)
+    moved = cli("sources", "move", "corp-files", "1", env=env)
+
+    assert listed.returncode == 0, listed.stderr
+    assert [s["name"] for s in json.loads(listed.stdout)["sources"]] == ["corp-hub", "corp-files"]
+    for result in (refused, moved):
+        assert result.returncode == 1
+        assert "Set by your administrator" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert (
+        not (data_dir / "settings.json").exists()
+        or "sources" not in json.loads((data_dir / "settings.json").read_text())
+        or json.loads((data_dir / "settings.json").read_text())["sources"] is None
+    )
+
+
+def test_settings_show_hides_the_tokens_of_the_sources(cli):
+    added = cli("sources", "add", "corp", "--hub", "https://hf.corp.example", "--token", "s3cret")
+    assert added.returncode == 0, added.stderr
+
+    shown = cli("settings", "show", "--json")
+    table = cli("settings", "show")
+
+    assert shown.returncode == 0 and table.returncode == 0
+    assert "s3cret" not in shown.stdout + table.stdout
+    listed = json.loads(shown.stdout)["settings"]["sources"]
+    assert listed[1] == {
+        "name": "corp",
+        "kind": "hub",
+        "url": "https://hf.corp.example",
+        "token": "(hidden)",
+    }

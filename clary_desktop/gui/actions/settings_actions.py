@@ -22,6 +22,7 @@ class SettingsActions(WindowActions):
             str(registry.paths.default_models_dir),
             self.window,
             notes=registry.overrides.notes(),
+            policy=registry.policy,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.save_settings(dialog.result_settings))
