@@ -52,6 +52,9 @@ def _check_hub(session: requests.Session, hub: HubConfig) -> tuple[CheckState, s
             return "doubtful", (
                 f"It answered but refused access (HTTP {status}): check the source's token."
             )
+        if status == 404 and response.headers.get("X-Error-Code"):
+            # The Hub's own error words: a mirror that does not list models (some don't).
+            return "works", "It answers like a Hugging Face Hub (it lists no models)."
         if status != 200:
             return "doubtful", (
                 f"It answered HTTP {status} to a Hub API request ({url}): the address may "

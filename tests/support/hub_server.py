@@ -102,6 +102,7 @@ class HubServer(BlobServer):
             return True
         if path == "/api/models":
             self._json(handler, [{"id": repo_id} for repo_id in self.repos][:1])
+            self._record(handler, path, 200, 0)
             return True
         if path.startswith("/api/models/"):
             return self._api(handler, urllib.parse.unquote(path.removeprefix("/api/models/")))
