@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clary_desktop.app import sources as source_list
 from clary_desktop.app.download_engine import DownloadEngine
 from clary_desktop.app.updates import (
     UpdateInfo,
@@ -36,6 +37,7 @@ from clary_desktop.domain.pipeline_values import (
     RunSummary,
     UsageInfo,
 )
+from clary_desktop.domain.source_values import SourceCheck
 from clary_desktop.domain.storage_values import (
     BundleImportResult,
     CacheCandidate,
@@ -70,6 +72,7 @@ from clary_desktop.registry.usage import UsageStore
 from clary_desktop.settings import (
     RunOverrides,
     Settings,
+    Source,
     load_settings,
     save_settings,
     settings_with,
@@ -518,6 +521,56 @@ class Registry:
         strays = self.stray_partials()
         deleted = set(self.reclaim_storage(only=[s.path for s in strays]).deleted)
         return [s for s in strays if s.path in deleted]
+
+    # ---- where downloads come from ---------------------------------------------------
+
+    def sources(self) -> list[Source]:
+        """The download sources in force, in order: each file comes from the first one
+        that has it (the default Hub alone unless a list was set)."""
+        return self.settings.sources_in_force()
+
+    def set_sources(self, sources: list[Source]) -> list[Source]:
+        """Store `sources` as the list (in this order); ClaryError when it is not valid,
+        PolicyLockedError when the administrator's policy locks the list."""
+        self.policy.require_unlocked(["sources"])
+        with self._settings_lock:
+            self.apply_settings(source_list.with_sources(self.stored_settings, sources))
+            return self.sources()
+
+    def add_source(self, source: Source, position: int | None = None) -> list[Source]:
+        """Add `source` at `position` (1 is first; default: last)."""
+        self.policy.require_unlocked(["sources"])  # the same words for every change
+        with self._settings_lock:
+            stored = self.stored_settings.sources_in_force()
+            return self.set_sources(source_list.added(stored, source, position))
+
+    def remove_source(self, name: str) -> list[Source]:
+        self.policy.require_unlocked(["sources"])  # the same words for every change
+        with self._settings_lock:
+            stored = self.stored_settings.sources_in_force()
+            return self.set_sources(source_list.removed(stored, name))
+
+    def move_source(self, name: str, position: int) -> list[Source]:
+        """Put the source `name` at `position` (1 is first)."""
+        self.policy.require_unlocked(["sources"])  # the same words for every change
+        with self._settings_lock:
+            stored = self.stored_settings.sources_in_force()
+            return self.set_sources(source_list.moved(stored, name, position))
+
+    def test_source(self, source: Source | str) -> SourceCheck:
+        """Whether a source (or the one of that name) is reachable and answers as its kind
+        should. Blocks for up to half a minute: call it off the GUI thread."""
+        if isinstance(source, str):
+            source = source_list.find(self.sources(), source)
+        if self.offline:
+            raise ClaryError(
+                "Clary Desktop is in offline mode (the offline setting, or CLARY_OFFLINE=1), "
+                "so no source is tested. Switch it off to test the sources."
+            )
+        # The HTTP libraries load only when a source is tested (as for the engine).
+        from clary_desktop.downloads.source_check import check_source
+
+        return check_source(source, self.settings)
 
     # ---- offline model management (clary_desktop.storage) -----------------------------
 

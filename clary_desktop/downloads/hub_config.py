@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from clary_desktop.settings import Settings, Source
+
 DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
 
 
@@ -13,8 +15,22 @@ DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
 class HubConfig:
     endpoint: str
     token: str | None
+    # Where the user sets this Hub's token, for messages.
+    token_place: str = "a Hub token (the hub_token setting or HF_TOKEN)"
 
     @classmethod
     def from_settings(cls, endpoint: str | None, token: str | None) -> HubConfig:
         chosen = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_HUB_ENDPOINT
         return cls(endpoint=chosen.rstrip("/"), token=token or os.environ.get("HF_TOKEN") or None)
+
+    @classmethod
+    def for_source(cls, source: Source, settings: Settings) -> HubConfig:
+        """A Hub source's endpoint and token: the default Hub's from the hub_endpoint and
+        hub_token settings (else HF_ENDPOINT, HF_TOKEN), any other's only its own."""
+        if source.url is None:
+            return cls.from_settings(settings.hub_endpoint, settings.hub_token)
+        return cls(
+            endpoint=source.url.rstrip("/"),
+            token=source.token or None,
+            token_place=f"the token of the source '{source.name}'",
+        )

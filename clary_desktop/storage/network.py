@@ -39,4 +39,11 @@ def probe(settings: Settings, endpoint: str | None = None, timeout: float = 3.0)
     """Online and allowed to use it: what decides whether queued downloads may start."""
     if not network_allowed(settings):
         return False
-    return is_online(endpoint or settings.hub_endpoint or DEFAULT_ENDPOINT, timeout)
+    return is_online(endpoint or first_source_address(settings), timeout)
+
+
+def first_source_address(settings: Settings) -> str:
+    """Where the first download source is: on a network that reaches only an internal
+    mirror, that mirror being there is what "online" means for downloads."""
+    first = settings.sources_in_force()[0]
+    return first.url or settings.hub_endpoint or DEFAULT_ENDPOINT

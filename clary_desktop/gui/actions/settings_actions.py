@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from shiboken6 import isValid
 
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.about_dialog import AboutDialog
 from clary_desktop.gui.dialogs.getting_started import GettingStartedDialog
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
-from clary_desktop.settings import Settings
+from clary_desktop.gui.widgets.sources_editor import SourcesEditor
+from clary_desktop.settings import Settings, Source
 
 
 class SettingsActions(WindowActions):
@@ -25,7 +27,19 @@ class SettingsActions(WindowActions):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.save_settings(dialog.result_settings))
+        dialog.sources.testRequested.connect(
+            lambda source: self.test_source(dialog.sources, source)
+        )
         dialog.open()
+
+    def test_source(self, editor: SourcesEditor, source: Source) -> None:
+        self.tasks.spawn(self._test_source(editor, source), "Testing a source")
+
+    async def _test_source(self, editor: SourcesEditor, source: Source) -> None:
+        # The source as listed in the dialog, saved or not; the network work off the GUI thread.
+        check = await self.tasks.run(self.registry().test_source, source)
+        if isValid(editor):  # the dialog may have closed meanwhile
+            editor.show_check(check)
 
     def save_settings(self, settings: Settings | None) -> None:
         if settings is not None:

@@ -1,8 +1,9 @@
 """Settings: models folder, downloads (concurrency, bandwidth limit, parts), Hub
-endpoint and token, proxy, update checks, and the local API. It shows and returns the
-stored settings; one-run overrides (CLARY_OFFLINE) appear as notes only. A setting the
-administrator's policy locks shows the policy's value, disabled, "Set by your
-administrator"; the user's own value is what the dialog returns for it."""
+endpoint and token, the ordered download sources, proxy, update checks, and the local
+API. It shows and returns the stored settings; one-run overrides (CLARY_OFFLINE) appear
+as notes only. A setting the administrator's policy locks shows the policy's value,
+disabled, "Set by your administrator"; the user's own value is what the dialog returns
+for it."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop.domain.hosts import is_loopback
+from clary_desktop.gui.widgets.sources_editor import SourcesEditor
 from clary_desktop.policy import LOCKED_WORDS, Policy
 from clary_desktop.settings import Settings, describe_problem
 
@@ -125,6 +127,9 @@ class SettingsDialog(QDialog):
         self.api_host.textChanged.connect(self._check_host)
         self.api_enabled.toggled.connect(self._check_host)
 
+        self.sources = SourcesEditor(settings.sources_in_force())
+        self.sources.setObjectName("sources")  # the policy locks it by this name
+
         self.policy_note = QLabel(" ".join(self._policy.notes()))
         self.policy_note.setObjectName("policyNote")
         self.policy_note.setWordWrap(True)
@@ -166,6 +171,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.policy_note)
         layout.addLayout(form)
+        layout.addWidget(self.sources)
         layout.addWidget(api_group)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -243,6 +249,12 @@ class SettingsDialog(QDialog):
             api_enabled=self.api_enabled.isChecked(),
             api_host=self.api_host.text().strip() or "127.0.0.1",
             api_port=self.api_port.value(),
+            # An untouched list stays as stored (no list: the default Hub alone).
+            sources=(
+                [source.model_dump() for source in self.sources.sources()]
+                if self.sources.changed
+                else self._base.sources
+            ),
         )
         # A locked setting keeps the user's own value: the policy's is never saved.
         data.update({k: v for k, v in self._base.model_dump().items() if self._policy.is_locked(k)})
