@@ -55,6 +55,8 @@ from clary_desktop.downloads.installs import (
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.licensing import LicenseManager
+from clary_desktop.network.config import NetworkConfig, check_network_settings, parse_proxy
+from clary_desktop.network.secrets import password_source, store_proxy_password
 from clary_desktop.paths import AppPaths
 from clary_desktop.registry.api_keys import ApiKeyStore
 from clary_desktop.registry.catalog import ModelCatalog
@@ -167,8 +169,11 @@ class Registry:
     def apply_settings(self, settings: Settings) -> Settings:
         """Store `settings` as the user's choice and apply them (with this run's overrides
         on top) to every part holding settings: running and new downloads included.
-        Returns the settings now in force."""
+        Returns the settings now in force. A proxy or CA bundle that cannot be used is
+        refused (ClaryError) before anything is saved."""
         with self._settings_lock:
+            if _network_fields(settings) != _network_fields(self.stored_settings):
+                check_network_settings(settings)
             save_settings(self.paths.settings_file, settings)
             self.stored_settings = settings
             self.settings = self.overrides.apply(settings)
@@ -416,6 +421,7 @@ class Registry:
             keys=self.catalog_keys or default_trusted_keys(),
             allow_unsigned=allow_unsigned,
             offline=self.offline,
+            network=self.network_config(),
         )
 
     def check_updates(self) -> list[UpdateInfo]:
@@ -441,6 +447,29 @@ class Registry:
         Blocks for a few seconds at most: call it off the GUI thread."""
         return network.probe(self.settings)
 
+    def network_config(self) -> NetworkConfig:
+        """The proxy and trust every request uses now (reads the keychain for the proxy
+        password when a proxy user is set)."""
+        return NetworkConfig.from_settings(self.settings)
+
+    def set_proxy_password(self, password: str | None) -> str:
+        """Keep the proxy user's password in the system keychain (None: forget it); says
+        where it lives now. Raises ClaryError without a proxy user or a keychain."""
+        proxy, user = self.settings.proxy, self.settings.proxy_user
+        if not proxy or not user:
+            raise ClaryError("Set the proxy and the proxy user first; then store the password.")
+        return store_proxy_password(parse_proxy(proxy)[0].display, user, password)
+
+    def proxy_password_source(self) -> str | None:
+        """Where the proxy password comes from, in words; None without a proxy user."""
+        proxy, user = self.settings.proxy, self.settings.proxy_user
+        if not proxy or not user:
+            return None
+        try:
+            return password_source(parse_proxy(proxy)[0].display, user)
+        except ValueError:
+            return None
+
     @property
     def offline(self) -> bool:
         """Never touch the network (the setting, or CLARY_OFFLINE=1 for this run)."""
@@ -458,7 +487,9 @@ class Registry:
     def _storage(self) -> StorageContext:
         hub = None
         if not self.settings.offline:
-            hub = HubConfig.from_settings(self.settings.hub_endpoint, self.settings.hub_token)
+            hub = HubConfig.from_settings(
+                self.settings.hub_endpoint, self.settings.hub_token, self.network_config()
+            )
         return StorageContext(self.db, self.models_dir, self.tier, hub)
 
     def import_file(
@@ -528,3 +559,7 @@ class Registry:
         core still refuses them on download.
         """
         return self.catalog.rows()
+
+
+def _network_fields(settings: Settings) -> tuple[str | None, ...]:
+    return settings.proxy, settings.proxy_user, settings.no_proxy, settings.ca_bundle
