@@ -12,7 +12,12 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from clary_desktop.network.config import NetworkConfig
-from clary_desktop.network.problems import ProxyUnreachable, explain, proxy_refused
+from clary_desktop.network.problems import (
+    ProxyUnreachable,
+    explain,
+    proxy_refused,
+    refused_by_proxy,
+)
 
 
 class ProxyUnreachableError(requests.exceptions.ProxyError, ProxyUnreachable):
@@ -62,7 +67,8 @@ class NetworkAdapter(HTTPAdapter):
             if isinstance(better, ProxyUnreachable):
                 raise ProxyUnreachableError(str(better), request=request) from None
             raise better from None
-        address = self.network.proxy_address_for(url) if response.status_code == 407 else None
+        refused = proxy and refused_by_proxy(response.status_code, response.headers.get("Via"))
+        address = self.network.proxy_address_for(url) if refused else None
         if address is not None:  # a plain-http request the proxy itself refused
             response.close()
             raise proxy_refused(address)

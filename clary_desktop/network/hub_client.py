@@ -19,7 +19,7 @@ from huggingface_hub import set_client_factory
 from huggingface_hub.utils._http import hf_request_event_hook
 
 from clary_desktop.network.config import NetworkConfig
-from clary_desktop.network.problems import explain, proxy_refused
+from clary_desktop.network.problems import explain, proxy_refused, refused_by_proxy
 
 _lock = threading.Lock()
 _installed: NetworkConfig | None = None
@@ -70,7 +70,8 @@ class RoutingTransport(httpx2.BaseTransport):
             if better is None:
                 raise
             raise better from None
-        address = self._config.proxy_address_for(url) if response.status_code == 407 else None
+        refused = proxy and refused_by_proxy(response.status_code, response.headers.get("Via"))
+        address = self._config.proxy_address_for(url) if refused else None
         if address is not None:
             response.close()
             raise proxy_refused(address)

@@ -84,6 +84,14 @@ def certificate_refused(error: ssl.SSLCertVerificationError, url: str) -> Certif
     )
 
 
+def refused_by_proxy(status: int, via: str | None) -> bool:
+    """Whether an answer to a request sent through a proxy is the proxy refusing it: a
+    407, or a 401 the proxy wrote itself (some proxies, tinyproxy among them, answer wrong
+    credentials so). An answer the proxy only forwarded carries a Via header, which every
+    proxy must add (RFC 9110, 7.6.3); one without it is the proxy's own."""
+    return status == 407 or (status == 401 and not via)
+
+
 def explain(error: BaseException, url: str, proxy: ProxyAddress | None) -> Exception | None:
     """The plain-words exception for `error` (a request to `url` through `proxy`, or
     straight when None), or None when neither the proxy nor a certificate explains it."""
@@ -98,7 +106,7 @@ def explain(error: BaseException, url: str, proxy: ProxyAddress | None) -> Excep
     for item in chain:
         proxy_said = type(item).__name__ == "ProxyError" or "Tunnel connection" in str(item)
         tunnel = _TUNNEL_STATUS.search(str(item)) if proxy_said else None
-        if tunnel and tunnel.group(1) == "407":
+        if tunnel and tunnel.group(1) in ("401", "407"):  # CONNECT: only the proxy answers
             return proxy_refused(proxy)
         if tunnel:
             return proxy_failed_upstream(proxy, url, "".join(tunnel.groups()).strip())

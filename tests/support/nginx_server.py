@@ -119,7 +119,8 @@ http {{
         default {rate};
     }}
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{ssl};
+        {tls}
         location /full/ {{ alias {files}/; }}
         location /limited/ {{ alias {files}/; limit_rate {rate}; }}
         location /mixed/ {{ alias {files}/; limit_rate $clary_bench_rate; }}
@@ -132,9 +133,17 @@ class NginxServer:
     """`with NginxServer(nginx, files_dir) as server: server.url("a.bin", "limited")`."""
 
     def __init__(
-        self, nginx: str, files: Path, *, rate: str = "20m", slow_rate: str = "2m"
+        self,
+        nginx: str,
+        files: Path,
+        *,
+        rate: str = "20m",
+        slow_rate: str = "2m",
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
+        """`tls`: (certificate chain, key) PEM files: serve HTTPS instead of HTTP."""
         self.nginx = nginx
+        self.tls = tls
         self.files = files
         self.rate = rate
         self.slow_rate = slow_rate
@@ -143,7 +152,8 @@ class NginxServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     def url(self, name: str, location: str = "full") -> str:
-        return f"http://127.0.0.1:{self.port}/{location}/{name}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/{location}/{name}"
 
     def __enter__(self) -> NginxServer:
         self._prefix = tempfile.TemporaryDirectory(prefix="clary-nginx-")
@@ -172,6 +182,12 @@ class NginxServer:
                 port=self.port,
                 rate=self.rate,
                 slow_rate=self.slow_rate,
+                ssl=" ssl" if self.tls else "",
+                tls=(
+                    f"ssl_certificate {self.tls[0]}; ssl_certificate_key {self.tls[1]};"
+                    if self.tls
+                    else ""
+                ),
             )
         )
         # -e: the log for errors before the config is read (else /var/log/nginx).
