@@ -65,8 +65,9 @@ def proxy_failed_upstream(proxy: ProxyAddress, url: str, status: str) -> ProxyUn
 def certificate_refused(error: ssl.SSLCertVerificationError, url: str) -> CertificateRefused:
     code = getattr(error, "verify_code", None)
     text = str(getattr(error, "verify_message", "") or error)
-    if code == _HOST_MISMATCH or "hostname mismatch" in text.lower():
-        problem = f"the certificate is for another host name, not {_host(url)}"
+    if code == _HOST_MISMATCH or "mismatch" in text.lower():  # a host name or an IP address
+        host = urllib.parse.urlsplit(url).hostname or _host(url)
+        problem = f"the certificate is for another host name, not {host}"
     elif code == _EXPIRED:
         problem = "the certificate has expired (or this computer's clock is wrong)"
     elif code == _NOT_YET_VALID:

@@ -21,8 +21,8 @@ from clary_desktop.domain.download_values import JobState
 from clary_desktop.errors import ClaryError
 from clary_desktop.storage import network as network_probe
 from tests.support.download_env import (
-    REVISION,
     FAST,
+    REVISION,
     hub_entry,
     import_entries,
     url_entry,
@@ -113,11 +113,16 @@ def reg(paths, origin: BlobServer, hub: HubServer) -> Iterator[Registry]:
         registry,
         url_entry(
             "url-model",
-            {"big.bin": (origin.url("big.bin"), BIG), "small.bin": (origin.url("small.bin"), SMALL)},
+            {
+                "big.bin": (origin.url("big.bin"), BIG),
+                "small.bin": (origin.url("small.bin"), SMALL),
+            },
         ),
         hub_entry("hub-model", "corp/proxy-model", HUB_FILES),
     )
-    registry.apply_settings(registry.stored_settings.model_copy(update={"hub_endpoint": hub.endpoint}))
+    registry.apply_settings(
+        registry.stored_settings.model_copy(update={"hub_endpoint": hub.endpoint})
+    )
     use_fast_manager(registry, PARTS)
     yield registry
     registry.close()
@@ -294,7 +299,10 @@ def cli_catalog(cli, tmp_path: Path, origin: BlobServer) -> Path:
         tmp_path / "catalog.json",
         url_entry(
             "url-model",
-            {"big.bin": (origin.url("big.bin"), BIG), "small.bin": (origin.url("small.bin"), SMALL)},
+            {
+                "big.bin": (origin.url("big.bin"), BIG),
+                "small.bin": (origin.url("small.bin"), SMALL),
+            },
         ),
     )
     assert cli("catalog", "import", manifest).returncode == 0

@@ -24,7 +24,8 @@ def use_test_keychain(monkeypatch: pytest.MonkeyPatch, available: bool = True) -
     backend = "FileKeyring" if available else "NoKeyring"
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", f"clary_test_keyring.{backend}")
     monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(KEYRING_DIR), os.environ.get("PYTHONPATH")]))
+        "PYTHONPATH",
+        os.pathsep.join(filter(None, [str(KEYRING_DIR), os.environ.get("PYTHONPATH")])),
     )
     # keyring keeps the backend it chose in keyring.core: swapped for this test only.
     monkeypatch.setattr(keyring.core, "_keyring_backend", getattr(clary_test_keyring, backend)())

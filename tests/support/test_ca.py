@@ -92,8 +92,6 @@ class TestCA:
         key_path = self.folder / f"{name}.key"
         cert_path.write_bytes(cert.public_bytes(_PEM))
         key_path.write_bytes(
-            key.private_bytes(
-                _PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            key.private_bytes(_PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         )
         return cert_path, key_path
