@@ -41,7 +41,7 @@ class NetworkAdapter(HTTPAdapter):
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         """Always verify, and only with the context's trust: requests would add its own
-        CA bundle (or REQUESTS_CA_BUNDLE's) on top, and `verify=False` would switch it off."""
+        CA bundle (or REQUESTS_CA_BUNDLE's) on top, and a caller's `verify` could turn it off."""
         super().cert_verify(conn, url, True, cert)
         conn.ca_certs = None
         conn.ca_cert_dir = None

@@ -42,13 +42,6 @@ CA_VARIABLES = (
     "CURL_CA_BUNDLE",
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "NO_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "no_proxy",
-    "CLARY_PROXY_PASSWORD",
 )
 UNKNOWN_ISSUER = "the certificate is signed by an unknown issuer"
 ADVICE = "point the ca_bundle setting at it (a PEM file)"

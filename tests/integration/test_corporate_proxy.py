@@ -51,23 +51,11 @@ PARTS = FAST.__class__(
         "single_stream_fast_bps": 0,  # split at once: the parts' own sessions are tested
     }
 )
-NETWORK_ENV = (
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "NO_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-    "no_proxy",
-    "CLARY_PROXY_PASSWORD",
-)
 
 
 @pytest.fixture(autouse=True)
-def _no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in NETWORK_ENV:
-        monkeypatch.delenv(name, raising=False)
+def _hub_reachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (the machine's proxy variables are unset for every test: tests/conftest.py)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
 
 
