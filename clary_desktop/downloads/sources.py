@@ -138,7 +138,7 @@ def hub_error(error: Exception, repo_id: str, revision: str, hub: HubConfig) -> 
         if status == 407:  # a proxy between us and the Hub that is not ours to name
             return DownloadFailed(
                 "A proxy refused the request to the Hub: it needs a user name and password. "
-                "Set the proxy and its user in Settings."
+                "Set the proxy and its user in the settings."
             )
         if status in (401, 403):
             return DownloadFailed(

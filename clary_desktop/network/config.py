@@ -130,7 +130,8 @@ class NetworkConfig:
             address = parse_proxy(settings.proxy)[0] if settings.proxy else None
         except ValueError as error:
             raise ClaryError(
-                f"The proxy setting cannot be used: {error}. Fix it in Settings."
+                f"The proxy setting cannot be used: {error}. Correct it, or clear it to go "
+                "without a proxy."
             ) from None
         user = settings.proxy_user or None
         password = None

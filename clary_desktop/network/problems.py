@@ -43,9 +43,9 @@ class ProxyUnreachable(ConnectionError):
 def proxy_refused(proxy: ProxyAddress) -> ProxyRefused:
     return ProxyRefused(
         f"The proxy at {proxy.display} refused the request: it needs a user name and "
-        "password (or the ones given are wrong). Set the proxy user in Settings and keep its "
-        "password in the system keychain (`clary-models network password`), or set "
-        f"{PROXY_PASSWORD_ENV}; ask IT for the right ones if they are set already."
+        "password (or the ones given are wrong). Set the proxy user in the settings and keep "
+        f"its password in the system keychain (or set {PROXY_PASSWORD_ENV}); ask IT for the "
+        "right ones if they are set already."
     )
 
 
