@@ -25,15 +25,17 @@ from clary_desktop.network.config import NetworkConfig
 from tests.support.download_env import (
     FAST,
     REVISION,
+    hub_entry,
     import_entries,
     url_entry,
     use_fast_manager,
     write_manifest,
 )
 from tests.support.fault_server import random_bytes
+from tests.support.hub_server import HubServer
 from tests.support.keychain import use_test_keychain
 from tests.support.nginx_server import NginxServer, find_tool
-from tests.support.proxy_server import TinyProxy
+from tests.support.proxy_server import TinyProxy, ViaOnly
 from tests.support.test_ca import TestCA
 
 DATA = random_bytes(1024 * 1024 + 9, seed=21)
@@ -238,3 +240,52 @@ def test_cli_sets_the_ca_bundle_and_refuses_a_bad_one(cli, tmp_path, ca, server)
     assert cli("network", "set", "--ca-bundle", str(ca.pem)).returncode == 0
     result = cli("download", "tls-model")
     assert result.returncode == 0, result.stderr
+
+
+HUB_FILES = {
+    "model.safetensors": random_bytes(1536 * 1024 + 7, seed=22),  # LFS: redirected to the CDN
+    "config.json": b'{"model_type": "tls-test"}\n',
+}
+
+
+def test_a_hub_model_through_an_authenticating_proxy_over_company_https(
+    paths, nginx, files, ca, monkeypatch
+) -> None:
+    """The Hub behind nginx's HTTPS (a certificate from the company CA, trusted through
+    ca_bundle), reached through tinyproxy with a user and a keychain password: metadata,
+    files and the CDN's redirect all verify."""
+    use_test_keychain(monkeypatch)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    hub = HubServer()
+    hub.add_repo("corp/layout-tls", REVISION, HUB_FILES)
+    via = ViaOnly()
+    via.install(hub.cdn)  # plain http: must come through the proxy too
+    try:
+        with (
+            NginxServer(nginx, files, tls=ca.server_files("hub"), upstream=hub.endpoint) as front,
+            TinyProxy(user="carol", password="hub-pass") as proxy,
+        ):
+            registry = Registry.open(paths, tier_source=lambda: Tier.STANDARD)
+            try:
+                import_entries(registry, hub_entry("hub-tls", "corp/layout-tls", HUB_FILES))
+                use_fast_manager(registry, FAST)
+                _use(
+                    registry,
+                    hub_endpoint=f"https://127.0.0.1:{front.port}",
+                    proxy=proxy.url,
+                    proxy_user="carol",
+                    ca_bundle=str(ca.pem),
+                )
+                registry.set_proxy_password("hub-pass")
+                info = registry.downloads.wait(registry.downloads.start("hub-tls"), timeout=60)
+                assert info.state == JobState.COMPLETED, info.error
+                folder = next(registry.models_dir.rglob("config.json")).parent
+                for name, data in HUB_FILES.items():
+                    assert (folder / name).read_bytes() == data
+            finally:
+                registry.close()
+            tunnels = [line for line in proxy.requests() if line.startswith("CONNECT")]
+            assert f"CONNECT 127.0.0.1:{front.port} HTTP/1.1" in tunnels
+            assert via.bypassed == [] and hub.cdn.requests
+    finally:
+        hub.close()

@@ -121,6 +121,7 @@ http {{
     server {{
         listen 127.0.0.1:{port}{ssl};
         {tls}
+        {upstream}
         location /full/ {{ alias {files}/; }}
         location /limited/ {{ alias {files}/; limit_rate {rate}; }}
         location /mixed/ {{ alias {files}/; limit_rate $clary_bench_rate; }}
@@ -140,10 +141,14 @@ class NginxServer:
         rate: str = "20m",
         slow_rate: str = "2m",
         tls: tuple[Path, Path] | None = None,
+        upstream: str | None = None,
     ) -> None:
-        """`tls`: (certificate chain, key) PEM files: serve HTTPS instead of HTTP."""
+        """`tls`: (certificate chain, key) PEM files: serve HTTPS instead of HTTP.
+        `upstream`: an http://host:port every other path is passed to (nginx in front
+        of a test server, as a company's TLS front end would be)."""
         self.nginx = nginx
         self.tls = tls
+        self.upstream = upstream
         self.files = files
         self.rate = rate
         self.slow_rate = slow_rate
@@ -183,6 +188,12 @@ class NginxServer:
                 rate=self.rate,
                 slow_rate=self.slow_rate,
                 ssl=" ssl" if self.tls else "",
+                upstream=(
+                    f"location / {{ proxy_pass {self.upstream}; proxy_buffering off; "
+                    "proxy_http_version 1.1; }"
+                    if self.upstream
+                    else ""
+                ),
                 tls=(
                     f"ssl_certificate {self.tls[0]}; ssl_certificate_key {self.tls[1]};"
                     if self.tls
