@@ -1,28 +1,24 @@
 """tinyproxy (Debian's `tinyproxy` package, installed by .ci/run) as a child process on
 127.0.0.1: the corporate proxy of the network tests, with or without BasicAuth.
 
-Its config, pid file and log live in a private temporary folder; it runs in the
-foreground (`-d`), so stopping it is one signal to one pid. tinyproxy cannot take port 0,
-so a free port is picked and the start is retried should another process take it first.
+It runs in the foreground (`-d`) as a ChildServer: config, pid file and log in a private
+temporary folder, a free port picked (and another one when that was taken meanwhile).
 Requests it forwards carry its `Via: ... (tinyproxy/...)` header; `ViaOnly` makes a test
 origin refuse (and record) every request that arrives without it.
 """
 
 from __future__ import annotations
 
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from tests.support.child_server import ChildServer, free_port
 from tests.support.fault_server import BlobServer
+from tests.support.nginx_server import find_tool
+
+__all__ = ["TinyProxy", "ViaOnly", "free_port"]
 
 VIA_MARK = "tinyproxy/"
-_SYSTEM_DIRS = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 _CONFIG = """\
 Port {port}
@@ -37,7 +33,7 @@ PidFile "{prefix}/tinyproxy.pid"
 
 
 def tinyproxy_path() -> str:
-    found = shutil.which("tinyproxy") or shutil.which("tinyproxy", path=_SYSTEM_DIRS)
+    found = find_tool("tinyproxy")
     if not found:
         raise RuntimeError(
             "tinyproxy is not installed: the proxy tests need it (as root: "
@@ -46,21 +42,16 @@ def tinyproxy_path() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class TinyProxy:
+class TinyProxy(ChildServer):
     """`with TinyProxy(user="u", password="p") as proxy: proxy.url` ("http://127.0.0.1:N")."""
 
+    program = "tinyproxy"
+    attempts = 5
+
     def __init__(self, user: str | None = None, password: str | None = None) -> None:
+        super().__init__()
         self.user = user
         self.password = password
-        self.port = 0
-        self._prefix: tempfile.TemporaryDirectory[str] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -72,64 +63,22 @@ class TinyProxy:
 
     def requests(self) -> list[str]:
         """The request lines tinyproxy logged ("GET http://...", "CONNECT host:port")."""
-        if self._prefix is None:
-            return []
-        log = Path(self._prefix.name) / "tinyproxy.log"
-        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        log = self.log()
+        lines = log.read_text(errors="replace").splitlines() if log and log.exists() else []
         return [line.split("): ", 1)[1] for line in lines if "Request (file descriptor" in line]
 
     def __enter__(self) -> TinyProxy:
-        self._prefix = tempfile.TemporaryDirectory(prefix="clary-tinyproxy-")
-        try:
-            for _attempt in range(5):  # another process may take the free port first
-                if self._start(Path(self._prefix.name)):
-                    return self
-            raise RuntimeError(f"tinyproxy did not start: {self._log()}")
-        except BaseException:
-            self.__exit__()
-            raise
+        super().__enter__()
+        return self
 
-    def __exit__(self, *_exc: object) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-        if self._prefix is not None:
-            self._prefix.cleanup()
-            self._prefix = None
-
-    def _start(self, prefix: Path) -> bool:
-        self.port = free_port()
+    def command(self, prefix: Path) -> list[str]:
         auth = f"BasicAuth {self.user} {self.password}" if self.user else ""
         config = prefix / "tinyproxy.conf"
         config.write_text(_CONFIG.format(port=self.port, prefix=prefix, auth=auth))
-        self._process = subprocess.Popen(
-            [tinyproxy_path(), "-d", "-c", str(config)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                self._process = None
-                return False  # most likely the port was taken meanwhile: try another
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return True
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError(f"tinyproxy did not listen on port {self.port} within 15 s")
+        return [tinyproxy_path(), "-d", "-c", str(config)]
 
-    def _log(self) -> str:
-        if self._prefix is None:
-            return ""
-        log = Path(self._prefix.name) / "tinyproxy.log"
-        return log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    def log(self) -> Path | None:
+        return self.prefix / "tinyproxy.log" if self.prefix is not None else None
 
 
 class ViaOnly:
