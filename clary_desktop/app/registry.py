@@ -6,7 +6,7 @@ Every feature lives behind it once; the fronts only parse input and render outpu
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +58,7 @@ from clary_desktop.licensing import LicenseManager
 from clary_desktop.network.config import NetworkConfig, check_network_settings, parse_proxy
 from clary_desktop.network.secrets import password_source, store_proxy_password
 from clary_desktop.paths import AppPaths
+from clary_desktop.policy import Policy, load_policy
 from clary_desktop.registry.api_keys import ApiKeyStore
 from clary_desktop.registry.catalog import ModelCatalog
 from clary_desktop.registry.catalog_sync import SyncSummary, default_source, sync_catalog
@@ -66,7 +67,13 @@ from clary_desktop.registry.manifest import ManifestModel, load_manifest_file
 from clary_desktop.registry.metrics import MetricsStore
 from clary_desktop.registry.performance import model_performance
 from clary_desktop.registry.usage import UsageStore
-from clary_desktop.settings import RunOverrides, Settings, load_settings, save_settings
+from clary_desktop.settings import (
+    RunOverrides,
+    Settings,
+    load_settings,
+    save_settings,
+    settings_with,
+)
 from clary_desktop.storage import hf_cache, move, network, report, sideload
 from clary_desktop.storage.context import StorageContext
 
@@ -92,12 +99,15 @@ class Registry:
         self.metrics = MetricsStore(database)
         self._job_store = JobStore(database)
         self._tier_source = tier_source
-        #: What the user chose (settings.json), the one-run overrides (CLARY_OFFLINE), and
-        #: the settings in force: the stored ones with the overrides on top. Change them
-        #: with `apply_settings`, which saves only the user's choice.
-        self.stored_settings: Settings = load_settings(paths.settings_file)
+        #: What the user chose (settings.json, with the policy's starting values for what
+        #: it does not hold), the administrator's policy, the one-run overrides
+        #: (CLARY_OFFLINE), and the settings in force: the stored ones with the policy's
+        #: locked values and then the overrides on top. Change them with `apply_settings`,
+        #: which saves only the user's choice and refuses to change a locked setting.
+        self.policy: Policy = load_policy()
+        self.stored_settings: Settings = self.policy.fill(load_settings(paths.settings_file))
         self.overrides = RunOverrides.from_environment()
-        self.settings: Settings = self.overrides.apply(self.stored_settings)
+        self.settings: Settings = self._in_force(self.stored_settings)
         self._settings_lock = threading.RLock()
         self._downloads: DownloadEngine | None = None
         #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
@@ -167,19 +177,46 @@ class Registry:
         return self._tier_source.install(source)
 
     def apply_settings(self, settings: Settings) -> Settings:
-        """Store `settings` as the user's choice and apply them (with this run's overrides
-        on top) to every part holding settings: running and new downloads included.
-        Returns the settings now in force. A proxy or CA bundle that cannot be used is
-        refused (ClaryError) before anything is saved."""
+        """Store `settings` as the user's choice and apply them (with the policy's locked
+        values and this run's overrides on top) to every part holding settings: running
+        and new downloads included. Returns the settings now in force. Raises
+        PolicyLockedError, changing nothing, when a locked setting would change; a proxy
+        or CA bundle that cannot be used is refused (ClaryError) before anything is saved."""
         with self._settings_lock:
+            settings = self.policy.check_change(self.stored_settings, settings)
             if _network_fields(settings) != _network_fields(self.stored_settings):
                 check_network_settings(settings)
             save_settings(self.paths.settings_file, settings)
             self.stored_settings = settings
-            self.settings = self.overrides.apply(settings)
+            self.settings = self._in_force(settings)
             if self._downloads is not None:
                 self._downloads.apply_settings(self.settings)
             return self.settings
+
+    def change_settings(self, changes: Mapping[str, object]) -> Settings:
+        """Change the named settings, values as a user typed them ("3", "true", a URL):
+        a locked one is refused before anything else, then all are checked together."""
+        with self._settings_lock:
+            self.policy.require_unlocked(changes)
+            return self.apply_settings(settings_with(self.stored_settings, changes))
+
+    def reset_settings(self, names: list[str]) -> Settings:
+        """Put the named settings back to where a new user starts (the policy's starting
+        value, else the program's default)."""
+        start = self.policy.fill(Settings())
+        self.policy.require_unlocked(names)
+        return self.change_settings({name: getattr(start, name, None) for name in names})
+
+    def require_api_allowed(self, host: str, port: int) -> None:
+        """Raise PolicyLockedError when the policy does not let the API listen there (or
+        at all): `serve` runs outside the settings but under the same locks."""
+        wanted = {"api_enabled": True, "api_host": host, "api_port": port}
+        self.policy.require_unlocked(
+            name for name, value in wanted.items() if getattr(self.settings, name) != value
+        )
+
+    def _in_force(self, stored: Settings) -> Settings:
+        return self.overrides.apply(self.policy.apply(stored))
 
     def _store_models_dir(self, folder: Path) -> None:
         with self._settings_lock:  # the other settings as they are at this moment
@@ -533,6 +570,7 @@ class Registry:
         self, new_dir: Path, progress: ProgressCallback | None = None, keep_old: bool = False
     ) -> MoveResult:
         """Copy and verify every file into `new_dir`, then switch the setting to it."""
+        self.policy.require_unlocked(["models_dir"])  # before a single file is copied
         return move.move_models_dir(
             self.db,
             self._store_models_dir,

@@ -21,6 +21,7 @@ from clary_desktop.cli.arguments import (
     downloads,
     licenses,
     network,
+    settings,
     storage,
     updates,
 )
@@ -30,7 +31,7 @@ from clary_desktop.cli.parsing import Parser, run_handler
 from clary_desktop.logging_setup import setup_logging
 
 PROG = "clary-models"
-COMMAND_MODULES = [catalog, licenses, downloads, updates, storage, api, network]
+COMMAND_MODULES = [catalog, licenses, downloads, updates, storage, api, settings, network]
 log = logging.getLogger(__name__)
 
 

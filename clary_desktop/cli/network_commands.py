@@ -1,4 +1,4 @@
-"""`network`: the proxy, its user and password, and trusted certificates.
+"""`network`: the proxy set-up in force, and the proxy password in the keychain.
 
 What the commands do; their arguments are in `cli/arguments/network.py`.
 """
@@ -8,14 +8,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from pathlib import Path
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json
 from clary_desktop.errors import ClaryError
-
-_FIELDS = ("proxy", "proxy_user", "no_proxy", "ca_bundle")
-"""The settings `network set` changes (its options, with dashes)."""
 
 
 def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -40,27 +36,6 @@ def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_set(ctx: CliContext, args: argparse.Namespace) -> int:
-    registry = ctx.registry
-    changes = {
-        field: (value.strip() or None)
-        for field in _FIELDS
-        if (value := getattr(args, field)) is not None
-    }
-    if not changes:
-        raise ClaryError(
-            "Nothing to change: give --proxy, --proxy-user, --no-proxy or --ca-bundle."
-        )
-    if changes.get("ca_bundle"):  # the file as named from the current folder
-        changes["ca_bundle"] = str(Path(str(changes["ca_bundle"])).expanduser().resolve())
-    registry.apply_settings(registry.stored_settings.model_copy(update=changes))
-    for field, value in changes.items():
-        print(f"{field}: {value if value is not None else '(cleared)'}")
-    if changes.get("proxy_user"):
-        print("Store the proxy user's password with `clary-models network password`.")
-    return 0
-
-
 def cmd_password(ctx: CliContext, args: argparse.Namespace) -> int:
     registry = ctx.registry
     if args.clear:
@@ -68,8 +43,8 @@ def cmd_password(ctx: CliContext, args: argparse.Namespace) -> int:
         return 0
     if registry.settings.proxy_user is None:
         raise ClaryError(
-            "Set the proxy and the proxy user first (`clary-models network set --proxy URL "
-            "--proxy-user USER`); then store the password."
+            "Set the proxy and the proxy user first (`clary-models settings set proxy URL`, "
+            "`clary-models settings set proxy_user USER`); then store the password."
         )
     if sys.stdin.isatty():
         password = getpass.getpass(f"Password of {registry.settings.proxy_user} at the proxy: ")

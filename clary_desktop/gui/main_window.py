@@ -226,6 +226,8 @@ class MainWindow(QMainWindow):
         self.usage_actions.perf_timer.start()
         self.network.start()
         self.ready.emit()
+        if registry.policy.problem is not None:  # the administrator's file is broken: say so
+            self.show_error(registry.policy.problem_text())
         self.tasks.spawn(self.api_actions.apply(registry.settings), "Starting the local API")
         self.catalog_actions.schedule_update_checks(registry.settings, at_start=True)
 

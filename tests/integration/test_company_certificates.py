@@ -234,10 +234,10 @@ def test_cli_sets_the_ca_bundle_and_refuses_a_bad_one(cli, tmp_path, ca, server)
 
     bad = tmp_path / "bad.pem"
     bad.write_text("hello")
-    result = cli("network", "set", "--ca-bundle", str(bad))
+    result = cli("settings", "set", "ca_bundle", str(bad))
     assert result.returncode != 0 and "holds no PEM certificate" in result.stderr
 
-    assert cli("network", "set", "--ca-bundle", str(ca.pem)).returncode == 0
+    assert cli("settings", "set", "ca_bundle", str(ca.pem)).returncode == 0
     result = cli("download", "tls-model")
     assert result.returncode == 0, result.stderr
 

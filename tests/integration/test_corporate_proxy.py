@@ -307,8 +307,9 @@ def test_cli_sets_the_proxy_keeps_the_password_in_the_keychain_and_downloads(
     cli, cli_catalog, auth_proxy, via, data_dir, monkeypatch
 ) -> None:
     use_test_keychain(monkeypatch)
-    result = cli("network", "set", "--proxy", auth_proxy.url, "--proxy-user", USER, env=_env())
-    assert result.returncode == 0, result.stderr
+    for name, value in (("proxy", auth_proxy.url), ("proxy_user", USER)):
+        result = cli("settings", "set", name, value, env=_env())
+        assert result.returncode == 0, result.stderr
     result = cli("network", "password", input=PASSWORD + "\n", env=_env())
     assert result.returncode == 0, result.stderr
     assert "system keychain" in result.stdout
@@ -328,7 +329,8 @@ def test_cli_wrong_password_is_one_clear_line_and_nothing_installed(
     cli, cli_catalog, auth_proxy, via, data_dir, monkeypatch
 ) -> None:
     use_test_keychain(monkeypatch)
-    cli("network", "set", "--proxy", auth_proxy.url, "--proxy-user", USER, env=_env())
+    cli("settings", "set", "proxy", auth_proxy.url, env=_env())
+    cli("settings", "set", "proxy_user", USER, env=_env())
     cli("network", "password", input="wrong\n", env=_env())
 
     result = cli("download", "url-model", env=_env())
@@ -344,7 +346,8 @@ def test_cli_without_a_keychain_points_to_the_environment_variable(
     cli, cli_catalog, auth_proxy, via, data_dir, monkeypatch
 ) -> None:
     use_test_keychain(monkeypatch, available=False)
-    cli("network", "set", "--proxy", auth_proxy.url, "--proxy-user", USER, env=_env())
+    cli("settings", "set", "proxy", auth_proxy.url, env=_env())
+    cli("settings", "set", "proxy_user", USER, env=_env())
     result = cli("network", "password", input=PASSWORD + "\n", env=_env())
     assert result.returncode != 0
     assert "no usable system keychain" in result.stderr

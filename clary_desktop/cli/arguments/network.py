@@ -1,4 +1,5 @@
-"""The arguments of `network`: the proxy, its user and password, and trusted certificates."""
+"""The arguments of `network`: what the proxy set-up is, and the proxy password (kept in
+the keychain: the other proxy and certificate settings change with `settings set`)."""
 
 from __future__ import annotations
 
@@ -17,27 +18,6 @@ def register(subparsers: Subparsers) -> None:
     show = commands.add_parser("show", help="the proxy, its user, and the trusted certificates")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(handler=Handler(RUN, "cmd_show"))
-
-    change = commands.add_parser(
-        "set", help="change the proxy settings (an empty value clears one)"
-    )
-    change.add_argument(
-        "--proxy", metavar="URL", help="http://host:port; wins over HTTPS_PROXY/HTTP_PROXY"
-    )
-    change.add_argument(
-        "--proxy-user",
-        metavar="USER",
-        help="the proxy's user name; store its password with `network password`",
-    )
-    change.add_argument(
-        "--no-proxy", metavar="HOSTS", help="comma-separated hosts reached without the proxy"
-    )
-    change.add_argument(
-        "--ca-bundle",
-        metavar="FILE",
-        help="a PEM file of extra trusted root certificates (the company's)",
-    )
-    change.set_defaults(handler=Handler(RUN, "cmd_set"))
 
     password = commands.add_parser(
         "password",

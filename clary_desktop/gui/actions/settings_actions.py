@@ -20,6 +20,7 @@ class SettingsActions(WindowActions):
             str(registry.paths.default_models_dir),
             self.window,
             notes=registry.overrides.notes(),
+            policy=registry.policy,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(
