@@ -78,6 +78,13 @@ class Settings(BaseModel):
     hub_endpoint: str | None = None
     hub_token: str | None = None
     proxy: str | None = None
+    # Corporate networks (see clary_desktop/network/config.py): the proxy's user name (its
+    # password lives in the OS keychain, never here), hosts reached without the `proxy`
+    # setting (comma-separated, as NO_PROXY), and a PEM file of extra trusted root
+    # certificates on top of the system's trust store.
+    proxy_user: str | None = None
+    no_proxy: str | None = None
+    ca_bundle: str | None = None
     resume_on_start: bool = False
     offline: bool = False
     # Downloads: abort an attempt after this long without a byte, and keep this much free.

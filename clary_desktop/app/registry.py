@@ -58,6 +58,8 @@ from clary_desktop.downloads.store import JobStore
 from clary_desktop.downloads.strays import kept_partial_jobs
 from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.licensing import LicenseManager
+from clary_desktop.network.config import NetworkConfig, check_network_settings, parse_proxy
+from clary_desktop.network.secrets import password_source, store_proxy_password
 from clary_desktop.paths import AppPaths
 from clary_desktop.policy import Policy, load_policy
 from clary_desktop.registry.api_keys import ApiKeyStore
@@ -183,9 +185,12 @@ class Registry:
         """Store `settings` as the user's choice and apply them (with the policy's locked
         values and this run's overrides on top) to every part holding settings: running
         and new downloads included. Returns the settings now in force. Raises
-        PolicyLockedError, changing nothing, when a locked setting would change."""
+        PolicyLockedError, changing nothing, when a locked setting would change; a proxy
+        or CA bundle that cannot be used is refused (ClaryError) before anything is saved."""
         with self._settings_lock:
             settings = self.policy.check_change(self.stored_settings, settings)
+            if _network_fields(settings) != _network_fields(self.stored_settings):
+                check_network_settings(settings)
             save_settings(self.paths.settings_file, settings)
             self.stored_settings = settings
             self.settings = self._in_force(settings)
@@ -477,6 +482,7 @@ class Registry:
             keys=self.catalog_keys or default_trusted_keys(),
             allow_unsigned=allow_unsigned,
             offline=self.offline,
+            network=self.network_config(),
         )
 
     def catalog_address(self) -> str | None:
@@ -509,6 +515,29 @@ class Registry:
         """Online and allowed to use it; never touches the network in offline mode.
         Blocks for a few seconds at most: call it off the GUI thread."""
         return network.probe(self.settings)
+
+    def network_config(self) -> NetworkConfig:
+        """The proxy and trust every request uses now (reads the keychain for the proxy
+        password when a proxy user is set)."""
+        return NetworkConfig.from_settings(self.settings)
+
+    def set_proxy_password(self, password: str | None) -> str:
+        """Keep the proxy user's password in the system keychain (None: forget it); says
+        where it lives now. Raises ClaryError without a proxy user or a keychain."""
+        proxy, user = self.settings.proxy, self.settings.proxy_user
+        if not proxy or not user:
+            raise ClaryError("Set the proxy and the proxy user first; then store the password.")
+        return store_proxy_password(parse_proxy(proxy)[0].display, user, password)
+
+    def proxy_password_source(self) -> str | None:
+        """Where the proxy password comes from, in words; None without a proxy user."""
+        proxy, user = self.settings.proxy, self.settings.proxy_user
+        if not proxy or not user:
+            return None
+        try:
+            return password_source(parse_proxy(proxy)[0].display, user)
+        except ValueError:
+            return None
 
     @property
     def offline(self) -> bool:
@@ -577,7 +606,9 @@ class Registry:
     def _storage(self) -> StorageContext:
         hub = None
         if not self.settings.offline:
-            hub = HubConfig.from_settings(self.settings.hub_endpoint, self.settings.hub_token)
+            hub = HubConfig.from_settings(
+                self.settings.hub_endpoint, self.settings.hub_token, self.network_config()
+            )
         return StorageContext(self.db, self.models_dir, self.tier, hub)
 
     def import_file(
@@ -648,3 +679,7 @@ class Registry:
         core still refuses them on download.
         """
         return self.catalog.rows()
+
+
+def _network_fields(settings: Settings) -> tuple[str | None, ...]:
+    return settings.proxy, settings.proxy_user, settings.no_proxy, settings.ca_bundle

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import requests
-
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelDownload
 from clary_desktop.domain.access import ModelAccessControl, Tier
@@ -51,6 +49,8 @@ from clary_desktop.downloads.strays import stray_partials
 from clary_desktop.downloads.transfer import TransferOptions
 from clary_desktop.downloads.verify import sha256_of
 from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
+from clary_desktop.network.config import NetworkConfig
+from clary_desktop.network.http import new_session
 from clary_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -469,14 +469,15 @@ class DownloadManager:
             tier, _ = self.store.model_tier(row.model_id)
             self._check_tier(row.model_id, tier)
             spec = self.store.version_spec(row.model_id, row.version)
-            chain = SourceChain(spec, self.models_dir, self.settings, self.options)
+            network = NetworkConfig.from_settings(self.settings)
+            chain = SourceChain(spec, self.models_dir, self.settings, self.options, network)
             tasks = chain.first_tasks(control)
             if row.force:
                 self.store.forget_install(row.model_id, row.version)
                 for task in tasks:
                     task.target.unlink(missing_ok=True)
                 self.store.update(job_id, force=False)
-            self._download_all(job_id, spec, tasks, chain, running, control)
+            self._download_all(job_id, spec, tasks, chain, running, control, network)
         except Interrupted as stop:
             state = JobState(stop.reason)
             if state == JobState.CANCELLED and not running.keep_partial:
@@ -507,6 +508,7 @@ class DownloadManager:
         chain: SourceChain,
         running: _Running,
         control: JobControl,
+        network: NetworkConfig,
     ) -> None:
         running.bytes_total = known_total(t.size_bytes for t in tasks)
         folder = version_dir(self.models_dir, spec)
@@ -514,9 +516,7 @@ class DownloadManager:
             (t.size_bytes or 0) - saved_bytes(t) for t in tasks if not t.target.exists()
         )
         ensure_space(folder, max(0, remaining), self.options.space_margin_bytes)
-        with requests.Session() as session:
-            if self.settings.proxy:
-                session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
+        with new_session(network) as session:
 
             def fetch_one(
                 task: FileTask, ctl: TransferControl, on_bytes: Callable[[int], None]

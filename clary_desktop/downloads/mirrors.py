@@ -30,6 +30,7 @@ from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.downloads.sources import hub_places, url_tasks
 from clary_desktop.downloads.transfer import Retries, TransferOptions
+from clary_desktop.network.config import NetworkConfig
 from clary_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,12 @@ class SourceChain:
     """The places of one job's files, in order, looked up lazily and once per job."""
 
     def __init__(
-        self, spec: VersionSpec, models_dir: Path, settings: Settings, options: TransferOptions
+        self,
+        spec: VersionSpec,
+        models_dir: Path,
+        settings: Settings,
+        options: TransferOptions,
+        network: NetworkConfig,
     ) -> None:
         self.spec = spec
         self.options = options
@@ -111,7 +117,7 @@ class SourceChain:
         sources = settings.sources_in_force()
         if spec.repo_id:
             self.places = [
-                _Place(s.name, hub=HubConfig.for_source(s, settings))
+                _Place(s.name, hub=HubConfig.for_source(s, settings, network))
                 for s in sources
                 if s.kind == "hub"
             ]

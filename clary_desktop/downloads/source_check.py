@@ -14,6 +14,8 @@ import requests
 from clary_desktop.domain.source_values import CheckState, SourceCheck
 from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.downloads.transfer import NETWORK_ERRORS, TransferOptions, describe_network_error
+from clary_desktop.network.config import NetworkConfig
+from clary_desktop.network.http import new_session
 from clary_desktop.settings import Settings, Source
 
 TIMEOUT = (10.0, 20.0)
@@ -21,11 +23,10 @@ TIMEOUT = (10.0, 20.0)
 
 def check_source(source: Source, settings: Settings) -> SourceCheck:
     """Blocks for up to half a minute: call it off the GUI thread."""
-    hub = HubConfig.for_source(source, settings) if source.kind == "hub" else None
+    network = NetworkConfig.from_settings(settings)
+    hub = HubConfig.for_source(source, settings, network) if source.kind == "hub" else None
     address = hub.endpoint if hub is not None else str(source.url)
-    with requests.Session() as session:
-        if settings.proxy:
-            session.proxies = {"http": settings.proxy, "https": settings.proxy}
+    with new_session(network) as session:
         state: CheckState
         try:
             if hub is not None:

@@ -14,6 +14,7 @@ from clary_desktop.downloads.answers import same_origin
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.downloads.transfer import retry_after_seconds
+from clary_desktop.network.problems import ProxyUnreachable, explain
 
 
 def resolve_tasks(spec: VersionSpec, models_dir: Path, hub: HubConfig) -> list[FileTask]:
@@ -62,6 +63,10 @@ def hub_places(
     `source` names the source the tasks come from."""
     from huggingface_hub import HfApi, hf_hub_url
 
+    # The Hub's client (and its HTTP library) loads only when a Hub repo is resolved.
+    from clary_desktop.network.hub_client import use_for_hub
+
+    use_for_hub(hub.network)
     assert spec.repo_id is not None
     revision = spec.revision or "main"
     api = HfApi(endpoint=hub.endpoint, token=hub.token or False)
@@ -128,6 +133,11 @@ def hub_error(error: Exception, repo_id: str, revision: str, hub: HubConfig) -> 
     )
 
     page = f"{hub.endpoint}/{repo_id}"
+    plain = explain(error, hub.endpoint, hub.network.proxy_address_for(hub.endpoint))
+    if isinstance(plain, ProxyUnreachable):
+        return RetryableError(str(plain))
+    if plain is not None:
+        return plain
     if isinstance(error, GatedRepoError):
         return DownloadFailed(
             f"The Hub repo {repo_id} is gated: accept its terms at {page} while logged in, "
@@ -149,6 +159,11 @@ def hub_error(error: Exception, repo_id: str, revision: str, hub: HubConfig) -> 
         )
     if isinstance(error, HfHubHTTPError) and error.response is not None:
         status = error.response.status_code
+        if status == 407:  # a proxy between us and the Hub that is not ours to name
+            return DownloadFailed(
+                "A proxy refused the request to the Hub: it needs a user name and password. "
+                "Set the proxy and its user in the settings."
+            )
         if status in (401, 403):
             return DownloadFailed(
                 f"The Hub refused access to {repo_id} (HTTP {status}). Check {hub.token_place}"

@@ -778,6 +778,10 @@ DOCUMENTED_SETTINGS = {
     "bandwidth_limit_bps": None,
     "max_unknown_size_bytes": 64 * 1024**3,
     "sources": None,
+    "proxy": None,
+    "no_proxy": None,
+    "proxy_user": None,
+    "ca_bundle": None,
 }
 
 

@@ -26,7 +26,9 @@ class SettingsActions(WindowActions):
             policy=registry.policy,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.save_settings(dialog.result_settings))
+        dialog.accepted.connect(
+            lambda: self.save_settings(dialog.result_settings, dialog.proxy_password_entered())
+        )
         dialog.sources.testRequested.connect(
             lambda source: self.test_source(dialog.sources, source)
         )
@@ -41,19 +43,25 @@ class SettingsActions(WindowActions):
         if isValid(editor):  # the dialog may have closed meanwhile
             editor.show_check(check)
 
-    def save_settings(self, settings: Settings | None) -> None:
+    def save_settings(self, settings: Settings | None, proxy_password: str | None = None) -> None:
         if settings is not None:
-            self.tasks.spawn(self._save_settings(settings), "Saving settings")
+            self.tasks.spawn(self._save_settings(settings, proxy_password), "Saving settings")
 
-    async def _save_settings(self, settings: Settings) -> None:
+    async def _save_settings(self, settings: Settings, proxy_password: str | None) -> None:
         window = self.window
         registry = self.registry()
         applied = await self.tasks.run(registry.apply_settings, settings)
         window.network.settings_changed()
+        # The password goes to the keychain, never into the settings file.
+        stored = (
+            await self.tasks.run(registry.set_proxy_password, proxy_password)
+            if proxy_password
+            else ""
+        )
         self.show_message(
             "Settings saved; downloads use them at once. A new models folder is "
             "for new downloads (View > Storage… > Move models folder… moves "
-            "the installed ones)."
+            f"the installed ones).{' ' + stored if stored else ''}"
         )
         await window.refresh_disk()
         window.catalog_actions.schedule_update_checks(applied, at_start=False)
