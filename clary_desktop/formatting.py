@@ -19,6 +19,20 @@ def format_size(size: int | None) -> str:
     raise AssertionError("unreachable")
 
 
+def format_memory(size: int | None) -> str:
+    """Binary units, as memory is sold and operating systems report it: 2**34 -> '16 GiB'."""
+    if size is None:
+        return "unknown"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            if unit == "B":
+                return f"{int(value)} B"
+            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
 def format_duration(seconds: float | None) -> str:
     if seconds is None or seconds < 0:
         return "—"

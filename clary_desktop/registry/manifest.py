@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.model_facts import FactsSource, ModelFacts
 from clary_desktop.domain.safe_names import (
     check_model_id,
     check_model_type,
@@ -67,6 +68,31 @@ class ManifestFile(_Strict):
     url: HttpUrl | None = None
 
 
+_Count = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class ManifestFacts(_Strict):
+    """What the model's own header says (see `domain.model_facts.ModelFacts`), so the
+    memory estimate is known before any request to the model's files."""
+
+    format: Literal["gguf", "safetensors"]
+    architecture: str | None = Field(default=None, min_length=1, max_length=64)
+    block_count: _Count | None = None
+    context_length: _Count | None = None
+    embedding_length: _Count | None = None
+    head_count: _Count | None = None
+    head_count_kv: _Count | None = None
+    key_length: _Count | None = None
+    value_length: _Count | None = None
+    file_type: int | None = Field(default=None, ge=0, le=1024)
+    quantization: str | None = Field(default=None, min_length=1, max_length=32)
+    weight_bytes: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
+    parameter_count: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
+
+    def to_facts(self) -> ModelFacts:
+        return ModelFacts(**self.model_dump(), source=FactsSource.MANIFEST)
+
+
 class ManifestVersion(_Strict):
     version: VersionText
     created_at: datetime | None = None
@@ -78,6 +104,7 @@ class ManifestVersion(_Strict):
     download_url: HttpUrl | None = None
     size_bytes: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
     files: list[ManifestFile] = Field(min_length=1, max_length=10_000)
+    facts: ManifestFacts | None = None
 
     @field_validator("files")
     @classmethod
