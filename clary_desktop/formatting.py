@@ -33,6 +33,16 @@ def format_memory(size: int | None) -> str:
     raise AssertionError("unreachable")
 
 
+def format_count(value: int | None) -> str:
+    """Parameter counts as model cards write them: 8030261248 -> '8 B'."""
+    if value is None:
+        return "—"
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if value >= size:
+            return f"{value / size:.1f} {unit}".replace(".0 ", " ")
+    return str(value)
+
+
 def format_duration(seconds: float | None) -> str:
     if seconds is None or seconds < 0:
         return "—"

@@ -84,9 +84,12 @@ class ModelFit:
         if local is not None:
             self.store.save(model_id, name, local)
             return local
-        if stored is not None or not fetch:
+        # What a catalog states is enough when it allows an estimate; else read the header.
+        if not fetch or (stored is not None and not stored.missing_for_estimate()):
             return stored
         if self.host.settings.offline:
+            if stored is not None:
+                return stored
             raise FactsUnavailable(
                 f"The facts of {model_id} come from its file's header on the server, and "
                 "offline mode is on. Turn offline mode off, or install the model."

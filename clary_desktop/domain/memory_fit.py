@@ -16,7 +16,6 @@ safetensors (transformers):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 
@@ -129,6 +128,10 @@ class FitRow(BaseModel):
     verdict: FitVerdict
     total_bytes: int | None
     reason: str
+
+
+#: Why `Registry.fits_for_rows` leaves a model out: nothing read its header yet.
+FACTS_NOT_STORED = "its facts are not known yet (its header has not been read)"
 
 
 class EstimateError(ValueError):
@@ -336,23 +339,3 @@ def apple_gpu_share(total_ram: int) -> int:
     """The unified memory Metal may use for the GPU on Apple Silicon."""
     share = APPLE_GPU_SHARE_LARGE if total_ram > APPLE_LARGE_RAM else APPLE_GPU_SHARE_SMALL
     return int(total_ram * share)
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
-_FACTORS = {"": 1, "k": 1024, "m": MIB, "g": GIB, "t": 1024 * GIB}
-
-
-def parse_memory_size(text: str) -> int:
-    """ "16GB", "16 GiB", "8g", "512MB", "1.5TB" or a byte count, in bytes. Memory is sold
-    in binary sizes, so GB and GiB both mean 2**30 bytes. ValueError with plain words."""
-    match = _SIZE.match(text)
-    if not match:
-        raise ValueError(
-            f"{text!r} is not a size; write it like 16GB, 8GiB, 512MB or a number of bytes"
-        )
-    number, unit = match.groups()
-    factor = _FACTORS[(unit or "").lower().rstrip("b").rstrip("i")]
-    value = int(float(number) * factor)
-    if value <= 0:
-        raise ValueError(f"{text!r} is not a size above zero")
-    return value

@@ -190,7 +190,7 @@ def upsert_models(
                     for f in version.files
                 ]
                 version_id = old_versions.get((entry.id, version.version))
-                declared = version.facts.to_facts() if version.facts else None
+                declared = version.facts.to_facts(version.files) if version.facts else None
                 if version_id is None:
                     new_versions.append(row)
                     new_version_files.append(file_rows)

@@ -89,8 +89,16 @@ class ManifestFacts(_Strict):
     weight_bytes: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
     parameter_count: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
 
-    def to_facts(self) -> ModelFacts:
-        return ModelFacts(**self.model_dump(), source=FactsSource.MANIFEST)
+    def to_facts(self, files: list[ManifestFile]) -> ModelFacts:
+        """The facts, with `weight_bytes` (when not given) taken from the sizes of the
+        version's weight files: an upper bound, by the size of their headers."""
+        facts = ModelFacts(**self.model_dump(), source=FactsSource.MANIFEST)
+        if facts.weight_bytes is None:
+            suffix = f".{self.format}"
+            sizes = [f.size_bytes for f in files if f.path.endswith(suffix)]
+            if sizes and None not in sizes:
+                facts = facts.model_copy(update={"weight_bytes": sum(s or 0 for s in sizes)})
+        return facts
 
 
 class ManifestVersion(_Strict):
