@@ -34,6 +34,9 @@ from clary_desktop.registry.facts_store import FactsStore
 from clary_desktop.registry.installed import installed_files
 from clary_desktop.settings import Settings
 
+HEADER_RETRIES = 3
+HEADER_BACKOFF_MAX_SECONDS = 5.0
+
 
 class FactsUnavailable(ClaryError):
     """The facts are not known and cannot be read now; the message says why."""
@@ -96,11 +99,18 @@ class ModelFit:
             )
         # The header reader uses the HTTP libraries: loaded only when a header is fetched.
         from clary_desktop.downloads.header_fetch import fetch_version_facts
+        from clary_desktop.downloads.transfer import TransferOptions
 
         spec = JobStore(self.host.db).version_spec(model_id, name)
         settings = self.host.settings
         hub = HubConfig.from_settings(settings.hub_endpoint, settings.hub_token)
-        fetched = fetch_version_facts(spec, self.host.models_dir, hub)
+        # A few quick retries: someone is waiting for the answer (a download waits longer).
+        options = TransferOptions(
+            stall_seconds=settings.download_stall_seconds,
+            max_retries=HEADER_RETRIES,
+            backoff_max_seconds=HEADER_BACKOFF_MAX_SECONDS,
+        )
+        fetched = fetch_version_facts(spec, self.host.models_dir, hub, options)
         self.store.save(model_id, name, fetched)
         return fetched
 

@@ -96,7 +96,7 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--version", dest="model_version", metavar="VERSION", help="another version")
     _machine_args(p)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=Handler(RUN, "cmd_fit"))
+    p.set_defaults(handler=Handler("clary_desktop.cli.fit_commands", "cmd_fit"))
 
     p = subparsers.add_parser("versions", help="a model's version history")
     p.add_argument("model_id", metavar="ID")
