@@ -43,6 +43,9 @@ class ModelFacts(BaseModel):
 
     format: str  # "gguf", "safetensors" or "unknown"
     architecture: str | None = None
+    #: GGUF `general.name` and `general.size_label` ("8B"), when the header has them.
+    name: str | None = None
+    size_label: str | None = None
     block_count: int | None = None
     context_length: int | None = None
     embedding_length: int | None = None

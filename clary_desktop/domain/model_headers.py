@@ -76,7 +76,13 @@ _WANTED_SUFFIXES = (
     ".attention.key_length",
     ".attention.value_length",
 )
-_WANTED_KEYS = {"general.architecture", "general.name", "general.file_type", "general.alignment"}
+_WANTED_KEYS = {
+    "general.architecture",
+    "general.name",
+    "general.size_label",
+    "general.file_type",
+    "general.alignment",
+}
 _PER_LAYER_ARRAY_MAX = 4096  # head counts may be given per layer
 
 
@@ -223,9 +229,12 @@ def _gguf_facts(
 
     file_type = values.get("general.file_type")
     file_type = file_type if isinstance(file_type, int) else None
+    name, size_label = values.get("general.name"), values.get("general.size_label")
     return ModelFacts(
         format="gguf",
         architecture=arch,
+        name=name if isinstance(name, str) else None,
+        size_label=size_label if isinstance(size_label, str) else None,
         block_count=number("block_count"),
         context_length=number("context_length"),
         embedding_length=number("embedding_length"),
@@ -354,10 +363,13 @@ def combine(parts: list[ModelFacts], source: FactsSource) -> ModelFacts:
     )
 
 
-def read_file_facts(path: Path, name: str, first_read: int = 1024 * 1024) -> ModelFacts:
-    """One installed file's facts from its header on disk (HeaderError when unreadable);
-    reads only as far as the header goes."""
-    parser = parser_for(name)
+def read_file_facts(
+    path: Path, name: str, first_read: int = 1024 * 1024, kind: str | None = None
+) -> ModelFacts:
+    """One file's facts from its header on disk (HeaderError when unreadable), reading
+    only as far as the header goes. The parser follows the file's `name`, or `kind`
+    ("gguf", "safetensors") when the caller knows better (a GGUF with another suffix)."""
+    parser = parser_for(f".{kind}" if kind else name)
     if parser is None:
         raise HeaderError(f"{name} is neither a GGUF nor a safetensors file")
     size = path.stat().st_size

@@ -121,7 +121,8 @@ def check_icons() -> int:
 def check_libraries(folder: Path) -> list[str]:
     """The libraries the window does not load at start but features need are bundled and
     work: GGUF headers (gguf + numpy), the local API server (uvicorn, h11, fastapi), Hub
-    metadata (huggingface_hub) and HTTPS (requests with certifi's CA bundle)."""
+    metadata (huggingface_hub), HTTPS (requests with certifi's CA bundle) and this
+    computer's memory (psutil)."""
     import importlib
 
     import certifi
@@ -149,6 +150,7 @@ def check_libraries(folder: Path) -> list[str]:
         "huggingface_hub",
         "sqlalchemy.dialects.sqlite.pysqlite",
         "requests",
+        "psutil",  # this computer's memory, for "will it run here"
     ]
     for name in modules:
         importlib.import_module(name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 
 import pytest
 from sqlalchemy import select
@@ -28,11 +29,12 @@ from tests.support.download_env import (
     use_fast_manager,
 )
 from tests.support.fault_server import BlobServer
-from tests.support.gguf_files import kv_cache_bytes, write_llm_gguf
+from tests.support.gguf_files import kv_cache_bytes, raw_gguf, raw_key, write_llm_gguf
 from tests.support.hub_server import HubServer, LargeFile
 from tests.support.safetensors_files import safetensors_bytes
 
 GIB = 1024**3
+MIB = 1024**2
 SHAPE = {
     "block_count": 12,
     "context_length": 4096,
@@ -237,54 +239,18 @@ def test_a_failing_server_is_retried_like_a_download(plain, gguf_file, tmp_path)
     ("content", "reason"),
     [
         (b"GGML" + bytes(5000), "wrong magic bytes"),
+        (raw_gguf(tensors=2**62, body=bytes(5000)), "tensors, which no model has"),
+        (raw_gguf(keys=1, body=struct.pack("<Q", 2**40) + bytes(100)), "-byte key"),
         (
-            b"GGUF" + (3).to_bytes(4, "little") + (2**62).to_bytes(8, "little") + bytes(5000),
-            "tensors, which no model has",
-        ),
-        (
-            b"GGUF"
-            + (3).to_bytes(4, "little")
-            + bytes(8)
-            + (1).to_bytes(8, "little")
-            + (2**40).to_bytes(8, "little")
-            + bytes(100),
-            "-byte key",
-        ),
-        (
-            b"GGUF"
-            + (3).to_bytes(4, "little")
-            + bytes(8)
-            + (1).to_bytes(8, "little")
-            + (3).to_bytes(8, "little")
-            + b"abc"
-            + (8).to_bytes(4, "little")
-            + (200 * 1024 * 1024).to_bytes(8, "little")
-            + bytes(100),
+            raw_gguf(keys=1, body=raw_key(b"abc", 8, struct.pack("<Q", 200 * MIB)) + bytes(100)),
             "declares a 209,715,200-byte string",
         ),
         (  # a 10 MiB string in a file of a few kB
-            b"GGUF"
-            + (3).to_bytes(4, "little")
-            + bytes(8)
-            + (1).to_bytes(8, "little")
-            + (3).to_bytes(8, "little")
-            + b"abc"
-            + (8).to_bytes(4, "little")
-            + (10 * 1024 * 1024).to_bytes(8, "little")
-            + bytes(3000),
+            raw_gguf(keys=1, body=raw_key(b"abc", 8, struct.pack("<Q", 10 * MIB)) + bytes(3000)),
             "ends inside its own header",
         ),
         (  # an array of 2 GiB of bytes
-            b"GGUF"
-            + (3).to_bytes(4, "little")
-            + bytes(8)
-            + (1).to_bytes(8, "little")
-            + (3).to_bytes(8, "little")
-            + b"abc"
-            + (9).to_bytes(4, "little")
-            + (0).to_bytes(4, "little")
-            + (2**31).to_bytes(8, "little")
-            + bytes(3000),
+            raw_gguf(keys=1, body=raw_key(b"abc", 9, struct.pack("<IQ", 0, 2**31)) + bytes(3000)),
             "more than any model's header takes",
         ),
     ],

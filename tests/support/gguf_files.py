@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,13 @@ def kv_cache_bytes(
 ) -> int:
     """The issue's formula, written out once more for the tests to compare against."""
     return 2 * block_count * context * head_count_kv * head_dim * bytes_per
+
+
+def raw_gguf(*, tensors: int = 0, keys: int = 0, version: int = 3, body: bytes = b"") -> bytes:
+    """GGUF bytes written by hand, for headers no writer would produce (hostile ones)."""
+    return b"GGUF" + struct.pack("<IQQ", version, tensors, keys) + body
+
+
+def raw_key(name: bytes, value_type: int, value: bytes = b"") -> bytes:
+    """One metadata entry: the key's length and bytes, the value's type, then `value`."""
+    return struct.pack("<Q", len(name)) + name + struct.pack("<I", value_type) + value

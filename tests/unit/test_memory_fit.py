@@ -33,7 +33,7 @@ from clary_desktop.domain.model_headers import (
     read_file_facts,
 )
 from clary_desktop.domain.sizes import parse_memory_size
-from tests.support.gguf_files import kv_cache_bytes, write_llm_gguf
+from tests.support.gguf_files import kv_cache_bytes, raw_gguf, write_llm_gguf
 from tests.support.safetensors_files import write_safetensors
 
 GIB = 1024**3
@@ -151,29 +151,25 @@ def test_safetensors_give_exact_parameters_and_bytes_per_shard(tmp_path: Path) -
 # ---- hostile headers: a clear reason, never unbounded memory -------------------------
 
 
-def gguf_prefix(tensors: int = 0, keys: int = 0, version: int = 3) -> bytes:
-    return b"GGUF" + struct.pack("<IQQ", version, tensors, keys)
-
-
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
         (b"GGML" + bytes(60), "wrong magic"),
-        (gguf_prefix(version=1) + bytes(40), "version 1"),
-        (gguf_prefix(tensors=2**40), "declares 1,099,511,627,776 tensors"),
-        (gguf_prefix(keys=2**62), "metadata keys"),
+        (raw_gguf(version=1) + bytes(40), "version 1"),
+        (raw_gguf(tensors=2**40), "declares 1,099,511,627,776 tensors"),
+        (raw_gguf(keys=2**62), "metadata keys"),
         # A key of 2**60 bytes.
-        (gguf_prefix(keys=1) + struct.pack("<Q", 2**60), "-byte key"),
+        (raw_gguf(keys=1) + struct.pack("<Q", 2**60), "-byte key"),
         # A string value of 2**50 bytes.
         (
-            gguf_prefix(keys=1) + struct.pack("<Q", 1) + b"k" + struct.pack("<IQ", 8, 2**50),
+            raw_gguf(keys=1) + struct.pack("<Q", 1) + b"k" + struct.pack("<IQ", 8, 2**50),
             "-byte string",
         ),
         # A value of an unknown type.
-        (gguf_prefix(keys=1) + struct.pack("<Q", 1) + b"k" + struct.pack("<I", 77), "type 77"),
+        (raw_gguf(keys=1) + struct.pack("<Q", 1) + b"k" + struct.pack("<I", 77), "type 77"),
         # Arrays nested deeper than any model's.
         (
-            gguf_prefix(keys=1)
+            raw_gguf(keys=1)
             + struct.pack("<Q", 1)
             + b"k"
             + struct.pack("<I", 9)
@@ -181,7 +177,7 @@ def gguf_prefix(tensors: int = 0, keys: int = 0, version: int = 3) -> bytes:
             "nests arrays",
         ),
         # A tensor with 1000 dimensions.
-        (gguf_prefix(tensors=1) + struct.pack("<Q", 1) + b"t" + struct.pack("<I", 1000), "1000"),
+        (raw_gguf(tensors=1) + struct.pack("<Q", 1) + b"t" + struct.pack("<I", 1000), "1000"),
     ],
 )
 def test_hostile_gguf_headers_are_refused_with_the_reason(data: bytes, reason: str) -> None:
@@ -192,7 +188,7 @@ def test_hostile_gguf_headers_are_refused_with_the_reason(data: bytes, reason: s
 def test_a_declared_array_of_gigabytes_costs_only_the_bytes_sent() -> None:
     """An array of 2**31 bytes declared in a 1 KiB buffer asks for more bytes (which the
     reader refuses past its cap) and allocates nothing of that size."""
-    data = gguf_prefix(keys=1) + struct.pack("<Q", 1) + b"k" + struct.pack("<IIQ", 9, 0, 2**31)
+    data = raw_gguf(keys=1) + struct.pack("<Q", 1) + b"k" + struct.pack("<IIQ", 9, 0, 2**31)
     tracemalloc.start()
     try:
         with pytest.raises(NeedMoreBytes) as more:
