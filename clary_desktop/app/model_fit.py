@@ -18,10 +18,11 @@ from clary_desktop.domain.memory_fit import (
     MachineInfo,
     choose_context,
     default_context,
-    estimate_from_figures,
     estimate_memory,
     judge,
     judge_disk,
+    memory_parts,
+    verdict_rule,
     with_overrides,
 )
 from clary_desktop.domain.model_facts import FactsSource, ModelFacts
@@ -189,23 +190,18 @@ class ModelFit:
     def fits_for_rows(
         self, model_ids: list[str] | None, machine: MachineInfo | None
     ) -> dict[str, FitRow]:
-        machine = machine or self.machine()
+        decide = verdict_rule(machine or self.machine())
         result = {}
         for row in self.store.rows(model_ids):
             if row.weight_bytes is None:
                 continue
             context = choose_context(row.context_length, row.chosen_context)
             try:
-                estimate = estimate_from_figures(
-                    row.format, row.weight_bytes, row.kv_bytes_per_token, context
+                need = sum(
+                    memory_parts(row.format, row.weight_bytes, row.kv_bytes_per_token, context)
                 )
             except EstimateError as error:
-                result[row.model_id] = FitRow(
-                    verdict=FitVerdict.UNKNOWN, total_bytes=None, reason=str(error)
-                )
+                result[row.model_id] = FitRow(FitVerdict.UNKNOWN, None, str(error))
                 continue
-            verdict, reason = judge(estimate, machine)
-            result[row.model_id] = FitRow(
-                verdict=verdict, total_bytes=estimate.total_bytes, reason=reason
-            )
+            result[row.model_id] = FitRow(decide(need), need)
         return result
