@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from clary_desktop.app.machine import detect_machine
 from clary_desktop.db import Database
+from clary_desktop.domain.disk_space import free_bytes_if_known
 from clary_desktop.domain.memory_fit import (
     EstimateError,
     FitReport,
@@ -71,10 +72,16 @@ class ModelFit:
     def machine(
         self, refresh: bool = False, ram: int | None = None, vram: int | None = None
     ) -> MachineInfo:
+        folder = self.host.models_dir
         with self._lock:
             if self._machine is None or refresh:
-                self._machine = detect_machine(self.host.models_dir)
+                self._machine = detect_machine(folder)
             detected = self._machine
+        # Free space changes with every download and the folder may move: read afresh
+        # (one statvfs), while RAM and GPUs stay as detected.
+        detected = detected.model_copy(
+            update={"free_disk": free_bytes_if_known(folder), "models_dir": str(folder)}
+        )
         return with_overrides(detected, ram, vram)
 
     # ---- the model -------------------------------------------------------------------
