@@ -151,9 +151,9 @@ class ModelFit:
         gpu_layers: int | None,
         fetch: bool,
     ) -> FitReport:
-        self.host.get_model(model_id)  # NotFoundError for unknown ids
+        newest = self.host.get_model(model_id).version  # NotFoundError for unknown ids
         machine = machine or self.machine()
-        chosen = self._version(model_id, version)
+        chosen = self._version(model_id, version or newest)
         facts: ModelFacts | None = None
         estimate = None
         try:
@@ -182,11 +182,8 @@ class ModelFit:
             download_bytes=download,
         )
 
-    def _version(self, model_id: str, version: str | None) -> VersionInfo:
-        versions = self.host.versions(model_id)
-        if version is None:
-            version = self.host.get_model(model_id).version
-        for info in versions:
+    def _version(self, model_id: str, version: str) -> VersionInfo:
+        for info in self.host.versions(model_id):
             if info.version == version:
                 return info
         raise NotFoundError(
