@@ -46,8 +46,6 @@ _HINTS = {
 }
 
 
-
-
 class UseForBox(QWidget):
     """ "Use for <task>": makes the shown model the default of its type's task."""
 
