@@ -21,6 +21,8 @@ from clary_desktop.api.guard import API_KEY_HEADER, KEY_SCOPE, RequestGuard, key
 from clary_desktop.api.hints import hint_body
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.memory_fit import FitReport
+from clary_desktop.domain.model_facts import ModelFacts
 from clary_desktop.domain.model_views import MAX_SEARCH_CHARS, ModelInfo
 from clary_desktop.domain.pipeline_values import ApiKeyInfo, RunInfo, RunReport, UsageInfo
 from clary_desktop.errors import AccessDeniedError, ClaryError, NotFoundError
@@ -43,6 +45,27 @@ class ErrorBody(BaseModel):
         "(e.g. cancel_download), the other keys are its parameters (job_id, model_id, "
         "task, source).",
     )
+
+
+class ModelDetail(ModelInfo):
+    """A model with what its header says and whether it fits this computer."""
+
+    facts: ModelFacts | None = Field(
+        description="From the catalog, the installed files or a header read earlier"
+    )
+    fit: FitReport
+
+
+class UsageDetail(UsageInfo):
+    """The model used for a task, with its memory estimate at the chosen parameters."""
+
+    fit: FitReport
+
+
+ContextQuery = Annotated[
+    int | None,
+    Query(ge=1, le=10_000_000, description="Context length (default: the chosen parameter)"),
+]
 
 
 class DownloadStarted(BaseModel):
@@ -132,9 +155,22 @@ def create_app(registry: Registry, *, host: str, port: int) -> FastAPI:
             tier=wanted, model_type=model_type, search=search, limit=limit, offset=offset
         )
 
-    @app.get("/api/v1/models/{model_id}", response_model=ModelInfo, responses=ERRORS)
-    def get_model(model_id: ModelIdPath, _key: Caller) -> ModelInfo:
-        return registry.check_access(model_id)
+    @app.get("/api/v1/models/{model_id}", response_model=ModelDetail, responses=ERRORS)
+    def get_model(
+        model_id: ModelIdPath,
+        _key: Caller,
+        context: ContextQuery = None,
+        read_header: Annotated[
+            bool,
+            Query(
+                description="Read the header of the model's file on the server when its facts "
+                "are not known yet (a few ranged requests; never downloads the file)"
+            ),
+        ] = False,
+    ) -> ModelDetail:
+        model = registry.check_access(model_id)
+        fit = registry.fit(model_id, context=context, fetch=read_header)
+        return ModelDetail(**dict(model), facts=fit.facts, fit=fit)
 
     @app.post(
         "/api/v1/models/{model_id}/download",
@@ -159,11 +195,14 @@ def create_app(registry: Registry, *, host: str, port: int) -> FastAPI:
 
     @app.get(
         "/api/v1/usage/{task}",
-        response_model=UsageInfo,
+        response_model=UsageDetail,
         responses={**ERRORS, 409: {"model": ErrorBody, "description": "Selected but unusable"}},
     )
-    def usage(task: Annotated[str, Path(min_length=1, max_length=32)], _key: Caller) -> UsageInfo:
-        return registry.usage_for(task)
+    def usage(task: Annotated[str, Path(min_length=1, max_length=32)], _key: Caller) -> UsageDetail:
+        used = registry.usage_for(task)
+        # Installed: the facts come from its files, never from the network.
+        fit = registry.fit(used.model_id, version=used.version, fetch=False)
+        return UsageDetail(**dict(used), fit=fit)
 
     @app.post(
         "/api/v1/models/{model_id}/metrics",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from clary_desktop.app import sources as source_list
 from clary_desktop.app.download_engine import DownloadEngine
+from clary_desktop.app.model_fit import ModelFit
 from clary_desktop.app.updates import (
     UpdateInfo,
     VersionPruner,
@@ -28,6 +29,8 @@ from clary_desktop.domain.download_values import (
     VerifyResult,
 )
 from clary_desktop.domain.license_status import LicenseStatus
+from clary_desktop.domain.memory_fit import FitReport, FitRow, MachineInfo
+from clary_desktop.domain.model_facts import ModelFacts
 from clary_desktop.domain.model_views import ImportSummary, ModelInfo, ModelRow, VersionInfo
 from clary_desktop.domain.pipeline_values import (
     ApiKeyInfo,
@@ -118,6 +121,7 @@ class Registry:
         #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
         self.catalog_keys: TrustedKeys | None = None
         self._pruner = VersionPruner(self)
+        self._fit = ModelFit(self)
 
     @classmethod
     def open(
@@ -679,6 +683,63 @@ class Registry:
         core still refuses them on download.
         """
         return self.catalog.rows()
+
+    # ---- will it run here (memory needs against this computer) ------------------------
+
+    def machine_info(
+        self, refresh: bool = False, ram: int | None = None, vram: int | None = None
+    ) -> MachineInfo:
+        """This computer: total and available RAM, GPU devices with their memory (NVIDIA
+        through NVML; Apple Silicon's Metal share of unified memory), free disk on the
+        models drive. Detected once per run (`refresh` detects again). `ram` / `vram`
+        (bytes) replace what was detected, to plan for another machine; the result is
+        then marked `overridden` and is not cached."""
+        return self._fit.machine(refresh=refresh, ram=ram, vram=vram)
+
+    def model_facts(
+        self, model_id: str, version: str | None = None, fetch: bool = True
+    ) -> ModelFacts | None:
+        """A version's facts (default: the newest), from the catalog database, else the
+        installed files, else (with `fetch`, and online) the file headers on the server,
+        read by HTTP Range and cached in the database. None when unknown and `fetch` is
+        False. Blocks on the network when fetching: call it off the GUI thread.
+        NotFoundError for unknown ids or versions; ClaryError (plain words) when a header
+        cannot be read."""
+        return self._fit.facts(model_id, version, fetch=fetch)
+
+    def fit(
+        self,
+        model_id: str,
+        context: int | None = None,
+        machine: MachineInfo | None = None,
+        *,
+        version: str | None = None,
+        gpu_layers: int | None = None,
+        fetch: bool = True,
+    ) -> FitReport:
+        """Will the model run here: facts, memory estimate at `context` tokens (default:
+        the user's context_length parameter capped at the model's own, else its own),
+        verdict against `machine` (default: `machine_info()`), and the disk check.
+        `gpu_layers` (None: as many as fit) judges a split between GPU and RAM. Never
+        raises for missing facts: the verdict is then unknown with the reason. May fetch
+        headers (see `model_facts`): call it off the GUI thread."""
+        return self._fit.fit(
+            model_id,
+            context=context,
+            machine=machine,
+            version=version,
+            gpu_layers=gpu_layers,
+            fetch=fetch,
+        )
+
+    def fits_for_rows(
+        self, model_ids: list[str] | None = None, machine: MachineInfo | None = None
+    ) -> dict[str, FitRow]:
+        """The verdict of every model (or of `model_ids`) for the model list, at each
+        model's own context (or the user's context_length), from the database only: no
+        network, no header parsing. Models whose facts are not stored yet are unknown.
+        `machine` defaults to `machine_info()`."""
+        return self._fit.fits_for_rows(model_ids, machine)
 
 
 def _network_fields(settings: Settings) -> tuple[str | None, ...]:

@@ -10,9 +10,17 @@ import sys
 import textwrap
 
 from clary_desktop.cli.context import CliContext
+from clary_desktop.cli.fit_commands import VERDICT_WORDS, machine_of
 from clary_desktop.cli.output import print_json, render_table
+from clary_desktop.domain.memory_fit import (
+    FACTS_NOT_STORED,
+    FitRow,
+    FitVerdict,
+    MachineInfo,
+    fit_reason,
+)
 from clary_desktop.domain.model_views import ModelInfo, VersionInfo
-from clary_desktop.formatting import format_size
+from clary_desktop.formatting import format_memory, format_size
 
 
 def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -21,29 +29,57 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
     models = registry.list_models(
         tier=view_tier, model_type=args.model_type, search=args.search, updates_only=args.updates
     )
+    fits = None
+    if args.fits or args.ram is not None or args.vram is not None:
+        machine = machine_of(ctx, args)
+        fits = registry.fits_for_rows([m.id for m in models], machine)
     if args.json:
+        listing = [
+            {**m.model_dump(mode="json"), "fit": _fit_of(fits, m.id, machine)}
+            if fits is not None
+            else m
+            for m in models
+        ]
+        extra = {"machine": machine} if fits is not None else {}
         print_json(
             {
                 "tier": view_tier.key,
                 "user_tier": registry.tier.key,
                 "count": len(models),
-                "models": models,
+                **extra,
+                "models": listing,
             }
         )
         return 0
     if not models:
         print("No models match.", file=sys.stderr)
         return 0
+    headers = ["ID", "NAME", "TYPE", "VERSION", "SIZE", "TIER", "STATUS"]
     rows = [
         [m.id, m.name, m.type, m.version, format_size(m.size_bytes), m.tier, _status(m)]
         for m in models
     ]
-    print(
-        render_table(
-            ["ID", "NAME", "TYPE", "VERSION", "SIZE", "TIER", "STATUS"], rows, right=frozenset({4})
-        )
-    )
+    if fits is not None:
+        headers.append("FITS")
+        for row, model in zip(rows, models, strict=True):
+            fit = fits.get(model.id)
+            row.append(
+                f"{VERDICT_WORDS[fit.verdict]} ({format_memory(fit.total_bytes)})"
+                if fit is not None and fit.total_bytes is not None
+                else "unknown"
+            )
+    print(render_table(headers, rows, right=frozenset({4})))
     return 0
+
+
+def _fit_of(fits: dict[str, FitRow], model_id: str, machine: MachineInfo) -> dict[str, object]:
+    """A model's verdict for `list --fits --json`, with its reason in words."""
+    row = fits.get(model_id) or FitRow(FitVerdict.UNKNOWN, None, FACTS_NOT_STORED)
+    if row.total_bytes is None:
+        reason = row.problem or FACTS_NOT_STORED
+    else:
+        reason = fit_reason(row.verdict, row.total_bytes, machine)
+    return {"verdict": row.verdict, "total_bytes": row.total_bytes, "reason": reason}
 
 
 def _status(model: ModelInfo) -> str:
@@ -74,7 +110,8 @@ def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
     model = registry.get_model(args.model_id)
     versions = registry.versions(args.model_id)
     if args.json:
-        print_json({**model.model_dump(mode="json"), "versions": versions})
+        facts = registry.model_facts(args.model_id, fetch=False)
+        print_json({**model.model_dump(mode="json"), "versions": versions, "facts": facts})
         return 0
     latest = next((v for v in versions if v.version == model.version), versions[0])
     fields = [

@@ -295,6 +295,32 @@ def _v7_cards_and_starters(conn: Connection) -> None:
     _add_column(conn, "models", Column("recommended", Boolean, server_default=text("0")))
 
 
+def _v8_model_facts(conn: Connection) -> None:
+    """Schema 8: what each version's headers say (layers, heads, weight bytes...), from
+    the catalog, the file on the server or the installed file; the figures the model
+    list's memory verdict needs are columns, the rest JSON."""
+    md = MetaData()
+    Table("model_versions", md, Column("id", Integer, primary_key=True))
+    facts = Table(
+        "model_facts",
+        md,
+        Column(
+            "version_id",
+            Integer,
+            ForeignKey("model_versions.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("format", String(16), nullable=False),
+        Column("source", String(16), nullable=False),
+        Column("weight_bytes", BigInteger),
+        Column("kv_bytes_per_token", BigInteger),
+        Column("context_length", Integer),
+        Column("facts", JSON, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    md.create_all(conn, tables=[facts])
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _v1_seed_tables,
     2: _v2_files_installs_licenses,
@@ -303,6 +329,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _v5_retired_models,
     6: _v6_search_index,
     7: _v7_cards_and_starters,
+    8: _v8_model_facts,
 }
 LATEST_SCHEMA = max(MIGRATIONS)
 

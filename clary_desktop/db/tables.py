@@ -241,3 +241,20 @@ class ModelRun(Base):
     throughput: Mapped[float | None] = mapped_column(Float)
     success: Mapped[bool] = mapped_column(Boolean)
     api_key_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class VersionFacts(Base):
+    """What a version's headers say (schema 8); `facts` is a dumped `ModelFacts`, and
+    the figures the model list's verdict needs are columns of their own."""
+
+    __tablename__ = "model_facts"
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    format: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    weight_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    kv_bytes_per_token: Mapped[int | None] = mapped_column(BigInteger)
+    context_length: Mapped[int | None] = mapped_column(Integer)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

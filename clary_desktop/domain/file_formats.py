@@ -9,8 +9,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-GGUF_MAGIC = b"GGUF"
-_SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024
+from clary_desktop.domain.model_headers import (
+    GGUF_MAGIC,
+    MAX_SAFETENSORS_HEADER,
+    read_file_facts,
+)
 
 
 class GgufInfo(BaseModel):
@@ -50,7 +53,7 @@ def _looks_like_safetensors(path: Path, head: bytes) -> bool:
     if len(head) < 9:
         return False
     (length,) = struct.unpack("<Q", head[:8])
-    if not 2 <= length <= _SAFETENSORS_MAX_HEADER or head[8:9] != b"{":
+    if not 2 <= length <= MAX_SAFETENSORS_HEADER or head[8:9] != b"{":
         return False
     with path.open("rb") as handle:
         handle.seek(8)
@@ -61,34 +64,14 @@ def _looks_like_safetensors(path: Path, head: bytes) -> bool:
 
 
 def read_gguf_info(path: Path) -> GgufInfo:
-    """Architecture, quantization, context length and parameter count from a GGUF header."""
-    from gguf import GGUFReader, LlamaFileType
-
-    reader = GGUFReader(path, "r")
-
-    def value(key: str) -> object | None:
-        field = reader.fields.get(key)
-        return field.contents() if field is not None else None
-
-    def text(key: str) -> str | None:
-        found = value(key)
-        return found if isinstance(found, str) else None
-
-    architecture = text("general.architecture")
-    file_type = value("general.file_type")
-    quantization = None
-    if isinstance(file_type, int):
-        try:
-            quantization = LlamaFileType(file_type).name.removeprefix("MOSTLY_")
-        except ValueError:
-            quantization = f"type {file_type}"
-    context = value(f"{architecture}.context_length") if architecture else None
-    parameters = sum(int(t.n_elements) for t in reader.tensors) or None
+    """Architecture, quantization, context length and parameter count from a GGUF header
+    (HeaderError, a ValueError, when the header makes no sense)."""
+    facts = read_file_facts(path, path.name, kind="gguf")
     return GgufInfo(
-        architecture=architecture,
-        name=text("general.name"),
-        quantization=quantization,
-        context_length=int(context) if isinstance(context, int) else None,
-        parameter_count=parameters,
-        size_label=text("general.size_label"),
+        architecture=facts.architecture,
+        name=facts.name,
+        quantization=facts.quantization,
+        context_length=facts.context_length,
+        parameter_count=facts.parameter_count,
+        size_label=facts.size_label,
     )

@@ -123,7 +123,8 @@ def check_libraries(folder: Path) -> list[str]:
     """The libraries the window does not load at start but features need are bundled and
     work: GGUF headers (gguf + numpy), the local API server (uvicorn, h11, fastapi), Hub
     metadata (huggingface_hub) and HTTPS (requests with certifi's CA bundle, the OS trust
-    store through truststore), and the keychain the proxy password lives in (keyring)."""
+    store through truststore), the keychain the proxy password lives in (keyring) and this
+    computer's memory (psutil)."""
     import importlib
 
     import certifi
@@ -155,6 +156,7 @@ def check_libraries(folder: Path) -> list[str]:
         "keyring",
         "clary_desktop.network.http",
         "clary_desktop.network.hub_client",
+        "psutil",  # this computer's memory, for "will it run here"
     ]
     for name in modules:
         importlib.import_module(name)

@@ -14,9 +14,11 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from clary_desktop.db.tables import ModelMetadata, ModelVersion, VersionFile, table_of
+from clary_desktop.domain.model_facts import ModelFacts
 from clary_desktop.domain.model_views import ImportSummary
 from clary_desktop.domain.version_order import newest
 from clary_desktop.errors import InvalidManifestError
+from clary_desktop.registry.facts_store import store_manifest_facts
 from clary_desktop.registry.manifest import ManifestModel, ManifestVersion
 from clary_desktop.registry.tier_rule import KnownEntry, tier_from_source
 
@@ -178,6 +180,8 @@ def upsert_models(
 
         new_versions: list[dict[str, Any]] = []
         new_version_files: list[list[dict[str, Any]]] = []
+        new_version_facts: list[ModelFacts | None] = []
+        facts: list[tuple[int, ModelFacts]] = []
         changed_versions: list[dict[str, Any]] = []
         files: list[dict[str, Any]] = []
         for entry in chunk:
@@ -188,12 +192,16 @@ def upsert_models(
                     for f in version.files
                 ]
                 version_id = old_versions.get((entry.id, version.version))
+                declared = version.facts.to_facts(version.files) if version.facts else None
                 if version_id is None:
                     new_versions.append(row)
                     new_version_files.append(file_rows)
+                    new_version_facts.append(declared)
                 else:
                     changed_versions.append({"b_id": version_id, **row})
                     files.extend({"version_id": version_id, **f} for f in file_rows)
+                    if declared is not None:
+                        facts.append((version_id, declared))
         if changed_versions:
             conn.execute(
                 delete(files_t).where(
@@ -212,10 +220,15 @@ def upsert_models(
                 .scalars()
                 .all()
             )
-            for version_id, file_rows in zip(inserted, new_version_files, strict=True):
+            for version_id, file_rows, declared in zip(
+                inserted, new_version_files, new_version_facts, strict=True
+            ):
                 files.extend({"version_id": version_id, **f} for f in file_rows)
+                if declared is not None:
+                    facts.append((version_id, declared))
         if files:
             conn.execute(insert(files_t), files)
+        store_manifest_facts(conn, facts)
 
         # Models that existed may now hold versions from before and from this manifest.
         if existing:

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.model_facts import FactsSource, ModelFacts
 from clary_desktop.domain.safe_names import (
     check_model_id,
     check_model_type,
@@ -69,6 +70,39 @@ class ManifestFile(_Strict):
     url: HttpUrl | None = None
 
 
+_Count = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class ManifestFacts(_Strict):
+    """What the model's own header says (see `domain.model_facts.ModelFacts`), so the
+    memory estimate is known before any request to the model's files."""
+
+    format: Literal["gguf", "safetensors"]
+    architecture: str | None = Field(default=None, min_length=1, max_length=64)
+    block_count: _Count | None = None
+    context_length: _Count | None = None
+    embedding_length: _Count | None = None
+    head_count: _Count | None = None
+    head_count_kv: _Count | None = None
+    key_length: _Count | None = None
+    value_length: _Count | None = None
+    file_type: int | None = Field(default=None, ge=0, le=1024)
+    quantization: str | None = Field(default=None, min_length=1, max_length=32)
+    weight_bytes: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
+    parameter_count: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
+
+    def to_facts(self, files: list[ManifestFile]) -> ModelFacts:
+        """The facts, with `weight_bytes` (when not given) taken from the sizes of the
+        version's weight files: an upper bound, by the size of their headers."""
+        facts = ModelFacts(**self.model_dump(), source=FactsSource.MANIFEST)
+        if facts.weight_bytes is None:
+            suffix = f".{self.format}"
+            sizes = [f.size_bytes for f in files if f.path.endswith(suffix)]
+            if sizes and None not in sizes:
+                facts = facts.model_copy(update={"weight_bytes": sum(s or 0 for s in sizes)})
+        return facts
+
+
 class ManifestVersion(_Strict):
     version: VersionText
     created_at: datetime | None = None
@@ -80,6 +114,7 @@ class ManifestVersion(_Strict):
     download_url: HttpUrl | None = None
     size_bytes: int | None = Field(default=None, ge=0, le=MAX_SIZE_BYTES)
     files: list[ManifestFile] = Field(min_length=1, max_length=10_000)
+    facts: ManifestFacts | None = None
 
     @field_validator("files")
     @classmethod

@@ -29,7 +29,7 @@ from clary_desktop.domain.pipeline_values import (
     ModelPerformance,
     parameter_label,
 )
-from clary_desktop.formatting import format_size
+from clary_desktop.formatting import format_count, format_size
 from clary_desktop.gui.widgets.latency_chart import LatencyChart, format_latency
 
 ERROR_STYLE = "color: #b3261e;"
@@ -44,15 +44,6 @@ _HINTS = {
     "temperature": "randomness (0: deterministic)",
     "top_p": "nucleus sampling cut-off",
 }
-
-
-def format_count(value: int | None) -> str:
-    if value is None:
-        return "—"
-    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if value >= size:
-            return f"{value / size:.1f} {unit}".replace(".0 ", " ")
-    return str(value)
 
 
 class UseForBox(QWidget):
