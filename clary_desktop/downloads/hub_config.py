@@ -4,7 +4,7 @@ because everything that may reach the Hub carries one, also when it never does."
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from clary_desktop.network.config import NetworkConfig
 from clary_desktop.settings import Settings, Source
@@ -16,6 +16,7 @@ DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
 class HubConfig:
     endpoint: str
     token: str | None
+    _: KW_ONLY  # the rest by name: a NetworkConfig must never land in a text field
     # Where the user sets this Hub's token, for messages.
     token_place: str = "a Hub token (the hub_token setting or HF_TOKEN)"
     # The proxy and trust the Hub's metadata requests go with (the transfers' own).

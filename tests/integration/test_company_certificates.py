@@ -167,9 +167,9 @@ def test_hub_metadata_uses_the_same_trust(server, ca, tmp_path) -> None:
     )
     endpoint = f"https://127.0.0.1:{server.port}"
     with pytest.raises(DownloadFailed, match=UNKNOWN_ISSUER):
-        resolve_tasks(spec, tmp_path, HubConfig(endpoint, None, NetworkConfig()))
+        resolve_tasks(spec, tmp_path, HubConfig(endpoint, None, network=NetworkConfig()))
     # Trusted now: nginx is no Hub, so the answer is an HTTP error, not a certificate one.
-    trusted = HubConfig(endpoint, None, NetworkConfig(ca_bundle=ca.pem))
+    trusted = HubConfig(endpoint, None, network=NetworkConfig(ca_bundle=ca.pem))
     with pytest.raises(DownloadFailed) as refused:
         resolve_tasks(spec, tmp_path, trusted)
     assert "certificate" not in str(refused.value) and "HTTP" in str(refused.value)
