@@ -62,6 +62,7 @@ from clary_desktop.gui.menus import build_menus
 from clary_desktop.gui.model_table import make_model_table
 from clary_desktop.gui.models.catalog_model import CatalogTableModel, ModelIdRole
 from clary_desktop.gui.models.filtering import FilterSpec
+from clary_desktop.gui.models.natural_sort import name_ranks
 from clary_desktop.gui.models.queue_model import DownloadQueueModel
 from clary_desktop.gui.progress import ProgressRelay
 from clary_desktop.gui.tasks import Tasks
@@ -257,7 +258,9 @@ class MainWindow(QMainWindow):
         tier, status, rows, types, cached = await self.tasks.run(load)
         selected = self.selected_model_id()
         self.user_tier = tier
-        self.catalog_model.set_rows(rows, tier)
+        # Natural name order costs a collation key per name: worked out off this thread.
+        names = await self.tasks.run(name_ranks, [r.name for r in rows])
+        self.catalog_model.set_rows(rows, tier, names)
         if types != list(self.filters._type_boxes):
             self.filters.set_types(types)
             self.catalog_model.set_filter(self.filters.spec())

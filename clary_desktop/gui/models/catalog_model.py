@@ -14,6 +14,7 @@ from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.icons import lock_icon
 from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status
+from clary_desktop.gui.models.natural_sort import name_ranks
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status")
@@ -37,6 +38,7 @@ class CatalogTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[ModelRow] = []
         self._ranks: list[int] = []
+        self._name_ranks: list[int] = []
         self._order: list[int] = []
         self._visible: list[int] = []
         self._user_tier = Tier.LITE
@@ -48,10 +50,16 @@ class CatalogTableModel(QAbstractTableModel):
 
     # ---- feeding -------------------------------------------------------------------
 
-    def set_rows(self, rows: Sequence[ModelRow], user_tier: Tier) -> None:
+    def set_rows(
+        self, rows: Sequence[ModelRow], user_tier: Tier, names: Sequence[int] | None = None
+    ) -> None:
+        """`names`: `name_ranks` of the rows' names, when computed off the GUI thread
+        (natural order costs a collation key per name)."""
+        ranks = list(names) if names is not None else name_ranks([r.name for r in rows])
         self.beginResetModel()
         self._rows = list(rows)
         self._ranks = [_tier_rank(r.tier) for r in self._rows]
+        self._name_ranks = ranks
         self._user_tier = user_tier
         self._order = self._sorted(range(len(self._rows)))
         self._visible = self._apply(self._order, self._spec)
@@ -129,10 +137,12 @@ class CatalogTableModel(QAbstractTableModel):
             selected = [i for i in selected if matches_status(spec.status, self._status(i))]
         return selected
 
-    def _sort_key(self, column: int) -> Callable[[int], str | int]:
+    def _sort_key(self, column: int) -> Callable[[int], Any]:
+        """Equal values (same type, tier, status) keep the rows in natural name order."""
         rows = self._rows
+        names = self._name_ranks
         if column == TYPE:
-            return lambda i: rows[i].type
+            return lambda i: (rows[i].type, names[i])
         if column == VERSION:
             return lambda i: rows[i].version
         if column == SIZE:
@@ -143,10 +153,10 @@ class CatalogTableModel(QAbstractTableModel):
 
             return size
         if column == TIER:
-            return lambda i: self._ranks[i]
+            return lambda i: (self._ranks[i], names[i])
         if column == STATUS:
-            return self._status
-        return lambda i: rows[i].name.lower()
+            return lambda i: (self._status(i), names[i])
+        return names.__getitem__
 
     def _sorted(self, positions: Sequence[int] | range) -> list[int]:
         reverse = self._sort_order == Qt.SortOrder.DescendingOrder
@@ -191,10 +201,9 @@ class CatalogTableModel(QAbstractTableModel):
 
     def installed_rows(self) -> list[ModelRow]:
         """Every installed catalog entry, filtered or not, sorted by name."""
-        return sorted(
-            (r for r in self._rows if r.installed_version is not None),
-            key=lambda r: (r.name.lower(), r.id),
-        )
+        installed = [i for i, r in enumerate(self._rows) if r.installed_version is not None]
+        installed.sort(key=lambda i: (self._name_ranks[i], self._rows[i].id))
+        return [self._rows[i] for i in installed]
 
     def tags(self) -> list[str]:
         return sorted({t for r in self._rows for t in r.tags})
@@ -240,11 +249,25 @@ class CatalogTableModel(QAbstractTableModel):
             return self._lock if self.is_locked(position) else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._spoken(position, row, column)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            tier = row.tier.capitalize()
+            return f"{row.name}, {tier} tier, {self._display(position, row, STATUS)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if self.is_locked(position):
                 return f"{row.id} — needs the {row.tier.capitalize()} tier"
             return row.id
         return None
+
+    def _spoken(self, position: int, row: ModelRow, column: int) -> str:
+        """What a screen reader says for a cell: the lock icon and the tier badge are
+        pictures, so they are said in words."""
+        if column == NAME and self.is_locked(position):
+            return f"{row.name}, locked"
+        if column == TIER:
+            return f"{row.tier.capitalize()} tier"
+        return self._display(position, row, column)
 
     def _display(self, position: int, row: ModelRow, column: int) -> str:
         if column == NAME:
