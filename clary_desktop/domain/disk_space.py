@@ -54,7 +54,7 @@ def bytes_on_disk(stat: os.stat_result) -> int:
     """What a file takes on disk: its allocated blocks where the system reports them, and
     never more than its length. A partial download with parts is preallocated sparse to
     the full size; only the bytes written so far are on disk."""
-    blocks = getattr(stat, "st_blocks", None)
+    blocks: int | None = getattr(stat, "st_blocks", None)
     if blocks is None:  # Windows
         return stat.st_size
     return min(stat.st_size, blocks * 512)

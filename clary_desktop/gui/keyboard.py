@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QKeySequence, QPainter, QPaintEvent, QPen
@@ -97,7 +98,7 @@ class FocusRing(QFocusFrame):
 
     def _follow(self, _old: QWidget | None, new: QWidget | None) -> None:
         inside = new is not None and new.window() is self._window and new is not self._window
-        self.setWidget(new if inside else None)
+        self.setWidget(cast(QWidget, new if inside else None))  # None: no ring
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -126,7 +127,9 @@ def layout_order(root: QWidget) -> list[QWidget]:
         if isinstance(widget, QTabWidget):
             found.append(widget.tabBar())
             for page in range(widget.count()):
-                visit(widget.widget(page))
+                page_widget = widget.widget(page)
+                if page_widget is not None:
+                    visit(page_widget)
         elif isinstance(widget, QScrollArea):
             inner = widget.widget()
             if inner is not None:
@@ -138,11 +141,14 @@ def layout_order(root: QWidget) -> list[QWidget]:
     def walk(layout: QLayout) -> None:
         for n in range(layout.count()):
             item = layout.itemAt(n)
+            if item is None:
+                continue
             child = item.widget()
+            inner = item.layout()
             if child is not None:
                 visit(child)
-            elif item.layout() is not None:
-                walk(item.layout())
+            elif inner is not None:
+                walk(inner)
 
     layout = root.layout()
     if layout is not None:
@@ -171,8 +177,9 @@ def name_from_text(root: QWidget) -> None:
             field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
             if label is not None and field is not None:
                 text_widget = label.widget()
-                if isinstance(text_widget, QLabel) and field.widget() is not None:
-                    labels[field.widget()] = text_widget.text()
+                control = field.widget()
+                if isinstance(text_widget, QLabel) and control is not None:
+                    labels[control] = text_widget.text()
     for widget in root.findChildren(QWidget):
         if not widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
             continue

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QKeySequence
 
 from clary_desktop import APP_NAME
+from clary_desktop.gui.keyboard import SETTINGS_KEYS, keys_for
 
 if TYPE_CHECKING:
     from clary_desktop.gui.main_window import MainWindow
@@ -33,6 +34,7 @@ def build_menus(window: MainWindow) -> None:
 
     view_menu = bar.addMenu("&View")
     view_menu.addAction(window.queue_dock.toggleViewAction())
+    view_menu.addAction(window.drawer.action)
     view_menu.addAction("Model &usage…", window.usage_actions.usage_view)
     view_menu.addAction("&Storage…", storage.storage_view)
     reload_action = view_menu.addAction("&Reload catalog", window.reload)
@@ -48,7 +50,9 @@ def build_menus(window: MainWindow) -> None:
     tools.addAction("API &keys…", window.api_actions.api_keys_dialog)
     tools.addSeparator()
     settings_action = tools.addAction("&Settings…", window.settings_actions.settings_dialog)
-    settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+    settings_action.setShortcuts(keys_for(*SETTINGS_KEYS, QKeySequence.StandardKey.Preferences))
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(f"&About {APP_NAME}", window.settings_actions.about_dialog)
+    keys_action = help_menu.addAction("&Keyboard shortcuts", window.settings_actions.keyboard_help)
+    keys_action.setObjectName("keyboardHelp")

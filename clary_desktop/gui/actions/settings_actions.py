@@ -1,4 +1,4 @@
-"""Tools > Settings and Help > About."""
+"""Tools > Settings, Help > About and Help > Keyboard shortcuts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.about_dialog import AboutDialog
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
+from clary_desktop.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from clary_desktop.settings import Settings
 
 
@@ -47,5 +48,10 @@ class SettingsActions(WindowActions):
         registry = self.window.registry
         models_dir = str(registry.models_dir) if registry else "?"
         dialog = AboutDialog(self.window.paths, models_dir, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def keyboard_help(self) -> None:
+        dialog = ShortcutsDialog(self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -158,8 +158,8 @@ class DownloadQueueModel(RowsTableModel[JobRow]):
                 return "progress unknown" if percent is None else f"{percent} percent"
             return self._display(job, column)
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:
-            percent = f", {job.percent} percent" if job.percent is not None else ""
-            return f"{self._display(job, MODEL)}: {job.state_text}{percent}"
+            done = f", {job.percent} percent" if job.percent is not None else ""
+            return f"{self._display(job, MODEL)}: {job.state_text}{done}"
         if role == JobIdRole:
             return job.job_id
         if role == ProgressRole:
