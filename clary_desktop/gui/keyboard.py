@@ -14,6 +14,7 @@ from PySide6.QtGui import QKeySequence, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QComboBox,
     QFocusFrame,
     QFormLayout,
     QLabel,
@@ -26,8 +27,12 @@ from PySide6.QtWidgets import (
 
 Key = QKeySequence.StandardKey
 
-#: Settings: Ctrl+, as in most programs, plus the platform's own key where it has one.
-SETTINGS_KEYS = ("Ctrl+,",)
+#: Each: the usual key plus the platform's own where it has one (some platforms, the
+#: offscreen one among them, define no Quit or Preferences key at all).
+SETTINGS_KEYS: tuple[Key | str, ...] = ("Ctrl+,", Key.Preferences)
+QUIT_KEYS: tuple[Key | str, ...] = ("Ctrl+Q", Key.Quit)
+RELOAD_KEYS: tuple[Key | str, ...] = (Key.Refresh, "F5")
+FIND_KEYS: tuple[Key | str, ...] = ("Ctrl+F", Key.Find)
 SHOW_FILTERS_KEY = "Ctrl+Shift+F"
 _AUTO_NAME = "claryAutoName"
 
@@ -46,10 +51,14 @@ def keys_for(*keys: QKeySequence | Key | str) -> list[QKeySequence]:
     return found
 
 
+def keys_text(keys: tuple[Key | str, ...]) -> str:
+    return ", ".join(key_text(k) for k in keys_for(*keys))
+
+
 def keyboard_help() -> list[tuple[str, str]]:
     """(keys, what they do) for Help > Keyboard shortcuts."""
     return [
-        (key_text(Key.Find), "Search the models"),
+        (keys_text(FIND_KEYS), "Search the models"),
         ("Esc", "Clear the search (in the search field or the model list)"),
         (
             "Tab, Shift+Tab",
@@ -63,9 +72,9 @@ def keyboard_help() -> list[tuple[str, str]]:
         ("Left, Right", "Switch between the Details, Usage and Performance tabs"),
         ("Alt+underlined letter", "Open a menu, or press a button"),
         (SHOW_FILTERS_KEY, "Show or hide the filters when the window is narrow"),
-        (", ".join(key_text(k) for k in keys_for(*SETTINGS_KEYS, Key.Preferences)), "Settings"),
-        (key_text(Key.Refresh), "Reload the catalog"),
-        (key_text(Key.Quit), "Quit (asks first while downloads run)"),
+        (keys_text(SETTINGS_KEYS), "Settings"),
+        (keys_text(RELOAD_KEYS), "Reload the catalog"),
+        (keys_text(QUIT_KEYS), "Quit (asks first while downloads run)"),
     ]
 
 
@@ -190,6 +199,8 @@ def name_from_text(root: QWidget) -> None:
             text = widget.text().replace("&", "")
         if not text and isinstance(widget, QLineEdit):
             text = widget.placeholderText()
+        if not text and isinstance(widget, QComboBox):
+            text = widget.currentText()
         text = text or widget.toolTip()
         if text:
             widget.setAccessibleName(text)

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView
 
-from clary_desktop.gui.model_table import column_widths
+from clary_desktop.gui.column_fit import column_widths
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 log = logging.getLogger(__name__)

@@ -54,7 +54,7 @@ from clary_desktop.gui.actions.usage_actions import UsageActions, UsageExtras, u
 from clary_desktop.gui.bridge import DownloadBridge
 from clary_desktop.gui.disk import disk_figures
 from clary_desktop.gui.icons import app_icon
-from clary_desktop.gui.keyboard import FocusRing, chain_tab_order, tab_stops
+from clary_desktop.gui.keyboard import FIND_KEYS, FocusRing, chain_tab_order, keys_for, tab_stops
 from clary_desktop.gui.layout_state import (
     load_layout,
     restore_window_layout,
@@ -135,8 +135,8 @@ class MainWindow(QMainWindow):
         self._layout_widgets()
         self._connect()
         build_menus(self)
-        find = QShortcut(QKeySequence.StandardKey.Find, self)
-        find.activated.connect(self.focus_search)
+        for key in keys_for(*FIND_KEYS):
+            QShortcut(key, self).activated.connect(self.focus_search)
         self.table.installEventFilter(self)  # Delete, Space and Esc on the list
         self.focus_ring = FocusRing(self)
         first_size(self, QSize(*DEFAULT_SIZE))
@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         keep_on_screen(self)
         self.drawer.fit(self.width())
         self.set_tab_order()
+        self.table.setFocus()  # the keyboard starts in the list
 
     # ---- building ------------------------------------------------------------------
 

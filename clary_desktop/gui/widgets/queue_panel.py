@@ -24,10 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clary_desktop.gui.column_fit import ColumnFitter
 from clary_desktop.gui.keyboard import accessible
 from clary_desktop.gui.models.natural_sort import NaturalSortProxy
 from clary_desktop.gui.models.queue_model import (
+    DONE,
+    ETA,
+    MODEL,
     PROGRESS,
+    SPEED,
     STATE,
     DownloadQueueModel,
     JobRow,
@@ -150,13 +155,17 @@ class QueuePanel(QWidget):
         self.view.setAlternatingRowColors(True)
         self.view.setItemDelegateForColumn(PROGRESS, ProgressDelegate(self.view))
         header = self.view.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.resizeSection(0, 260)
-        header.resizeSection(PROGRESS, 160)
-        header.resizeSection(2, 170)
-        header.resizeSection(3, 100)
-        header.resizeSection(4, 70)
-        header.setSectionResizeMode(STATE, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        header.resizeSection(MODEL, 260)
+        header.resizeSection(PROGRESS, 140)
+        header.resizeSection(DONE, 160)
+        header.resizeSection(SPEED, 90)
+        header.resizeSection(ETA, 64)
+        header.resizeSection(STATE, 200)
+        header.setSectionResizeMode(MODEL, QHeaderView.ResizeMode.Stretch)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # A narrow window keeps the model, its progress and its state in sight.
+        ColumnFitter(self.view, MODEL, (ETA, SPEED, DONE), stretch_min=150)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().selectionChanged.connect(self.refresh_buttons)
