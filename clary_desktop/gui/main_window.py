@@ -68,7 +68,7 @@ from clary_desktop.gui.models.filtering import FilterSpec
 from clary_desktop.gui.models.natural_sort import name_ranks
 from clary_desktop.gui.models.queue_model import DownloadQueueModel
 from clary_desktop.gui.progress import ProgressRelay
-from clary_desktop.gui.screen_fit import first_size, keep_on_screen
+from clary_desktop.gui.screen_fit import OnScreen, first_size
 from clary_desktop.gui.tasks import Tasks
 from clary_desktop.gui.widgets.detail_pane import DetailPane
 from clary_desktop.gui.widgets.filter_drawer import FilterDrawer
@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([240, 740, 420])
         self.resizeDocks([self.queue_dock], [DEFAULT_DOCK_HEIGHT], Qt.Orientation.Vertical)
         restore_window_layout(self, self.splitter, self.table, load_layout(paths.config_dir))
-        keep_on_screen(self)
+        OnScreen(self)
         self.drawer.fit(self.width())
         self.set_tab_order()
         self.table.setFocus()  # the keyboard starts in the list

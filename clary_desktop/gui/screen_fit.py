@@ -3,7 +3,7 @@ a scale factor of 2), a saved size that no longer fits brought back inside it.""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize
+from PySide6.QtCore import QEvent, QObject, QRect, QSize
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
@@ -45,3 +45,20 @@ def keep_on_screen(window: QWidget) -> None:
     left = min(max(frame.left(), area.left()), area.right() - frame.width() + 1)
     top = min(max(frame.top(), area.top()), area.bottom() - frame.height() + 1)
     window.move(max(left, area.left()), max(top, area.top()))
+
+
+class OnScreen(QObject):
+    """`keep_on_screen` once more when the window is first shown: only then are the
+    title bar and borders known, which a saved or default size must leave room for."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        keep_on_screen(window)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._window and event.type() == QEvent.Type.Show:
+            self._window.removeEventFilter(self)
+            keep_on_screen(self._window)
+        return False

@@ -171,6 +171,10 @@ class QueuePanel(QWidget):
         self.view.selectionModel().selectionChanged.connect(self.refresh_buttons)
         model.dataChanged.connect(self.refresh_buttons)
         model.rowsInserted.connect(self.refresh_buttons)
+        self._wanted: int | None = None  # asked for before the queue listed it
+        self._shown: int | None = None  # kept in view when the rows move
+        model.rowsInserted.connect(self._select_wanted)
+        self.proxy.layoutChanged.connect(self._keep_in_view)
         model.rowsRemoved.connect(self.refresh_buttons)
 
         self.buttons: dict[str, QPushButton] = {}
@@ -206,13 +210,29 @@ class QueuePanel(QWidget):
         return None
 
     def select_job(self, job_id: int) -> None:
-        """Select the job and scroll it into view (a new download is never out of sight)."""
+        """Select the job and scroll it into view (a new download is never out of sight);
+        a job the queue does not list yet is selected when it arrives."""
         row = self.model.row_of(job_id)
         if row is None:
+            self._wanted = job_id
             return
+        self._wanted = None
         index = self.proxy.mapFromSource(self.model.index(row, 0))
         self.view.selectRow(index.row())
         self.view.scrollTo(index)
+        self._shown = job_id
+
+    def _keep_in_view(self, *_args: object) -> None:
+        """Running jobs move to the top: the one just started stays in sight."""
+        job = self.selected_job()
+        if job is not None and job.job_id == self._shown:
+            row = self.model.row_of(job.job_id)
+            if row is not None:
+                self.view.scrollTo(self.proxy.mapFromSource(self.model.index(row, 0)))
+
+    def _select_wanted(self, *_args: object) -> None:
+        if self._wanted is not None:
+            self.select_job(self._wanted)
 
     def refresh_buttons(self, *_args: object) -> None:
         job = self.selected_job()

@@ -1,0 +1,200 @@
+"""Quitting while downloads run, resuming them at the next start, and the dock keeping
+running jobs first and in sight."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from clary_desktop.app import Registry
+from clary_desktop.domain.access import Tier
+from clary_desktop.domain.download_values import PAUSED_AT_QUIT
+from clary_desktop.gui.actions.quit_actions import KEEP_RUNNING, PAUSE_AND_QUIT
+from tests.gui.fakes import FakeDownloads
+from tests.support.download_env import import_entries, url_entry, use_fast_manager
+from tests.support.fault_server import BlobServer, random_bytes
+
+DATA = random_bytes(3 * 1024 * 1024, seed=7)
+
+
+@pytest.fixture
+def server():
+    with BlobServer(throttle=256 * 1024) as blob_server:
+        blob_server.add("a", DATA)
+        yield blob_server
+
+
+def record_questions(window) -> list[tuple[str, list[str]]]:
+    asked: list[tuple[str, list[str]]] = []
+    choose = window.choose
+
+    def recording(question: str, options: list[str]) -> str | None:
+        asked.append((question, list(options)))
+        return choose(question, options)
+
+    window.choose = recording
+    return asked
+
+
+def open_engine_registry(paths, server) -> Registry:
+    registry = Registry.open(paths, tier_source=lambda: Tier.LITE)
+    import_entries(registry, url_entry("dl-a", {"m.bin": (server.url("a"), DATA)}))
+    use_fast_manager(registry)
+    return registry
+
+
+def test_quitting_during_a_download_asks_and_keep_running_keeps_the_window(
+    open_window, tier_registry, qtbot
+):
+    registry = tier_registry(Tier.LITE)
+    fake = FakeDownloads(registry)
+    registry.use_download_engine(fake)
+    window = open_window(registry)
+    asked = record_questions(window)
+
+    window.model_actions.request_action("download", "got-ocr-2")
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=10000)
+    fake.progress(1, "downloading", 1000)
+    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "downloading", timeout=10000)
+
+    window.choices = [KEEP_RUNNING]
+    assert not window.close()
+    assert asked[-1][0].startswith("1 download running: pause and quit?")
+    assert asked[-1][1] == [PAUSE_AND_QUIT, KEEP_RUNNING]
+    assert window.isVisible() and window.registry is registry
+    assert not window.tasks._closed  # nothing was shut down
+    assert ("pause", 1) not in fake.calls
+
+    window.choices = [PAUSE_AND_QUIT]
+    assert window.close()
+    assert not window.isVisible()
+    assert window.tasks._closed
+
+
+def test_nothing_is_asked_when_no_download_runs(open_window, tier_registry, qtbot):
+    registry = tier_registry(Tier.LITE)
+    fake = FakeDownloads(registry)
+    registry.use_download_engine(fake)
+    window = open_window(registry)
+    asked = record_questions(window)
+    window.model_actions.request_action("download", "got-ocr-2")
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=10000)
+    fake.progress(1, "paused", 1000)
+    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "paused", timeout=10000)
+    assert window.close()
+    assert asked == []
+
+
+def test_pause_and_quit_then_the_next_start_offers_to_resume(open_window, paths, server, qtbot):
+    first = open_engine_registry(paths, server)
+    try:
+        window = open_window(first)
+        window.model_actions.request_action("download", "dl-a")
+        qtbot.waitUntil(
+            lambda: window.queue_model.rowCount() == 1
+            and window.queue_model.job_at(0).state == "downloading",
+            timeout=15000,
+        )
+        window.choices = [PAUSE_AND_QUIT]
+        assert window.close()
+    finally:
+        first.close()  # what the window does with a registry of its own
+
+    second = open_engine_registry(paths, server)
+    try:
+        window = open_window(second)
+        bar = window.queue_panel.resume_bar
+        assert bar.isVisible()
+        assert bar.label.text() == "1 download was paused when the program quit. Resume now?"
+        job = window.queue_model.job_at(0)
+        assert job.state == "paused" and job.error == PAUSED_AT_QUIT
+        state = window.queue_model.index(0, 5).data()
+        assert state == "paused when the program quit"
+        with qtbot.waitSignal(window.details_shown, timeout=10000):
+            window.select_model("dl-a")
+        assert "paused when the program quit" in window.detail.plain_text()
+
+        server.throttle = None
+        qtbot.mouseClick(bar.resume_button, Qt.MouseButton.LeftButton)
+        assert not bar.isVisible()
+        qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "completed", timeout=30000)
+        assert window.queue_model.job_at(0).bytes_done == len(DATA)
+    finally:
+        second.close()
+
+
+def test_not_now_leaves_them_paused(open_window, paths, server, qtbot):
+    first = open_engine_registry(paths, server)
+    try:
+        window = open_window(first)
+        window.model_actions.request_action("download", "dl-a")
+        qtbot.waitUntil(
+            lambda: window.queue_model.rowCount() == 1
+            and window.queue_model.job_at(0).state == "downloading",
+            timeout=15000,
+        )
+        window.choices = [PAUSE_AND_QUIT]
+        window.close()
+    finally:
+        first.close()
+    second = open_engine_registry(paths, server)
+    try:
+        window = open_window(second)
+        bar = window.queue_panel.resume_bar
+        assert bar.isVisible()
+        qtbot.mouseClick(bar.later_button, Qt.MouseButton.LeftButton)
+        assert not bar.isVisible()
+        qtbot.wait(300)
+        assert window.queue_model.job_at(0).state == "paused"
+    finally:
+        second.close()
+
+
+def test_with_resume_on_start_they_resume_without_asking(open_window, paths, server, qtbot):
+    first = open_engine_registry(paths, server)
+    try:
+        window = open_window(first)
+        window.model_actions.request_action("download", "dl-a")
+        qtbot.waitUntil(
+            lambda: window.queue_model.rowCount() == 1
+            and window.queue_model.job_at(0).state == "downloading",
+            timeout=15000,
+        )
+        window.choices = [PAUSE_AND_QUIT]
+        window.close()
+    finally:
+        first.close()
+
+    server.throttle = None
+    second = Registry.open(paths, tier_source=lambda: Tier.LITE)
+    try:
+        second.settings.resume_on_start = True
+        use_fast_manager(second)
+        window = open_window(second)
+        assert not window.queue_panel.resume_bar.isVisible()
+        qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "completed", timeout=30000)
+    finally:
+        second.close()
+
+
+def test_a_new_download_is_first_and_in_view(open_window, tier_registry, qtbot):
+    registry = tier_registry(Tier.PROFESSIONAL)
+    fake = FakeDownloads(registry)
+    registry.use_download_engine(fake)
+    window = open_window(registry)
+    for n, model_id in enumerate(("got-ocr-2", "layoutlmv3", "llama-3-8b", "phi-4-multimodal")):
+        window.model_actions.request_action("download", model_id)
+        qtbot.waitUntil(lambda n=n: window.queue_model.rowCount() == n + 1, timeout=10000)
+        fake.progress(n + 1, "completed", 10)
+    qtbot.waitUntil(
+        lambda: all(j.state == "completed" for j in window.queue_model.jobs()), timeout=10000
+    )
+    view = window.queue_panel.view
+    view.scrollToBottom()
+    window.model_actions.request_action("download", "qwen2.5-1.5b-instruct")
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 5, timeout=10000)
+    qtbot.waitUntil(lambda: window.queue_panel.selected_job() is not None, timeout=10000)
+    assert window.queue_model.job_at(0).model_id == "qwen2.5-1.5b-instruct"
+    assert window.queue_panel.selected_job().model_id == "qwen2.5-1.5b-instruct"
+    index = view.model().index(0, 0)
+    assert view.viewport().rect().intersects(view.visualRect(index))
