@@ -22,7 +22,7 @@ def columns_in_view(table, columns) -> bool:
     width = table.viewport().width()
     return all(
         not header.isSectionHidden(c)
-        and 0 <= header.sectionViewportPosition(c)
+        and header.sectionViewportPosition(c) >= 0
         and header.sectionViewportPosition(c) + header.sectionSize(c) <= width
         for c in columns
     )
