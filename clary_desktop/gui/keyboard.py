@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QScrollArea,
+    QStyle,
     QTabWidget,
     QWidget,
 )
@@ -31,7 +32,7 @@ Key = QKeySequence.StandardKey
 #: offscreen one among them, define no Quit or Preferences key at all).
 SETTINGS_KEYS: tuple[Key | str, ...] = ("Ctrl+,", Key.Preferences)
 QUIT_KEYS: tuple[Key | str, ...] = ("Ctrl+Q", Key.Quit)
-RELOAD_KEYS: tuple[Key | str, ...] = (Key.Refresh, "F5")
+RELOAD_KEYS: tuple[Key | str, ...] = ("F5", Key.Refresh)
 FIND_KEYS: tuple[Key | str, ...] = ("Ctrl+F", Key.Find)
 SHOW_FILTERS_KEY = "Ctrl+Shift+F"
 _AUTO_NAME = "claryAutoName"
@@ -52,7 +53,10 @@ def keys_for(*keys: QKeySequence | Key | str) -> list[QKeySequence]:
 
 
 def keys_text(keys: tuple[Key | str, ...]) -> str:
-    return ", ".join(key_text(k) for k in keys_for(*keys))
+    """The first of `keys`, the one people know (the others are alternatives, such as a
+    keyboard's own Find or Refresh key)."""
+    found = keys_for(*keys)
+    return key_text(found[0]) if found else ""
 
 
 def keyboard_help() -> list[tuple[str, str]]:
@@ -115,7 +119,13 @@ class FocusRing(QFocusFrame):
         pen = QPen(self.palette().highlight().color(), 2)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 3, 3)
+        # On the widget's own edge (the frame reaches past it by the style's margins,
+        # which the parent clips for a widget at its border, such as a tab bar).
+        style = self.style()
+        h = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self)
+        v = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameVMargin, None, self)
+        ring = QRectF(self.rect()).adjusted(h + 1, v + 1, -h - 1, -v - 1)
+        painter.drawRoundedRect(ring, 3, 3)
 
     def disconnect_app(self) -> None:
         """Stop following the focus (the window is closing)."""
