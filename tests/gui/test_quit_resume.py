@@ -91,8 +91,10 @@ def test_pause_and_quit_then_the_next_start_offers_to_resume(open_window, paths,
         window = open_window(first)
         window.model_actions.request_action("download", "dl-a")
         qtbot.waitUntil(
-            lambda: window.queue_model.rowCount() == 1
-            and window.queue_model.job_at(0).state == "downloading",
+            lambda: (
+                window.queue_model.rowCount() == 1
+                and window.queue_model.job_at(0).state == "downloading"
+            ),
             timeout=15000,
         )
         window.choices = [PAUSE_AND_QUIT]
@@ -129,8 +131,10 @@ def test_not_now_leaves_them_paused(open_window, paths, server, qtbot):
         window = open_window(first)
         window.model_actions.request_action("download", "dl-a")
         qtbot.waitUntil(
-            lambda: window.queue_model.rowCount() == 1
-            and window.queue_model.job_at(0).state == "downloading",
+            lambda: (
+                window.queue_model.rowCount() == 1
+                and window.queue_model.job_at(0).state == "downloading"
+            ),
             timeout=15000,
         )
         window.choices = [PAUSE_AND_QUIT]
@@ -156,8 +160,10 @@ def test_with_resume_on_start_they_resume_without_asking(open_window, paths, ser
         window = open_window(first)
         window.model_actions.request_action("download", "dl-a")
         qtbot.waitUntil(
-            lambda: window.queue_model.rowCount() == 1
-            and window.queue_model.job_at(0).state == "downloading",
+            lambda: (
+                window.queue_model.rowCount() == 1
+                and window.queue_model.job_at(0).state == "downloading"
+            ),
             timeout=15000,
         )
         window.choices = [PAUSE_AND_QUIT]

@@ -34,9 +34,7 @@ def test_the_first_window_fits_the_screen(open_window, tier_registry, qtbot):
     assert area.contains(window.frameGeometry()), (area, window.frameGeometry())
 
 
-def test_a_saved_size_bigger_than_the_screen_is_brought_inside(
-    open_window, tier_registry, qtbot
-):
+def test_a_saved_size_bigger_than_the_screen_is_brought_inside(open_window, tier_registry, qtbot):
     registry = tier_registry(Tier.LITE)
     window = open_window(registry)
     window.resize(3000, 2000)  # saved on a bigger monitor

@@ -9,7 +9,6 @@ from clary_desktop.domain.access import Tier
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.widgets.badges import Badge, tier_color
 
-
 #: Below this width the licensee's name gives its room to the messages (the tier badge
 #: stays, and says it in its tooltip).
 NARROW_WIDTH = 900
