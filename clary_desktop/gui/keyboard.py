@@ -9,7 +9,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import cast
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QKeySequence, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -112,6 +112,19 @@ class FocusRing(QFocusFrame):
     def _follow(self, _old: QWidget | None, new: QWidget | None) -> None:
         inside = new is not None and new.window() is self._window and new is not self._window
         self.setWidget(cast(QWidget, new if inside else None))  # None: no ring
+        if inside:
+            self.raise_()
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        kind = event.type()
+        if kind in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show):
+            # Some styles keep only a band outside the widget (which the parent clips
+            # for a widget at its border) and stack the frame under it (where the
+            # widget paints over it): the ring goes on top, on the widget's own edge.
+            self.clearMask()
+            self.raise_()
+        return handled
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -119,8 +132,7 @@ class FocusRing(QFocusFrame):
         pen = QPen(self.palette().highlight().color(), 2)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        # On the widget's own edge (the frame reaches past it by the style's margins,
-        # which the parent clips for a widget at its border, such as a tab bar).
+        # On the widget's own edge (the frame reaches past it by the style's margins).
         style = self.style()
         h = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self)
         v = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameVMargin, None, self)
