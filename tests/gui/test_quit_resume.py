@@ -43,19 +43,45 @@ def open_engine_registry(paths, server) -> Registry:
     return registry
 
 
-def test_quitting_during_a_download_asks_and_keep_running_keeps_the_window(
-    open_window, tier_registry, qtbot
-):
+def quit_during_a_download(open_window, paths, server, qtbot) -> None:
+    """Start a download, quit with "Pause and quit", close the Registry (what the
+    window does with a registry of its own)."""
+    first = open_engine_registry(paths, server)
+    try:
+        window = open_window(first)
+        window.model_actions.request_action("download", "dl-a")
+        qtbot.waitUntil(
+            lambda: (
+                window.queue_model.rowCount() == 1
+                and window.queue_model.job_at(0).state == "downloading"
+            ),
+            timeout=15000,
+        )
+        window.choices = [PAUSE_AND_QUIT]
+        assert window.close()
+        assert window.tasks._closed
+    finally:
+        first.close()
+
+
+def window_with_a_job(open_window, tier_registry, qtbot, state: str):
+    """A window over the scripted engine with one job of got-ocr-2 in `state`."""
     registry = tier_registry(Tier.LITE)
     fake = FakeDownloads(registry)
     registry.use_download_engine(fake)
     window = open_window(registry)
-    asked = record_questions(window)
-
     window.model_actions.request_action("download", "got-ocr-2")
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=10000)
-    fake.progress(1, "downloading", 1000)
-    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "downloading", timeout=10000)
+    fake.progress(1, state, 1000)
+    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == state, timeout=10000)
+    return registry, fake, window
+
+
+def test_quitting_during_a_download_asks_and_keep_running_keeps_the_window(
+    open_window, tier_registry, qtbot
+):
+    registry, fake, window = window_with_a_job(open_window, tier_registry, qtbot, "downloading")
+    asked = record_questions(window)
 
     window.choices = [KEEP_RUNNING]
     assert not window.close()
@@ -72,35 +98,14 @@ def test_quitting_during_a_download_asks_and_keep_running_keeps_the_window(
 
 
 def test_nothing_is_asked_when_no_download_runs(open_window, tier_registry, qtbot):
-    registry = tier_registry(Tier.LITE)
-    fake = FakeDownloads(registry)
-    registry.use_download_engine(fake)
-    window = open_window(registry)
+    _registry, _fake, window = window_with_a_job(open_window, tier_registry, qtbot, "paused")
     asked = record_questions(window)
-    window.model_actions.request_action("download", "got-ocr-2")
-    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=10000)
-    fake.progress(1, "paused", 1000)
-    qtbot.waitUntil(lambda: window.queue_model.job_at(0).state == "paused", timeout=10000)
     assert window.close()
     assert asked == []
 
 
 def test_pause_and_quit_then_the_next_start_offers_to_resume(open_window, paths, server, qtbot):
-    first = open_engine_registry(paths, server)
-    try:
-        window = open_window(first)
-        window.model_actions.request_action("download", "dl-a")
-        qtbot.waitUntil(
-            lambda: (
-                window.queue_model.rowCount() == 1
-                and window.queue_model.job_at(0).state == "downloading"
-            ),
-            timeout=15000,
-        )
-        window.choices = [PAUSE_AND_QUIT]
-        assert window.close()
-    finally:
-        first.close()  # what the window does with a registry of its own
+    quit_during_a_download(open_window, paths, server, qtbot)
 
     second = open_engine_registry(paths, server)
     try:
@@ -126,21 +131,7 @@ def test_pause_and_quit_then_the_next_start_offers_to_resume(open_window, paths,
 
 
 def test_not_now_leaves_them_paused(open_window, paths, server, qtbot):
-    first = open_engine_registry(paths, server)
-    try:
-        window = open_window(first)
-        window.model_actions.request_action("download", "dl-a")
-        qtbot.waitUntil(
-            lambda: (
-                window.queue_model.rowCount() == 1
-                and window.queue_model.job_at(0).state == "downloading"
-            ),
-            timeout=15000,
-        )
-        window.choices = [PAUSE_AND_QUIT]
-        window.close()
-    finally:
-        first.close()
+    quit_during_a_download(open_window, paths, server, qtbot)
     second = open_engine_registry(paths, server)
     try:
         window = open_window(second)
@@ -155,21 +146,7 @@ def test_not_now_leaves_them_paused(open_window, paths, server, qtbot):
 
 
 def test_with_resume_on_start_they_resume_without_asking(open_window, paths, server, qtbot):
-    first = open_engine_registry(paths, server)
-    try:
-        window = open_window(first)
-        window.model_actions.request_action("download", "dl-a")
-        qtbot.waitUntil(
-            lambda: (
-                window.queue_model.rowCount() == 1
-                and window.queue_model.job_at(0).state == "downloading"
-            ),
-            timeout=15000,
-        )
-        window.choices = [PAUSE_AND_QUIT]
-        window.close()
-    finally:
-        first.close()
+    quit_during_a_download(open_window, paths, server, qtbot)
 
     server.throttle = None
     second = Registry.open(paths, tier_source=lambda: Tier.LITE)

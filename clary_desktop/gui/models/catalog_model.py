@@ -14,7 +14,7 @@ from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.icons import lock_icon
 from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status
-from clary_desktop.gui.models.natural_sort import name_ranks
+from clary_desktop.gui.models.natural_sort import name_ranks, natural_sorted
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status")
@@ -206,7 +206,7 @@ class CatalogTableModel(QAbstractTableModel):
         return [self._rows[i] for i in installed]
 
     def tags(self) -> list[str]:
-        return sorted({t for r in self._rows for t in r.tags})
+        return natural_sorted(list({t for r in self._rows for t in r.tags}))
 
     def status_of(self, row: int) -> str:
         return self._status(self._visible[row])
