@@ -181,3 +181,27 @@ def test_a_new_download_is_first_and_in_view(open_window, tier_registry, qtbot):
     assert window.queue_panel.selected_job().model_id == "qwen2.5-1.5b-instruct"
     index = view.model().index(0, 0)
     assert view.viewport().rect().intersects(view.visualRect(index))
+
+
+def test_resume_all_leaves_a_job_resumed_by_hand_alone(open_window, tier_registry, qtbot):
+    _registry, fake, window = window_with_a_job(open_window, tier_registry, qtbot, "paused")
+    window.model_actions.request_action("download", "layoutlmv3")
+    qtbot.waitUntil(lambda: window.queue_model.rowCount() == 2, timeout=10000)
+    for job_id in (1, 2):
+        fake.progress(job_id, "paused", 10, error=PAUSED_AT_QUIT)
+    qtbot.waitUntil(
+        lambda: all(j.error == PAUSED_AT_QUIT for j in window.queue_model.jobs()), timeout=10000
+    )
+    window.quit_actions.offer_resume(fake.jobs_by_id.values())
+    bar = window.queue_panel.resume_bar
+    assert bar.label.text() == "2 downloads were paused when the program quit. Resume now?"
+    window.model_actions.request_job_action("resume", 1)  # by hand, meanwhile
+    qtbot.waitUntil(lambda: ("resume", 1) in fake.calls, timeout=10000)
+    states = {1: "queued", 2: "paused"}
+    qtbot.waitUntil(
+        lambda: {j.job_id: j.state for j in window.queue_model.jobs()} == states, timeout=10000
+    )
+    qtbot.mouseClick(bar.resume_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ("resume", 2) in fake.calls, timeout=10000)
+    qtbot.waitUntil(lambda: window.last_message == "Resumed 1 download.", timeout=10000)
+    assert fake.calls.count(("resume", 1)) == 1

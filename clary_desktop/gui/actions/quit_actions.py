@@ -53,7 +53,10 @@ class QuitActions(WindowActions):
         self.window.queue_panel.resume_bar.offer(len(self.to_resume))
 
     def resume_all(self) -> None:
-        job_ids, self.to_resume = self.to_resume, []
+        paused = {j.job_id for j in self.window.bridge.jobs() if j.state == "paused"}
+        # Those still paused: one resumed (or removed) by hand meanwhile is left alone.
+        job_ids = [job_id for job_id in self.to_resume if job_id in paused]
+        self.to_resume = []
         registry = self.window.downloads
         if registry is None or not job_ids:
             return
