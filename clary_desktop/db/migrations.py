@@ -289,6 +289,12 @@ def _v6_search_index(conn: Connection) -> None:
     ).create(conn)
 
 
+def _v7_cards_and_starters(conn: Connection) -> None:
+    """Schema 7: a model card (Markdown) per model, and the catalog's starter pick."""
+    _add_column(conn, "models", Column("card", Text))
+    _add_column(conn, "models", Column("recommended", Boolean, server_default=text("0")))
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _v1_seed_tables,
     2: _v2_files_installs_licenses,
@@ -296,6 +302,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     4: _v4_api_usage_metrics,
     5: _v5_retired_models,
     6: _v6_search_index,
+    7: _v7_cards_and_starters,
 }
 LATEST_SCHEMA = max(MIGRATIONS)
 

@@ -51,6 +51,7 @@ def build_menus(window: MainWindow) -> None:
     settings_action.setShortcuts(keys_for(*SETTINGS_KEYS))
 
     help_menu = bar.addMenu("&Help")
+    help_menu.addAction("&Getting started", window.settings_actions.getting_started)
     help_menu.addAction(f"&About {APP_NAME}", window.settings_actions.about_dialog)
     keys_action = help_menu.addAction("&Keyboard shortcuts", window.settings_actions.keyboard_help)
     keys_action.setObjectName("keyboardHelp")

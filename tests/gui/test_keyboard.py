@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QDialog, QTabBar
 
 from clary_desktop.domain.access import Tier
+from clary_desktop.gui.actions.model_actions import KEEP_PARTIAL
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 from clary_desktop.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from clary_desktop.gui.keyboard import focus_widgets
@@ -69,15 +70,16 @@ def test_tab_from_the_search_reaches_the_details_tabs_usage_and_downloads(
     window.focus_search()
     assert window.filters.search.hasFocus()
 
-    usage_page = window.detail.tabs.widget(1)
+    tabs = window.detail.tabs
+    usage_page = window.detail.usage_tab
     visited = []
     for _ in range(60):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         focus = QApplication.focusWidget()
         visited.append(focus)
-        if isinstance(focus, QTabBar) and window.detail.tabs.currentIndex() == 0:
-            qtbot.keyClick(focus, Qt.Key.Key_Right)  # to the Usage tab, as a person would
-            assert window.detail.tabs.currentIndex() == 1
+        if isinstance(focus, QTabBar) and tabs.currentWidget() is not usage_page:
+            while tabs.currentWidget() is not usage_page:  # as a person would
+                qtbot.keyClick(focus, Qt.Key.Key_Right)
         if focus is window.queue_panel.view:
             break
 
@@ -105,7 +107,10 @@ def test_every_control_has_an_accessible_name(open_window, tier_registry, qtbot)
     window.resize(*WIDE)
     window.model_actions.request_action("download", "got-ocr-2")
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=10000)
-    for model_id, tab in (("layoutlmv3", 0), ("got-ocr-2", 1), ("qwen2.5-1.5b-instruct", 2)):
+    pages = range(window.detail.tabs.count())
+    for model_id, tab in zip(
+        ("layoutlmv3", "got-ocr-2", "qwen2.5-1.5b-instruct", "layoutlmv3"), pages, strict=True
+    ):
         select(window, qtbot, model_id)
         window.detail.tabs.setCurrentIndex(tab)
         unnamed = [
@@ -171,13 +176,11 @@ def test_space_pauses_and_resumes_delete_cancels_esc_clears(open_window, tier_re
 
     questions = []
     choose = window.choose
-    window.choose = lambda question, options: (
-        questions.append(question) or choose(question, options)
-    )
-    window.choices = ["Keep the partial file"]
+    window.choose = lambda question, *args: questions.append(question) or choose(question, *args)
+    window.choices = [KEEP_PARTIAL]
     qtbot.keyClick(view, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: ("cancel", 1) in fake.calls, timeout=10000)
-    assert "Cancel this download?" in questions[0]  # the same confirmation as the button
+    assert "Stop this download?" in questions[0]  # the same confirmation as the button
 
     window.focus_search()
     qtbot.keyClicks(window.filters.search, "qwen")

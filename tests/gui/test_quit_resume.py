@@ -24,13 +24,13 @@ def server():
         yield blob_server
 
 
-def record_questions(window) -> list[tuple[str, list[str]]]:
-    asked: list[tuple[str, list[str]]] = []
+def record_questions(window) -> list[tuple[str, list[str], str]]:
+    asked: list[tuple[str, list[str], str]] = []
     choose = window.choose
 
-    def recording(question: str, options: list[str]) -> str | None:
-        asked.append((question, list(options)))
-        return choose(question, options)
+    def recording(question: str, options: list[str], dismiss: str = "Cancel") -> str | None:
+        asked.append((question, list(options), dismiss))
+        return choose(question, options, dismiss)
 
     window.choose = recording
     return asked
@@ -86,7 +86,7 @@ def test_quitting_during_a_download_asks_and_keep_running_keeps_the_window(
     window.choices = [KEEP_RUNNING]
     assert not window.close()
     assert asked[-1][0].startswith("1 download running: pause and quit?")
-    assert asked[-1][1] == [PAUSE_AND_QUIT, KEEP_RUNNING]
+    assert asked[-1][1:] == ([PAUSE_AND_QUIT], KEEP_RUNNING)
     assert window.isVisible() and window.registry is registry
     assert not window.tasks._closed  # nothing was shut down
     assert ("pause", 1) not in fake.calls

@@ -27,7 +27,7 @@ README_MENUS = {
         "Check for updates",
         "Sync catalog",
     ],
-    "Help": ["About", "Keyboard shortcuts"],
+    "Help": ["Getting started", "About", "Keyboard shortcuts"],
 }
 
 

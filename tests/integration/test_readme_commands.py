@@ -969,6 +969,7 @@ MODEL_KEYS = {
     "update_available",
     "retired",
     "unverified",
+    "recommended",
 }
 VERSION_KEYS = {
     "model_id",

@@ -42,7 +42,8 @@ class QuitActions(WindowActions):
         running = [j for j in self.window.bridge.jobs() if j.state in RUNNING_STATES]
         if not running:
             return True
-        answer = self.window.choose(quit_question(len(running)), [PAUSE_AND_QUIT, KEEP_RUNNING])
+        # "Keep running" is the answer that does nothing (also Esc, or closing the box).
+        answer = self.window.choose(quit_question(len(running)), [PAUSE_AND_QUIT], KEEP_RUNNING)
         return answer == PAUSE_AND_QUIT
 
     def offer_resume(self, jobs: Iterable[JobInfo]) -> None:

@@ -4,12 +4,13 @@ in memory so a keystroke re-filters 100,000 rows in milliseconds."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.model_status import PARTIAL_KEPT
 from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.icons import lock_icon
@@ -26,6 +27,15 @@ LOCKED_COLOR = QColor("#9a9a9a")
 _TIER_RANK = {t.key: int(t) for t in Tier}
 
 
+class JobMark(NamedTuple):
+    """What the list shows of a model's download: its state, percent done, and whether a
+    stopped download's partial files are still on disk."""
+
+    state: str
+    percent: int | None
+    partial_kept: bool = False
+
+
 def _tier_rank(key: str) -> int:
     return _TIER_RANK.get(key, len(_TIER_RANK))
 
@@ -37,13 +47,15 @@ class CatalogTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[ModelRow] = []
+        self._names: dict[str, str] = {}
+        self._locked_counts: dict[str, int] | None = None
         self._ranks: list[int] = []
         self._name_ranks: list[int] = []
         self._order: list[int] = []
         self._visible: list[int] = []
         self._user_tier = Tier.LITE
         self._spec = FilterSpec()
-        self._jobs: dict[str, tuple[str, int | None]] = {}
+        self._jobs: dict[str, JobMark] = {}
         self._sort_column = NAME
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._lock = lock_icon()
@@ -58,9 +70,12 @@ class CatalogTableModel(QAbstractTableModel):
         ranks = list(names) if names is not None else name_ranks([r.name for r in rows])
         self.beginResetModel()
         self._rows = list(rows)
+        self._names = {r.id: r.name for r in self._rows}
+        self._locked_counts = None
         self._ranks = [_tier_rank(r.tier) for r in self._rows]
         self._name_ranks = ranks
         self._user_tier = user_tier
+        self._locked_counts = None
         self._order = self._sorted(range(len(self._rows)))
         self._visible = self._apply(self._order, self._spec)
         self.endResetModel()
@@ -68,6 +83,7 @@ class CatalogTableModel(QAbstractTableModel):
     def set_user_tier(self, user_tier: Tier) -> None:
         self.beginResetModel()
         self._user_tier = user_tier
+        self._locked_counts = None
         self._visible = self._apply(self._order, self._spec)
         self.endResetModel()
 
@@ -81,8 +97,8 @@ class CatalogTableModel(QAbstractTableModel):
         self._visible = visible
         self.endResetModel()
 
-    def set_jobs(self, jobs: dict[str, tuple[str, int | None]]) -> None:
-        """Download state per model id: (state, percent done or None)."""
+    def set_jobs(self, jobs: dict[str, JobMark]) -> None:
+        """The download shown per model id (active, failed, or stopped with files kept)."""
         if jobs == self._jobs:
             return
         self._jobs = dict(jobs)
@@ -111,7 +127,9 @@ class CatalogTableModel(QAbstractTableModel):
     def _status(self, position: int) -> str:
         row = self._rows[position]
         job = self._jobs.get(row.id)
-        return row_status(row, self.is_locked(position), job[0] if job else None)
+        if job is None:
+            return row_status(row, self.is_locked(position), None)
+        return row_status(row, self.is_locked(position), job.state, job.partial_kept)
 
     def _apply(self, source: Sequence[int], spec: FilterSpec) -> list[int]:
         rows = self._rows
@@ -199,11 +217,26 @@ class CatalogTableModel(QAbstractTableModel):
                 return row
         return None
 
+    def name_of(self, model_id: str) -> str:
+        """The model's display name; its id when the catalog does not hold it."""
+        return self._names.get(model_id, model_id)
+
     def installed_rows(self) -> list[ModelRow]:
         """Every installed catalog entry, filtered or not, sorted by name."""
         installed = [i for i, r in enumerate(self._rows) if r.installed_version is not None]
         installed.sort(key=lambda i: (self._name_ranks[i], self._rows[i].id))
         return [self._rows[i] for i in installed]
+
+    def locked_tiers(self) -> dict[str, int]:
+        """How many catalog entries each tier above the user's holds (hidden or greyed);
+        counted once per catalog load or tier change, not per keystroke."""
+        if self._locked_counts is None:
+            counts: dict[str, int] = {}
+            for position, row in enumerate(self._rows):
+                if self.is_locked(position):
+                    counts[row.tier] = counts.get(row.tier, 0) + 1
+            self._locked_counts = counts
+        return dict(self._locked_counts)
 
     def tags(self) -> list[str]:
         return natural_sorted(list({t for r in self._rows for t in r.tags}))
@@ -255,9 +288,11 @@ class CatalogTableModel(QAbstractTableModel):
             tier = row.tier.capitalize()
             return f"{row.name}, {tier} tier, {self._display(position, row, STATUS)}"
         if role == Qt.ItemDataRole.ToolTipRole:
+            # The name first (a narrow column cuts it off), then the id the CLI takes.
+            tip = f"{row.name}\n{row.id}" if column == NAME else row.id
             if self.is_locked(position):
-                return f"{row.id} — needs the {row.tier.capitalize()} tier"
-            return row.id
+                return f"{tip} — needs the {row.tier.capitalize()} tier"
+            return tip
         return None
 
     def _spoken(self, position: int, row: ModelRow, column: int) -> str:
@@ -282,8 +317,10 @@ class CatalogTableModel(QAbstractTableModel):
             return row.tier.capitalize()
         status = self._status(position)
         job = self._jobs.get(row.id)
-        if status == "downloading" and job and job[1] is not None:
-            return f"downloading {job[1]}%"
+        if status == "downloading" and job and job.percent is not None:
+            return f"downloading {job.percent}%"
+        if status == PARTIAL_KEPT and job and job.percent is not None:
+            return f"{job.percent}% kept"
         if status == "locked":
             return f"locked ({row.tier.capitalize()})"
         return status

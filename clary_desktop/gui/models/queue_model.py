@@ -36,6 +36,10 @@ class JobRow:
     speed_bps: float | None
     eta_seconds: float | None
     error: str | None
+    #: The model's display name (the id until the window knows the catalog).
+    name: str = ""
+    #: Stopped (cancelled or failed) with its partial files still on disk.
+    partial_kept: bool = False
 
     @classmethod
     def of(cls, job: JobInfo) -> JobRow:
@@ -60,6 +64,12 @@ class JobRow:
         return max(0, min(100, int(self.bytes_done * 100 // self.bytes_total)))
 
     @property
+    def label(self) -> str:
+        """The model's name and version, as the list names models."""
+        name = self.name or self.model_id
+        return f"{name} {self.version}" if self.version else name
+
+    @property
     def active(self) -> bool:
         return self.state in ACTIVE_JOB_STATES
 
@@ -69,6 +79,8 @@ class JobRow:
         the disk is full) when the engine says."""
         if self.state == "failed":
             return f"failed: {plain_error(self.error)}"
+        if self.state == "cancelled" and self.partial_kept and self.percent is not None:
+            return f"cancelled, {self.percent}% kept"
         if self.state == "paused" and self.error:
             reason = plain_error(self.error).split(";")[0].rstrip(".")
             reason = reason[:1].lower() + reason[1:]
@@ -167,7 +179,9 @@ class DownloadQueueModel(RowsTableModel[JobRow]):
         if role == SortRole and column in _SORT_VALUES:
             return _SORT_VALUES[column](job)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_error(job.error) if job.error else job.job_id
+            if job.error and job.state in ("failed", "paused") and column == STATE:
+                return plain_error(job.error)
+            return f"{job.label}\n{job.model_id} · download {job.job_id}"
         if role == Qt.ItemDataRole.ForegroundRole and column == STATE and job.state == "failed":
             return _ERROR_COLOR
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (DONE, SPEED, ETA):
@@ -177,7 +191,7 @@ class DownloadQueueModel(RowsTableModel[JobRow]):
     @staticmethod
     def _display(job: JobRow, column: int) -> str:
         if column == MODEL:
-            return f"{job.model_id} {job.version}" if job.version else job.model_id
+            return job.label
         if column == PROGRESS:
             percent = job.percent
             return "" if percent is None else f"{percent}%"
