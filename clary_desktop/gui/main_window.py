@@ -318,12 +318,12 @@ class MainWindow(QMainWindow):
         if types != list(self.filters._type_boxes):
             self.filters.set_types(types)
             self.catalog_model.set_filter(self.filters.spec())
-            self.set_tab_order()
         self.filters.set_tags(self.catalog_model.tags())
         self.license_actions.show_license(tier, status)
         self.storage_actions.set_cache_models(cached)
         self.model_actions.set_kept_jobs(kept)
         self.detail.welcome.set_starters(starters, tier)
+        self.set_tab_order()  # the type filters and starter rows are made as loaded
         self.network.show_indicator()
         self._update_counts()
         if selected is not None:

@@ -107,6 +107,8 @@ def test_every_control_has_an_accessible_name(open_window, tier_registry, qtbot)
     window.resize(*WIDE)
     window.model_actions.request_action("download", "got-ocr-2")
     qtbot.waitUntil(lambda: window.queue_model.rowCount() == 1, timeout=10000)
+    assert window.detail.welcome.isVisibleTo(window)  # nothing selected: the starters
+    assert [w.objectName() for w in focus_widgets(window) if not w.accessibleName()] == []
     pages = range(window.detail.tabs.count())
     for model_id, tab in zip(
         ("layoutlmv3", "got-ocr-2", "qwen2.5-1.5b-instruct", "layoutlmv3"), pages, strict=True
