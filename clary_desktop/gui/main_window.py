@@ -261,8 +261,10 @@ class MainWindow(QMainWindow):
         registry = self.registry
         # The facade starts its download engine on first use (it recovers interrupted jobs
         # from the database), so the first touch happens on a worker thread too.
+        # Subscribed before the snapshot is read: a job that resumed at start and moves
+        # on meanwhile (even to completed) is never left showing an old state.
+        await self.tasks.run(self.bridge.attach, registry.subscribe_downloads)
         jobs = await self.tasks.run(registry.download_jobs)
-        self.bridge.attach(registry.subscribe_downloads)
         self.bridge.reset(jobs)
         self.quit_actions.offer_resume(jobs)
         self.downloads = registry

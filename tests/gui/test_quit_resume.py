@@ -3,13 +3,21 @@ running jobs first and in sight."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from PySide6.QtCore import Qt
 
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
-from clary_desktop.domain.download_values import PAUSED_AT_QUIT
+from clary_desktop.domain.download_values import (
+    PAUSED_AT_QUIT,
+    DownloadEvent,
+    JobInfo,
+    JobState,
+)
 from clary_desktop.gui.actions.quit_actions import KEEP_RUNNING, PAUSE_AND_QUIT
+from clary_desktop.gui.bridge import DownloadBridge
 from tests.gui.fakes import FakeDownloads
 from tests.support.download_env import import_entries, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
@@ -205,3 +213,35 @@ def test_resume_all_leaves_a_job_resumed_by_hand_alone(open_window, tier_registr
     qtbot.waitUntil(lambda: ("resume", 2) in fake.calls, timeout=10000)
     qtbot.waitUntil(lambda: window.last_message == "Resumed 1 download.", timeout=10000)
     assert fake.calls.count(("resume", 1)) == 1
+
+
+def test_the_start_snapshot_wins_over_older_events_and_loses_to_newer(qtbot):
+    """The window subscribes before it reads the jobs: an event from before the read is
+    dropped, one from after it is kept (a job resumed at start may finish meanwhile)."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def info(job_id: int, state: JobState, seconds: int) -> dict:
+        when = t0 + timedelta(seconds=seconds)
+        return dict(
+            job_id=job_id,
+            model_id=f"m{job_id}",
+            version="1",
+            state=state,
+            bytes_done=0,
+            bytes_total=10,
+            speed_bps=None,
+            eta_seconds=None,
+            error=None,
+            current_file=None,
+            created_at=t0,
+            updated_at=when,
+        )
+
+    bridge = DownloadBridge()
+    bridge.on_event(DownloadEvent(kind="state", **info(1, JobState.DOWNLOADING, 1)))
+    bridge.on_event(DownloadEvent(kind="state", **info(2, JobState.COMPLETED, 5)))
+    bridge.reset(
+        [JobInfo(**info(1, JobState.COMPLETED, 2)), JobInfo(**info(2, JobState.QUEUED, 2))]
+    )
+    assert {j.job_id: j.state for j in bridge.jobs()} == {1: "completed", 2: "completed"}
+    bridge.close()
