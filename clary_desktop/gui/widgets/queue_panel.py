@@ -164,6 +164,7 @@ class QueuePanel(QWidget):
         header.resizeSection(STATE, 200)
         header.setSectionResizeMode(MODEL, QHeaderView.ResizeMode.Stretch)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setWordWrap(False)  # one line a job: a long error is elided, its tooltip whole
         # A narrow window keeps the model, its progress and its state in sight.
         ColumnFitter(self.view, MODEL, (ETA, SPEED, DONE), stretch_min=150)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
