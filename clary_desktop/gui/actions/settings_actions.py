@@ -1,4 +1,4 @@
-"""Tools > Settings, Help > Getting started and Help > About."""
+"""Tools > Settings, Help > Getting started, Help > Keyboard shortcuts and Help > About."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.about_dialog import AboutDialog
 from clary_desktop.gui.dialogs.getting_started import GettingStartedDialog
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
+from clary_desktop.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from clary_desktop.gui.widgets.sources_editor import SourcesEditor
 from clary_desktop.settings import Settings, Source
 
@@ -84,3 +85,8 @@ class SettingsActions(WindowActions):
             dialog = GettingStartedDialog(window)
         dialog.show()
         dialog.raise_()
+
+    def keyboard_help(self) -> None:
+        dialog = ShortcutsDialog(self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()

@@ -15,6 +15,7 @@ from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.icons import lock_icon
 from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status
+from clary_desktop.gui.models.natural_sort import name_ranks, natural_sorted
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status")
@@ -49,6 +50,7 @@ class CatalogTableModel(QAbstractTableModel):
         self._names: dict[str, str] = {}
         self._locked_counts: dict[str, int] | None = None
         self._ranks: list[int] = []
+        self._name_ranks: list[int] = []
         self._order: list[int] = []
         self._visible: list[int] = []
         self._user_tier = Tier.LITE
@@ -60,12 +62,18 @@ class CatalogTableModel(QAbstractTableModel):
 
     # ---- feeding -------------------------------------------------------------------
 
-    def set_rows(self, rows: Sequence[ModelRow], user_tier: Tier) -> None:
+    def set_rows(
+        self, rows: Sequence[ModelRow], user_tier: Tier, names: Sequence[int] | None = None
+    ) -> None:
+        """`names`: `name_ranks` of the rows' names, when computed off the GUI thread
+        (natural order costs a collation key per name)."""
+        ranks = list(names) if names is not None else name_ranks([r.name for r in rows])
         self.beginResetModel()
         self._rows = list(rows)
         self._names = {r.id: r.name for r in self._rows}
         self._locked_counts = None
         self._ranks = [_tier_rank(r.tier) for r in self._rows]
+        self._name_ranks = ranks
         self._user_tier = user_tier
         self._locked_counts = None
         self._order = self._sorted(range(len(self._rows)))
@@ -147,10 +155,12 @@ class CatalogTableModel(QAbstractTableModel):
             selected = [i for i in selected if matches_status(spec.status, self._status(i))]
         return selected
 
-    def _sort_key(self, column: int) -> Callable[[int], str | int]:
+    def _sort_key(self, column: int) -> Callable[[int], Any]:
+        """Equal values (same type, tier, status) keep the rows in natural name order."""
         rows = self._rows
+        names = self._name_ranks
         if column == TYPE:
-            return lambda i: rows[i].type
+            return lambda i: (rows[i].type, names[i])
         if column == VERSION:
             return lambda i: rows[i].version
         if column == SIZE:
@@ -161,10 +171,10 @@ class CatalogTableModel(QAbstractTableModel):
 
             return size
         if column == TIER:
-            return lambda i: self._ranks[i]
+            return lambda i: (self._ranks[i], names[i])
         if column == STATUS:
-            return self._status
-        return lambda i: rows[i].name.lower()
+            return lambda i: (self._status(i), names[i])
+        return names.__getitem__
 
     def _sorted(self, positions: Sequence[int] | range) -> list[int]:
         reverse = self._sort_order == Qt.SortOrder.DescendingOrder
@@ -213,10 +223,9 @@ class CatalogTableModel(QAbstractTableModel):
 
     def installed_rows(self) -> list[ModelRow]:
         """Every installed catalog entry, filtered or not, sorted by name."""
-        return sorted(
-            (r for r in self._rows if r.installed_version is not None),
-            key=lambda r: (r.name.lower(), r.id),
-        )
+        installed = [i for i, r in enumerate(self._rows) if r.installed_version is not None]
+        installed.sort(key=lambda i: (self._name_ranks[i], self._rows[i].id))
+        return [self._rows[i] for i in installed]
 
     def locked_tiers(self) -> dict[str, int]:
         """How many catalog entries each tier above the user's holds (hidden or greyed);
@@ -230,7 +239,7 @@ class CatalogTableModel(QAbstractTableModel):
         return dict(self._locked_counts)
 
     def tags(self) -> list[str]:
-        return sorted({t for r in self._rows for t in r.tags})
+        return natural_sorted(list({t for r in self._rows for t in r.tags}))
 
     def status_of(self, row: int) -> str:
         return self._status(self._visible[row])
@@ -273,6 +282,11 @@ class CatalogTableModel(QAbstractTableModel):
             return self._lock if self.is_locked(position) else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._spoken(position, row, column)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            tier = row.tier.capitalize()
+            return f"{row.name}, {tier} tier, {self._display(position, row, STATUS)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             # The name first (a narrow column cuts it off), then the id the CLI takes.
             tip = f"{row.name}\n{row.id}" if column == NAME else row.id
@@ -280,6 +294,15 @@ class CatalogTableModel(QAbstractTableModel):
                 return f"{tip} — needs the {row.tier.capitalize()} tier"
             return tip
         return None
+
+    def _spoken(self, position: int, row: ModelRow, column: int) -> str:
+        """What a screen reader says for a cell: the lock icon and the tier badge are
+        pictures, so they are said in words."""
+        if column == NAME and self.is_locked(position):
+            return f"{row.name}, locked"
+        if column == TIER:
+            return f"{row.tier.capitalize()} tier"
+        return self._display(position, row, column)
 
     def _display(self, position: int, row: ModelRow, column: int) -> str:
         if column == NAME:
