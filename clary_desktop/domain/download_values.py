@@ -32,7 +32,9 @@ FINISHED_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCE
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use the engine's values.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class JobInfo(_Value):

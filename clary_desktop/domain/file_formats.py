@@ -14,7 +14,9 @@ _SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024
 
 
 class GgufInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use these values.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     architecture: str | None
     name: str | None
@@ -25,7 +27,7 @@ class GgufInfo(BaseModel):
 
 
 class FormatInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     format: str  # gguf, safetensors, pytorch, onnx, unknown
     gguf: GgufInfo | None = None
