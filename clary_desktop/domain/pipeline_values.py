@@ -46,7 +46,9 @@ class RunReport(BaseModel):
     """A consumer's report of one run (the body of POST /models/{id}/metrics)."""
 
     # NaN and Infinity (which JSON parsers accept) are refused as "not a finite number".
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, defer_build=True)
+    # Built at import, unlike the values here: the API's request body, whose schema FastAPI
+    # wraps in its own (and warns when it has to build a deferred model there).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     latency_ms: float = Field(gt=0, le=86_400_000, description="Wall time of the run")
     throughput: float | None = Field(
