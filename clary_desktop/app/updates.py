@@ -46,7 +46,9 @@ class UpdateHost(Protocol):
 
 
 class UpdateInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use this value.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     model_id: str
     name: str

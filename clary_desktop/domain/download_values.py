@@ -37,7 +37,9 @@ INTERRUPTED = "Interrupted; resume it to continue where it stopped."
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use the engine's values.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class JobInfo(_Value):

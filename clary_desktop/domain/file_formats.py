@@ -17,7 +17,9 @@ from clary_desktop.domain.model_headers import (
 
 
 class GgufInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use these values.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     architecture: str | None
     name: str | None
@@ -28,7 +30,7 @@ class GgufInfo(BaseModel):
 
 
 class FormatInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     format: str  # gguf, safetensors, pytorch, onnx, unknown
     gguf: GgufInfo | None = None

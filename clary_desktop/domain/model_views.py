@@ -17,7 +17,9 @@ tag or description needs more."""
 
 
 class _View(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use most of these values.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class LicenseInfo(_View):

@@ -32,7 +32,9 @@ def parameter_label(name: str) -> str:
 class UsageInfo(BaseModel):
     """What the pipeline needs to run a task: the model, its files and parameters."""
 
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use these values.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     task: str
     model_id: str
@@ -49,6 +51,8 @@ class RunReport(BaseModel):
     """A consumer's report of one run (the body of POST /models/{id}/metrics)."""
 
     # NaN and Infinity (which JSON parsers accept) are refused as "not a finite number".
+    # Built at import, unlike the values here: the API's request body, whose schema FastAPI
+    # wraps in its own (and warns when it has to build a deferred model there).
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     latency_ms: float = Field(gt=0, le=86_400_000, description="Wall time of the run")
@@ -60,7 +64,7 @@ class RunReport(BaseModel):
 
 
 class RunInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     reported_at: datetime
     latency_ms: float
@@ -70,7 +74,7 @@ class RunInfo(BaseModel):
 
 
 class RunSummary(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     model_id: str
     runs: int
@@ -85,7 +89,7 @@ class ModelPerformance(BaseModel):
     """Disk use, last download throughput, verification time, GGUF header facts and
     the runs consumers reported, for one model."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     model_id: str
     installed_version: str | None
@@ -99,7 +103,7 @@ class ModelPerformance(BaseModel):
 
 
 class ApiKeyInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: int
     name: str

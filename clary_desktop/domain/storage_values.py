@@ -35,7 +35,9 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use these values.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class ImportedFile(_Value):

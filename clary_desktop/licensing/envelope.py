@@ -23,7 +23,9 @@ _INSTALL = Hint(Action.INSTALL_LICENSE)
 
 
 class _EnvelopeFields(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use a license.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
     v: int = Field(ge=FORMAT_VERSION, le=FORMAT_VERSION)  # not Literal[1]: that accepts true
     alg: Literal["ed25519"]

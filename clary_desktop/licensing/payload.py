@@ -18,7 +18,9 @@ _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 class LicensePayload(BaseModel):
     """The signed payload. Strict: no type coercion, no unknown fields."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use a license.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
     license_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
     licensee: str = Field(min_length=1, max_length=200)

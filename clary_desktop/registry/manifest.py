@@ -53,7 +53,9 @@ HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=4096)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use a manifest (the default catalog is read only when it changes).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class ManifestLicense(_Strict):
@@ -245,7 +247,9 @@ class CatalogManifest(_Strict):
             return datetime.fromisoformat(value.replace("Z", "+00:00"))
         return value
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> CatalogManifest:

@@ -28,7 +28,9 @@ _ENVELOPE_KEYS = {"v", "alg", "kid", "payload", "sig"}
 
 
 class _CatalogEnvelope(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use a signed catalog.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
     v: int = Field(ge=1, le=1)
     alg: str = Field(pattern=r"^ed25519$")

@@ -29,7 +29,9 @@ BUNDLE_FORMAT: Final = "clary-bundle"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the schema is built on first use, not at import (start-up time);
+    # most commands never use a bundle.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class BundleFile(_Strict):
@@ -87,7 +89,7 @@ class BundleManifest(_Strict):
     created_by: str = ""
     models: list[BundleModel] = Field(min_length=1)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def parse_bundle_manifest(data: bytes, source: str) -> BundleManifest:

@@ -24,6 +24,41 @@ NETWORK_AND_SIGNING = {"requests", "urllib3", "cryptography"}
 #: What `--version` and `--help` need none of: the catalog and the value types.
 CATALOG = {"sqlalchemy", "pydantic"}
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)\s*$")
+#: Value types whose pydantic schema is built on first use (`defer_build`): reading the
+#: catalog needs none of them.
+DEFERRED_VALUES = (
+    "clary_desktop.app.updates",
+    "clary_desktop.domain.download_values",
+    "clary_desktop.domain.file_formats",
+    "clary_desktop.domain.pipeline_values",
+    "clary_desktop.domain.storage_values",
+    "clary_desktop.licensing",
+    "clary_desktop.registry.manifest",
+    "clary_desktop.registry.signed_catalog",
+    "clary_desktop.storage.bundle_manifest",
+)
+#: Runs `clary-models ARGS` through its `main` and then names, on the last line of stderr,
+#: the project's pydantic models whose schema was built.
+_REPORT_BUILT = """
+import sys
+from pydantic import BaseModel
+from clary_desktop.cli.main import main
+
+code = main(sys.argv[1:])
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+built = {
+    f"{model.__module__}.{model.__qualname__}"
+    for model in subclasses(BaseModel)
+    if model.__module__.startswith("clary_desktop") and model.__pydantic_complete__
+}
+sys.stderr.write("built: " + " ".join(sorted(built)) + "\\n")
+sys.exit(code)
+"""
 
 
 def _run(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -91,3 +126,34 @@ def test_the_window_answers_its_version_without_loading_qt() -> None:
     assert "clary_desktop.gui.platform_check" in loaded  # the list was captured
     assert not {m for m in loaded if m.startswith(("PySide6.Qt", "qasync"))}
     assert not {m.split(".")[0] for m in loaded} & (HEAVY | NETWORK_AND_SIGNING | CATALOG)
+
+
+def _built_models(*args: str | Path) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _REPORT_BUILT, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=cli_support.clean_env(),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("built: "), result.stderr[-2000:]
+    return set(last.removeprefix("built: ").split())
+
+
+def test_reading_the_catalog_builds_only_the_values_it_shows(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = cli_support.run("clary-models", "--data-dir", data, "list", "--json")
+    assert first.returncode == 0, first.stderr[-2000:]
+    model_id = json.loads(first.stdout)["models"][0]["id"]
+
+    # The database exists and the default catalog is loaded: what every later run meets.
+    for args, shown in (
+        (["list"], "clary_desktop.domain.model_views.ModelInfo"),
+        (["list", "--json"], "clary_desktop.domain.model_views.ModelInfo"),
+        (["show", model_id], "clary_desktop.domain.model_views.VersionInfo"),
+    ):
+        built = _built_models("--data-dir", data, *args)
+        assert shown in built, (args, built)  # the values printed were built
+        assert not {name for name in built if name.startswith(DEFERRED_VALUES)}, (args, built)

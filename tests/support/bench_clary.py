@@ -57,11 +57,12 @@ def part_file(data_dir: Path) -> Path:
     return target.with_name(target.name + PART_SUFFIX)
 
 
-def download(data_dir: Path) -> Run:
-    """`clary-models --data-dir DIR download MODEL_ID`, timed as a whole process."""
+def download(data_dir: Path, env: dict[str, str] | None = None) -> Run:
+    """`clary-models --data-dir DIR download MODEL_ID`, timed as a whole process (in
+    `env`, else the clean environment)."""
     return timed(
         [*cli.script("clary-models"), "--data-dir", str(data_dir), "download", MODEL_ID],
-        env=cli.clean_env(),
+        env=env if env is not None else cli.clean_env(),
     )
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,17 @@ class Run:
     peak_rss_mib: float
     stdout: str
     stderr: str
+
+
+def as_installed(env: dict[str, str], cache_dir: Path) -> dict[str, str]:
+    """`env` as an installed program meets it: Python reads (and writes) compiled bytecode,
+    which pip writes at install time. A development shell often sets
+    PYTHONDONTWRITEBYTECODE, and then every module is compiled from source on every run.
+    The cache lives in `cache_dir` (PYTHONPYCACHEPREFIX), so no source tree is touched;
+    the first run fills it, so leave that one out of the figures."""
+    installed = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    installed["PYTHONPYCACHEPREFIX"] = str(cache_dir)
+    return installed
 
 
 def timed(argv: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 1800) -> Run:
