@@ -17,8 +17,9 @@ into one preallocated `.part` file through the worker's own descriptor. A
 hasher thread follows the contiguous completed prefix (prefix_hash.py), from the
 chunks the workers just wrote while they are near it, else reading the bytes back
 from the page cache, so the sha256 is ready moments after the last byte. A
-worker that runs out of ranges takes the tail of a much slower one (work
-stealing, parts.py), so no slow connection is left alone at the end. About
+worker takes the tail of a much slower range (work stealing, parts.py): of the
+one the hasher waits on, and at the end of the one that would finish last, so no
+slow connection holds the hasher up or is left alone at the end. About
 once a second the data is fdatasync'ed and the ranges are written to the
 sidecar, so a retry, or a new process after a kill, resumes each range.
 
@@ -68,7 +69,6 @@ log = logging.getLogger(__name__)
 
 PERSIST_SECONDS = 1.0
 """How often the ranges are saved to the sidecar (after an fdatasync of the data)."""
-MIN_READ_BYTES = 64 * 1024
 IDLE_SECONDS = 0.2
 """How often an idle worker looks again for a slow range to take the tail of."""
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -159,8 +159,7 @@ class _PartsRun:
         self.headers = {**task.headers, "Accept-Encoding": "identity"}
         self.changed = threading.Event()
         self.etag_lock = threading.Lock()
-        # A read never crosses the probe's cut, which leaves at least part_min_bytes.
-        self.chunk = max(1, min(options.part_chunk_bytes, options.part_min_bytes))
+        self.chunk = max(1, options.part_chunk_bytes)
         if limiter is not None:
             self.chunk = limiter.read_size(self.chunk)
         # The probe: measured by the first worker until it decides; `split` asks the
@@ -311,7 +310,7 @@ class _PartsRun:
                     item, response = start
                     start = None
                 else:
-                    found = self.plan.take() or self.plan.steal(rate)
+                    found = self.plan.take(rate)
                     if found is None:
                         if not self.plan.wait_for_work(IDLE_SECONDS):
                             return  # every byte is in
@@ -423,20 +422,23 @@ class _PartsRun:
         try:
             with response:
                 read = response.raw.read1
-                want = self.chunk
                 while not item.finished:
                     try:
-                        data = read(self.plan.read_size(item, want))
+                        data = read(self.chunk)
                     except NETWORK_ERRORS as error:
                         self.group.check()
                         raise RetryableError(describe_network_error(error, self.options)) from None
                     if not data:
                         break
-                    self._write(fd, data, item.offset)
-                    self.hasher.offer(item.offset, data, self.group)
-                    self.plan.advance(item, len(data))
-                    # A slow connection reads in small pieces: what a steal must leave it.
-                    want = max(min(self.chunk, MIN_READ_BYTES), min(self.chunk, 2 * len(data)))
+                    count = self.plan.claim(item, len(data))
+                    if count < len(data):  # a steal cut the range: the rest is another's
+                        if not count:
+                            break
+                        data = data[:count]
+                    offset = item.offset
+                    self._write(fd, data, offset)
+                    self.hasher.offer(offset, data, self.group)
+                    self.plan.advance(item, count)
                     if self.probing:
                         self._probe_step(item, len(data))
                     if self.limiter is not None:

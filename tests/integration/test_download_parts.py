@@ -21,6 +21,7 @@ import pytest
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.download_values import JobState
+from clary_desktop.downloads import parallel
 from tests.support.download_env import FAST, import_entries, sha, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.waiting import PATIENCE, wait_until
@@ -327,6 +328,54 @@ def test_a_slow_connection_hands_its_tail_to_the_fast_ones(paths, server):
     cut = tail[0][0]
     assert all(a[1] == b[0] for a, b in itertools.pairwise(tail))  # the tail, once
     assert cut - start <= slow.sent <= (end - start) // 2  # it stopped at the cut
+
+
+def test_one_slow_connection_among_fast_ones_gives_its_work_away(paths, monkeypatch):
+    """One connection (the second the server accepts) crawls for as long as it lives, the
+    others move at 1 MiB/s. The completed prefix waits on its range, so a fast connection
+    takes that range's tail over while the rest of the file is still being handed out (not
+    only once all of it is), the slow one drops what it receives past the cut, and every
+    byte of the file is written exactly once."""
+    options = dataclasses.replace(
+        PARTS, part_min_bytes=64 * KiB, part_max_bytes=1024 * KiB, part_chunk_bytes=32 * KiB
+    )
+    writes: list[tuple[int, int]] = []
+    lock = threading.Lock()
+    real_write_at = parallel.write_at
+
+    def recorded(fd: int, data: bytes, offset: int) -> None:
+        with lock:
+            writes.append((offset, offset + len(data)))
+        real_write_at(fd, data, offset)
+
+    monkeypatch.setattr(parallel, "write_at", recorded)
+    # 8 KiB/s: minutes alone; the others need a second or more for the rest of the file.
+    with BlobServer(throttle=1024 * KiB, connection_rates={2: 8 * KiB}) as server:
+        server.add("m.gguf", DATA)
+        registry = open_registry(paths, server, options)
+        try:
+            assert run(registry).state == JobState.COMPLETED
+            assert_installed(registry)
+        finally:
+            registry.close()
+        requests = gets(server)
+    slow = [r for r in requests if r.connection == 2]
+    assert slow and all(r.status == 206 for r in requests)
+    start, end = span(slow[0])
+    assert slow[0].sent < end - start  # it stopped short: the rest went elsewhere
+    taken = [r for r in requests if r.connection != 2 and start < span(r)[0] < end]
+    tail = sorted(span(r) for r in taken)
+    assert tail and tail[-1][1] == end  # fast connections fetched the end of its range
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(tail))
+    last = next(r for r in requests if span(r)[1] == len(DATA))
+    assert min(r.began for r in taken) < last.began  # before the rest was all handed out
+    # Written once: the writes tile the file with no overlap, whatever the slow
+    # connection still received past its cut.
+    position = 0
+    for begin, stop in sorted(writes):
+        assert begin == position, (begin, position)
+        position = stop
+    assert position == len(DATA)
 
 
 # ---- the probe: one connection first, parts only when it is slow --------------------
