@@ -211,9 +211,10 @@ class _PartsRun:
 
     def _probe(self, item: Range) -> requests.Response:
         """The first range's request: it follows the redirect, once, to the final host."""
-        response = self._request(self.session, item, allow_redirects=True)
+        asked_end = item.end
+        response = self._request(self.session, item, asked_end, allow_redirects=True)
         try:
-            self._accept(response, item)
+            self._accept(response, item, asked_end)
         except BaseException:
             response.close()
             self.plan.release(item)
@@ -262,7 +263,9 @@ class _PartsRun:
             if not spawned and self.split.is_set():
                 spawned = True  # the probe found one connection slow: the rest in parts
                 self._spawn(workers, self._worker_count() - 1)
-            if not any(w.is_alive() for w in workers):
+            # Every byte in: done, even while a worker whose range a steal cut to nothing
+            # still waits for its slow connection's next read (the end wakes it).
+            if self.plan.finished or not any(w.is_alive() for w in workers):
                 break
             self.changed.wait(ControlGroup.POLL_SECONDS)
             self.changed.clear()
@@ -340,11 +343,12 @@ class _PartsRun:
         while not item.finished:
             self.group.check()
             before = item.done
-            asked_end = item.end  # the probe may cut the range short while streaming
+            # What is asked; a steal (or the probe) may cut the range short meanwhile.
+            asked_end = item.end
             try:
                 if response is None:
-                    response = self._request(session, item)
-                    self._accept(response, item, close_on_error=True)
+                    response = self._request(session, item, asked_end)
+                    self._accept(response, item, asked_end, close_on_error=True)
                 self._stream(response, fd, item, asked_end)
             except RetryableError as error:
                 delay = retries.delay_after(error, progressed=item.done > before)
@@ -365,9 +369,9 @@ class _PartsRun:
                 response = None
 
     def _request(
-        self, session: requests.Session, item: Range, allow_redirects: bool = True
+        self, session: requests.Session, item: Range, end: int, allow_redirects: bool = True
     ) -> requests.Response:
-        headers = {**self.headers, "Range": f"bytes={item.offset}-{item.end - 1}"}
+        headers = {**self.headers, "Range": f"bytes={item.offset}-{end - 1}"}
         etag = self.sidecar.etag
         if etag and not etag.startswith("W/"):
             headers["If-Range"] = etag
@@ -385,9 +389,10 @@ class _PartsRun:
             raise RetryableError(describe_network_error(error, self.options)) from None
 
     def _accept(
-        self, response: requests.Response, item: Range, close_on_error: bool = False
+        self, response: requests.Response, item: Range, end: int, close_on_error: bool = False
     ) -> None:
-        """Insist on a 206 with exactly the asked range of this version of the file."""
+        """Insist on a 206 with exactly the asked range (`item`'s offset to `end`) of this
+        version of the file."""
         try:
             check_status(response, self.task)
             if response.status_code == 200:
@@ -395,12 +400,12 @@ class _PartsRun:
             if response.status_code == 416:
                 raise RestartFile("the server refused a range")
             match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-            wanted = (item.offset, item.end - 1, str(self.size))
+            wanted = (item.offset, end - 1, str(self.size))
             length = content_length(response, self.task)
             if (
                 match is None
                 or (int(match[1]), int(match[2]), match[3]) != wanted
-                or length not in (None, item.end - item.offset)
+                or length not in (None, end - item.offset)
             ):
                 self.plan.restart(item)
                 raise RetryableError(

@@ -174,14 +174,11 @@ class PartPlan:
             return item
         return None
 
-    def steal(self, rate: float) -> Range | None:
-        """For a worker that moved `rate` bytes per second: the tail of the busy range
-        that will end last (among those that can be cut), when its connection is at
-        least STEAL_FACTOR times slower (None when no range qualifies)."""
-        with self._changed:
-            return self._steal(rate)
-
     def _steal(self, rate: float, blocking_only: bool = False) -> Range | None:
+        """For a worker that moved `rate` bytes per second: the tail of the busy range
+        that will end last among those that can be cut (only of the one the prefix ends
+        in, if `blocking_only`), when its connection is at least STEAL_FACTOR times
+        slower (None when no range qualifies)."""
         if self.whole or self._closed or rate <= 0:
             return None
         now = time.monotonic()

@@ -175,14 +175,14 @@ def _slow_first_range(size: int = 8 * MiB) -> tuple[PartPlan, Range]:
 def test_an_idle_worker_takes_the_tail_of_a_much_slower_range():
     plan, slow = _slow_first_range()
     assert plan.claim(slow, 64 * 1024) == 64 * 1024  # its worker is writing 64 KiB now
-    assert plan.steal(rate=1) is None  # the asker is no faster: nothing to gain
-    thief = plan.steal(rate=10 * MiB)
+    assert plan.take(rate=1) is None  # the asker is no faster: nothing to gain
+    thief = plan.take(rate=10 * MiB)
     assert thief is not None and thief.busy
     # The fast worker takes the last 2 x min_bytes; the next idle one the piece before
     # that: all of it but what the slow one is writing (its share by the two rates would
     # be a crumb, which a connection that gets its bytes in bursts could hold for long).
     assert (thief.start, thief.end) == (2 * MiB, 4 * MiB) and slow.end == thief.start
-    second = plan.take(rate=10 * MiB)  # nothing new to hand out: the same steal
+    second = plan.take(rate=10 * MiB)
     assert second is not None and (second.start, second.end) == (slow.offset + 64 * 1024, 2 * MiB)
     assert slow.end == second.start
     assert [r[:2] for r in plan.snapshot()] == [
@@ -191,7 +191,7 @@ def test_an_idle_worker_takes_the_tail_of_a_much_slower_range():
         [2 * MiB, 4 * MiB],
         [4 * MiB, 8 * MiB],
     ]  # still no gap
-    assert plan.steal(rate=10 * MiB) is None  # nothing left of it to cut
+    assert plan.take(rate=10 * MiB) is None  # nothing left of it to cut
     plan.advance(slow, 64 * 1024)
     assert slow.finished and plan.claim(slow, 1 * MiB) == 0  # a later read is dropped
 
@@ -200,8 +200,8 @@ def test_a_cut_never_falls_below_what_a_worker_is_writing():
     plan, slow = _slow_first_range()
     # Its worker received 1 MiB in one read and is writing it: a cut leaves all of it.
     assert plan.claim(slow, 1 * MiB) == 1 * MiB
-    plan.steal(rate=10 * MiB)
-    thief = plan.steal(rate=10 * MiB)
+    plan.take(rate=10 * MiB)
+    thief = plan.take(rate=10 * MiB)
     assert thief is not None and thief.start == slow.offset + 1 * MiB == slow.end
     plan.advance(slow, 1 * MiB)
     assert slow.finished
@@ -214,7 +214,7 @@ def test_a_range_that_received_nothing_keeps_one_byte():
     plan, slow = _slow_first_range()
     plan.restart(slow)  # nothing of it is trusted: 0 bytes done, 0 B/s
     slow.began -= 1.0
-    thieves = [plan.steal(rate=10 * MiB), plan.steal(rate=10 * MiB)]
+    thieves = [plan.take(rate=10 * MiB), plan.take(rate=10 * MiB)]
     assert all(thieves) and slow.end == slow.start + 1  # never an empty range
     restored = PartPlan.restore(8 * MiB, plan.snapshot(), 2, 1 * MiB, 4 * MiB)
     assert restored is not None and restored.snapshot() == plan.snapshot()
