@@ -326,20 +326,26 @@ def test_bandwidth_limit_applies_across_parts(paths, server):
         registry.close()
 
 
-def test_a_slow_connection_hands_its_tail_to_the_fast_ones(paths, server):
-    """Work stealing: the first connection crawls while the others are fast. Once the rest
-    of the file is in, an idle worker takes the tail of the slow range, so the slow
-    connection fetches only a small share of what it was given: no slow tail."""
-    options = dataclasses.replace(
-        PARTS, part_min_bytes=64 * KiB, part_max_bytes=1024 * KiB, part_chunk_bytes=32 * KiB
-    )
-    server.fail_next("m.gguf", "throttle:32768")  # the first request: 32 KiB/s
+STEALING = dataclasses.replace(
+    PARTS, part_min_bytes=64 * KiB, part_max_bytes=1024 * KiB, part_chunk_bytes=32 * KiB
+)
+
+
+def download_completes(paths, server, options) -> None:
     registry = open_registry(paths, server, options)
     try:
         assert run(registry).state == JobState.COMPLETED
         assert_installed(registry)
     finally:
         registry.close()
+
+
+def test_a_slow_connection_hands_its_tail_to_the_fast_ones(paths, server):
+    """Work stealing: the first connection crawls while the others are fast. Once the rest
+    of the file is in, an idle worker takes the tail of the slow range, so the slow
+    connection fetches only a small share of what it was given: no slow tail."""
+    server.fail_next("m.gguf", "throttle:32768")  # the first request: 32 KiB/s
+    download_completes(paths, server, STEALING)
     slow, *others = sorted(gets(server), key=lambda r: r.began)
     start, end = span(slow)  # alone it would take (end - start) / 32 KiB: 24 s
     tail = sorted(span(r) for r in others if start < span(r)[0] < end)
@@ -355,9 +361,6 @@ def test_one_slow_connection_among_fast_ones_gives_its_work_away(paths, monkeypa
     takes that range's tail over while the rest of the file is still being handed out (not
     only once all of it is), the slow one drops what it receives past the cut, and every
     byte of the file is written exactly once."""
-    options = dataclasses.replace(
-        PARTS, part_min_bytes=64 * KiB, part_max_bytes=1024 * KiB, part_chunk_bytes=32 * KiB
-    )
     writes: list[tuple[int, int]] = []
     lock = threading.Lock()
     real_write_at = parallel.write_at
@@ -371,12 +374,7 @@ def test_one_slow_connection_among_fast_ones_gives_its_work_away(paths, monkeypa
     # 8 KiB/s: minutes alone; the others need two seconds or more for the rest of the file.
     with BlobServer(throttle=512 * KiB, connection_rates={2: 8 * KiB}) as server:
         server.add("m.gguf", DATA)
-        registry = open_registry(paths, server, options)
-        try:
-            assert run(registry).state == JobState.COMPLETED
-            assert_installed(registry)
-        finally:
-            registry.close()
+        download_completes(paths, server, STEALING)
         requests = gets(server)
     slow = [r for r in requests if r.connection == 2]
     assert slow and all(r.status == 206 for r in requests)
