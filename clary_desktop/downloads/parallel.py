@@ -17,8 +17,9 @@ into one preallocated `.part` file through the worker's own descriptor. A
 hasher thread follows the contiguous completed prefix (prefix_hash.py), from the
 chunks the workers just wrote while they are near it, else reading the bytes back
 from the page cache, so the sha256 is ready moments after the last byte. A
-worker that runs out of ranges takes the tail of a much slower one (work
-stealing, parts.py), so no slow connection is left alone at the end. About
+worker takes the tail of a much slower range (work stealing, parts.py): of the
+one the hasher waits on, and at the end of the one that would finish last, so no
+slow connection holds the hasher up or is left alone at the end. About
 once a second the data is fdatasync'ed and the ranges are written to the
 sidecar, so a retry, or a new process after a kill, resumes each range.
 
@@ -69,7 +70,6 @@ log = logging.getLogger(__name__)
 
 PERSIST_SECONDS = 1.0
 """How often the ranges are saved to the sidecar (after an fdatasync of the data)."""
-MIN_READ_BYTES = 64 * 1024
 IDLE_SECONDS = 0.2
 """How often an idle worker looks again for a slow range to take the tail of."""
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -160,8 +160,7 @@ class _PartsRun:
         self.headers = {**task.headers, "Accept-Encoding": "identity"}
         self.changed = threading.Event()
         self.etag_lock = threading.Lock()
-        # A read never crosses the probe's cut, which leaves at least part_min_bytes.
-        self.chunk = max(1, min(options.part_chunk_bytes, options.part_min_bytes))
+        self.chunk = max(1, options.part_chunk_bytes)
         if limiter is not None:
             self.chunk = limiter.read_size(self.chunk)
         # The probe: measured by the first worker until it decides; `split` asks the
@@ -213,9 +212,10 @@ class _PartsRun:
 
     def _probe(self, item: Range) -> requests.Response:
         """The first range's request: it follows the redirect, once, to the final host."""
-        response = self._request(self.session, item, allow_redirects=True)
+        asked_end = item.end
+        response = self._request(self.session, item, asked_end, allow_redirects=True)
         try:
-            self._accept(response, item)
+            self._accept(response, item, asked_end)
         except BaseException:
             response.close()
             self.plan.release(item)
@@ -264,7 +264,9 @@ class _PartsRun:
             if not spawned and self.split.is_set():
                 spawned = True  # the probe found one connection slow: the rest in parts
                 self._spawn(workers, self._worker_count() - 1)
-            if not any(w.is_alive() for w in workers):
+            # Every byte in: done, even while a worker whose range a steal cut to nothing
+            # still waits for its slow connection's next read (the end wakes it).
+            if self.plan.finished or not any(w.is_alive() for w in workers):
                 break
             self.changed.wait(ControlGroup.POLL_SECONDS)
             self.changed.clear()
@@ -312,7 +314,7 @@ class _PartsRun:
                     item, response = start
                     start = None
                 else:
-                    found = self.plan.take() or self.plan.steal(rate)
+                    found = self.plan.take(rate)
                     if found is None:
                         if not self.plan.wait_for_work(IDLE_SECONDS):
                             return  # every byte is in
@@ -342,11 +344,12 @@ class _PartsRun:
         while not item.finished:
             self.group.check()
             before = item.done
-            asked_end = item.end  # the probe may cut the range short while streaming
+            # What is asked; a steal (or the probe) may cut the range short meanwhile.
+            asked_end = item.end
             try:
                 if response is None:
-                    response = self._request(session, item)
-                    self._accept(response, item, close_on_error=True)
+                    response = self._request(session, item, asked_end)
+                    self._accept(response, item, asked_end, close_on_error=True)
                 self._stream(response, fd, item, asked_end)
             except RetryableError as error:
                 delay = retries.delay_after(error, progressed=item.done > before)
@@ -367,9 +370,9 @@ class _PartsRun:
                 response = None
 
     def _request(
-        self, session: requests.Session, item: Range, allow_redirects: bool = True
+        self, session: requests.Session, item: Range, end: int, allow_redirects: bool = True
     ) -> requests.Response:
-        headers = {**self.headers, "Range": f"bytes={item.offset}-{item.end - 1}"}
+        headers = {**self.headers, "Range": f"bytes={item.offset}-{end - 1}"}
         etag = self.sidecar.etag
         if etag and not etag.startswith("W/"):
             headers["If-Range"] = etag
@@ -387,9 +390,10 @@ class _PartsRun:
             raise RetryableError(describe_network_error(error, self.options)) from None
 
     def _accept(
-        self, response: requests.Response, item: Range, close_on_error: bool = False
+        self, response: requests.Response, item: Range, end: int, close_on_error: bool = False
     ) -> None:
-        """Insist on a 206 with exactly the asked range of this version of the file."""
+        """Insist on a 206 with exactly the asked range (`item`'s offset to `end`) of this
+        version of the file."""
         try:
             check_status(response, self.task)
             if response.status_code == 200:
@@ -397,12 +401,12 @@ class _PartsRun:
             if response.status_code == 416:
                 raise RestartFile("the server refused a range")
             match = CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-            wanted = (item.offset, item.end - 1, str(self.size))
+            wanted = (item.offset, end - 1, str(self.size))
             length = content_length(response, self.task)
             if (
                 match is None
                 or (int(match[1]), int(match[2]), match[3]) != wanted
-                or length not in (None, item.end - item.offset)
+                or length not in (None, end - item.offset)
             ):
                 self.plan.restart(item)
                 raise RetryableError(
@@ -424,20 +428,23 @@ class _PartsRun:
         try:
             with response:
                 read = response.raw.read1
-                want = self.chunk
                 while not item.finished:
                     try:
-                        data = read(self.plan.read_size(item, want))
+                        data = read(self.chunk)
                     except NETWORK_ERRORS as error:
                         self.group.check()
                         raise RetryableError(describe_network_error(error, self.options)) from None
                     if not data:
                         break
-                    self._write(fd, data, item.offset)
-                    self.hasher.offer(item.offset, data, self.group)
-                    self.plan.advance(item, len(data))
-                    # A slow connection reads in small pieces: what a steal must leave it.
-                    want = max(min(self.chunk, MIN_READ_BYTES), min(self.chunk, 2 * len(data)))
+                    count = self.plan.claim(item, len(data))
+                    if count < len(data):  # a steal cut the range: the rest is another's
+                        if not count:
+                            break
+                        data = data[:count]
+                    offset = item.offset
+                    self._write(fd, data, offset)
+                    self.hasher.offer(offset, data, self.group)
+                    self.plan.advance(item, count)
                     if self.probing:
                         self._probe_step(item, len(data))
                     if self.limiter is not None:

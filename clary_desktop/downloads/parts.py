@@ -12,14 +12,16 @@ enough?) a new range is the whole unassigned rest, so a fast link is served by
 one request; `split(item)` then cuts the probe's range down to its share and
 hands the rest out as above.
 
-Work stealing: once every byte is handed out, a worker that asks for more (with
-the rate it moves at) takes the last piece (at most 2 x `min_bytes`) of the busy
-range that will finish last, when that range's connection is much slower than
-the asker's and keeps enough to finish with the others; its worker stops at the
-cut, and every idle worker takes a piece, so no slow connection is left alone
-with a long tail. Workers size each read through `read_size`, and a cut always
-leaves the victim at least the read it may have in flight, so no read ever
-crosses the cut.
+Work stealing: a worker that asks for more (with the rate it moves at) takes the
+last piece (at most 2 x `min_bytes`) of a busy range whose connection is much
+slower than its own: of the one the completed prefix ends in (the hasher waits
+on it) before any new range, and once every byte is handed out (the endgame) of
+the one that will finish last among those it can cut. The victim keeps its
+share of the rest by the two rates, so both end together; its worker stops at
+the cut, and every idle worker takes a piece, so no slow connection is left
+alone with a long tail. Each byte is written once: a worker `claim`s the bytes
+it has just received before writing them, a cut never falls below a claim, and
+what a read brought past the cut is dropped (the thief fetches it).
 
 Each range is `[start, end, done]` (end exclusive, `done` bytes written from
 `start`); the list covers `[0, carved)` without gaps, and `[carved, size)` is
@@ -49,8 +51,8 @@ class Range:
     # When the current worker took it, and how much was done then: its rate.
     began: float = field(default=0.0, compare=False)
     base: int = field(default=0, compare=False)
-    reading: int = field(default=0, compare=False)
-    """The most the current worker may be reading past `offset` (see read_size)."""
+    claimed: int = field(default=0, compare=False)
+    """Bytes past `offset` the current worker is writing now (see claim)."""
 
     @property
     def offset(self) -> int:
@@ -136,21 +138,33 @@ class PartPlan:
 
     # ---- workers --------------------------------------------------------------------
 
-    def take(self) -> Range | None:
-        """The next range to fetch: an unfinished idle one first, else a new one."""
+    def take(self, rate: float = 0.0) -> Range | None:
+        """The next range for a worker that moved `rate` bytes per second lately (0 while
+        not known): an unfinished idle range first; else the tail of a much slower range
+        the completed prefix waits on (the hasher cannot pass it); else a new range;
+        else, with every byte handed out, the tail of the range that will end last."""
         with self._changed:
-            item = self._take()
+            item = self._idle()
+            if item is None and rate > 0:
+                item = self._steal(rate, blocking_only=True)
+            if item is None:
+                item = self._carve()
+            if item is None and rate > 0:
+                item = self._steal(rate)
             if item is not None:
                 item.busy = True
                 item.began, item.base = time.monotonic(), item.done
             return item
 
-    def _take(self) -> Range | None:
+    def _idle(self) -> Range | None:
         for index, item in enumerate(self._ranges):
             if not item.busy and not item.finished:
                 if not self.whole and item.end - item.offset > self.max_bytes:
                     self._trim(index)  # e.g. a probe's whole-file range, after a restart
                 return item
+        return None
+
+    def _carve(self) -> Range | None:
         rest = self.size - self._carved
         if rest > 0 and not self._closed:
             length = rest if self.whole else self._length(rest)
@@ -160,41 +174,55 @@ class PartPlan:
             return item
         return None
 
-    def steal(self, rate: float) -> Range | None:
-        """For a worker that moved `rate` bytes per second and finds nothing left to
-        take: the tail of the busy range that will end last, when its connection is at
-        least STEAL_FACTOR times slower (None when no range qualifies)."""
-        with self._changed:
-            if self.whole or self._closed or rate <= 0:
-                return None
-            now = time.monotonic()
-            best: tuple[float, int, float] | None = None
-            for index, item in enumerate(self._ranges):
-                left = item.end - item.offset
-                own = _rate(item, now)
-                if not item.busy or left < 2 * self._steal_min or own is None:
-                    continue
-                if own * STEAL_FACTOR > rate:
-                    continue
-                seconds = left / max(own, 1.0)
-                if best is None or seconds > best[0]:
-                    best = (seconds, index, own)
-            if best is None:
-                return None
-            _, index, own = best
-            victim = self._ranges[index]
-            left = victim.end - victim.offset
-            keep = max(victim.reading, int(left * own / (own + rate)))
-            # The last piece of it, at most 2 x min_bytes: the next idle worker takes the
-            # piece before, so all of them drain a long slow tail at once.
-            piece = min(left - keep, 2 * self.min_bytes)
-            if piece < self._steal_min:
-                return None
-            cut = victim.end - piece
-            thief = Range(cut, victim.end, busy=True, began=now)
-            self._ranges.insert(index + 1, thief)
-            victim.end = cut
-            return thief
+    def _steal(self, rate: float, blocking_only: bool = False) -> Range | None:
+        """For a worker that moved `rate` bytes per second: the tail of the busy range
+        that will end last among those that can be cut (only of the one the prefix ends
+        in, if `blocking_only`), when its connection is at least STEAL_FACTOR times
+        slower (None when no range qualifies)."""
+        if self.whole or self._closed or rate <= 0:
+            return None
+        now = time.monotonic()
+        first = self._first_open()
+        candidates: list[tuple[float, int, float]] = []
+        for index in range(first, first + 1) if blocking_only else range(len(self._ranges)):
+            if index >= len(self._ranges):
+                break
+            item = self._ranges[index]
+            left = item.end - item.offset
+            own = _rate(item, now)
+            if not item.busy or left - item.claimed < self._steal_min or own is None:
+                continue
+            if own * STEAL_FACTOR > rate:
+                continue
+            candidates.append((left / max(own, 1.0), index, own))
+        for _seconds, index, own in sorted(candidates, reverse=True):
+            thief = self._cut(index, own, rate, now)
+            if thief is not None:
+                return thief
+        return None
+
+    def _cut(self, index: int, own: float, rate: float, now: float) -> Range | None:
+        """Cut the last piece off busy range `index` for a worker moving `rate`."""
+        victim = self._ranges[index]
+        left = victim.end - victim.offset
+        # Its share of the rest by the two rates (both then end together), but no crumb:
+        # a slow connection that gets its bytes in bursts could hold one for a second.
+        share = int(left * own / (own + rate))
+        keep = max(victim.claimed, share if share >= self._steal_min else 0)
+        if victim.done + keep == 0:
+            keep = 1  # a range is never empty (a saved plan could not hold it)
+        piece = left - keep
+        if piece > 2 * self.min_bytes + self._steal_min:
+            # At most 2 x min_bytes, the last of it: the next idle worker takes the piece
+            # before, so all of them drain a long slow tail at once.
+            piece = 2 * self.min_bytes
+        if piece < self._steal_min:
+            return None
+        cut = victim.end - piece
+        thief = Range(cut, victim.end, busy=True, began=now)
+        self._ranges.insert(index + 1, thief)
+        victim.end = cut
+        return thief
 
     def wait_for_work(self, timeout: float) -> bool:
         """An idle worker waits here (until a range is released, or `timeout`); False
@@ -226,24 +254,28 @@ class PartPlan:
         length = self._length(rest)
         if length >= rest:
             return
-        cut = item.offset + length
+        cut = item.offset + max(length, item.claimed)
+        if cut >= item.end:
+            return
         if index == len(self._ranges) - 1:
             self._carved = cut
         else:
             self._ranges.insert(index + 1, Range(cut, item.end))
         item.end = cut
 
-    def read_size(self, item: Range, most: int) -> int:
-        """How much the worker of `item` may read next (at most `most`); a steal never
-        cuts into it."""
+    def claim(self, item: Range, count: int) -> int:
+        """The worker of `item` received `count` bytes at its offset: how many of them
+        are its own to write (a steal may have cut the range meanwhile). No cut falls
+        below them until `advance`."""
         with self._changed:
-            item.reading = max(0, min(most, item.end - item.offset))
-            return item.reading
+            item.claimed = max(0, min(count, item.end - item.offset))
+            return item.claimed
 
     def advance(self, item: Range, count: int) -> None:
         """`count` more bytes of `item` are written at their offset."""
         with self._changed:
             item.done += count
+            item.claimed = 0
             self._changed.notify_all()
 
     def restart(self, item: Range) -> None:
@@ -293,6 +325,11 @@ class PartPlan:
             return self._prefix()
 
     def _prefix(self) -> int:
+        index = self._first_open()
+        return self._ranges[index].offset if index < len(self._ranges) else self._carved
+
+    def _first_open(self) -> int:
+        """The index of the first unfinished range (the one the prefix ends in)."""
         # Asked after every chunk: start from the first range not known to be finished
         # (ranges are only inserted after an unfinished one; a restart starts over).
         ranges = self._ranges
@@ -300,7 +337,7 @@ class PartPlan:
         while index < len(ranges) and ranges[index].finished:
             index += 1
         self._open_from = index
-        return ranges[index].offset if index < len(ranges) else self._carved
+        return index
 
     def wait_prefix(self, beyond: int, timeout: float) -> tuple[int, int, bool]:
         """Block until the prefix passes `beyond` (or the plan closes, or `timeout`);

@@ -21,6 +21,7 @@ import pytest
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.download_values import JobState
+from clary_desktop.downloads import parallel
 from tests.support.download_env import FAST, import_entries, sha, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.waiting import PATIENCE, wait_until
@@ -193,13 +194,32 @@ def test_403_on_a_part_fails_at_once(reg, server):
     assert len([r for r in gets(server) if r.status == 403]) == 1
 
 
-def test_a_stalled_part_is_aborted_and_retried(reg, server):
-    server.fail_next("m.gguf")
-    server.fail_next("m.gguf", "stall:50000")
+def test_stalled_parts_are_aborted_and_retried(reg, server):
+    for _ in range(PARTS.parallel_parts):  # every part stalls: nobody can take one over
+        server.fail_next("m.gguf", "stall:50000")
     began = time.monotonic()
-    assert run(reg).state == JobState.COMPLETED  # the server would stall it until it stops
+    assert run(reg).state == JobState.COMPLETED  # the server would stall them until it stops
     assert time.monotonic() - began >= 1.0  # stall_seconds without a byte, then a retry
     assert_installed(reg)
+    stalled, *others = sorted(gets(server), key=lambda r: r.began)[: PARTS.parallel_parts]
+    assert stalled.sent == 50000 and all(r.sent == 50000 for r in others)
+    resumed = {span(r)[0] for r in gets(server)}
+    assert all(span(r)[0] + 50000 in resumed for r in [stalled, *others])  # not from scratch
+
+
+def test_a_stalled_part_does_not_hold_the_file_up(reg, server):
+    """One part stalls: an idle worker takes over the rest of its range (or, on a machine
+    too busy for that, it is retried after stall_seconds); nothing waits for the stalled
+    connection once every byte is in."""
+    server.fail_next("m.gguf")
+    server.fail_next("m.gguf", "stall:50000")
+    assert run(reg).state == JobState.COMPLETED  # the server would stall it until it stops
+    assert_installed(reg)
+    requests = gets(server)
+    stalled = next(r for r in requests if r.sent == 50000)
+    start, end = span(stalled)
+    rest = sorted(span(r) for r in requests if r is not stalled and start < span(r)[0] < end)
+    assert rest and rest[0][0] == start + 50000 and rest[-1][1] == end  # all of its rest
 
 
 def test_disk_full_pauses_keeps_the_parts_and_resumes(reg, server, monkeypatch):
@@ -306,20 +326,26 @@ def test_bandwidth_limit_applies_across_parts(paths, server):
         registry.close()
 
 
-def test_a_slow_connection_hands_its_tail_to_the_fast_ones(paths, server):
-    """Work stealing: the first connection crawls while the others are fast. Once the rest
-    of the file is in, an idle worker takes the tail of the slow range, so the slow
-    connection fetches only a small share of what it was given: no slow tail."""
-    options = dataclasses.replace(
-        PARTS, part_min_bytes=64 * KiB, part_max_bytes=1024 * KiB, part_chunk_bytes=32 * KiB
-    )
-    server.fail_next("m.gguf", "throttle:32768")  # the first request: 32 KiB/s
+STEALING = dataclasses.replace(
+    PARTS, part_min_bytes=64 * KiB, part_max_bytes=1024 * KiB, part_chunk_bytes=32 * KiB
+)
+
+
+def download_completes(paths, server, options) -> None:
     registry = open_registry(paths, server, options)
     try:
         assert run(registry).state == JobState.COMPLETED
         assert_installed(registry)
     finally:
         registry.close()
+
+
+def test_a_slow_connection_hands_its_tail_to_the_fast_ones(paths, server):
+    """Work stealing: the first connection crawls while the others are fast. Once the rest
+    of the file is in, an idle worker takes the tail of the slow range, so the slow
+    connection fetches only a small share of what it was given: no slow tail."""
+    server.fail_next("m.gguf", "throttle:32768")  # the first request: 32 KiB/s
+    download_completes(paths, server, STEALING)
     slow, *others = sorted(gets(server), key=lambda r: r.began)
     start, end = span(slow)  # alone it would take (end - start) / 32 KiB: 24 s
     tail = sorted(span(r) for r in others if start < span(r)[0] < end)
@@ -327,6 +353,44 @@ def test_a_slow_connection_hands_its_tail_to_the_fast_ones(paths, server):
     cut = tail[0][0]
     assert all(a[1] == b[0] for a, b in itertools.pairwise(tail))  # the tail, once
     assert cut - start <= slow.sent <= (end - start) // 2  # it stopped at the cut
+
+
+def test_one_slow_connection_among_fast_ones_gives_its_work_away(paths, monkeypatch):
+    """One connection (the second the server accepts) crawls for as long as it lives, the
+    others move at 512 KiB/s. The completed prefix waits on its range, so a fast connection
+    takes that range's tail over while the rest of the file is still being handed out (not
+    only once all of it is), the slow one drops what it receives past the cut, and every
+    byte of the file is written exactly once."""
+    writes: list[tuple[int, int]] = []
+    lock = threading.Lock()
+    real_write_at = parallel.write_at
+
+    def recorded(fd: int, data: bytes, offset: int) -> None:
+        with lock:
+            writes.append((offset, offset + len(data)))
+        real_write_at(fd, data, offset)
+
+    monkeypatch.setattr(parallel, "write_at", recorded)
+    # 8 KiB/s: minutes alone; the others need two seconds or more for the rest of the file.
+    with BlobServer(throttle=512 * KiB, connection_rates={2: 8 * KiB}) as server:
+        server.add("m.gguf", DATA)
+        download_completes(paths, server, STEALING)
+        requests = gets(server)
+    slow = [r for r in requests if r.connection == 2]
+    assert slow and all(r.status == 206 for r in requests)
+    start, end = span(slow[0])
+    assert slow[0].sent < end - start  # it stopped short: the rest went elsewhere
+    taken = [r for r in requests if r.connection != 2 and start < span(r)[0] < end]
+    assert taken and max(span(r)[1] for r in taken) == end  # others fetched its end
+    last = min(r.began for r in requests if span(r)[1] == len(DATA))
+    assert min(r.began for r in taken) < last  # before the rest was all handed out
+    # Written once: the writes tile the file with no overlap, whatever the slow
+    # connection still received past its cut.
+    position = 0
+    for begin, stop in sorted(writes):
+        assert begin == position, (begin, position)
+        position = stop
+    assert position == len(DATA)
 
 
 # ---- the probe: one connection first, parts only when it is slow --------------------

@@ -19,8 +19,11 @@ for each request takes the next fault queued for that blob:
     throttle:BPS   send this answer at BPS bytes per second (one slow connection)
 
 `throttle` (bytes per second per connection) makes kill-half-way tests
-deterministic. Listens on 127.0.0.1 only; `close()` (or the context manager)
-stops every thread, including stalled ones.
+deterministic. `connection_rates` ({serial: bytes per second}) slows every answer
+on the given connections, numbered from 1 in the order they are accepted, for as
+long as each lives (keep-alive included): one slow connection among fast ones.
+Each RequestRecord names its connection. Listens on 127.0.0.1 only; `close()` (or
+the context manager) stops every thread, including stalled ones.
 """
 
 from __future__ import annotations
@@ -68,13 +71,18 @@ class RequestRecord:
     headers: dict[str, str]
     began: float = 0.0  # time.monotonic() when the request arrived / was answered
     ended: float = 0.0
+    connection: int = 0  # the serial of the connection it came on (from 1)
 
 
 class BlobServer:
     """Serves blobs on 127.0.0.1:<port>/blobs/<name>."""
 
-    def __init__(self, throttle: int | None = None) -> None:
+    def __init__(
+        self, throttle: int | None = None, connection_rates: dict[int, int] | None = None
+    ) -> None:
         self.blobs: dict[str, Blob] = {}
+        self.connection_rates = dict(connection_rates or {})
+        self._connections = 0
         self.faults: dict[str, deque[list[str]]] = defaultdict(deque)
         self.requests: list[RequestRecord] = []
         self.bytes_sent: dict[str, int] = defaultdict(int)
@@ -223,6 +231,7 @@ class BlobServer:
                 limit = min(length, int(faults[key]))
         body_start = 0 if "lie_range" in faults else start
         throttle = int(faults["throttle"]) if "throttle" in faults else self.throttle
+        throttle = self.connection_rates.get(_serial(handler), throttle)
         sent = self._send_range(handler, blob, body_start, limit, "wrong_bytes" in faults, throttle)
         self._record(handler, name, status, sent, began)
         if "stall" in faults:
@@ -300,6 +309,7 @@ class BlobServer:
                     headers=dict(handler.headers.items()),
                     began=now if began is None else began,
                     ended=now,
+                    connection=_serial(handler),
                 )
             )
 
@@ -329,6 +339,12 @@ class BlobServer:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server._connections += 1
+                    self.serial = server._connections
+
             def _dispatch(self) -> None:
                 server._arrived(self)
                 try:
@@ -349,6 +365,10 @@ class BlobServer:
             do_POST = _dispatch
 
         return Handler
+
+
+def _serial(handler: BaseHTTPRequestHandler) -> int:
+    return int(getattr(handler, "serial", 0))
 
 
 def random_bytes(size: int, seed: int = 0) -> bytes:

@@ -11,7 +11,7 @@ import pytest
 from clary_desktop.downloads.control import JobControl
 from clary_desktop.downloads.errors import Interrupted
 from clary_desktop.downloads.group import ControlGroup, GroupAborted
-from clary_desktop.downloads.parts import PartPlan, contiguous_done
+from clary_desktop.downloads.parts import PartPlan, Range, contiguous_done
 from clary_desktop.downloads.ratelimit import TokenBucket
 
 MiB = 1024 * 1024
@@ -160,23 +160,30 @@ def test_a_restored_probe_range_is_cut_when_parts_take_over():
     assert parts.take().start == 13 * MiB and parts.done_bytes() == 5 * MiB
 
 
-def test_an_idle_worker_takes_the_tail_of_a_much_slower_range():
-    plan = PartPlan.fresh(8 * MiB, workers=2, min_bytes=1 * MiB, max_bytes=4 * MiB)
+def _slow_first_range(size: int = 8 * MiB) -> tuple[PartPlan, Range]:
+    """A plan whose first range crawls at 100 KiB/s while the rest of the file is in."""
+    plan = PartPlan.fresh(size, workers=2, min_bytes=1 * MiB, max_bytes=4 * MiB)
     slow = plan.take()
     while (fast := plan.take()) is not None:  # the others fetch the rest of the file
         plan.advance(fast, fast.end - fast.start)
         plan.release(fast)
     plan.advance(slow, 100 * 1024)
     slow.began -= 1.0  # fetched for a second: 100 KiB/s
-    assert plan.read_size(slow, 1 * MiB) == 1 * MiB  # its worker reads up to 1 MiB now
-    assert plan.steal(rate=1) is None  # the asker is no faster: nothing to gain
-    thief = plan.steal(rate=10 * MiB)
+    return plan, slow
+
+
+def test_an_idle_worker_takes_the_tail_of_a_much_slower_range():
+    plan, slow = _slow_first_range()
+    assert plan.claim(slow, 64 * 1024) == 64 * 1024  # its worker is writing 64 KiB now
+    assert plan.take(rate=1) is None  # the asker is no faster: nothing to gain
+    thief = plan.take(rate=10 * MiB)
     assert thief is not None and thief.busy
     # The fast worker takes the last 2 x min_bytes; the next idle one the piece before
-    # that, down to the read the slow one has in flight (which never crosses a cut).
+    # that: all of it but what the slow one is writing (its share by the two rates would
+    # be a crumb, which a connection that gets its bytes in bursts could hold for long).
     assert (thief.start, thief.end) == (2 * MiB, 4 * MiB) and slow.end == thief.start
-    second = plan.steal(rate=10 * MiB)
-    assert second is not None and (second.start, second.end) == (slow.offset + 1 * MiB, 2 * MiB)
+    second = plan.take(rate=10 * MiB)
+    assert second is not None and (second.start, second.end) == (slow.offset + 64 * 1024, 2 * MiB)
     assert slow.end == second.start
     assert [r[:2] for r in plan.snapshot()] == [
         [0, slow.end],
@@ -184,4 +191,47 @@ def test_an_idle_worker_takes_the_tail_of_a_much_slower_range():
         [2 * MiB, 4 * MiB],
         [4 * MiB, 8 * MiB],
     ]  # still no gap
-    assert plan.steal(rate=10 * MiB) is None  # what is left of it is too short to cut
+    assert plan.take(rate=10 * MiB) is None  # nothing left of it to cut
+    plan.advance(slow, 64 * 1024)
+    assert slow.finished and plan.claim(slow, 1 * MiB) == 0  # a later read is dropped
+
+
+def test_a_cut_never_falls_below_what_a_worker_is_writing():
+    plan, slow = _slow_first_range()
+    # Its worker received 1 MiB in one read and is writing it: a cut leaves all of it.
+    assert plan.claim(slow, 1 * MiB) == 1 * MiB
+    plan.take(rate=10 * MiB)
+    thief = plan.take(rate=10 * MiB)
+    assert thief is not None and thief.start == slow.offset + 1 * MiB == slow.end
+    plan.advance(slow, 1 * MiB)
+    assert slow.finished
+    # A read past the cut (the connection still streams the old range) is not its own.
+    assert plan.claim(thief, 2 * MiB) == thief.end - thief.start
+    assert plan.claim(slow, 4096) == 0
+
+
+def test_a_range_that_received_nothing_keeps_one_byte():
+    plan, slow = _slow_first_range()
+    plan.restart(slow)  # nothing of it is trusted: 0 bytes done, 0 B/s
+    slow.began -= 1.0
+    thieves = [plan.take(rate=10 * MiB), plan.take(rate=10 * MiB)]
+    assert all(thieves) and slow.end == slow.start + 1  # never an empty range
+    restored = PartPlan.restore(8 * MiB, plan.snapshot(), 2, 1 * MiB, 4 * MiB)
+    assert restored is not None and restored.snapshot() == plan.snapshot()
+
+
+def test_the_prefix_waiting_on_a_slow_range_is_served_before_a_new_range():
+    """The hasher follows the completed prefix: a much slower range it waits on gives its
+    tail to a fast worker before that worker takes a new range further on."""
+    plan = PartPlan.fresh(64 * MiB, workers=4, min_bytes=1 * MiB, max_bytes=8 * MiB)
+    slow, fast = plan.take(), plan.take()
+    plan.advance(slow, 100 * 1024)
+    slow.began -= 1.0
+    plan.advance(fast, fast.end - fast.start)
+    plan.release(fast)
+    new = plan.take(rate=150 * 1024)  # not STEAL_FACTOR times faster: new bytes
+    assert new is not None and (new.start, new.end) == (16 * MiB, 24 * MiB)
+    thief = plan.take(rate=20 * MiB)
+    assert thief is not None and (thief.start, thief.end) == (6 * MiB, 8 * MiB)
+    assert slow.end == 6 * MiB
+    assert plan.take().start == 24 * MiB  # a worker whose rate is not known yet: new bytes
