@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from clary_desktop.gui.models.catalog_model import (
+    FITS,
     NAME,
     SIZE,
     STATUS,
@@ -17,7 +18,7 @@ from clary_desktop.gui.models.catalog_model import (
 )
 from clary_desktop.gui.widgets.badges import TierBadgeDelegate
 
-COLUMN_WIDTHS = ((NAME, 300), (1, 60), (2, 64), (SIZE, 74), (TIER, 108), (STATUS, 128))
+COLUMN_WIDTHS = ((NAME, 300), (1, 60), (2, 64), (SIZE, 74), (TIER, 108), (STATUS, 128), (FITS, 96))
 
 
 def make_model_table(model: CatalogTableModel) -> QTableView:

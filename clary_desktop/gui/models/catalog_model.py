@@ -10,14 +10,16 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor
 
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.memory_fit import FitRow
 from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.formatting import format_size
-from clary_desktop.gui.icons import lock_icon
+from clary_desktop.gui.fit_text import FITTING, NOT_STORED, RANK, SHORT, row_tooltip
+from clary_desktop.gui.icons import fit_icon, lock_icon
 from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status")
-NAME, TYPE, VERSION, SIZE, TIER, STATUS = range(len(COLUMNS))
+COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status", "Fits")
+NAME, TYPE, VERSION, SIZE, TIER, STATUS, FITS = range(len(COLUMNS))
 ModelIdRole = Qt.ItemDataRole.UserRole + 1
 TierRole = Qt.ItemDataRole.UserRole + 2
 LockedRole = Qt.ItemDataRole.UserRole + 3
@@ -45,6 +47,10 @@ class CatalogTableModel(QAbstractTableModel):
         self._sort_column = NAME
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._lock = lock_icon()
+        #: Will it run here, per model id (`Registry.fits_for_rows`); absent: unknown.
+        self._fits: dict[str, FitRow] = {}
+        self._fitting: frozenset[str] = frozenset()
+        self._fits_note = ""
 
     # ---- feeding -------------------------------------------------------------------
 
@@ -87,6 +93,25 @@ class CatalogTableModel(QAbstractTableModel):
         elif self._visible:
             self.dataChanged.emit(self.index(0, STATUS), self.index(len(self._visible) - 1, STATUS))
 
+    def set_fits(self, fits: dict[str, FitRow], note: str) -> None:
+        """The verdict of each model (from the database, computed off the GUI thread) and
+        `note`, the computer they are for (the column header's tooltip)."""
+        self._fits = fits
+        self._fitting = frozenset(m for m, fit in fits.items() if fit.verdict in FITTING)
+        self._fits_note = note
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, FITS, FITS)
+        if self._spec.fits_only or self._sort_column == FITS:
+            self.beginResetModel()
+            if self._sort_column == FITS:
+                self._order = self._sorted(range(len(self._rows)))
+            self._visible = self._apply(self._order, self._spec)
+            self.endResetModel()
+        elif self._visible:
+            self.dataChanged.emit(self.index(0, FITS), self.index(len(self._visible) - 1, FITS))
+
+    def fit_of(self, model_id: str) -> FitRow:
+        return self._fits.get(model_id, NOT_STORED)
+
     @property
     def filter_spec(self) -> FilterSpec:
         return self._spec
@@ -127,9 +152,12 @@ class CatalogTableModel(QAbstractTableModel):
             selected = [i for i in selected if word in rows[i].search_text]
         if spec.status != "all":
             selected = [i for i in selected if matches_status(spec.status, self._status(i))]
+        if spec.fits_only:
+            fitting = self._fitting
+            selected = [i for i in selected if rows[i].id in fitting]
         return selected
 
-    def _sort_key(self, column: int) -> Callable[[int], str | int]:
+    def _sort_key(self, column: int) -> Callable[[int], Any]:
         rows = self._rows
         if column == TYPE:
             return lambda i: rows[i].type
@@ -146,6 +174,13 @@ class CatalogTableModel(QAbstractTableModel):
             return lambda i: self._ranks[i]
         if column == STATUS:
             return self._status
+        if column == FITS:
+
+            def fit(i: int) -> tuple[int, int]:
+                found = self._fits.get(rows[i].id, NOT_STORED)
+                return RANK[found.verdict], found.total_bytes or 0
+
+            return fit
         return lambda i: rows[i].name.lower()
 
     def _sorted(self, positions: Sequence[int] | range) -> list[int]:
@@ -218,6 +253,8 @@ class CatalogTableModel(QAbstractTableModel):
                 return COLUMNS[section]
             if role == Qt.ItemDataRole.TextAlignmentRole and section == SIZE:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if role == Qt.ItemDataRole.ToolTipRole and section == FITS:
+                return f"Will it run on {self._fits_note}" if self._fits_note else None
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -238,9 +275,13 @@ class CatalogTableModel(QAbstractTableModel):
             return LOCKED_COLOR if self.is_locked(position) else None
         if role == Qt.ItemDataRole.DecorationRole and column == NAME:
             return self._lock if self.is_locked(position) else None
+        if role == Qt.ItemDataRole.DecorationRole and column == FITS:
+            return fit_icon(self.fit_of(row.id).verdict)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == FITS:
+                return row_tooltip(self.fit_of(row.id))
             if self.is_locked(position):
                 return f"{row.id} — needs the {row.tier.capitalize()} tier"
             return row.id
@@ -257,6 +298,8 @@ class CatalogTableModel(QAbstractTableModel):
             return format_size(row.size_bytes)
         if column == TIER:
             return row.tier.capitalize()
+        if column == FITS:
+            return SHORT[self.fit_of(row.id).verdict]
         status = self._status(position)
         job = self._jobs.get(row.id)
         if status == "downloading" and job and job[1] is not None:

@@ -27,6 +27,7 @@ from clary_desktop.domain.version_order import rollback_target
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.models.queue_model import JobRow
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
+from clary_desktop.gui.widgets.fit_panel import FitPanel
 from clary_desktop.gui.widgets.model_usage import ParametersForm, PerformanceSection, UseForBox
 
 ACTIONS = (
@@ -209,10 +210,12 @@ class DetailPane(QWidget):
         self.noncommercial_badge = Badge("NON-COMMERCIAL", NONCOMMERCIAL_COLOR)
         self.noncommercial_badge.setToolTip("This model's license forbids commercial use")
         self.status_label = QLabel()
+        self.fit = FitPanel()  # its summary sits with the badges, its numbers under Usage
         badges = QHBoxLayout()
         badges.addWidget(self.tier_badge)
         badges.addWidget(self.noncommercial_badge)
         badges.addWidget(self.status_label)
+        badges.addWidget(self.fit.summary)
         badges.addStretch(1)
 
         self.lock_message = QLabel()
@@ -270,12 +273,13 @@ class DetailPane(QWidget):
         self.parameters = ParametersForm()
         self.parameters.save_requested.connect(self.parameters_save_requested)
         self.parameters.reset_requested.connect(self.parameters_reset_requested)
+        self.parameters.values_changed.connect(self.fit.update_values)
         self.performance = PerformanceSection()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("detailTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.body, "Details")
-        self.tabs.addTab(_scrolling(self.use_for, self.parameters), "Usage")
+        self.tabs.addTab(_scrolling(self.use_for, self.parameters, self.fit), "Usage")
         self.tabs.addTab(_scrolling(self.performance), "Performance")
 
         layout = QVBoxLayout(page)
@@ -307,6 +311,7 @@ class DetailPane(QWidget):
     def clear(self) -> None:
         self._info = None
         self._job = None
+        self.fit.clear(None)
         self._stack.setCurrentIndex(0)
 
     def show_model(
@@ -317,6 +322,8 @@ class DetailPane(QWidget):
         installed_path: str | None,
         job: JobRow | None,
     ) -> None:
+        if info.id != self.fit.model_id:
+            self.fit.clear(info.id)
         self._info = info
         self._locked = info.locked
         self.title.setText(info.name)
@@ -430,6 +437,7 @@ class DetailPane(QWidget):
                 parts.append(note.text())
         parts.append(self.body.toPlainText())
         parts.append(self.use_for.state.text())
+        parts.append(self.fit.text())
         parts.append(self.performance.text())
         return "\n".join(str(p) for p in parts)
 

@@ -106,6 +106,7 @@ class ParametersForm(QGroupBox):
 
     save_requested = Signal(str, dict)  # model id, changed values
     reset_requested = Signal(str)  # model id
+    values_changed = Signal(dict)  # every shown value, as the user edits them
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Parameters", parent)
@@ -192,6 +193,7 @@ class ParametersForm(QGroupBox):
             else:
                 box.setValue(float(value))
         box.valueChanged.connect(self.clear_error)
+        box.valueChanged.connect(self._edited)
         self._rows.addRow(_label(name), box)
         self.boxes[name] = box
 
@@ -209,7 +211,11 @@ class ParametersForm(QGroupBox):
             _kind, low, _high = RUNTIME_PARAMETERS[name]
             self._add_row(name, low)
             self._fill_add_box()
+            self._edited()
             self.boxes[name].setFocus()
+
+    def _edited(self) -> None:
+        self.values_changed.emit(self.values())
 
     def values(self) -> dict[str, Any]:
         return {name: box.value() for name, box in self.boxes.items()}
