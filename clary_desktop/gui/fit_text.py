@@ -17,7 +17,7 @@ TITLES = {
     FitVerdict.FITS_GPU: "Fits in GPU memory",
     FitVerdict.FITS_RAM: "Fits in RAM",
     FitVerdict.TOO_LARGE: "Too large for this computer",
-    FitVerdict.UNKNOWN: "Unknown",
+    FitVerdict.UNKNOWN: "Memory needs unknown",
 }
 COLORS = {
     FitVerdict.FITS_GPU: "#2e7d32",

@@ -141,8 +141,9 @@ def test_detail_numbers_are_the_cores_estimate(open_window, pro, qtbot):
     assert panel.values["kv"].text() == f"{format_memory(estimate.kv_cache_bytes)} at 8,192 tokens"
     assert panel.values["overhead"].text().startswith(format_memory(estimate.overhead_bytes))
     assert panel.values["total"].text() == format_memory(estimate.total_bytes)
-    assert panel.values["ram"].text() == "16 GiB (planned)"
-    assert panel.values["gpu"].text() == "4 GiB (planned GPU) (planned)"
+    assert panel.values["ram"].text() == "16 GiB"
+    assert panel.values["gpu"].text() == "4 GiB"
+    assert panel.values["machine"].text().startswith("a planned computer")
     assert panel.values["disk"].text() == report.disk_reason
     assert panel.check_button.isHidden()  # the catalog's facts are enough
     assert window.detail.fit.summary.text() == "Fits in RAM"

@@ -37,10 +37,8 @@ def machine_lines(machine: MachineInfo) -> list[tuple[str, str]]:
         if machine.unified_memory:
             gpus += " (a share of the RAM: unified memory)"
     else:
-        gpus = "none found (NVIDIA GPUs need the nvidia-ml-py package and the driver)"
+        gpus = "none found"
     disk = format_size(machine.free_disk) + " free"
-    if machine.models_dir:
-        disk += f" on the drive of {machine.models_dir}"
     return [("RAM", ram), ("GPU memory", gpus), ("Models drive", disk)]
 
 
@@ -67,7 +65,14 @@ class MachineDialog(QDialog):
         self.refresh_button.setObjectName("refreshMachine")
         self.refresh_button.setToolTip("Detect the RAM, GPUs and free disk space again")
         self.refresh_button.clicked.connect(self._refresh)
-        self._detected.addRow("", self.refresh_button)
+        refresh_row = QHBoxLayout()
+        refresh_row.addWidget(self.refresh_button)
+        refresh_row.addStretch(1)
+        self._detected.addRow("", refresh_row)
+        self._detected_values["GPU memory"].setToolTip(
+            "NVIDIA GPUs are found through the nvidia-ml-py package and the driver; "
+            "Apple Silicon shares its RAM with the GPU"
+        )
 
         self.this_computer = QRadioButton("Judge the models against this computer")
         self.this_computer.setObjectName("planThisComputer")
@@ -82,6 +87,7 @@ class MachineDialog(QDialog):
         self.vram_given.setToolTip("0 GiB: no GPU (the models run on the CPU)")
         self.vram = self._gib_box("planVram", 8, low=0)
         plan = QFormLayout()
+        plan.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         plan.addRow(self.ram_given, self.ram)
         plan.addRow(self.vram_given, self.vram)
         note = QLabel("A value left unticked stays as this computer's.")
@@ -142,7 +148,10 @@ class MachineDialog(QDialog):
         """What was detected (never the planned values)."""
         for label, text in machine_lines(machine):
             self._detected_values[label].setText(text)
+        if machine.models_dir:
+            self._detected_values["Models drive"].setToolTip(machine.models_dir)
         self.refresh_button.setEnabled(True)
+        self.adjustSize()
 
     def set_plan(self, plan: Plan) -> None:
         ram, vram = plan

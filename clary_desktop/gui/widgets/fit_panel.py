@@ -42,6 +42,8 @@ from clary_desktop.gui.icons import fit_icon
 #: The parameters that change the estimate (the others leave it as it is).
 MEMORY_PARAMETERS = frozenset({"context_length", "gpu_layers"})
 MUTED = "color: #666;"
+#: The name `memory_fit.with_overrides` gives the GPU a user plans for.
+PLANNED_GPU = "planned GPU"
 
 
 def gpu_layers_of(parameters: Mapping[str, Any]) -> int | None:
@@ -74,6 +76,7 @@ class FitPanel(QGroupBox):
         ("total", "Total"),
         ("ram", "RAM"),
         ("gpu", "GPU memory"),
+        ("machine", "Against"),
         ("disk", "Disk"),
     )
 
@@ -111,6 +114,8 @@ class FitPanel(QGroupBox):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label = QLabel(text)
             label.setStyleSheet(MUTED)
+            if key == "total":
+                value.setStyleSheet("font-weight: 600;")
             form.addRow(label, value)
             self.values[key] = value
             self._labels[key] = label
@@ -251,12 +256,17 @@ class FitPanel(QGroupBox):
             )
             self._set("total", format_memory(estimate.total_bytes))
         self._set("on_gpu", self._on_gpu(estimate))
-        planned = " (planned)" if machine.overridden else ""
-        ram = format_memory(machine.total_ram) + planned
+        ram = format_memory(machine.total_ram)
         if machine.available_ram is not None and not machine.overridden:
             ram += f", {format_memory(machine.available_ram)} free now"
         self._set("ram", ram)
-        self._set("gpu", self._gpu_text(machine) + planned)
+        self._set("gpu", self._gpu_text(machine))
+        self._set(
+            "machine",
+            "a planned computer (View > Plan for another computer)"
+            if machine.overridden
+            else "this computer",
+        )
         self._set("disk", report.disk_reason)
 
     def _on_gpu(self, estimate: MemoryEstimate | None) -> str | None:
@@ -279,10 +289,11 @@ class FitPanel(QGroupBox):
     def _gpu_text(machine: MachineInfo) -> str:
         if not machine.gpus:
             return "none"
-        names = ", ".join(gpu.name for gpu in machine.gpus)
+        names = ", ".join(gpu.name for gpu in machine.gpus if gpu.name != PLANNED_GPU)
+        shown = format_memory(machine.gpu_bytes)
         if machine.unified_memory:
-            return f"{format_memory(machine.gpu_bytes)} of the RAM ({names})"
-        return f"{format_memory(machine.gpu_bytes)} ({names})"
+            shown += " of the RAM"
+        return f"{shown} ({names})" if names else shown
 
     def _show_verdict(self, verdict: FitVerdict | None, reason: str) -> None:
         self.verdict = verdict
@@ -303,7 +314,7 @@ class FitPanel(QGroupBox):
 
     def _set(self, key: str, text: str | None) -> None:
         self.values[key].setText(text or "—")
-        shown = text is not None or key in ("weights", "total", "ram", "gpu")
+        shown = text is not None or key in ("weights", "total", "ram", "gpu", "machine")
         self.values[key].setVisible(shown)
         self._labels[key].setVisible(shown)
 
