@@ -41,6 +41,19 @@ def fit_with_parameters(
     return report, parameters
 
 
+def _merged(fits: dict[str, FitRow], changes: Mapping[str, FitRow | None]) -> dict[str, FitRow]:
+    """`fits` with `changes` applied (None: the model has no verdict any more)."""
+    if not changes:
+        return fits
+    result = dict(fits)
+    for model_id, row in changes.items():
+        if row is None:
+            result.pop(model_id, None)
+        else:
+            result[model_id] = row
+    return result
+
+
 class FitActions(WindowActions):
     fits_changed = Signal()  # the Fits column shows new verdicts
     report_shown = Signal(str)  # model id: the detail pane shows its estimate
@@ -53,6 +66,8 @@ class FitActions(WindowActions):
         self.machine: MachineInfo | None = None
         self.dialog: MachineDialog | None = None
         self._generation = 0
+        #: Single verdicts read while a full refresh runs: it may have read before them.
+        self._recent: dict[str, FitRow | None] = {}
         self._checking: set[str] = set()
         window.catalog_loaded.connect(self.refresh_fits)
         window.details_shown.connect(self.show_fit)
@@ -68,6 +83,7 @@ class FitActions(WindowActions):
         registry = self.registry()
         self._generation += 1
         generation = self._generation
+        self._recent = {}
         ram, vram = self.plan
 
         def work() -> tuple[MachineInfo, dict[str, FitRow]]:
@@ -78,7 +94,28 @@ class FitActions(WindowActions):
         if generation != self._generation:
             return  # a newer plan or reload is on its way
         self.machine = machine
-        summary = machine_summary(machine)
+        self._show_fits(_merged(fits, self._recent))
+        self._recent = {}
+
+    def refresh_fit_of(self, model_id: str) -> None:
+        """One model's verdict changed (its facts or parameters): read only its own."""
+        self.tasks.spawn(self._refresh_fit_of(model_id), "Working out which models fit")
+
+    async def _refresh_fit_of(self, model_id: str) -> None:
+        registry = self.registry()
+        plan = ram, vram = self.plan
+        fits = await self.tasks.run(
+            lambda: registry.fits_for_rows(
+                [model_id], machine=registry.machine_info(ram=ram, vram=vram)
+            )
+        )
+        if plan != self.plan or self.machine is None:
+            return  # judged against another computer; its full refresh is on its way
+        self._recent[model_id] = fits.get(model_id)
+        self._show_fits(_merged(self.window.catalog_model.fits, {model_id: fits.get(model_id)}))
+
+    def _show_fits(self, fits: dict[str, FitRow]) -> None:
+        summary = machine_summary(self.machine)
         model = self.window.catalog_model
         model.set_fits(fits, summary)
         self.window.filters.set_fit_machine(summary)
@@ -93,12 +130,17 @@ class FitActions(WindowActions):
     async def _show_fit(self, model_id: str) -> None:
         registry = self.registry()
         plan = ram, vram = self.plan
-        report, parameters = await self.tasks.run(
-            lambda: fit_with_parameters(
-                registry, model_id, registry.machine_info(ram=ram, vram=vram), False
-            )
-        )
         panel = self.window.detail.fit
+        try:
+            report, parameters = await self.tasks.run(
+                lambda: fit_with_parameters(
+                    registry, model_id, registry.machine_info(ram=ram, vram=vram), False
+                )
+            )
+        except ClaryError as error:  # e.g. removed meanwhile: say so where the numbers go
+            if panel.model_id == model_id:
+                panel.show_problem(error_text(error))
+            return
         if panel.model_id != model_id or plan != self.plan:
             return  # the user moved on (or planned for another computer) meanwhile
         panel.show_report(report, parameters)
@@ -132,7 +174,7 @@ class FitActions(WindowActions):
             self._checking.discard(model_id)
             if panel.model_id == model_id:
                 panel.set_busy(False)
-        self.refresh_fits()
+        self.refresh_fit_of(model_id)
         if panel.model_id == model_id:
             await self._show_fit(model_id)
 
@@ -155,7 +197,7 @@ class FitActions(WindowActions):
 
     def parameters_changed(self, model_id: str) -> None:
         """Saved or reset: the context the list and the pane judge at has changed."""
-        self.refresh_fits()
+        self.refresh_fit_of(model_id)
         if self.window.detail.fit.model_id == model_id:
             self.show_fit(model_id)
 

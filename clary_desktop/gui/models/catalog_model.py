@@ -27,6 +27,11 @@ LOCKED_COLOR = QColor("#9a9a9a")
 _TIER_RANK = {t.key: int(t) for t in Tier}
 
 
+def _fit_key(fit: FitRow) -> int:
+    """The verdict's rank first (fits GPU ... unknown), then the memory needed."""
+    return (RANK[fit.verdict] << 62) + min(fit.total_bytes or 0, (1 << 62) - 1)
+
+
 def _tier_rank(key: str) -> int:
     return _TIER_RANK.get(key, len(_TIER_RANK))
 
@@ -49,8 +54,12 @@ class CatalogTableModel(QAbstractTableModel):
         self._lock = lock_icon()
         #: Will it run here, per model id (`Registry.fits_for_rows`); absent: unknown.
         self._fits: dict[str, FitRow] = {}
-        self._fitting: frozenset[str] = frozenset()
         self._fits_note = ""
+        #: Per position in `_rows`: fits the computer, and the Fits column's sort key.
+        #: Lists indexed like the rows keep the filter and the sort off the row objects,
+        #: which a sorted order visits all over memory.
+        self._fit_ok: list[bool] = []
+        self._fit_keys: list[int] = []
 
     # ---- feeding -------------------------------------------------------------------
 
@@ -58,6 +67,7 @@ class CatalogTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = list(rows)
         self._ranks = [_tier_rank(r.tier) for r in self._rows]
+        self._index_fits()
         self._user_tier = user_tier
         self._order = self._sorted(range(len(self._rows)))
         self._visible = self._apply(self._order, self._spec)
@@ -97,8 +107,8 @@ class CatalogTableModel(QAbstractTableModel):
         """The verdict of each model (from the database, computed off the GUI thread) and
         `note`, the computer they are for (the column header's tooltip)."""
         self._fits = fits
-        self._fitting = frozenset(m for m, fit in fits.items() if fit.verdict in FITTING)
         self._fits_note = note
+        self._index_fits()
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, FITS, FITS)
         if self._spec.fits_only or self._sort_column == FITS:
             self.beginResetModel()
@@ -109,8 +119,22 @@ class CatalogTableModel(QAbstractTableModel):
         elif self._visible:
             self.dataChanged.emit(self.index(0, FITS), self.index(len(self._visible) - 1, FITS))
 
+    def _index_fits(self) -> None:
+        ok: list[bool] = []
+        keys: list[int] = []
+        unknown = _fit_key(NOT_STORED)
+        for row in self._rows:
+            fit = self._fits.get(row.id)
+            ok.append(fit is not None and fit.verdict in FITTING)
+            keys.append(unknown if fit is None else _fit_key(fit))
+        self._fit_ok, self._fit_keys = ok, keys
+
     def fit_of(self, model_id: str) -> FitRow:
         return self._fits.get(model_id, NOT_STORED)
+
+    @property
+    def fits(self) -> dict[str, FitRow]:
+        return self._fits
 
     @property
     def filter_spec(self) -> FilterSpec:
@@ -153,8 +177,8 @@ class CatalogTableModel(QAbstractTableModel):
         if spec.status != "all":
             selected = [i for i in selected if matches_status(spec.status, self._status(i))]
         if spec.fits_only:
-            fitting = self._fitting
-            selected = [i for i in selected if rows[i].id in fitting]
+            fit_ok = self._fit_ok
+            selected = [i for i in selected if fit_ok[i]]
         return selected
 
     def _sort_key(self, column: int) -> Callable[[int], Any]:
@@ -175,12 +199,7 @@ class CatalogTableModel(QAbstractTableModel):
         if column == STATUS:
             return self._status
         if column == FITS:
-
-            def fit(i: int) -> tuple[int, int]:
-                found = self._fits.get(rows[i].id, NOT_STORED)
-                return RANK[found.verdict], found.total_bytes or 0
-
-            return fit
+            return self._fit_keys.__getitem__
         return lambda i: rows[i].name.lower()
 
     def _sorted(self, positions: Sequence[int] | range) -> list[int]:

@@ -228,6 +228,8 @@ class FitPanel(QGroupBox):
         report = self._report
         if report is not None:
             self._show(report.estimate, report.verdict, report.reason)
+        else:
+            self._show_verdict(FitVerdict.UNKNOWN, "The memory needs cannot be worked out.")
 
     # ---- drawing -------------------------------------------------------------------
 
