@@ -18,6 +18,7 @@ from clary_desktop.formatting import format_memory
 from clary_desktop.gui.models.catalog_model import FITS, NAME, CatalogTableModel
 from clary_desktop.gui.models.filtering import FilterSpec
 from tests.gui.test_item_models import make_rows
+from tests.integration.test_model_fit import SHAPE
 from tests.support.download_env import REVISION, hub_entry, import_entries
 from tests.support.gguf_files import kv_cache_bytes, write_llm_gguf
 from tests.support.hub_server import HubServer
@@ -279,14 +280,6 @@ def test_plan_dialog_overrides_and_goes_back_to_this_computer(open_window, pro, 
 
 
 # ---- reading the facts on demand ---------------------------------------------------------
-
-SHAPE = {
-    "block_count": 12,
-    "context_length": 4096,
-    "embedding_length": 256,
-    "head_count": 8,
-    "head_count_kv": 2,
-}
 
 
 @pytest.fixture

@@ -94,14 +94,19 @@ class CatalogTableModel(QAbstractTableModel):
         if jobs == self._jobs:
             return
         self._jobs = dict(jobs)
-        if self._spec.status != "all" or self._sort_column == STATUS:
+        self._column_changed(STATUS, filtered=self._spec.status != "all")
+
+    def _column_changed(self, column: int, filtered: bool) -> None:
+        """A column's values changed: sort and filter again when they decide the order
+        or what is shown (`filtered`), else repaint the column."""
+        if filtered or self._sort_column == column:
             self.beginResetModel()
-            if self._sort_column == STATUS:
+            if self._sort_column == column:
                 self._order = self._sorted(range(len(self._rows)))
             self._visible = self._apply(self._order, self._spec)
             self.endResetModel()
         elif self._visible:
-            self.dataChanged.emit(self.index(0, STATUS), self.index(len(self._visible) - 1, STATUS))
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._visible) - 1, column))
 
     def set_fits(self, fits: dict[str, FitRow], note: str) -> None:
         """The verdict of each model (from the database, computed off the GUI thread) and
@@ -110,14 +115,7 @@ class CatalogTableModel(QAbstractTableModel):
         self._fits_note = note
         self._index_fits()
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, FITS, FITS)
-        if self._spec.fits_only or self._sort_column == FITS:
-            self.beginResetModel()
-            if self._sort_column == FITS:
-                self._order = self._sorted(range(len(self._rows)))
-            self._visible = self._apply(self._order, self._spec)
-            self.endResetModel()
-        elif self._visible:
-            self.dataChanged.emit(self.index(0, FITS), self.index(len(self._visible) - 1, FITS))
+        self._column_changed(FITS, filtered=self._spec.fits_only)
 
     def _index_fits(self) -> None:
         ok: list[bool] = []

@@ -13,7 +13,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -38,10 +37,10 @@ from clary_desktop.domain.model_facts import FactsSource, ModelFacts
 from clary_desktop.formatting import format_memory
 from clary_desktop.gui.fit_text import COLORS, FITTING, TITLES, verdict_line
 from clary_desktop.gui.icons import fit_icon
+from clary_desktop.gui.widgets.value_form import value_form
 
 #: The parameters that change the estimate (the others leave it as it is).
 MEMORY_PARAMETERS = frozenset({"context_length", "gpu_layers"})
-MUTED = "color: #666;"
 #: The name `memory_fit.with_overrides` gives the GPU a user plans for.
 PLANNED_GPU = "planned GPU"
 
@@ -102,23 +101,8 @@ class FitPanel(QGroupBox):
         heading.addWidget(self.icon)
         heading.addWidget(self.verdict_label, 1)
 
-        self.values: dict[str, QLabel] = {}
-        self._labels: dict[str, QLabel] = {}
-        form = QFormLayout()
-        form.setHorizontalSpacing(14)
-        form.setVerticalSpacing(3)
-        for key, text in self.FIELDS:
-            value = QLabel("—")
-            value.setObjectName(f"fit-{key}")
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label = QLabel(text)
-            label.setStyleSheet(MUTED)
-            if key == "total":
-                value.setStyleSheet("font-weight: 600;")
-            form.addRow(label, value)
-            self.values[key] = value
-            self._labels[key] = label
+        form, self.values, self._labels = value_form(self.FIELDS, "fit", wrap=True)
+        self.values["total"].setStyleSheet("font-weight: 600;")
 
         self.check_button = QPushButton("Check memory needs")
         self.check_button.setObjectName("checkMemory")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS, ModelPerformance
 from clary_desktop.formatting import format_count, format_size
 from clary_desktop.gui.widgets.latency_chart import LatencyChart, format_latency
+from clary_desktop.gui.widgets.value_form import value_form
 
 ERROR_STYLE = "color: #b3261e;"
 _FLOAT_DECIMALS = 2
@@ -277,20 +278,7 @@ class PerformanceSection(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Performance", parent)
         self.setObjectName("performanceSection")
-        self.values: dict[str, QLabel] = {}
-        self._labels: dict[str, QLabel] = {}
-        form = QFormLayout()
-        form.setHorizontalSpacing(14)
-        form.setVerticalSpacing(3)
-        for key, text in self.FIELDS:
-            value = QLabel("—")
-            value.setObjectName(f"perf-{key}")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label = QLabel(text)
-            label.setStyleSheet("color: #666;")
-            form.addRow(label, value)
-            self.values[key] = value
-            self._labels[key] = label
+        form, self.values, self._labels = value_form(self.FIELDS, "perf")
         self.chart = LatencyChart()
         self.chart_caption = QLabel("Recent runs")
         self.chart_caption.setStyleSheet("color: #666;")
