@@ -19,6 +19,13 @@ TITLES = {
     FitVerdict.TOO_LARGE: "Too large for this computer",
     FitVerdict.UNKNOWN: "Memory needs unknown",
 }
+#: The detail pane's headline, next to the badges: short, and nothing when unknown.
+HEADLINES = {
+    FitVerdict.FITS_GPU: "Fits in GPU memory",
+    FitVerdict.FITS_RAM: "Fits in RAM",
+    FitVerdict.TOO_LARGE: "Too large",
+    FitVerdict.UNKNOWN: "",
+}
 COLORS = {
     FitVerdict.FITS_GPU: "#2e7d32",
     FitVerdict.FITS_RAM: "#e0a100",

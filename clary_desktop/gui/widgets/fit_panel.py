@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +36,7 @@ from clary_desktop.domain.memory_fit import (
 )
 from clary_desktop.domain.model_facts import FactsSource, ModelFacts
 from clary_desktop.formatting import format_memory
-from clary_desktop.gui.fit_text import COLORS, FITTING, TITLES, verdict_line
+from clary_desktop.gui.fit_text import COLORS, FITTING, HEADLINES, TITLES, verdict_line
 from clary_desktop.gui.icons import fit_icon
 from clary_desktop.gui.widgets.value_form import value_form
 
@@ -111,6 +112,7 @@ class FitPanel(QGroupBox):
             "not downloaded)"
         )
         self.check_button.clicked.connect(self._check)
+        self.check_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.busy = QProgressBar()
         self.busy.setObjectName("fitBusy")
         self.busy.setRange(0, 0)
@@ -124,7 +126,7 @@ class FitPanel(QGroupBox):
         self.problem.setStyleSheet("color: #b3261e;")
         self.problem.hide()
         check_row = QHBoxLayout()
-        check_row.addWidget(self.check_button)
+        check_row.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignLeft)
         check_row.addWidget(self.busy, 1)
 
         layout = QVBoxLayout(self)
@@ -294,7 +296,7 @@ class FitPanel(QGroupBox):
         self.icon.setPixmap(fit_icon(verdict).pixmap(18, 18))
         self.verdict_label.setText(TITLES[verdict])
         self.verdict_label.setStyleSheet(f"color: {color}; font-weight: 600;")
-        self.summary.setText(TITLES[verdict])
+        self.summary.setText(HEADLINES[verdict])
         self.summary.setStyleSheet(f"color: {color}; font-weight: 600;")
         self.summary.setToolTip(verdict_line(verdict, reason))
 
