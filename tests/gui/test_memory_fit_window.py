@@ -212,6 +212,41 @@ def test_context_edits_update_the_estimate_and_saving_too_much_asks_first(open_w
     assert fits_cell(window, QWEN) == "too large"
 
 
+def test_a_saved_context_survives_a_slower_full_refresh(open_window, pro, qtbot, monkeypatch):
+    """A full refresh that read the database before a save ends after the save's own
+    update: the list keeps the saved verdict."""
+    window = open_window(pro)
+    fits_at_16k = total_at(pro, QWEN, context=16384, ram=64 * GIB, vram=0)
+    plan(window, qtbot, fits_at_16k, 0)
+    assert fits_cell(window, QWEN) == "too large"  # at the catalog's 32k tokens
+    select(window, qtbot, QWEN)
+    read, release = threading.Event(), threading.Event()
+    everything = pro.fits_for_rows
+
+    def slow_full_read(model_ids=None, machine=None):
+        result = everything(model_ids, machine)
+        if model_ids is None:  # the whole list: read now, answer late
+            read.set()
+            release.wait(30)
+        return result
+
+    monkeypatch.setattr(pro, "fits_for_rows", slow_full_read)
+    try:
+        window.fit_actions.refresh_fits()
+        qtbot.waitUntil(read.is_set, timeout=15000)
+        form = window.detail.parameters
+        form.boxes["context_length"].setValue(16384)
+        with qtbot.waitSignal(window.fit_actions.fits_changed, timeout=15000):
+            qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+        assert fits_cell(window, QWEN) == "fits RAM"
+    finally:
+        release.set()
+    with qtbot.waitSignal(window.fit_actions.fits_changed, timeout=15000):
+        pass  # the full refresh lands
+    assert fits_cell(window, QWEN) == "fits RAM"
+    assert pro.model_parameters(QWEN)["context_length"] == 16384
+
+
 def test_gpu_layers_split_the_estimate_live(open_window, pro, qtbot):
     window = open_window(pro)
     plan(window, qtbot, 64 * GIB, 2 * GIB)
@@ -249,7 +284,7 @@ def test_plan_dialog_overrides_and_goes_back_to_this_computer(open_window, pro, 
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: "measuring" not in dialog.detected_text(), timeout=15000)
     assert f"RAM: {format_memory(detected.total_ram)}" in dialog.detected_text()
-    assert not dialog.ok_button.isEnabled() or dialog.this_computer.isChecked()
+    assert dialog.this_computer.isChecked() and dialog.ok_button.isEnabled()
 
     dialog.other_computer.setChecked(True)
     assert not dialog.ok_button.isEnabled()  # nothing given yet
