@@ -89,6 +89,15 @@ class InvalidManifestError(ClaryError):
     """A catalog manifest that cannot be imported; names the entry and field."""
 
 
+class InvalidParameterError(ClaryError):
+    """A parameter value the core refuses; `parameter` names the field, so a form can
+    point at it."""
+
+    def __init__(self, message: str, parameter: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
 class DatabaseError(ClaryError):
     """The catalog database cannot be opened, read or written."""
 

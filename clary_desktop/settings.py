@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -126,3 +128,33 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def settings_with(base: Settings, changes: Mapping[str, object]) -> Settings:
+    """`base` with `changes` (values as a user types them: "3", "true", a URL), checked
+    by the model as a whole; raises ClaryError naming the setting and the problem."""
+    for name in changes:
+        if name not in Settings.model_fields:
+            raise ClaryError(
+                f'There is no setting named "{name}"{did_you_mean(name)}; nothing was '
+                "changed. The settings are: " + ", ".join(Settings.model_fields) + "."
+            )
+    try:
+        return Settings.model_validate({**base.model_dump(), **changes})
+    except ValidationError as error:
+        raise ClaryError(f"{describe_problem(error)}; nothing was changed.") from None
+
+
+def did_you_mean(name: str) -> str:
+    """A hint such as ` (did you mean "offline"?)` for a close setting name, else ""."""
+    close = difflib.get_close_matches(name, list(Settings.model_fields), n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def describe_problem(error: ValidationError) -> str:
+    """The first problem pydantic found, as `"name": what is wrong (found ...)`."""
+    first = error.errors(include_url=False)[0]
+    name = ".".join(str(part) for part in first["loc"]) or "the settings"
+    found = repr(first.get("input"))
+    found = found if len(found) <= 60 else found[:57] + "..."
+    return f'"{name}": {first["msg"].lower()} (found {found})'

@@ -105,6 +105,9 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         loaded = asyncio.ensure_future(wait_signal(window.catalog_loaded))
         window.start()
         await loaded
+        await settle()
+        saved.append(out / "welcome.png")  # nothing selected: the starter models
+        window.grab().save(str(saved[-1]))
         window.filters.show_locked.setChecked(True)
         shown = asyncio.ensure_future(wait_signal(window.details_shown))
         window.select_model("layoutlmv3")
@@ -112,6 +115,11 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         await settle()
         saved.append(out / "main-window.png")
         window.grab().save(str(saved[-1]))
+        window.detail.tabs.setCurrentWidget(window.detail.card)
+        await settle()
+        saved.append(out / "model-card.png")
+        window.grab().save(str(saved[-1]))
+        window.detail.tabs.setCurrentIndex(0)
 
         events = [
             fake_event(
@@ -144,6 +152,23 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         await settle()
         saved.append(out / "download-in-progress.png")
         window.grab().save(str(saved[-1]))
+
+        failed = fake_event(4, "phi-4-multimodal", "1.0.0", "failed", 0, 2_491_874_688, None)
+        failed.error = (
+            "The Hub refused the download of bartowski/microsoft_Phi-4-mini-instruct-GGUF "
+            "(HTTP 403 at https://huggingface.co/bartowski/microsoft_Phi-4-mini-instruct-GGUF/"
+            "resolve/main/microsoft_Phi-4-mini-instruct-Q4_K_M.gguf): check the access token "
+            "in Settings."
+        )
+        window.bridge.on_event(failed)
+        window.bridge.flush()
+        shown = asyncio.ensure_future(wait_signal(window.details_shown))
+        window.select_model("phi-4-multimodal")
+        await shown
+        window.queue_panel.view.selectRow(3)
+        await settle()
+        saved.append(out / "download-failed.png")
+        window.grab().save(str(saved[-1]))
         saved += await shoot_fit(out, window)
         saved += await shoot_usage(out, window, registry, data_dir)
     finally:
@@ -164,7 +189,7 @@ async def shoot_fit(out: Path, window: MainWindow) -> list[Path]:
     shown = asyncio.ensure_future(wait_signal(actions.report_shown))
     window.select_model("llama-3-8b")
     await shown
-    window.detail.tabs.setCurrentIndex(1)
+    window.detail.tabs.setCurrentWidget(window.detail.usage_tab)
     await settle()
     saved.append(out / "memory-fit.png")
     window.grab().save(str(saved[-1]))
@@ -243,11 +268,11 @@ async def shoot_usage(
     shown = asyncio.ensure_future(wait_signal(window.details_shown))
     window.select_model(model_id)
     await shown
-    window.detail.tabs.setCurrentIndex(2)
+    window.detail.tabs.setCurrentWidget(window.detail.performance_tab)
     await settle()
     saved.append(out / "performance.png")
     window.grab().save(str(saved[-1]))
-    window.detail.tabs.setCurrentIndex(1)
+    window.detail.tabs.setCurrentWidget(window.detail.usage_tab)
     await settle()
     saved.append(out / "usage-and-parameters.png")
     window.grab().save(str(saved[-1]))

@@ -15,7 +15,8 @@ from tests.support import cli as cli_support
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test may read or write the real user's folders or reach the real Hub."""
+    """No test may read or write the real user's folders or the machine's policy, or reach
+    the real Hub."""
     for name in (
         "CLARY_DATA_DIR",
         "CLARY_DATABASE_URL",
@@ -27,6 +28,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         "HF_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
+    # Nor the machine's policy file: a test that wants one writes it and points here.
+    monkeypatch.setenv("CLARY_POLICY_FILE", str(cli_support.NO_POLICY_FILE))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from clary_desktop.app.machine import detect_machine
 from clary_desktop.db import Database
+from clary_desktop.domain.disk_space import free_bytes_if_known
 from clary_desktop.domain.memory_fit import (
     EstimateError,
     FitReport,
@@ -18,10 +19,11 @@ from clary_desktop.domain.memory_fit import (
     MachineInfo,
     choose_context,
     default_context,
-    estimate_from_figures,
     estimate_memory,
     judge,
     judge_disk,
+    memory_parts,
+    verdict_rule,
     with_overrides,
 )
 from clary_desktop.domain.model_facts import FactsSource, ModelFacts
@@ -70,10 +72,16 @@ class ModelFit:
     def machine(
         self, refresh: bool = False, ram: int | None = None, vram: int | None = None
     ) -> MachineInfo:
+        folder = self.host.models_dir
         with self._lock:
             if self._machine is None or refresh:
-                self._machine = detect_machine(self.host.models_dir)
+                self._machine = detect_machine(folder)
             detected = self._machine
+        # Free space changes with every download and the folder may move: read afresh
+        # (one statvfs), while RAM and GPUs stay as detected.
+        detected = detected.model_copy(
+            update={"free_disk": free_bytes_if_known(folder), "models_dir": str(folder)}
+        )
         return with_overrides(detected, ram, vram)
 
     # ---- the model -------------------------------------------------------------------
@@ -143,9 +151,9 @@ class ModelFit:
         gpu_layers: int | None,
         fetch: bool,
     ) -> FitReport:
-        self.host.get_model(model_id)  # NotFoundError for unknown ids
+        newest = self.host.get_model(model_id).version  # NotFoundError for unknown ids
         machine = machine or self.machine()
-        chosen = self._version(model_id, version)
+        chosen = self._version(model_id, version or newest)
         facts: ModelFacts | None = None
         estimate = None
         try:
@@ -174,11 +182,8 @@ class ModelFit:
             download_bytes=download,
         )
 
-    def _version(self, model_id: str, version: str | None) -> VersionInfo:
-        versions = self.host.versions(model_id)
-        if version is None:
-            version = self.host.get_model(model_id).version
-        for info in versions:
+    def _version(self, model_id: str, version: str) -> VersionInfo:
+        for info in self.host.versions(model_id):
             if info.version == version:
                 return info
         raise NotFoundError(
@@ -189,23 +194,18 @@ class ModelFit:
     def fits_for_rows(
         self, model_ids: list[str] | None, machine: MachineInfo | None
     ) -> dict[str, FitRow]:
-        machine = machine or self.machine()
+        decide = verdict_rule(machine or self.machine())
         result = {}
         for row in self.store.rows(model_ids):
             if row.weight_bytes is None:
                 continue
             context = choose_context(row.context_length, row.chosen_context)
             try:
-                estimate = estimate_from_figures(
-                    row.format, row.weight_bytes, row.kv_bytes_per_token, context
+                need = sum(
+                    memory_parts(row.format, row.weight_bytes, row.kv_bytes_per_token, context)
                 )
             except EstimateError as error:
-                result[row.model_id] = FitRow(
-                    verdict=FitVerdict.UNKNOWN, total_bytes=None, reason=str(error)
-                )
+                result[row.model_id] = FitRow(FitVerdict.UNKNOWN, None, str(error))
                 continue
-            verdict, reason = judge(estimate, machine)
-            result[row.model_id] = FitRow(
-                verdict=verdict, total_bytes=estimate.total_bytes, reason=reason
-            )
+            result[row.model_id] = FitRow(decide(need), need)
         return result

@@ -6,7 +6,7 @@ Every feature lives behind it once; the fronts only parse input and render outpu
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,9 +56,11 @@ from clary_desktop.downloads.installs import (
     verify_installed_version,
 )
 from clary_desktop.downloads.store import JobStore
+from clary_desktop.downloads.strays import kept_partial_jobs
 from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.licensing import LicenseManager
 from clary_desktop.paths import AppPaths
+from clary_desktop.policy import Policy, load_policy
 from clary_desktop.registry.api_keys import ApiKeyStore
 from clary_desktop.registry.catalog import ModelCatalog
 from clary_desktop.registry.catalog_sync import SyncSummary, default_source, sync_catalog
@@ -66,8 +68,15 @@ from clary_desktop.registry.default_catalog import ensure_default_catalog
 from clary_desktop.registry.manifest import ManifestModel, load_manifest_file
 from clary_desktop.registry.metrics import MetricsStore
 from clary_desktop.registry.performance import model_performance
+from clary_desktop.registry.starters import starter_ids
 from clary_desktop.registry.usage import UsageStore
-from clary_desktop.settings import RunOverrides, Settings, load_settings, save_settings
+from clary_desktop.settings import (
+    RunOverrides,
+    Settings,
+    load_settings,
+    save_settings,
+    settings_with,
+)
 from clary_desktop.storage import hf_cache, move, network, report, sideload
 from clary_desktop.storage.context import StorageContext
 
@@ -93,12 +102,15 @@ class Registry:
         self.metrics = MetricsStore(database)
         self._job_store = JobStore(database)
         self._tier_source = tier_source
-        #: What the user chose (settings.json), the one-run overrides (CLARY_OFFLINE), and
-        #: the settings in force: the stored ones with the overrides on top. Change them
-        #: with `apply_settings`, which saves only the user's choice.
-        self.stored_settings: Settings = load_settings(paths.settings_file)
+        #: What the user chose (settings.json, with the policy's starting values for what
+        #: it does not hold), the administrator's policy, the one-run overrides
+        #: (CLARY_OFFLINE), and the settings in force: the stored ones with the policy's
+        #: locked values and then the overrides on top. Change them with `apply_settings`,
+        #: which saves only the user's choice and refuses to change a locked setting.
+        self.policy: Policy = load_policy()
+        self.stored_settings: Settings = self.policy.fill(load_settings(paths.settings_file))
         self.overrides = RunOverrides.from_environment()
-        self.settings: Settings = self.overrides.apply(self.stored_settings)
+        self.settings: Settings = self._in_force(self.stored_settings)
         self._settings_lock = threading.RLock()
         self._downloads: DownloadEngine | None = None
         #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
@@ -169,16 +181,43 @@ class Registry:
         return self._tier_source.install(source)
 
     def apply_settings(self, settings: Settings) -> Settings:
-        """Store `settings` as the user's choice and apply them (with this run's overrides
-        on top) to every part holding settings: running and new downloads included.
-        Returns the settings now in force."""
+        """Store `settings` as the user's choice and apply them (with the policy's locked
+        values and this run's overrides on top) to every part holding settings: running
+        and new downloads included. Returns the settings now in force. Raises
+        PolicyLockedError, changing nothing, when a locked setting would change."""
         with self._settings_lock:
+            settings = self.policy.check_change(self.stored_settings, settings)
             save_settings(self.paths.settings_file, settings)
             self.stored_settings = settings
-            self.settings = self.overrides.apply(settings)
+            self.settings = self._in_force(settings)
             if self._downloads is not None:
                 self._downloads.apply_settings(self.settings)
             return self.settings
+
+    def change_settings(self, changes: Mapping[str, object]) -> Settings:
+        """Change the named settings, values as a user typed them ("3", "true", a URL):
+        a locked one is refused before anything else, then all are checked together."""
+        with self._settings_lock:
+            self.policy.require_unlocked(changes)
+            return self.apply_settings(settings_with(self.stored_settings, changes))
+
+    def reset_settings(self, names: list[str]) -> Settings:
+        """Put the named settings back to where a new user starts (the policy's starting
+        value, else the program's default)."""
+        start = self.policy.fill(Settings())
+        self.policy.require_unlocked(names)
+        return self.change_settings({name: getattr(start, name, None) for name in names})
+
+    def require_api_allowed(self, host: str, port: int) -> None:
+        """Raise PolicyLockedError when the policy does not let the API listen there (or
+        at all): `serve` runs outside the settings but under the same locks."""
+        wanted = {"api_enabled": True, "api_host": host, "api_port": port}
+        self.policy.require_unlocked(
+            name for name, value in wanted.items() if getattr(self.settings, name) != value
+        )
+
+    def _in_force(self, stored: Settings) -> Settings:
+        return self.overrides.apply(self.policy.apply(stored))
 
     def _store_models_dir(self, folder: Path) -> None:
         with self._settings_lock:  # the other settings as they are at this moment
@@ -234,6 +273,15 @@ class Registry:
     def versions(self, model_id: str) -> list[VersionInfo]:
         return self.catalog.get_versions(model_id)
 
+    def starter_models(self) -> list[ModelInfo]:
+        """One model per task to start with, for the user's tier (registry/starters.py
+        has the rule), by task."""
+        return [self.get_model(model_id) for model_id in starter_ids(self.db, self.tier).values()]
+
+    def model_card(self, model_id: str) -> str | None:
+        """The model's card (Markdown for users), if the catalog gives one."""
+        return self.catalog.card(model_id)
+
     def import_catalog(self, path: Path) -> ImportSummary:
         """Add or update entries from a local manifest: all of them, or none."""
         manifest = load_manifest_file(path)
@@ -267,6 +315,11 @@ class Registry:
 
     def set_model_parameters(self, model_id: str, values: dict[str, Any]) -> dict[str, Any]:
         return self.usage.set_parameters(model_id, values)
+
+    def parameter_limits(self, model_id: str) -> dict[str, tuple[float, float]]:
+        """(lowest, highest) per settable parameter for this model (its known maximum
+        context included), for a form to bound its fields by."""
+        return self.usage.parameter_limits(model_id)
 
     def reset_model_parameters(self, model_id: str) -> dict[str, Any]:
         """Back to the catalog's values; returns them."""
@@ -373,6 +426,11 @@ class Registry:
         """Partial files no unfinished download will resume."""
         return self.downloads.stray_partials()
 
+    def kept_partial_jobs(self) -> set[int]:
+        """Cancelled or failed jobs whose partial files are still on disk: retrying one
+        continues from there (the window says "62% kept")."""
+        return kept_partial_jobs(self._job_store, self.models_dir)
+
     def remove(self, model_id: str, version: str | None = None) -> list[str]:
         """Delete an installed model (one version, or all); returns the versions removed."""
         return remove_installed(
@@ -421,6 +479,14 @@ class Registry:
             allow_unsigned=allow_unsigned,
             offline=self.offline,
         )
+
+    def catalog_address(self) -> str | None:
+        """Where a sync with no source reads (the setting, else CLARY_CATALOG_URL); None
+        when neither is set."""
+        try:
+            return default_source(self.settings.catalog_url)
+        except ClaryError:
+            return None
 
     def check_updates(self) -> list[UpdateInfo]:
         """Installed models with a newer version the user's tier allows (no network)."""
@@ -506,6 +572,7 @@ class Registry:
         self, new_dir: Path, progress: ProgressCallback | None = None, keep_old: bool = False
     ) -> MoveResult:
         """Copy and verify every file into `new_dir`, then switch the setting to it."""
+        self.policy.require_unlocked(["models_dir"])  # before a single file is copied
         return move.move_models_dir(
             self.db,
             self._store_models_dir,

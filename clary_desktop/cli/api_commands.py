@@ -168,6 +168,7 @@ def cmd_serve(ctx: CliContext, args: argparse.Namespace) -> int:
     # FastAPI and uvicorn load only for the command that serves (heavy, slow to import).
     from clary_desktop.api.server import ApiServer
 
+    ctx.registry.require_api_allowed(args.host, args.port)
     if not is_loopback(args.host):
         print(
             f"Warning: listening on {args.host} makes the API reachable from other machines; "

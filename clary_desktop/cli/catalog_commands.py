@@ -12,7 +12,13 @@ import textwrap
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.fit_commands import VERDICT_WORDS, machine_of
 from clary_desktop.cli.output import print_json, render_table
-from clary_desktop.domain.memory_fit import FACTS_NOT_STORED, FitRow, FitVerdict
+from clary_desktop.domain.memory_fit import (
+    FACTS_NOT_STORED,
+    FitRow,
+    FitVerdict,
+    MachineInfo,
+    fit_reason,
+)
 from clary_desktop.domain.model_views import ModelInfo, VersionInfo
 from clary_desktop.formatting import format_memory, format_size
 
@@ -29,7 +35,9 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
         fits = registry.fits_for_rows([m.id for m in models], machine)
     if args.json:
         listing = [
-            {**m.model_dump(mode="json"), "fit": _fit_of(fits, m.id)} if fits is not None else m
+            {**m.model_dump(mode="json"), "fit": _fit_of(fits, m.id, machine)}
+            if fits is not None
+            else m
             for m in models
         ]
         extra = {"machine": machine} if fits is not None else {}
@@ -64,10 +72,14 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _fit_of(fits: dict[str, FitRow], model_id: str) -> FitRow:
-    return fits.get(model_id) or FitRow(
-        verdict=FitVerdict.UNKNOWN, total_bytes=None, reason=FACTS_NOT_STORED
-    )
+def _fit_of(fits: dict[str, FitRow], model_id: str, machine: MachineInfo) -> dict[str, object]:
+    """A model's verdict for `list --fits --json`, with its reason in words."""
+    row = fits.get(model_id) or FitRow(FitVerdict.UNKNOWN, None, FACTS_NOT_STORED)
+    if row.total_bytes is None:
+        reason = row.problem or FACTS_NOT_STORED
+    else:
+        reason = fit_reason(row.verdict, row.total_bytes, machine)
+    return {"verdict": row.verdict, "total_bytes": row.total_bytes, "reason": reason}
 
 
 def _status(model: ModelInfo) -> str:

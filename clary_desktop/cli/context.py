@@ -4,6 +4,7 @@ use, the Registry opened for them."""
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,11 @@ class CliContext:
 
             license_file = getattr(self.args, "license", None)
             self._registry = Registry.open(self.paths, license_file=license_file)
+            if self._registry.policy.problem is not None:  # every command says it, once
+                print(
+                    f"clary-models: warning: {self._registry.policy.problem_text()}",
+                    file=sys.stderr,
+                )
         return self._registry
 
     def close(self) -> None:

@@ -15,14 +15,22 @@ import logging
 from collections.abc import Sequence
 
 from clary_desktop import __version__
-from clary_desktop.cli.arguments import api, catalog, downloads, licenses, storage, updates
+from clary_desktop.cli.arguments import (
+    api,
+    catalog,
+    downloads,
+    licenses,
+    settings,
+    storage,
+    updates,
+)
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.hints import error_text
 from clary_desktop.cli.parsing import Parser, run_handler
 from clary_desktop.logging_setup import setup_logging
 
 PROG = "clary-models"
-COMMAND_MODULES = [catalog, licenses, downloads, updates, storage, api]
+COMMAND_MODULES = [catalog, licenses, downloads, updates, storage, api, settings]
 log = logging.getLogger(__name__)
 
 

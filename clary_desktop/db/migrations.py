@@ -289,8 +289,14 @@ def _v6_search_index(conn: Connection) -> None:
     ).create(conn)
 
 
-def _v7_model_facts(conn: Connection) -> None:
-    """Schema 7: what each version's headers say (layers, heads, weight bytes...), from
+def _v7_cards_and_starters(conn: Connection) -> None:
+    """Schema 7: a model card (Markdown) per model, and the catalog's starter pick."""
+    _add_column(conn, "models", Column("card", Text))
+    _add_column(conn, "models", Column("recommended", Boolean, server_default=text("0")))
+
+
+def _v8_model_facts(conn: Connection) -> None:
+    """Schema 8: what each version's headers say (layers, heads, weight bytes...), from
     the catalog, the file on the server or the installed file; the figures the model
     list's memory verdict needs are columns, the rest JSON."""
     md = MetaData()
@@ -322,7 +328,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     4: _v4_api_usage_metrics,
     5: _v5_retired_models,
     6: _v6_search_index,
-    7: _v7_model_facts,
+    7: _v7_cards_and_starters,
+    8: _v8_model_facts,
 }
 LATEST_SCHEMA = max(MIGRATIONS)
 

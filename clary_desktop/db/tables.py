@@ -81,6 +81,10 @@ class ModelMetadata(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     # Added in schema 5: no longer in the remote catalog, kept while installed.
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Added in schema 7: the model card (Markdown, for users; read on its own, never with
+    # a list) and the catalog's starter pick for the model's task.
+    card: Mapped[str | None] = mapped_column(Text, deferred=True)
+    recommended: Mapped[bool] = mapped_column(Boolean, default=False)
 
     versions: Mapped[list[ModelVersion]] = relationship(
         back_populates="model", cascade="all, delete-orphan", passive_deletes=True
@@ -240,7 +244,7 @@ class ModelRun(Base):
 
 
 class VersionFacts(Base):
-    """What a version's headers say (schema 7); `facts` is a dumped `ModelFacts`, and
+    """What a version's headers say (schema 8); `facts` is a dumped `ModelFacts`, and
     the figures the model list's verdict needs are columns of their own."""
 
     __tablename__ = "model_facts"

@@ -16,8 +16,9 @@ safetensors (transformers):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -119,15 +120,15 @@ class FitReport(BaseModel):
     download_bytes: int | None
 
 
-class FitRow(BaseModel):
-    """The cheap verdict for the model list: from the database alone (see
-    `Registry.fits_for_rows`). `total_bytes` is the estimate at the model's own context."""
-
-    model_config = ConfigDict(frozen=True)
+class FitRow(NamedTuple):
+    """The cheap verdict for the model list, from the database alone (see
+    `Registry.fits_for_rows`): `total_bytes` is the estimate at the model's context.
+    `problem` says why a verdict is unknown; the words for the others come from
+    `fit_reason(row.verdict, row.total_bytes, machine)` when a tooltip shows them."""
 
     verdict: FitVerdict
     total_bytes: int | None
-    reason: str
+    problem: str | None = None
 
 
 #: Why `Registry.fits_for_rows` leaves a model out: nothing read its header yet.
@@ -171,33 +172,33 @@ def estimate_memory(facts: ModelFacts, context: int | None = None) -> MemoryEsti
 def estimate_from_figures(
     model_format: str, weight_bytes: int, kv_bytes_per_token: int | None, context: int | None
 ) -> MemoryEstimate:
-    """The formula itself, over the stored figures (the model list uses it directly)."""
+    """The formula itself, over the stored figures."""
+    weights, kv, overhead = memory_parts(model_format, weight_bytes, kv_bytes_per_token, context)
+    return MemoryEstimate(
+        format=model_format,
+        context_length=context if model_format == "gguf" else None,
+        weights_bytes=weights,
+        kv_cache_bytes=kv,
+        overhead_bytes=overhead,
+        total_bytes=weights + kv + overhead,
+    )
+
+
+def memory_parts(
+    model_format: str, weight_bytes: int, kv_bytes_per_token: int | None, context: int | None
+) -> tuple[int, int, int]:
+    """(weights, KV cache, overhead or activations) in bytes; plain integers, so the model
+    list computes 100,000 of them at once. EstimateError says what is missing."""
     if model_format == "safetensors":
-        margin = round(weight_bytes * ACTIVATION_MARGIN)
-        return MemoryEstimate(
-            format=model_format,
-            context_length=None,
-            weights_bytes=weight_bytes,
-            kv_cache_bytes=0,
-            overhead_bytes=margin,
-            total_bytes=weight_bytes + margin,
-        )
+        return weight_bytes, 0, round(weight_bytes * ACTIVATION_MARGIN)
     if model_format != "gguf":
         raise EstimateError(f"no estimate for {model_format} files (only GGUF and safetensors)")
     if kv_bytes_per_token is None:
         raise EstimateError("the model's header does not give its layers and heads")
     if not context or context < 1:
         raise EstimateError("the model's header does not give its context length; choose one")
-    kv = kv_bytes_per_token * context
     overhead = max(GGUF_MIN_OVERHEAD, round(weight_bytes * GGUF_OVERHEAD_SHARE))
-    return MemoryEstimate(
-        format=model_format,
-        context_length=context,
-        weights_bytes=weight_bytes,
-        kv_cache_bytes=kv,
-        overhead_bytes=overhead,
-        total_bytes=weight_bytes + kv + overhead,
-    )
+    return weight_bytes, kv_bytes_per_token * context, overhead
 
 
 def judge(
@@ -206,13 +207,7 @@ def judge(
     gpu_layers: int | None = None,
     block_count: int | None = None,
 ) -> tuple[FitVerdict, str]:
-    """The verdict and its reason in plain words.
-
-    Fits GPU: the whole estimate fits the GPU memory (all devices; for unified memory,
-    the Metal share). Fits RAM: it fits RAM (runs on the CPU) or RAM and GPU memory
-    together (layers split between them; never with unified memory, where they are
-    one pool). Otherwise too large. RAM here is the computer's total, not what other
-    programs leave free at this moment.
+    """The verdict and its reason in plain words (see `verdict_for`).
 
     With `gpu_layers` (and the model's `block_count`), the split is the user's: that
     share of the layers (weights and KV cache) plus the compute buffers on the GPU,
@@ -220,28 +215,58 @@ def judge(
     """
     if gpu_layers is not None and block_count and estimate.format == "gguf":
         return _judge_split(estimate, machine, gpu_layers, block_count)
-    need = estimate.total_bytes
-    gpu = machine.gpu_bytes
+    verdict = verdict_for(estimate.total_bytes, machine)
+    return verdict, fit_reason(verdict, estimate.total_bytes, machine)
+
+
+def verdict_for(need: int, machine: MachineInfo) -> FitVerdict:
+    """Fits GPU: `need` fits the GPU memory (all devices; for unified memory, the Metal
+    share). Fits RAM: it fits RAM (runs on the CPU) or RAM and GPU memory together
+    (layers split between them; never with unified memory, where they are one pool).
+    Otherwise too large. RAM here is the computer's total, not what other programs leave
+    free at this moment."""
+    return verdict_rule(machine)(need)
+
+
+def verdict_rule(machine: MachineInfo) -> Callable[[int], FitVerdict]:
+    """`verdict_for` with the machine's figures worked out once: no words, so the model
+    list judges 100,000 models in a blink."""
+    gpu, ram = machine.gpu_bytes, machine.total_ram
+    if ram is None:
+        return lambda need: FitVerdict.FITS_GPU if gpu and need <= gpu else FitVerdict.UNKNOWN
+    # Unified memory: the GPU's share is part of RAM, never extra.
+    pooled = ram if machine.unified_memory or not gpu else ram + gpu
+
+    def rule(need: int) -> FitVerdict:
+        if gpu and need <= gpu:
+            return FitVerdict.FITS_GPU
+        return FitVerdict.FITS_RAM if need <= pooled else FitVerdict.TOO_LARGE
+
+    return rule
+
+
+def fit_reason(verdict: FitVerdict, need: int, machine: MachineInfo) -> str:
+    """The words for `verdict_for`'s verdict (a tooltip asks for them when shown)."""
     needs = f"needs {format_memory(need)}"
-    if gpu and need <= gpu:
+    gpu, ram = machine.gpu_bytes, machine.total_ram
+    if verdict is FitVerdict.FITS_GPU:
         where = (
             "GPU memory (Metal share of unified memory)"
             if machine.unified_memory
             else ("GPU memory")
         )
-        return FitVerdict.FITS_GPU, f"{needs}; fits the {format_memory(gpu)} of {where}"
-    if machine.total_ram is None:
-        return FitVerdict.UNKNOWN, f"{needs}, but this computer's RAM is unknown; give --ram"
-    ram = machine.total_ram
-    if need <= ram:
+        return f"{needs}; fits the {format_memory(gpu)} of {where}"
+    if verdict is FitVerdict.UNKNOWN or ram is None:
+        return f"{needs}, but this computer's RAM is unknown; plan with a RAM size"
+    if verdict is FitVerdict.FITS_RAM and need <= ram:
         how = "runs on the CPU" if not gpu else "runs on the CPU or partly on the GPU"
-        return FitVerdict.FITS_RAM, f"{needs}; fits the {format_memory(ram)} of RAM ({how})"
-    if gpu and not machine.unified_memory and need <= ram + gpu:
-        return FitVerdict.FITS_RAM, (
+        return f"{needs}; fits the {format_memory(ram)} of RAM ({how})"
+    if verdict is FitVerdict.FITS_RAM:
+        return (
             f"{needs}; fits RAM and GPU memory together ({format_memory(ram)} + "
             f"{format_memory(gpu)}) with layers offloaded to the GPU"
         )
-    return FitVerdict.TOO_LARGE, f"{needs}; this computer has {_what_it_has(machine)}"
+    return f"{needs}; this computer has {_what_it_has(machine)}"
 
 
 def _what_it_has(machine: MachineInfo) -> str:
@@ -273,7 +298,7 @@ def _judge_split(
             f"{format_memory(gpu)}; lower gpu_layers"
         )
     if machine.total_ram is None:
-        return FitVerdict.UNKNOWN, "this computer's RAM is unknown; give --ram"
+        return FitVerdict.UNKNOWN, "this computer's RAM is unknown; plan with a RAM size"
     ram = machine.total_ram
     # Unified memory: GPU and CPU take their parts from the same RAM.
     in_ram = need if machine.unified_memory else need - on_gpu

@@ -73,6 +73,8 @@ class ModelInfo(_View):
     retired: bool = False
     # Installed, but some file has no sha256 any source vouched for: never "verified".
     unverified: bool = False
+    # The catalog's starter pick for its task (the window's welcome panel).
+    recommended: bool = False
 
 
 class ImportSummary(_View):

@@ -24,6 +24,11 @@ RUNTIME_PARAMETERS: dict[str, tuple[type, float, float]] = {
 }
 
 
+def parameter_label(name: str) -> str:
+    """A parameter's name in words ("context_length" -> "Context length")."""
+    return name.replace("_", " ").capitalize()
+
+
 class UsageInfo(BaseModel):
     """What the pipeline needs to run a task: the model, its files and parameters."""
 
@@ -89,6 +94,8 @@ class ModelPerformance(BaseModel):
     verify_seconds: float | None
     gguf: GgufInfo | None
     runs: RunSummary
+    #: When a verification last found every file intact (a damaged file records nothing).
+    verified_at: datetime | None = None
 
 
 class ApiKeyInfo(BaseModel):

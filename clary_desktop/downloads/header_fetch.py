@@ -101,7 +101,9 @@ def _retrying(options: TransferOptions, attempt: Callable[[], T]) -> T:
         except RetryableError as error:
             delay = retries.delay_after(error)
             if delay is None:
-                raise HeaderUnavailable(f"Cannot read the model's header: {error}") from None
+                raise HeaderUnavailable(
+                    f"Cannot read the model's header: {error}. Try again later."
+                ) from None
             log.info("header read failed (%s); retrying in %.1f s", error, delay)
             time.sleep(delay)
 

@@ -165,7 +165,8 @@ class DownloadManager:
         version_dir(self.models_dir, spec)  # refuses unsafe ids before anything else
         if self.settings.offline:
             raise ClaryError(
-                "Clary Desktop is in offline mode (the offline setting, or CLARY_OFFLINE=1), "
+                "Clary Desktop is in offline mode (the offline setting, which your administrator "
+                "may have set, or CLARY_OFFLINE=1), "
                 "so nothing is downloaded. Switch it off to download, or bring the model in "
                 "from a model file or an offline bundle.",
                 hint=Hint(Action.IMPORT_MODEL),
@@ -219,7 +220,8 @@ class DownloadManager:
         """Continue a paused job (or try a failed or cancelled one again)."""
         if self.settings.offline:
             raise ClaryError(
-                "Clary Desktop is in offline mode (the offline setting, or CLARY_OFFLINE=1); "
+                "Clary Desktop is in offline mode (the offline setting, which your administrator "
+                "may have set, or CLARY_OFFLINE=1); "
                 "switch it off to resume downloads."
             )
         with self._lock:

@@ -40,3 +40,23 @@ def stray_partials(store: JobStore, root: Path) -> list[StrayPartial]:
         for path in sorted(root.rglob(f"*{PART_SUFFIX}"))
         if is_stray(path, resumable) and path.is_file()
     ]
+
+
+def kept_partial_jobs(store: JobStore, root: Path) -> set[int]:
+    """Cancelled and failed jobs whose `.part` files are still on disk (the user kept them,
+    or the failure left them): retrying such a job continues from there."""
+    if not root.is_dir():
+        return set()
+    base = root.resolve()
+    kept: set[int] = set()
+    for row in store.rows():
+        if row.status not in ("cancelled", "failed"):
+            continue
+        try:
+            spec = store.version_spec(row.model_id, row.version)
+        except ClaryError:
+            continue
+        parts = (p.with_name(p.name + PART_SUFFIX) for p in target_paths(base, spec))
+        if any(part.is_file() for part in parts):
+            kept.add(row.id)
+    return kept

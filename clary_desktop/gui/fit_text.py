@@ -3,7 +3,13 @@ the one-line description of the computer the verdicts are for."""
 
 from __future__ import annotations
 
-from clary_desktop.domain.memory_fit import FACTS_NOT_STORED, FitRow, FitVerdict, MachineInfo
+from clary_desktop.domain.memory_fit import (
+    FACTS_NOT_STORED,
+    FitRow,
+    FitVerdict,
+    MachineInfo,
+    fit_reason,
+)
 from clary_desktop.formatting import format_memory
 
 #: What the model list's Fits column shows.
@@ -41,7 +47,7 @@ RANK = {
     FitVerdict.UNKNOWN: 3,
 }
 HOW_TO_CHECK = "Select the model and press Check memory needs to read its header."
-NOT_STORED = FitRow(verdict=FitVerdict.UNKNOWN, total_bytes=None, reason=FACTS_NOT_STORED)
+NOT_STORED = FitRow(FitVerdict.UNKNOWN, None, FACTS_NOT_STORED)
 
 
 def verdict_line(verdict: FitVerdict, reason: str) -> str:
@@ -49,9 +55,17 @@ def verdict_line(verdict: FitVerdict, reason: str) -> str:
     return f"{TITLES[verdict]}: {reason}"
 
 
-def row_tooltip(fit: FitRow) -> str:
-    text = verdict_line(fit.verdict, fit.reason)
-    if fit.reason == FACTS_NOT_STORED:
+def row_reason(fit: FitRow, machine: MachineInfo | None) -> str:
+    """Why the list shows this verdict: the core's words, made when a tooltip asks."""
+    if fit.total_bytes is None or machine is None:
+        return fit.problem or FACTS_NOT_STORED
+    return fit_reason(fit.verdict, fit.total_bytes, machine)
+
+
+def row_tooltip(fit: FitRow, machine: MachineInfo | None) -> str:
+    reason = row_reason(fit, machine)
+    text = verdict_line(fit.verdict, reason)
+    if reason == FACTS_NOT_STORED:
         text += f". {HOW_TO_CHECK}"
     return text
 

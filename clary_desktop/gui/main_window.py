@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QSystemTrayIcon,
 )
 
-from clary_desktop import APP_NAME
+from clary_desktop import APP_NAME, GET_LICENSE_URL
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.license_status import LicenseStatus
@@ -60,7 +60,7 @@ from clary_desktop.gui.layout_state import (
     window_layout,
 )
 from clary_desktop.gui.menus import build_menus
-from clary_desktop.gui.model_table import make_model_table
+from clary_desktop.gui.model_table import EmptyListNote, empty_list_text, make_model_table
 from clary_desktop.gui.models.catalog_model import CatalogTableModel, ModelIdRole
 from clary_desktop.gui.models.filtering import FilterSpec
 from clary_desktop.gui.models.queue_model import DownloadQueueModel
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.bridge = DownloadBridge(self)
         self.filters = FilterPanel()
         self.table = make_model_table(self.catalog_model)
+        self.empty_note = EmptyListNote(self.table)
         self.detail = DetailPane()
         self.queue_panel = QueuePanel(self.queue_model)
         self.queue_dock = QDockWidget("Downloads", self)
@@ -175,6 +176,9 @@ class MainWindow(QMainWindow):
         self.detail.use_requested.connect(usage.use_model)
         self.detail.parameters_save_requested.connect(usage.save_parameters)
         self.detail.parameters_reset_requested.connect(usage.reset_parameters)
+        self.detail.show_requested.connect(self.select_model)
+        self.detail.license_requested.connect(self.license_actions.load_license_dialog)
+        self.detail.get_license_requested.connect(lambda: self.open_url(QUrl(GET_LICENSE_URL)))
         self.queue_panel.action_requested.connect(models.request_job_action)
         self.queue_panel.clear_requested.connect(models.clear_finished)
 
@@ -228,6 +232,8 @@ class MainWindow(QMainWindow):
         self.usage_actions.perf_timer.start()
         self.network.start()
         self.ready.emit()
+        if registry.policy.problem is not None:  # the administrator's file is broken: say so
+            self.show_error(registry.policy.problem_text())
         self.tasks.spawn(self.api_actions.apply(registry.settings), "Starting the local API")
         self.catalog_actions.schedule_update_checks(registry.settings, at_start=True)
 
@@ -244,7 +250,13 @@ class MainWindow(QMainWindow):
         registry = self.require_registry()
 
         def load() -> tuple[
-            Tier, LicenseStatus, list[ModelRow], list[str], dict[str, CacheCandidate]
+            Tier,
+            LicenseStatus,
+            list[ModelRow],
+            list[str],
+            dict[str, CacheCandidate],
+            set[int],
+            list[ModelInfo],
         ]:
             status = registry.license_status()
             tier = status.tier
@@ -254,9 +266,11 @@ class MainWindow(QMainWindow):
                 registry.model_rows(),
                 registry.model_types(),
                 cache_candidates(registry),
+                registry.kept_partial_jobs(),
+                registry.starter_models(),
             )
 
-        tier, status, rows, types, cached = await self.tasks.run(load)
+        tier, status, rows, types, cached, kept, starters = await self.tasks.run(load)
         selected = self.selected_model_id()
         self.user_tier = tier
         self.catalog_model.set_rows(rows, tier)
@@ -266,11 +280,15 @@ class MainWindow(QMainWindow):
         self.filters.set_tags(self.catalog_model.tags())
         self.license_actions.show_license(tier, status)
         self.storage_actions.set_cache_models(cached)
+        self.model_actions.set_kept_jobs(kept)
+        self.detail.welcome.set_starters(starters, tier)
         self.network.show_indicator()
         self._update_counts()
         if selected is not None:
             self.select_model(selected)
-        self.status.showMessage("Ready", 3000)
+        if not self.last_message or self.status.currentMessage() != self.last_message:
+            # Never over a result still on show ("Download complete", "Verified ...").
+            self.status.showMessage("Ready", 3000)
         self.catalog_loaded.emit()
 
     async def after_change(self) -> None:
@@ -337,14 +355,14 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, APP_NAME, question)
         return answer == QMessageBox.StandardButton.Yes
 
-    def choose(self, question: str, options: list[str]) -> str | None:
-        """Ask for one of `options`; None when the user closes the question (tests
-        replace this to answer without a modal dialog)."""
+    def choose(self, question: str, options: list[str], dismiss: str = "Cancel") -> str | None:
+        """Ask for one of `options`; None when the user picks `dismiss` or closes the
+        question (tests replace this to answer without a modal dialog)."""
         box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, question, parent=self)
         buttons: dict[QAbstractButton, str] = {
             box.addButton(text, QMessageBox.ButtonRole.AcceptRole): text for text in options
         }
-        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(box.addButton(dismiss, QMessageBox.ButtonRole.RejectRole))
         box.exec()
         return buttons.get(box.clickedButton())
 
@@ -379,7 +397,14 @@ class MainWindow(QMainWindow):
         return True
 
     def _update_counts(self) -> None:
-        self.status.set_counts(self.catalog_model.rowCount(), self.catalog_model.total)
+        model = self.catalog_model
+        locked = model.locked_tiers()
+        shown = model.rowCount()
+        self.status.set_counts(shown, model.total, locked)
+        spec = model.filter_spec
+        self.empty_note.show_text(
+            empty_list_text(shown, model.total, spec.text, sum(locked.values()), spec.show_locked)
+        )
 
     # ---- filtering, selection and the detail pane ----------------------------------
 
@@ -398,17 +423,36 @@ class MainWindow(QMainWindow):
             return
         if model_id == self.detail.model_id and model_id == self._detail_request:
             return
+        if self._keep_unsaved_parameters(model_id):
+            return
         self._detail_request = model_id
         self.tasks.spawn(self._show_details(model_id), "Reading the model's details")
+
+    def _keep_unsaved_parameters(self, model_id: str) -> bool:
+        """Ask before another model's details replace parameter edits not saved yet; True
+        (and the shown model selected again) when the user keeps editing."""
+        shown = self.detail.model_id
+        if shown is None or model_id == shown or not self.detail.parameters.has_unsaved():
+            return False
+        name = self.catalog_model.name_of(shown)
+        if self.confirm(
+            f"The parameters of {name} have changes that are not saved. Discard them and "
+            "show the other model?"
+        ):
+            return False
+        self.select_model(shown)
+        self.detail.tabs.setCurrentWidget(self.detail.usage_tab)
+        return True
 
     async def _show_details(self, model_id: str) -> None:
         registry = self.require_registry()
 
-        def load() -> tuple[ModelInfo, list[VersionInfo], UsageExtras]:
+        def load() -> tuple[ModelInfo, list[VersionInfo], UsageExtras, str | None]:
             info = registry.get_model(model_id)
-            return info, registry.versions(model_id), usage_extras(registry, info)
+            extras = usage_extras(registry, info)
+            return info, registry.versions(model_id), extras, registry.model_card(model_id)
 
-        info, versions, extras = await self.tasks.run(load)
+        info, versions, extras, card = await self.tasks.run(load)
         if self._detail_request != model_id:
             return  # the user moved on meanwhile
         row = self.catalog_model.model_row(model_id)
@@ -416,7 +460,8 @@ class MainWindow(QMainWindow):
         self.detail.show_model(
             info, versions, self.user_tier, path, self.model_actions.jobs_by_model.get(model_id)
         )
-        self.detail.show_usage(extras.default_for, extras.current, extras.parameters)
+        self.detail.show_usage(extras.default_for, extras.current, extras.parameters, extras.limits)
+        self.detail.show_card(card)
         self.detail.show_performance(extras.performance)
         self.details_shown.emit(model_id)
 

@@ -52,4 +52,5 @@ def build_menus(window: MainWindow) -> None:
     settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
 
     help_menu = bar.addMenu("&Help")
+    help_menu.addAction("&Getting started", window.settings_actions.getting_started)
     help_menu.addAction(f"&About {APP_NAME}", window.settings_actions.about_dialog)

@@ -3,8 +3,8 @@ delegate; the window connects its signals."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
 from clary_desktop.gui.models.catalog_model import (
     FITS,
@@ -47,3 +47,55 @@ def make_model_table(model: CatalogTableModel) -> QTableView:
     table.setItemDelegateForColumn(TIER, TierBadgeDelegate(TierRole, LockedRole, table))
     table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     return table
+
+
+class EmptyListNote(QLabel):
+    """A sentence in the middle of the list when no row is shown, saying why and what to
+    do; it follows the viewport's size."""
+
+    def __init__(self, table: QTableView) -> None:
+        super().__init__(table.viewport())
+        self.setObjectName("emptyListNote")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("color: #666; padding: 24px;")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
+        table.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit()
+        return False
+
+    def _fit(self) -> None:
+        parent = self.parentWidget()
+        if parent is not None:
+            self.setGeometry(0, 0, parent.width(), max(parent.height() // 2, 120))
+
+    def show_text(self, text: str | None) -> None:
+        """Show `text` over the empty list; None hides the note."""
+        if text is None:
+            self.hide()
+            return
+        self.setText(text)
+        self._fit()
+        self.show()
+
+
+def empty_list_text(
+    shown: int, total: int, search: str, locked: int, show_locked: bool
+) -> str | None:
+    """Why the list is empty, or None when it is not."""
+    if shown:
+        return None
+    if not total:
+        return (
+            "The catalog has no models yet. Tools > Sync catalog… fetches the published one; "
+            "File > Import catalog… reads a file."
+        )
+    words = f"No model matches “{search.strip()}”" if search.strip() else "No model matches"
+    text = f"{words} with these filters. Clear the search or use Reset filters."
+    if locked and not show_locked:
+        text += f" {locked:,} locked model{'s are' if locked > 1 else ' is'} hidden."
+    return text

@@ -138,6 +138,12 @@ class ModelCatalog:
                 model_id in busy,
             )
 
+    def card(self, model_id: str) -> str | None:
+        with self.db.read() as session:
+            if session.get(ModelMetadata, model_id) is None:
+                raise unknown_model(model_id)
+            return session.scalar(select(ModelMetadata.card).where(ModelMetadata.id == model_id))
+
     def get_versions(self, model_id: str) -> list[VersionInfo]:
         with self.db.read() as session:
             if session.get(ModelMetadata, model_id) is None:
@@ -352,6 +358,7 @@ def _model_info(
         update_available=update_available,
         retired=bool(row.retired),
         unverified=unverified and installed_version is not None,
+        recommended=bool(row.recommended),
     )
 
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from clary_desktop.domain.signing_keys import TrustedKeys
 
 CATALOG_URL_ENV = "CLARY_CATALOG_URL"
-_CHECK_ADDRESS = f"Check the catalog address (the catalog_url setting, or {CATALOG_URL_ENV})."
+_CHECK_ADDRESS = f"Check the catalog address (catalog_url in settings.json, or {CATALOG_URL_ENV})."
 _SET_ADDRESS = Hint(Action.SET_CATALOG_ADDRESS)
 SEQUENCE_KEY = "catalog_sequence"
 DIGEST_KEY = "catalog_sha256"

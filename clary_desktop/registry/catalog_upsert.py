@@ -64,6 +64,8 @@ def _descriptive_fields(entry: ManifestModel, tier: str) -> dict[str, Any]:
         "license_name": license_.name if license_ else None,
         "license_url": license_.url if license_ else None,
         "commercial_use": license_.commercial_use if license_ else None,
+        "card": entry.card,
+        "recommended": entry.recommended,
         "search_text": search_text_of(entry.id, entry.name, entry.description, entry.tags),
     }
 

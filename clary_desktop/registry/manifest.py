@@ -42,6 +42,8 @@ MAX_SIZE_BYTES = 2**63 - 1
 MAX_SEQUENCE = 2**53
 #: How deep a model's `parameters` may nest: real ones are flat.
 MAX_PARAMETER_DEPTH = 16
+#: A model card is a page or two of Markdown; longer text belongs on the model's site.
+MAX_CARD_CHARS = 20_000
 
 ModelId = Annotated[str, AfterValidator(check_model_id)]
 VersionText = Annotated[str, AfterValidator(check_version)]
@@ -187,6 +189,11 @@ class ManifestModel(_Strict):
     )
     parameters: dict[str, Any] = Field(default_factory=dict)
     license: ManifestLicense | None = None
+    #: What the model is for, how to use it, its license terms: Markdown for users,
+    #: shown as plain formatted text (no HTML, no remote images).
+    card: str | None = Field(default=None, min_length=1, max_length=MAX_CARD_CHARS)
+    #: The catalog's starter pick for the model's task (see `registry/starters.py`).
+    recommended: bool = False
     versions: list[ManifestVersion] = Field(min_length=1, max_length=1000)
 
     @field_validator("tier", mode="before")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelDownload
+from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.pipeline_values import ModelPerformance
 from clary_desktop.registry.installed import gguf_info_of, installed_files
 from clary_desktop.registry.metrics import MetricsStore
@@ -39,6 +40,7 @@ def model_performance(database: Database, metrics: MetricsStore, model_id: str) 
         size_on_disk=size,
         download_bytes_per_second=throughput,
         verify_seconds=install.verify_seconds if install else None,
+        verified_at=as_utc(install.verified_at) if install and install.verified_at else None,
         gguf=gguf_info_of(files),
         runs=runs,
     )

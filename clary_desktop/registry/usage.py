@@ -12,8 +12,15 @@ from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelMetadata, ModelSetting, UsageSelection
 from clary_desktop.db.timestamps import as_utc
 from clary_desktop.domain.access import ModelAccessControl, Tier, requires_tier_message
-from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS, UsageInfo
-from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint, NotFoundError
+from clary_desktop.domain.pipeline_values import RUNTIME_PARAMETERS, UsageInfo, parameter_label
+from clary_desktop.errors import (
+    AccessDeniedError,
+    Action,
+    ClaryError,
+    Hint,
+    InvalidParameterError,
+    NotFoundError,
+)
 from clary_desktop.registry.catalog import unknown_model
 from clary_desktop.registry.installed import gguf_info_of, installed_files
 
@@ -114,18 +121,13 @@ class UsageStore:
             model = session.get(ModelMetadata, model_id)
             if model is None:
                 raise unknown_model(model_id)
-            header = gguf_info_of(installed_files(session, model_id)[1])
-            limits = (
-                {"context_length": header.context_length}
-                if header and header.context_length
-                else {}
-            )
             declared = dict(model.parameters or {})
+            limits = _known_maxima(session, model)
             setting = session.get(ModelSetting, model_id)
             current = dict(setting.parameters) if setting else {}
             merged = {**declared, **current, **values}
             for name, value in values.items():
-                _validate(model_id, name, value, declared, merged, limits)
+                _validate(model.name, name, value, declared, merged, limits)
             stored = {**current, **values}
             if setting is None:
                 session.add(
@@ -134,6 +136,20 @@ class UsageStore:
             else:
                 setting.parameters = stored
             return merged
+
+    def parameter_limits(self, model_id: str) -> dict[str, tuple[float, float]]:
+        """The range each settable parameter may take for this model: the general one,
+        narrowed by what the model is known to allow (its maximum context)."""
+        with self.db.read() as session:
+            model = session.get(ModelMetadata, model_id)
+            if model is None:
+                raise unknown_model(model_id)
+            maxima = _known_maxima(session, model)
+        limits = {name: (low, high) for name, (_kind, low, high) in RUNTIME_PARAMETERS.items()}
+        for name, maximum in maxima.items():
+            low, high = limits[name]
+            limits[name] = (low, max(low, min(high, maximum)))
+        return limits
 
     def reset_parameters(self, model_id: str) -> None:
         with self.db.write() as session:
@@ -147,40 +163,52 @@ class UsageStore:
         return {**(model.parameters or {}), **(setting.parameters if setting else {})}
 
 
+def _known_maxima(session: Any, model: ModelMetadata) -> dict[str, int]:
+    """What the model is known to allow: the context length in an installed GGUF file's
+    header, else the one the catalog declares."""
+    header = gguf_info_of(installed_files(session, model.id)[1])
+    if header and header.context_length:
+        return {"context_length": header.context_length}
+    declared = (model.parameters or {}).get("context_length")
+    if isinstance(declared, int) and not isinstance(declared, bool) and declared > 0:
+        return {"context_length": declared}
+    return {}
+
+
 def _validate(
-    model_id: str,
+    model_name: str,
     name: str,
     value: Any,
     declared: dict[str, Any],
     merged: dict[str, Any],
     limits: dict[str, int],
 ) -> None:
-    prefix = f"Parameter {name} of {model_id!r}"
+    """Refuse a value in words: the parameter's label and the model's display name
+    ("Context length of Tiny GGUF is 4096, ..."); the error names the field."""
+    prefix = f"{parameter_label(name)} of {model_name}"
+
+    def refuse(message: str) -> InvalidParameterError:
+        return InvalidParameterError(f"{prefix} {message}", name)
+
     rule = RUNTIME_PARAMETERS.get(name)
     if rule is None:
         if name in declared:
-            raise ClaryError(
-                f"{prefix} is a fact of the model ({declared[name]!r}), not a setting."
-            )
-        raise ClaryError(
-            f"{prefix} is not known; settable parameters: {', '.join(RUNTIME_PARAMETERS)}."
-        )
+            raise refuse(f"is a fact of the model ({declared[name]!r}), not a setting.")
+        raise refuse(f"is not known; settable parameters: {', '.join(RUNTIME_PARAMETERS)}.")
     kind, low, high = rule
     if not _is_number(value) or (kind is int and not isinstance(value, int)):
         wanted = "a whole number" if kind is int else "a number"
-        raise ClaryError(f"{prefix} must be {wanted}, not {value!r}.")
+        raise refuse(f"must be {wanted}, not {value!r}.")
     if name == "context_length":
-        maximum = limits.get("context_length", declared.get("context_length"))
-        if isinstance(maximum, int) and value > maximum:
-            raise ClaryError(
-                f"{prefix} is {value}, more than the model's maximum context of {maximum} tokens."
-            )
+        maximum = limits.get("context_length")
+        if maximum is not None and value > maximum:
+            raise refuse(f"is {value}, more than the model's maximum context of {maximum} tokens.")
     if name in ("batch_size", "max_new_tokens"):
         context = merged.get("context_length")
         if isinstance(context, int) and value > context:
-            raise ClaryError(f"{prefix} is {value}, more than the context length {context}.")
+            raise refuse(f"is {value}, more than the context length {context}.")
     if not low <= value <= high:
-        raise ClaryError(f"{prefix} must be between {low} and {high}, not {value}.")
+        raise refuse(f"must be between {low} and {high}, not {value}.")
 
 
 def _is_number(value: Any) -> bool:

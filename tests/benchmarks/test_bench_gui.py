@@ -229,7 +229,7 @@ def bench_fits(window, registry: Registry) -> None:  # type: ignore[no-untyped-d
         return (time.perf_counter() - began) * 1000
 
     model = window.catalog_model
-    apply_ms = gui_ms(lambda: model.set_fits(fits, "16 GiB of RAM, 8 GiB of GPU memory"))
+    apply_ms = gui_ms(lambda: model.set_fits(fits, machine))
     sort_ms = gui_ms(lambda: window.table.sortByColumn(FITS, Qt.SortOrder.AscendingOrder))
     filter_ms = gui_ms(lambda: window.filters.fits_only.setChecked(True))
     shown = model.rowCount()

@@ -128,7 +128,9 @@ def open_window(qtbot: Any, paths: AppPaths) -> Iterator[Callable[..., Any]]:
         window.confirm = lambda _question: True  # type: ignore[method-assign]
         window.choices = []  # type: ignore[attr-defined]
         window.choose = (  # type: ignore[method-assign]
-            lambda question, options: window.choices.pop(0) if window.choices else options[-1]
+            lambda question, options, dismiss="Cancel": (
+                window.choices.pop(0) if window.choices else options[-1]
+            )
         )
         window.opened_urls = []  # type: ignore[attr-defined]
         window.open_url = window.opened_urls.append  # type: ignore[attr-defined,method-assign]

@@ -120,6 +120,37 @@ def test_cancel_can_keep_the_partial_file(open_window, engine_registry, qtbot):
     )
     assert part.exists() and part.stat().st_size > 0
 
+    # The list, the dock and the detail pane say what is kept, and Resume continues it.
+    job_id = window.queue_model.job_at(0).job_id
+    assert engine_registry.kept_partial_jobs() == {job_id}
+    percent = window.queue_model.job_at(0).percent
+    assert status_text(window, "dl-b") == f"{percent}% kept"
+    assert window.queue_model.index(0, STATE).data() == f"cancelled, {percent}% kept"
+    with qtbot.waitSignal(window.details_shown, timeout=10000):
+        window.select_model("dl-b")
+    detail = window.detail
+    assert detail.status_label.text() == f"{percent}% kept"
+    assert f"{percent}% (" in detail.job_note.text() and "Resume" in detail.job_note.text()
+    assert detail.buttons["retry"].text() == "Resume" and detail.buttons["retry"].isVisible()
+    assert detail.buttons["download"].isHidden()
+    # After a reload (or a restart) the core still knows the part is kept.
+    window.model_actions.kept_jobs = set()
+    with qtbot.waitSignal(window.catalog_loaded, timeout=10000):
+        window.reload()
+    assert status_text(window, "dl-b") == f"{percent}% kept"
+
+
+def test_cancel_without_keeping_says_not_installed(open_window, engine_registry, qtbot):
+    window = open_window(engine_registry)
+    part = engine_registry.models_dir / "llm" / "dl-b" / "1.0" / "m.bin.part"
+    window.model_actions.request_action("download", "dl-b")
+    qtbot.waitUntil(lambda: job_state(window) == "downloading" and part.exists(), timeout=10000)
+    window.model_actions.request_action("cancel", "dl-b")  # the default answer deletes
+    qtbot.waitUntil(lambda: job_state(window) == "cancelled", timeout=10000)
+    qtbot.waitUntil(lambda: not part.exists(), timeout=15000)
+    assert engine_registry.kept_partial_jobs() == set()
+    assert status_text(window, "dl-b") == "not installed"
+
 
 def test_failed_download_shows_the_error_and_can_be_retried(open_window, tier_registry, qtbot):
     registry = tier_registry(Tier.LITE)
@@ -139,7 +170,22 @@ def test_failed_download_shows_the_error_and_can_be_retried(open_window, tier_re
     qtbot.waitUntil(lambda: job_state(window) == "failed", timeout=15000)
     text = window.queue_model.index(0, STATE).data()
     assert text == "failed: The server closed the connection 3 times; check your network."
-    assert "Download failed" in window.last_message or window.last_message == "Ready"
+    assert window.queue_model.index(0, 0).data() == "GOT-OCR 2.0 1.0.0"  # the name, not the id
+    qtbot.waitUntil(
+        lambda: window.status.currentMessage().startswith("Download failed: GOT-OCR 2.0"),
+        timeout=15000,
+    )
+    # The list says "failed"; the detail pane wraps the whole error and offers one Retry.
+    assert status_text(window, "got-ocr-2") == "failed"
+    with qtbot.waitSignal(window.details_shown, timeout=10000):
+        window.select_model("got-ocr-2")
+    detail = window.detail
+    assert detail.status_label.text() == "download failed"
+    assert detail.job_note.wordWrap()
+    assert detail.job_note.text() == (
+        "The download failed: The server closed the connection 3 times; check your network."
+    )
+    assert detail.buttons["retry"].isVisible() and detail.buttons["download"].isHidden()
     window.queue_panel.view.selectRow(0)
     qtbot.mouseClick(window.queue_panel.buttons["retry"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: ("retry", 1) in fake.calls, timeout=15000)

@@ -6,7 +6,13 @@ from PySide6.QtCore import Qt
 
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.model_views import ModelRow
-from clary_desktop.gui.models.catalog_model import NAME, SIZE, STATUS, CatalogTableModel
+from clary_desktop.gui.models.catalog_model import (
+    NAME,
+    SIZE,
+    STATUS,
+    CatalogTableModel,
+    JobMark,
+)
 from clary_desktop.gui.models.filtering import FilterSpec
 from clary_desktop.gui.models.queue_model import DownloadQueueModel, JobRow
 
@@ -55,7 +61,7 @@ def test_catalog_model_passes_modeltester(qtmodeltester):
     model.set_filter(FilterSpec(types=frozenset({"llm"}), status="installed", show_locked=True))
     qtmodeltester.check(model)
     model.sort(SIZE, Qt.SortOrder.DescendingOrder)
-    model.set_jobs({"m1": ("downloading", 40)})
+    model.set_jobs({"m1": JobMark("downloading", 40)})
     qtmodeltester.check(model)
     model.sort(STATUS, Qt.SortOrder.AscendingOrder)
     qtmodeltester.check(model)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
-from clary_desktop.domain.memory_fit import FitRow, FitVerdict, gpu_share
+from clary_desktop.domain.memory_fit import FitRow, FitVerdict, MachineInfo, fit_reason, gpu_share
 from clary_desktop.formatting import format_memory
 from clary_desktop.gui.models.catalog_model import FITS, NAME, CatalogTableModel
 from clary_desktop.gui.models.filtering import FilterSpec
@@ -99,7 +99,9 @@ def test_fits_column_and_tooltip_on_both_sides_of_each_boundary(open_window, pro
     # The list agrees with the core for every model, and says why when it cannot tell.
     machine = pro.machine_info(ram=need - 1, vram=0)
     for model_id, row in pro.fits_for_rows(machine=machine).items():
-        assert fits_cell(window, model_id, TOOLTIP).endswith(row.reason)
+        assert row.total_bytes is not None
+        reason = fit_reason(row.verdict, row.total_bytes, machine)
+        assert fits_cell(window, model_id, TOOLTIP).endswith(reason)
     assert fits_cell(window, "layoutlmv3") == "unknown"
     assert "Check memory needs" in fits_cell(window, "layoutlmv3", TOOLTIP)
     header = window.catalog_model.headerData(FITS, Qt.Orientation.Horizontal, TOOLTIP)
@@ -165,7 +167,7 @@ def test_context_edits_update_the_estimate_and_saving_too_much_asks_first(open_w
     fits_at_16k = total_at(pro, QWEN, context=16384, ram=64 * GIB, vram=0)
     plan(window, qtbot, fits_at_16k, 0)  # 16k tokens fit, the stored 32k do not
     select(window, qtbot, QWEN)
-    window.detail.tabs.setCurrentIndex(1)
+    window.detail.tabs.setCurrentWidget(window.detail.usage_tab)
     panel, form = window.detail.fit, window.detail.parameters
     assert panel.verdict is FitVerdict.TOO_LARGE
     machine = pro.machine_info(ram=fits_at_16k, vram=0)
@@ -368,7 +370,7 @@ def test_check_memory_needs_reads_the_header_while_the_window_stays_live(
     plan(window, qtbot, 8 * GIB, 0)
     assert fits_cell(window, "tiny-llm") == "unknown"
     select(window, qtbot, "tiny-llm")
-    window.detail.tabs.setCurrentIndex(1)
+    window.detail.tabs.setCurrentWidget(window.detail.usage_tab)
     panel = window.detail.fit
     assert panel.verdict is FitVerdict.UNKNOWN and not panel.check_button.isHidden()
 
@@ -432,10 +434,12 @@ def test_catalog_model_with_fits_passes_modeltester(qtmodeltester):
     qtmodeltester.check(model)
     verdicts = list(FitVerdict)
     fits = {
-        f"m{i}": FitRow(verdict=verdicts[i % 4], total_bytes=i * GIB, reason=f"reason {i}")
+        f"m{i}": FitRow(verdict, None if verdict is FitVerdict.UNKNOWN else i * GIB, "why")
         for i in range(0, 40, 2)
+        for verdict in [verdicts[i // 2 % 4]]
     }
-    model.set_fits(fits, "this computer: 16 GiB of RAM, no GPU memory")
+    machine = MachineInfo(total_ram=16 * GIB, available_ram=8 * GIB)
+    model.set_fits(fits, machine)
     qtmodeltester.check(model)
     model.sort(FITS, Qt.SortOrder.AscendingOrder)
     qtmodeltester.check(model)
@@ -445,9 +449,10 @@ def test_catalog_model_with_fits_passes_modeltester(qtmodeltester):
     qtmodeltester.check(model)
     shown = {model.row_at(r).id for r in range(model.rowCount())}
     assert shown == {m for m, f in fits.items() if f.verdict in ("fits_gpu", "fits_ram")}
-    model.set_fits({}, "a planned computer: 1 GiB of RAM, no GPU memory")  # nothing fits
+    model.set_fits({}, machine)  # nothing fits
     qtmodeltester.check(model)
     assert model.rowCount() == 0
     model.set_filter(FilterSpec(text="model 00"))
     assert model.index(0, FITS).data() == "unknown"
-    assert model.index(0, NAME).data(TOOLTIP) == "m0"
+    assert model.index(0, FITS).data(TOOLTIP).startswith("Memory needs unknown: its facts")
+    assert model.index(0, NAME).data(TOOLTIP) == "Model 000\nm0"  # other columns as before

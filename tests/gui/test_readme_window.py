@@ -27,7 +27,7 @@ README_MENUS = {
         "Check for updates",
         "Sync catalog",
     ],
-    "Help": ["About"],
+    "Help": ["Getting started", "About"],
 }
 
 

@@ -13,6 +13,7 @@ from clary_desktop.app import Registry
 from clary_desktop.db.tables import Installation
 from clary_desktop.domain.access import Tier
 from clary_desktop.gui.models.catalog_model import STATUS
+from tests.gui.window_helpers import select
 from tests.support.download_env import import_entries, sha, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 
@@ -81,13 +82,6 @@ def update_registry(paths, server):
 def status_text(window, model_id: str) -> str:
     model = window.catalog_model
     return model.index(model.row_for(model_id), STATUS).data()
-
-
-def select(window, qtbot, model_id: str) -> None:
-    with qtbot.waitSignal(
-        window.details_shown, timeout=10000, check_params_cb=lambda shown: shown == model_id
-    ):
-        assert window.select_model(model_id)
 
 
 def test_update_and_rollback_from_the_detail_pane(open_window, update_registry, qtbot):

@@ -20,8 +20,9 @@ from clary_desktop.gui.dialogs.api_keys_dialog import ApiKeysDialog
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 from clary_desktop.gui.dialogs.usage_dialog import UsageDialog
 from clary_desktop.gui.models.api_keys_model import ApiKeysTableModel
-from clary_desktop.gui.models.usage_model import PATH, UsageTableModel
+from clary_desktop.gui.models.usage_model import PATH, UsageTableModel, with_unset_tasks
 from clary_desktop.settings import load_settings
+from tests.gui.window_helpers import select
 from tests.support.download_env import import_entries, url_entry, use_fast_manager
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.gguf_files import write_gguf
@@ -82,13 +83,6 @@ def usage_registry(paths, tmp_path):
     registry.close()
 
 
-def select(window, qtbot, model_id: str) -> None:
-    with qtbot.waitSignal(
-        window.details_shown, timeout=10000, check_params_cb=lambda shown: shown == model_id
-    ):
-        assert window.select_model(model_id)
-
-
 def test_use_for_makes_the_model_the_default_of_its_task(open_window, usage_registry, qtbot):
     window = open_window(usage_registry)
     select(window, qtbot, "tiny-a")
@@ -107,11 +101,15 @@ def test_use_for_makes_the_model_the_default_of_its_task(open_window, usage_regi
 
     window.usage_actions.usage_view()
     dialog = window.findChild(UsageDialog)
-    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=10000)
-    assert dialog.model.index(0, 0).data() == "llm"
-    assert dialog.model.index(0, PATH).data().endswith("1.0")
+    # Every task the catalog has models for; those with no model say "not set".
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 3, timeout=10000)
+    rows = [[dialog.model.index(r, c).data() for c in range(4)] for r in range(3)]
+    assert [r[0] for r in rows] == ["layout", "llm", "ocr"]
+    assert rows[0][1] == rows[2][1] == "not set"
+    assert rows[0][3] == "Choose one with “Use for layout” in a model's Usage tab"
+    assert rows[1][PATH].endswith("1.0")
     qtbot.mouseClick(use_for.button, Qt.MouseButton.LeftButton)  # the view follows
-    qtbot.waitUntil(lambda: "tiny-b" in (dialog.model.index(0, 1).data() or ""), timeout=10000)
+    qtbot.waitUntil(lambda: "tiny-b" in (dialog.model.index(1, 1).data() or ""), timeout=10000)
     dialog.close()
 
 
@@ -134,12 +132,19 @@ def test_parameters_are_validated_by_the_core(open_window, usage_registry, qtbot
     assert form.boxes["context_length"].value() == 2048
     assert "architecture: llama" in form.facts_label.text()
 
-    form.boxes["context_length"].setValue(4096)  # more than the GGUF header allows
+    # The field stops at the GGUF header's maximum; the core refuses what the field cannot.
+    assert form.boxes["context_length"].maximum() == 2048
+    form.boxes["context_length"].setValue(4096)
+    assert form.boxes["context_length"].value() == 2048
+    form.boxes["batch_size"].setValue(4000)  # more than the context length
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: form.error_text != "", timeout=10000)
-    assert "more than the model's maximum context of 2048 tokens" in form.error_text
-    assert "Traceback" not in form.error_text
-    assert usage_registry.model_parameters("tiny-a")["context_length"] == 2048
+    assert form.error_text == (
+        "Batch size of Tiny tiny-a is 4000, more than the context length 2048."
+    )
+    assert form.invalid_fields() == ["batch_size"]
+    assert usage_registry.model_parameters("tiny-a")["batch_size"] == 256
+    form.boxes["batch_size"].setValue(256)
 
     form.boxes["context_length"].setValue(1024)
     form.add_box.activated.emit(form.add_box.findData("temperature"))
@@ -171,9 +176,9 @@ def test_recorded_runs_show_in_the_performance_tab(open_window, usage_registry, 
     assert perf.values["architecture"].text() == "llama"
     assert perf.values["quantization"].text() == "Q4_K_M"
     assert perf.values["context"].text() == "2,048 tokens"
-    assert perf.values["verify"].text() == "0.2 s" or perf.values["verify"].text() == "0.3 s"
+    assert perf.values["verify"].text().startswith("not yet")  # installed, never verified
     assert perf.chart.runs[-1] == (50.0, False) and len(perf.chart.runs) == 5
-    window.detail.tabs.setCurrentIndex(2)
+    window.detail.tabs.setCurrentWidget(window.detail.performance_tab)
     perf.chart.grab()  # paints without a warning
 
     # A run reported later shows without selecting the model again (periodic refresh).
@@ -190,6 +195,9 @@ def test_new_item_models_pass_modeltester(qtmodeltester, usage_registry):
     usage.set_usages([*usage_registry.usages(), ("ocr", "Model 'x' is no longer installed.")])
     qtmodeltester.check(usage)
     assert usage.rowCount() == 2
+    usage.set_usages(with_unset_tasks(usage_registry.usages(), ["layout", "llm"]))
+    qtmodeltester.check(usage)
+    assert usage.index(0, 1).data() == "not set"
     keys = ApiKeysTableModel()
     qtmodeltester.check(keys)
     usage_registry.api_keys.create("one")

@@ -16,6 +16,7 @@ from clary_desktop.gui.models.catalog_model import NAME, STATUS
 from clary_desktop.licensing import LicenseManager
 from clary_desktop.settings import load_settings
 from tests.gui.fakes import FakeDownloads
+from tests.gui.window_helpers import select
 from tests.support.licenses import NOW, Signer
 
 
@@ -27,13 +28,6 @@ def names(window) -> list[str]:
 def click_box(qtbot, box) -> None:
     """Click a checkbox on its indicator (its centre may be empty space)."""
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
-
-
-def select(window, qtbot, model_id: str) -> None:
-    with qtbot.waitSignal(
-        window.details_shown, timeout=10000, check_params_cb=lambda shown: shown == model_id
-    ):
-        assert window.select_model(model_id)
 
 
 def test_typing_in_search_filters_as_you_type(open_window, tier_registry, qtbot):

@@ -17,7 +17,7 @@ from clary_desktop.domain.access import Tier
 from clary_desktop.domain.layout import CatalogFile, VersionSpec
 from clary_desktop.domain.memory_fit import DiskVerdict, FitVerdict, estimate_memory
 from clary_desktop.domain.model_facts import FactsSource
-from clary_desktop.downloads.header_fetch import fetch_version_facts
+from clary_desktop.downloads.header_fetch import HeaderUnavailable, fetch_version_facts
 from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.errors import NotFoundError
 from tests.support.download_env import (
@@ -233,6 +233,26 @@ def test_a_failing_server_is_retried_like_a_download(plain, gguf_file, tmp_path)
     assert_shape(facts, weights)
     plain.settle()
     assert [r.status for r in plain.requests][:2] == [503, 206]
+
+
+def test_a_server_that_keeps_failing_gives_up_with_plain_words(plain, gguf_file, tmp_path) -> None:
+    data, _ = gguf_file
+    plain.add("m.gguf", data)
+    for _ in range(FAST.max_retries + 1):
+        plain.fail_next("m.gguf", "status:503")
+    spec = VersionSpec(
+        "m",
+        "llm",
+        "1.0",
+        None,
+        None,
+        None,
+        (CatalogFile("m.gguf", len(data), None, plain.url("m.gguf")),),
+    )
+    with pytest.raises(HeaderUnavailable, match=r"answered HTTP 503\. Try again later\."):
+        fetch_version_facts(spec, tmp_path, HubConfig("http://127.0.0.1:9", None), FAST)
+    plain.settle()
+    assert [r.status for r in plain.requests] == [503] * (FAST.max_retries + 1)
 
 
 @pytest.mark.parametrize(

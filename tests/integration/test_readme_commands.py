@@ -969,6 +969,7 @@ MODEL_KEYS = {
     "update_available",
     "retired",
     "unverified",
+    "recommended",
 }
 VERSION_KEYS = {
     "model_id",
@@ -984,6 +985,16 @@ VERSION_KEYS = {
     "installed",
     "active",
 }
+
+
+#: The fields of `facts` as the README lists them (the test checks the output against it).
+FACTS_KEYS = {
+    name.strip()
+    for name in " ".join(README.split())
+    .split('(see "Will it run here?": `', 1)[1]
+    .split(" [", 1)[0]
+    .split(",")
+} | {"source"}
 
 
 def test_json_output_has_the_documented_shape(cli: Run) -> None:
@@ -1002,7 +1013,16 @@ def test_json_output_has_the_documented_shape(cli: Run) -> None:
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", stamp), stamp
 
     shown = json.loads(ok(cli("show", "layoutlmv3", "--json")).stdout)
-    assert set(shown) == MODEL_KEYS | {"versions"}
+    assert set(shown) == MODEL_KEYS | {"versions", "facts"}
+    facts = json.loads(ok(cli("show", "llama-3-8b", "--json")).stdout)["facts"]
+    assert set(facts) == FACTS_KEYS
+    assert all(
+        set(f) == {"path", "format", "weight_bytes", "parameter_count"} for f in facts["files"]
+    )
+    fits = json.loads(ok(cli("list", "--fits", "--ram", "16GB", "--json")).stdout)
+    assert set(fits) == {"tier", "user_tier", "count", "machine", "models"}
+    assert all(set(m) == MODEL_KEYS | {"fit"} for m in fits["models"])
+    assert all(set(m["fit"]) == {"verdict", "total_bytes", "reason"} for m in fits["models"])
     versions = json.loads(ok(cli("versions", "layoutlmv3", "--json")).stdout)
     assert set(versions) == {"model_id", "versions"} and versions["model_id"] == "layoutlmv3"
     assert versions["versions"] == shown["versions"]

@@ -131,6 +131,7 @@ def test_self_test_from_a_source_checkout(tmp_path: Path) -> None:
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARY_", "QT_QPA"))}
     env["HOME"] = str(home)
+    env["CLARY_POLICY_FILE"] = str(tmp_path / "no-policy.json")
     result = subprocess.run(
         [sys.executable, "-m", "clary_desktop", "--self-test"],
         capture_output=True,

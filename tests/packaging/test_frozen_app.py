@@ -94,7 +94,11 @@ def user_env(tmp_path: Path) -> dict[str, str]:
     """A user's environment on a machine without Python: no venv, no locale, empty HOME."""
     home = tmp_path / "user-home"
     home.mkdir()
-    return {"PATH": "/usr/bin:/bin", "HOME": str(home)}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "CLARY_POLICY_FILE": str(tmp_path / "no-policy.json"),  # not the machine's policy
+    }
 
 
 def run(

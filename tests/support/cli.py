@@ -12,6 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 BIN_DIR = Path(sys.executable).parent
+#: Where every test run looks for the administrator's policy unless the test writes one:
+#: a file that does not exist, so the machine's own /etc/clary-desktop/policy.json is
+#: never read. Nothing creates it.
+NO_POLICY_FILE = Path(__file__).with_name("no-policy-here") / "policy.json"
 
 
 def script(name: str) -> list[str]:
@@ -30,6 +34,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     """The environment minus anything that would point the program at the user's files."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARY_", "HF_"))}
     env["HF_HUB_OFFLINE"] = "1"
+    env["CLARY_POLICY_FILE"] = str(NO_POLICY_FILE)
     env.update(extra)
     return env
 

@@ -340,3 +340,20 @@ def test_memory_sizes_are_read_as_users_write_them(text: str, size: int) -> None
 def test_other_sizes_are_refused_with_an_example(text: str) -> None:
     with pytest.raises(ValueError, match="write it like 16GB"):
         parse_memory_size(text)
+
+
+# ---- this computer --------------------------------------------------------------------
+
+
+def test_this_computer_is_read_and_overrides_are_not_kept(registry, tmp_path: Path) -> None:
+    detected = registry.machine_info()
+    assert detected.total_ram and detected.total_ram > 0
+    assert detected.available_ram is not None and detected.available_ram <= detected.total_ram
+    assert detected.free_disk is not None and detected.models_dir == str(registry.models_dir)
+    # No NVIDIA driver here: nvidia-ml-py loads, NVML does not, and there is no GPU.
+    assert detected.gpus == [] and not detected.unified_memory and not detected.overridden
+    planned = registry.machine_info(ram=16 * GIB, vram=8 * GIB)
+    assert (planned.total_ram, planned.gpu_bytes, planned.overridden) == (16 * GIB, 8 * GIB, True)
+    again = registry.machine_info()  # the plan was for that call only
+    assert (again.total_ram, again.gpus, again.overridden) == (detected.total_ram, [], False)
+    assert registry.machine_info(refresh=True).total_ram == detected.total_ram

@@ -18,7 +18,7 @@ CASES = [
     (False, "completed", "1.0", False, "installed"),
     (False, None, "1.0", True, "update available"),
     (False, None, "1.0", False, "installed"),
-    (False, "failed", None, False, "not installed"),
+    (False, "failed", None, False, "failed"),
     (False, "cancelled", None, False, "not installed"),
     (False, None, None, False, "not installed"),
 ]
@@ -33,6 +33,28 @@ def test_status_word_order(
             locked=locked, job_state=job, installed_version=installed, update_available=update
         )
         == word
+    )
+
+
+def test_a_cancelled_download_with_its_partial_kept_says_so() -> None:
+    def word(job: str | None, installed: str | None = None) -> str:
+        return status_word(
+            locked=False,
+            job_state=job,
+            installed_version=installed,
+            update_available=False,
+            partial_kept=True,
+        )
+
+    assert word("cancelled") == "partly downloaded"
+    assert word("failed") == "failed"  # the failure is the news; its partial waits for Retry
+    assert word("cancelled", "1.0") == "installed"
+    assert word("paused") == "paused"
+    assert (
+        status_word(
+            locked=False, job_state="cancelled", installed_version=None, update_available=False
+        )
+        == "not installed"
     )
 
 

@@ -109,7 +109,7 @@ class CatalogActions(WindowActions):
 
     def sync_catalog_dialog(self) -> None:
         registry = self.registry()
-        dialog = SyncCatalogDialog(registry.settings.catalog_url, self.window)
+        dialog = SyncCatalogDialog(registry.catalog_address(), self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.sync_catalog(*dialog.chosen()))
         dialog.open()

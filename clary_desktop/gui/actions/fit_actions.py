@@ -117,7 +117,7 @@ class FitActions(WindowActions):
     def _show_fits(self, fits: dict[str, FitRow]) -> None:
         summary = machine_summary(self.machine)
         model = self.window.catalog_model
-        model.set_fits(fits, summary)
+        model.set_fits(fits, self.machine)
         self.window.filters.set_fit_machine(summary)
         self.window.status.set_counts(model.rowCount(), model.total)
         self.fits_changed.emit()

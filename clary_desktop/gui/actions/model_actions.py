@@ -4,6 +4,7 @@ download queue's buttons, the table's context menu, and the engine's job events.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,21 +15,25 @@ from PySide6.QtWidgets import QApplication, QMenu
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.download_values import JobInfo
 from clary_desktop.gui.actions.base import WindowActions
-from clary_desktop.gui.models.catalog_model import ModelIdRole
+from clary_desktop.gui.models.catalog_model import JobMark, ModelIdRole
 from clary_desktop.gui.models.filtering import update_available
 from clary_desktop.gui.models.queue_model import JobRow, plain_error
 
 if TYPE_CHECKING:
     from clary_desktop.gui.main_window import MainWindow
 
-KEEP_PARTIAL = "Keep the partial file"
-DELETE_PARTIAL = "Delete the partial file"
+KEEP_PARTIAL = "Stop download, keep what is downloaded"
+DELETE_PARTIAL = "Stop download, delete it"
+KEEP_DOWNLOADING = "Keep downloading"
 
 
 class ModelActions(WindowActions):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.jobs_by_model: dict[str, JobRow] = {}
+        #: Stopped jobs whose partial files are on disk (`Registry.kept_partial_jobs`),
+        #: read at each catalog load and kept in step with this window's cancels.
+        self.kept_jobs: set[int] = set()
 
     # ---- what a model row or the detail pane asks for ----------------------------
 
@@ -94,7 +99,7 @@ class ModelActions(WindowActions):
             return
         job_id = await self.tasks.run(registry.start_download, model_id)
         self.window.queue_dock.show()
-        self.show_message(f"Downloading {model_id}…")
+        self.show_message(f"Downloading {self.name(model_id)}…")
         self.window.queue_panel.select_job(job_id)
 
     async def _update(self, model_id: str) -> None:
@@ -102,12 +107,14 @@ class ModelActions(WindowActions):
         await self.window.started()
         job_id = await self.tasks.run(registry.update, model_id)
         if job_id is None:  # the new version was already on disk: switched at once
-            self.show_message(f"Updated {model_id}: the new version was already on disk.")
+            self.show_message(
+                f"Updated {self.name(model_id)}: the new version was already on disk."
+            )
             await self.window.after_change()
             return
         self.window.queue_dock.show()
         self.show_message(
-            f"Updating {model_id}: the new version downloads beside the old one, "
+            f"Updating {self.name(model_id)}: the new version downloads beside the old one, "
             "which stays in use until every file is verified."
         )
         self.window.queue_panel.select_job(job_id)
@@ -115,17 +122,18 @@ class ModelActions(WindowActions):
     def _rollback(self, model_id: str) -> None:
         detail = self.window.detail
         target = detail.rollback_to if detail.model_id == model_id else None
+        name = self.name(model_id)
         question = (
-            f"Switch {model_id} back to version {target}?"
+            f"Switch {name} back to version {target}?"
             if target
-            else f"Switch {model_id} back to the previous version?"
+            else f"Switch {name} back to the previous version?"
         )
         if self.window.confirm(question):
             self.tasks.spawn(self._rollback_async(model_id), "Roll back")
 
     async def _rollback_async(self, model_id: str) -> None:
         version = await self.tasks.run(self.registry().rollback, model_id)
-        self.show_message(f"{model_id} is back on version {version}.")
+        self.show_message(f"{self.name(model_id)} is back on version {version}.")
         await self.window.after_change()
 
     def _remove(self, model_id: str) -> None:
@@ -133,15 +141,28 @@ class ModelActions(WindowActions):
         if row is None or row.installed_version is None:
             self.show_message("This model is not installed; there is nothing to remove.")
             return
-        if not self.window.confirm(
-            f"Remove {row.name} ({row.installed_version}) from this computer?"
-        ):
-            return
         self.tasks.spawn(self._remove_async(model_id), "Remove")
 
     async def _remove_async(self, model_id: str) -> None:
-        await self.tasks.run(self.registry().remove, model_id)
-        self.show_message(f"Removed {model_id}.")
+        registry = self.registry()
+        row = self.window.catalog_model.model_row(model_id)
+        if row is None:
+            return
+        usages = await self.tasks.run(registry.usages)
+        tasks = [u.task for u in usages if not isinstance(u, tuple) and u.model_id == model_id]
+        question = f"Remove {row.name} ({row.installed_version}) from this computer?"
+        if tasks:
+            many = len(tasks) > 1
+            which = " and ".join(tasks) + (" tasks" if many else " task")
+            question = (
+                f"{row.name} is the model the {which} {'use' if many else 'uses'}. Once it is "
+                f"removed, the {which} {'have' if many else 'has'} no model until you choose "
+                "another.\n\n" + question
+            )
+        if not self.window.confirm(question):
+            return
+        await self.tasks.run(registry.remove, model_id)
+        self.show_message(f"Removed {row.name}.")
         await self.window.after_change()
 
     def verify(self, model_id: str | None) -> None:
@@ -163,7 +184,10 @@ class ModelActions(WindowActions):
         elif not bad:
             self.show_message(f"Verified {len(results)} file(s): all intact.")
         else:
-            lines = [f"{r.model_id} {r.version}: {Path(r.path).name} is {r.status}" for r in bad]
+            lines = [
+                f"{self.name(r.model_id)} {r.version}: {Path(r.path).name} is {r.status}"
+                for r in bad
+            ]
             self.window.show_error("Some files failed verification:\n" + "\n".join(lines[:20]))
         await self.window.load_catalog()
 
@@ -184,14 +208,15 @@ class ModelActions(WindowActions):
             return
         if action == "cancel":
             choice = self.window.choose(
-                "Cancel this download? The part already downloaded can be kept, so a later "
-                "download of the same model continues from there.",
+                "Stop this download? What is already downloaded can be kept, so Resume "
+                "continues from there later.",
                 [KEEP_PARTIAL, DELETE_PARTIAL],
+                KEEP_DOWNLOADING,
             )
             if choice is None:
                 return
             keep = choice == KEEP_PARTIAL
-            self.tasks.spawn(self._call(registry.cancel_download, job_id, keep), "Cancel download")
+            self.tasks.spawn(self._cancel(job_id, keep), "Cancel download")
             return
         methods = {
             "pause": registry.pause_download,
@@ -202,6 +227,24 @@ class ModelActions(WindowActions):
 
     async def _call(self, fn: Callable[..., None], *args: object) -> None:
         return await self.tasks.run(fn, *args)
+
+    async def _cancel(self, job_id: int, keep: bool) -> None:
+        registry = self.registry()
+        await self.tasks.run(registry.cancel_download, job_id, keep)
+        if keep:
+            self.kept_jobs.add(job_id)
+        else:
+            self.kept_jobs.discard(job_id)
+        self.on_jobs(self.window.bridge.jobs())
+
+    def set_kept_jobs(self, kept: set[int]) -> None:
+        """The core's answer (`Registry.kept_partial_jobs`), read with the catalog."""
+        if kept != self.kept_jobs:
+            self.kept_jobs = kept
+            self.on_jobs(self.window.bridge.jobs())
+
+    def name(self, model_id: str) -> str:
+        return self.window.catalog_model.name_of(model_id)
 
     def clear_finished(self) -> None:
         self.tasks.spawn(self._clear_finished(), "Clear finished downloads")
@@ -220,6 +263,11 @@ class ModelActions(WindowActions):
 
     def on_jobs(self, jobs: list[JobRow]) -> None:
         window = self.window
+        names = window.catalog_model
+        jobs = [
+            replace(j, name=names.name_of(j.model_id), partial_kept=j.job_id in self.kept_jobs)
+            for j in jobs
+        ]
         window.queue_model.update_jobs(jobs)
         by_model: dict[str, JobRow] = {}
         for job in jobs:  # arrival order: the newest job of a model wins, active ones first
@@ -228,19 +276,23 @@ class ModelActions(WindowActions):
                 by_model[job.model_id] = job
         self.jobs_by_model = by_model
         window.catalog_model.set_jobs(
-            {m: (j.state, j.percent) for m, j in by_model.items() if j.active}
+            {
+                m: JobMark(j.state, j.percent, j.partial_kept)
+                for m, j in by_model.items()
+                if j.active or j.state in ("failed", "cancelled")
+            }
         )
+        window.detail.welcome.set_busy({m for m, j in by_model.items() if j.active})
         model_id = window.detail.model_id
         if model_id is not None:
             window.detail.set_job(by_model.get(model_id))
 
     def on_job_finished(self, job: JobRow) -> None:
+        label = self.name(job.model_id) + (f" {job.version}" if job.version else "")
         if job.state == "completed":
-            self.window.notify(
-                "Download complete", f"{job.model_id} {job.version or ''} is installed."
-            )
+            self.window.notify("Download complete", f"{label} is installed.")
         else:
-            self.window.notify("Download failed", f"{job.model_id}: {plain_error(job.error)}")
+            self.window.notify("Download failed", f"{label}: {plain_error(job.error)}")
         self.tasks.spawn(self.window.after_change(), "Refreshing after a download")
 
     # ---- the table's context menu ------------------------------------------------

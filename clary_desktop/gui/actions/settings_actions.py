@@ -1,4 +1,4 @@
-"""Tools > Settings and Help > About."""
+"""Tools > Settings, Help > Getting started and Help > About."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.about_dialog import AboutDialog
+from clary_desktop.gui.dialogs.getting_started import GettingStartedDialog
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 from clary_desktop.settings import Settings
 
@@ -20,6 +21,7 @@ class SettingsActions(WindowActions):
             str(registry.paths.default_models_dir),
             self.window,
             notes=registry.overrides.notes(),
+            policy=registry.policy,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.save_settings(dialog.result_settings))
@@ -49,3 +51,14 @@ class SettingsActions(WindowActions):
         dialog = AboutDialog(self.window.paths, models_dir, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    def getting_started(self) -> None:
+        """The first steps, and the welcome panel (recommended models) in the detail pane."""
+        window = self.window
+        window.table.clearSelection()
+        window.table.setCurrentIndex(window.table.model().index(-1, -1))
+        dialog = window.findChild(GettingStartedDialog)
+        if dialog is None:
+            dialog = GettingStartedDialog(window)
+        dialog.show()
+        dialog.raise_()

@@ -84,12 +84,11 @@ class StorageActions(WindowActions):
                     partial(registry.import_file, path, progress=window.progress)
                 )
                 how = "matches the catalog's" if last.matched_catalog else "is a new local model,"
+                name = window.catalog_model.name_of(last.model_id)
                 facts = ""
                 if last.gguf is not None:
                     facts = f" ({last.gguf.architecture or '?'}, {last.gguf.quantization or '?'})"
-                said.append(
-                    f"Imported {path.name}: it {how} {last.model_id} {last.version}{facts}."
-                )
+                said.append(f"Imported {path.name}: it {how} {name} {last.version}{facts}.")
         finally:
             window.status.clear_operation()
             if last is not None:
@@ -155,7 +154,8 @@ class StorageActions(WindowActions):
             )
         finally:
             self.window.status.clear_operation()
-        names = ", ".join(f"{m.model_id} {m.version}" for m in result.models)
+        name_of = self.window.catalog_model.name_of
+        names = ", ".join(f"{name_of(m.model_id)} {m.version}" for m in result.models)
         copies = ", ".join(
             f"{m.model_id} (a copy of {m.local_copy_of})" for m in result.models if m.local_copy_of
         )
@@ -217,7 +217,8 @@ class StorageActions(WindowActions):
 
     async def _link_hf_cache(self, model_id: str) -> None:
         registry = self.registry()
-        self.start_operation(f"Linking {model_id}")
+        name = self.window.catalog_model.name_of(model_id)
+        self.start_operation(f"Linking {name}")
         try:
             result = await self.tasks.run(
                 lambda: registry.link_hf_cache(model_id, progress=self.window.progress)
@@ -226,7 +227,7 @@ class StorageActions(WindowActions):
             self.window.status.clear_operation()
         how = "linked to" if result.mode == "symlink" else f"{result.mode} from"
         self.show_message(
-            f"Installed {result.model_id} {result.version} from the Hugging Face "
+            f"Installed {name} {result.version} from the Hugging Face "
             f"cache without a download: {len(result.files)} file(s), "
             f"{format_size(result.size_bytes)}, {how} the cache, every file "
             "checked."
@@ -267,7 +268,7 @@ class StorageActions(WindowActions):
     async def _load_storage(self) -> None:
         report = await self.tasks.run(self.registry().storage_report)
         if self.storage_dialog is not None:
-            self.storage_dialog.set_report(report)
+            self.storage_dialog.set_report(report, self.window.catalog_model.name_of)
 
     def _reclaim_storage(self) -> None:
         """The Storage view's Reclaim: stray partials and orphans, listed, after asking."""

@@ -10,11 +10,12 @@ from PySide6.QtCore import QTimer
 
 from clary_desktop.app import Registry
 from clary_desktop.domain.model_views import ModelInfo
-from clary_desktop.domain.pipeline_values import ModelPerformance
-from clary_desktop.errors import ClaryError
+from clary_desktop.domain.pipeline_values import ModelPerformance, UsageInfo
+from clary_desktop.errors import ClaryError, InvalidParameterError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.usage_dialog import UsageDialog
 from clary_desktop.gui.hints import error_text
+from clary_desktop.gui.models.usage_model import with_unset_tasks
 
 if TYPE_CHECKING:
     from clary_desktop.gui.main_window import MainWindow
@@ -30,6 +31,7 @@ class UsageExtras:
     current: str | None
     parameters: dict[str, Any] | None  # JSON values, as the catalog and the user set them
     performance: ModelPerformance | None
+    limits: dict[str, tuple[float, float]] | None = None  # what each parameter may take
 
 
 def usage_extras(registry: Registry, info: ModelInfo) -> UsageExtras:
@@ -45,13 +47,14 @@ def usage_extras(registry: Registry, info: ModelInfo) -> UsageExtras:
             current = usage.name
     try:
         parameters: dict[str, Any] | None = registry.model_parameters(info.id)
+        limits: dict[str, tuple[float, float]] | None = registry.parameter_limits(info.id)
     except ClaryError:
-        parameters = None
+        parameters = limits = None
     try:
         performance: ModelPerformance | None = registry.performance(info.id)
     except ClaryError:
         performance = None
-    return UsageExtras(default_for, current, parameters, performance)
+    return UsageExtras(default_for, current, parameters, performance, limits)
 
 
 class UsageActions(WindowActions):
@@ -84,16 +87,19 @@ class UsageActions(WindowActions):
     async def _save_parameters(self, model_id: str, values: dict[str, Any]) -> None:
         registry = self.registry()
         detail = self.window.detail
+        name = self.window.catalog_model.name_of(model_id)
         try:
             effective = await self.tasks.run(registry.set_model_parameters, model_id, values)
         except ClaryError as error:  # the core's own words, next to the form
-            detail.parameters.show_error(error_text(error))
+            field = error.parameter if isinstance(error, InvalidParameterError) else None
+            if detail.model_id == model_id:
+                detail.parameters.show_error(error_text(error), field)
             self.show_message(f"Parameters not saved: {error_text(error)}")
             return
         if detail.model_id == model_id:
-            detail.parameters.show_parameters(model_id, effective)
+            detail.parameters.show_parameters(model_id, effective, keep_edits=False)
             detail.parameters.show_note("Saved.")
-        self.show_message(f"Saved the parameters of {model_id}.")
+        self.show_message(f"Saved the parameters of {name}.")
         self.window.fit_actions.parameters_changed(model_id)
 
     def reset_parameters(self, model_id: str) -> None:
@@ -104,7 +110,7 @@ class UsageActions(WindowActions):
         effective = await self.tasks.run(registry.reset_model_parameters, model_id)
         detail = self.window.detail
         if detail.model_id == model_id:
-            detail.parameters.show_parameters(model_id, effective)
+            detail.parameters.show_parameters(model_id, effective, keep_edits=False)
             detail.parameters.show_note("Back to the catalog's values.")
         self.window.fit_actions.parameters_changed(model_id)
 
@@ -142,6 +148,11 @@ class UsageActions(WindowActions):
     async def _refresh_usage_view(self) -> None:
         if self.usage_dialog is None:
             return
-        usages = await self.tasks.run(self.registry().usages)
+        registry = self.registry()
+
+        def load() -> list[UsageInfo | tuple[str, str]]:
+            return with_unset_tasks(registry.usages(), registry.model_types())
+
+        usages = await self.tasks.run(load)
         if self.usage_dialog is not None:
             self.usage_dialog.set_usages(usages)

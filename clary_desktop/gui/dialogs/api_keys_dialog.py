@@ -103,7 +103,7 @@ class ApiKeysDialog(QDialog):
             f"The local API listens on {url}. Programs send a key in the X-API-Key header."
             if url
             else "The local API is off (Tools > Settings > Run the local API). "
-            "Keys also work with `clary-models serve`."
+            "Keys also work with the clary-models serve command."
         )
 
     def set_keys(self, keys: Sequence[ApiKeyInfo]) -> None:

@@ -1,6 +1,8 @@
 """Settings: models folder, downloads (concurrency, bandwidth limit, parts), Hub
 endpoint and token, proxy, update checks, and the local API. It shows and returns the
-stored settings; one-run overrides (CLARY_OFFLINE) appear as notes only."""
+stored settings; one-run overrides (CLARY_OFFLINE) appear as notes only. A setting the
+administrator's policy locks shows the policy's value, disabled, "Set by your
+administrator"; the user's own value is what the dialog returns for it."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop.domain.hosts import is_loopback
-from clary_desktop.settings import Settings
+from clary_desktop.policy import LOCKED_WORDS, Policy
+from clary_desktop.settings import Settings, describe_problem
 
 
 def _text_or_none(edit: QLineEdit) -> str | None:
@@ -37,21 +40,24 @@ class SettingsDialog(QDialog):
         default_models_dir: str,
         parent: QWidget | None = None,
         notes: list[str] | None = None,
+        policy: Policy | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
         self._base = settings
         self._result: Settings | None = None
+        self._policy = policy or Policy()
+        settings = self._policy.apply(settings)  # locked ones show the value in force
 
         self.models_dir = QLineEdit(settings.models_dir or "")
         self.models_dir.setObjectName("modelsDir")
         self.models_dir.setPlaceholderText(default_models_dir)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
+        self.browse = QPushButton("Browse…")
+        self.browse.clicked.connect(self._browse)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.models_dir, 1)
-        folder_row.addWidget(browse)
+        folder_row.addWidget(self.browse)
 
         self.concurrent = QSpinBox()
         self.concurrent.setObjectName("concurrentDownloads")
@@ -119,6 +125,13 @@ class SettingsDialog(QDialog):
         self.api_host.textChanged.connect(self._check_host)
         self.api_enabled.toggled.connect(self._check_host)
 
+        self.policy_note = QLabel(" ".join(self._policy.notes()))
+        self.policy_note.setObjectName("policyNote")
+        self.policy_note.setWordWrap(True)
+        self.policy_note.setVisible(bool(self._policy.notes()))
+        if self._policy.problem is not None:
+            self.policy_note.setStyleSheet("color: #b3261e; font-weight: bold;")
+
         self.error = QLabel()
         self.error.setStyleSheet("color: #b3261e;")
         self.error.setWordWrap(True)
@@ -151,16 +164,51 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.policy_note)
         layout.addLayout(form)
         layout.addWidget(api_group)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self._lock_fields()
+
+    def field_widgets(self) -> dict[str, list[QWidget]]:
+        """The widgets that edit each setting; a widget named after a setting (its name, or
+        that name in camelCase: `ca_bundle` or `caBundle`) counts too, so a new setting's
+        widget is locked with no more code."""
+        found: dict[str, list[QWidget]] = {
+            "models_dir": [self.models_dir, self.browse],
+            "concurrent_downloads": [self.concurrent],
+            "bandwidth_limit_bps": [self.bandwidth],
+            "parallel_parts": [self.parts],
+            "hub_endpoint": [self.endpoint],
+            "hub_token": [self.token],
+            "proxy": [self.proxy],
+            "offline": [self.offline],
+            "update_check_hours": [self.update_hours],
+            "api_enabled": [self.api_enabled],
+            "api_host": [self.api_host],
+            "api_port": [self.api_port],
+        }
+        for name in Settings.model_fields:
+            head, *rest = name.split("_")
+            for object_name in {name, head + "".join(part.title() for part in rest)}:
+                widget = self.findChild(QWidget, object_name)
+                if widget is not None and widget not in found.get(name, []):
+                    found.setdefault(name, []).append(widget)
+        return found
+
+    def _lock_fields(self) -> None:
+        for name, widgets in self.field_widgets().items():
+            if self._policy.is_locked(name):
+                for widget in widgets:
+                    widget.setEnabled(False)
+                    widget.setToolTip(LOCKED_WORDS)
 
     def _check_host(self, *_args: object) -> None:
         host = self.api_host.text().strip() or "127.0.0.1"
         self.api_warning.setVisible(not is_loopback(host))
-        self.api_host.setEnabled(self.api_enabled.isChecked())
-        self.api_port.setEnabled(self.api_enabled.isChecked())
+        for name, edit in (("api_host", self.api_host), ("api_port", self.api_port)):
+            edit.setEnabled(self.api_enabled.isChecked() and not self._policy.is_locked(name))
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Models folder", self.models_dir.text())
@@ -171,8 +219,15 @@ class SettingsDialog(QDialog):
         """The settings as entered; raises ValueError with a plain message."""
         endpoint = _text_or_none(self.endpoint)
         proxy = _text_or_none(self.proxy)
-        for label, value in (("Hub endpoint", endpoint), ("Proxy", proxy)):
-            if value and not value.startswith(("http://", "https://")):
+        for label, value, name in (
+            ("Hub endpoint", endpoint, "hub_endpoint"),
+            ("Proxy", proxy, "proxy"),
+        ):
+            if (
+                value
+                and not value.startswith(("http://", "https://"))
+                and not self._policy.is_locked(name)
+            ):
                 raise ValueError(f"{label} must start with http:// or https://")
         data = self._base.model_dump()
         data.update(
@@ -189,11 +244,12 @@ class SettingsDialog(QDialog):
             api_host=self.api_host.text().strip() or "127.0.0.1",
             api_port=self.api_port.value(),
         )
+        # A locked setting keeps the user's own value: the policy's is never saved.
+        data.update({k: v for k, v in self._base.model_dump().items() if self._policy.is_locked(k)})
         try:
             return Settings.model_validate(data)
         except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            raise ValueError(f"{first['loc'][0]}: {first['msg']}") from None
+            raise ValueError(describe_problem(error)) from None
 
     def _bandwidth_bps(self) -> int | None:
         shown = self.bandwidth.value()

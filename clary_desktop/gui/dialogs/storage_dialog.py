@@ -3,6 +3,8 @@ Reclaim and Move models folder."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -66,9 +68,9 @@ class StorageDialog(QDialog):
         layout.addWidget(buttons)
         self.report: StorageReport | None = None
 
-    def set_report(self, report: StorageReport) -> None:
+    def set_report(self, report: StorageReport, name_of: Callable[[str], str] = str) -> None:
         self.report = report
-        self.model.set_rows(rows_of(report))
+        self.model.set_rows(rows_of(report, name_of))
         free = f", {format_size(report.free_bytes)} free" if report.free_bytes is not None else ""
         reclaimable = report.reclaimable_bytes
         missing = len(report.missing)

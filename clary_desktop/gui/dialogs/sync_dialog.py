@@ -22,6 +22,8 @@ def _is_url(text: str) -> bool:
 
 class SyncCatalogDialog(QDialog):
     def __init__(self, default_source: str | None, parent: QWidget | None = None) -> None:
+        """`default_source`: the configured catalog address, if any (an empty field
+        syncs from it); without one the user names an address or a file here."""
         super().__init__(parent)
         self.setObjectName("syncCatalogDialog")
         self.setWindowTitle("Sync catalog")
@@ -32,11 +34,24 @@ class SyncCatalogDialog(QDialog):
             "is wrong."
         )
         intro.setWordWrap(True)
+        self._default = default_source
         self.source = QLineEdit(default_source or "")
         self.source.setObjectName("syncSource")
         self.source.setPlaceholderText(
             "https://… or a catalog file; empty: the configured catalog address"
+            if default_source
+            else "The catalog's https:// address, or a catalog file (File…)"
         )
+        self.where = QLabel(
+            ""
+            if default_source
+            else "No catalog address is configured yet: give the address Clary sent you, "
+            "or choose a catalog file."
+        )
+        self.where.setObjectName("syncWhere")
+        self.where.setWordWrap(True)
+        self.where.setStyleSheet("color: #666;")
+        self.where.setVisible(not default_source)
         browse = QPushButton("File…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
@@ -57,6 +72,7 @@ class SyncCatalogDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(self.where)
         layout.addLayout(row)
         layout.addWidget(self.allow_unsigned)
         layout.addWidget(self.error)
@@ -76,6 +92,7 @@ class SyncCatalogDialog(QDialog):
         self.allow_unsigned.setEnabled(local)
         if not local:
             self.allow_unsigned.setChecked(False)
+        self.sync_button.setEnabled(bool(text) or bool(self._default))
 
     def chosen(self) -> tuple[str | None, bool]:
         return self.source.text().strip() or None, self.allow_unsigned.isChecked()

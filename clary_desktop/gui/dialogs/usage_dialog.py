@@ -40,7 +40,7 @@ class UsageDialog(QDialog):
             widths=((TASK, 80), (MODEL, 230), (VERSION, 70)),
             stretch=PATH,
         )
-        self.empty = QLabel("No task has a model selected yet.")
+        self.empty = QLabel("The catalog has no models, so there is no task to choose for.")
         self.empty.setStyleSheet("color: #666;")
         self.empty.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -4,16 +4,24 @@ in memory so a keystroke re-filters 100,000 rows in milliseconds."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from clary_desktop.domain.access import Tier
-from clary_desktop.domain.memory_fit import FitRow
+from clary_desktop.domain.memory_fit import FitRow, MachineInfo
+from clary_desktop.domain.model_status import PARTIAL_KEPT
 from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.formatting import format_size
-from clary_desktop.gui.fit_text import FITTING, NOT_STORED, RANK, SHORT, row_tooltip
+from clary_desktop.gui.fit_text import (
+    FITTING,
+    NOT_STORED,
+    RANK,
+    SHORT,
+    machine_summary,
+    row_tooltip,
+)
 from clary_desktop.gui.icons import fit_icon, lock_icon
 from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status
 
@@ -25,6 +33,15 @@ TierRole = Qt.ItemDataRole.UserRole + 2
 LockedRole = Qt.ItemDataRole.UserRole + 3
 LOCKED_COLOR = QColor("#9a9a9a")
 _TIER_RANK = {t.key: int(t) for t in Tier}
+
+
+class JobMark(NamedTuple):
+    """What the list shows of a model's download: its state, percent done, and whether a
+    stopped download's partial files are still on disk."""
+
+    state: str
+    percent: int | None
+    partial_kept: bool = False
 
 
 def _fit_key(fit: FitRow) -> int:
@@ -43,18 +60,20 @@ class CatalogTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[ModelRow] = []
+        self._names: dict[str, str] = {}
+        self._locked_counts: dict[str, int] | None = None
         self._ranks: list[int] = []
         self._order: list[int] = []
         self._visible: list[int] = []
         self._user_tier = Tier.LITE
         self._spec = FilterSpec()
-        self._jobs: dict[str, tuple[str, int | None]] = {}
+        self._jobs: dict[str, JobMark] = {}
         self._sort_column = NAME
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._lock = lock_icon()
         #: Will it run here, per model id (`Registry.fits_for_rows`); absent: unknown.
         self._fits: dict[str, FitRow] = {}
-        self._fits_note = ""
+        self._fit_machine: MachineInfo | None = None
         #: Per position in `_rows`: fits the computer, and the Fits column's sort key.
         #: Lists indexed like the rows keep the filter and the sort off the row objects,
         #: which a sorted order visits all over memory.
@@ -66,9 +85,12 @@ class CatalogTableModel(QAbstractTableModel):
     def set_rows(self, rows: Sequence[ModelRow], user_tier: Tier) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        self._names = {r.id: r.name for r in self._rows}
+        self._locked_counts = None
         self._ranks = [_tier_rank(r.tier) for r in self._rows]
         self._index_fits()
         self._user_tier = user_tier
+        self._locked_counts = None
         self._order = self._sorted(range(len(self._rows)))
         self._visible = self._apply(self._order, self._spec)
         self.endResetModel()
@@ -76,6 +98,7 @@ class CatalogTableModel(QAbstractTableModel):
     def set_user_tier(self, user_tier: Tier) -> None:
         self.beginResetModel()
         self._user_tier = user_tier
+        self._locked_counts = None
         self._visible = self._apply(self._order, self._spec)
         self.endResetModel()
 
@@ -89,8 +112,8 @@ class CatalogTableModel(QAbstractTableModel):
         self._visible = visible
         self.endResetModel()
 
-    def set_jobs(self, jobs: dict[str, tuple[str, int | None]]) -> None:
-        """Download state per model id: (state, percent done or None)."""
+    def set_jobs(self, jobs: dict[str, JobMark]) -> None:
+        """The download shown per model id (active, failed, or stopped with files kept)."""
         if jobs == self._jobs:
             return
         self._jobs = dict(jobs)
@@ -108,11 +131,11 @@ class CatalogTableModel(QAbstractTableModel):
         elif self._visible:
             self.dataChanged.emit(self.index(0, column), self.index(len(self._visible) - 1, column))
 
-    def set_fits(self, fits: dict[str, FitRow], note: str) -> None:
-        """The verdict of each model (from the database, computed off the GUI thread) and
-        `note`, the computer they are for (the column header's tooltip)."""
+    def set_fits(self, fits: dict[str, FitRow], machine: MachineInfo | None) -> None:
+        """The verdict of each model (from the database, computed off the GUI thread)
+        against `machine` (the tooltips' words and the column header's)."""
         self._fits = fits
-        self._fits_note = note
+        self._fit_machine = machine
         self._index_fits()
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, FITS, FITS)
         self._column_changed(FITS, filtered=self._spec.fits_only)
@@ -150,7 +173,9 @@ class CatalogTableModel(QAbstractTableModel):
     def _status(self, position: int) -> str:
         row = self._rows[position]
         job = self._jobs.get(row.id)
-        return row_status(row, self.is_locked(position), job[0] if job else None)
+        if job is None:
+            return row_status(row, self.is_locked(position), None)
+        return row_status(row, self.is_locked(position), job.state, job.partial_kept)
 
     def _apply(self, source: Sequence[int], spec: FilterSpec) -> list[int]:
         rows = self._rows
@@ -241,12 +266,27 @@ class CatalogTableModel(QAbstractTableModel):
                 return row
         return None
 
+    def name_of(self, model_id: str) -> str:
+        """The model's display name; its id when the catalog does not hold it."""
+        return self._names.get(model_id, model_id)
+
     def installed_rows(self) -> list[ModelRow]:
         """Every installed catalog entry, filtered or not, sorted by name."""
         return sorted(
             (r for r in self._rows if r.installed_version is not None),
             key=lambda r: (r.name.lower(), r.id),
         )
+
+    def locked_tiers(self) -> dict[str, int]:
+        """How many catalog entries each tier above the user's holds (hidden or greyed);
+        counted once per catalog load or tier change, not per keystroke."""
+        if self._locked_counts is None:
+            counts: dict[str, int] = {}
+            for position, row in enumerate(self._rows):
+                if self.is_locked(position):
+                    counts[row.tier] = counts.get(row.tier, 0) + 1
+            self._locked_counts = counts
+        return dict(self._locked_counts)
 
     def tags(self) -> list[str]:
         return sorted({t for r in self._rows for t in r.tags})
@@ -271,7 +311,8 @@ class CatalogTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.TextAlignmentRole and section == SIZE:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if role == Qt.ItemDataRole.ToolTipRole and section == FITS:
-                return f"Will it run on {self._fits_note}" if self._fits_note else None
+                machine = self._fit_machine
+                return f"Will it run on {machine_summary(machine)}" if machine else None
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -298,10 +339,12 @@ class CatalogTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == FITS:
-                return row_tooltip(self.fit_of(row.id))
+                return row_tooltip(self.fit_of(row.id), self._fit_machine)
+            # The name first (a narrow column cuts it off), then the id the CLI takes.
+            tip = f"{row.name}\n{row.id}" if column == NAME else row.id
             if self.is_locked(position):
-                return f"{row.id} — needs the {row.tier.capitalize()} tier"
-            return row.id
+                return f"{tip} — needs the {row.tier.capitalize()} tier"
+            return tip
         return None
 
     def _display(self, position: int, row: ModelRow, column: int) -> str:
@@ -319,8 +362,10 @@ class CatalogTableModel(QAbstractTableModel):
             return SHORT[self.fit_of(row.id).verdict]
         status = self._status(position)
         job = self._jobs.get(row.id)
-        if status == "downloading" and job and job[1] is not None:
-            return f"downloading {job[1]}%"
+        if status == "downloading" and job and job.percent is not None:
+            return f"downloading {job.percent}%"
+        if status == PARTIAL_KEPT and job and job.percent is not None:
+            return f"{job.percent}% kept"
         if status == "locked":
             return f"locked ({row.tier.capitalize()})"
         return status

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from clary_desktop.domain.model_status import ACTIVE_JOB_STATES, status_word
+from clary_desktop.domain.model_status import (
+    ACTIVE_JOB_STATES,
+    FAILED,
+    PARTIAL_KEPT,
+    status_word,
+)
 from clary_desktop.domain.model_views import ModelRow
 
 STATUS_CHOICES = ("all", "installed", "not installed", "updates", "downloading")
@@ -58,14 +63,18 @@ class FilterSpec:
         return all(any(o in n for n in new) for o in old)
 
 
-def row_status(row: ModelRow, locked: bool, job_state: str | None) -> str:
+def row_status(
+    row: ModelRow, locked: bool, job_state: str | None, partial_kept: bool = False
+) -> str:
     """The status word a row shows (`status_word`, with "unverified" added to "installed");
-    `job_state` is the state of its download, if any."""
+    `job_state` is the state of its download, if any; `partial_kept`: that download was
+    stopped and its partial files are still on disk."""
     word = status_word(
         locked=locked,
         job_state=job_state,
         installed_version=row.installed_version,
         update_available=row.update_available,
+        partial_kept=partial_kept,
     )
     return "installed, unverified" if word == "installed" and row.unverified else word
 
@@ -82,7 +91,7 @@ def matches_status(wanted: str, status: str) -> bool:
     if wanted == "installed":
         return status in ("installed", "installed, unverified", "update available")
     if wanted == "not installed":
-        return status == "not installed"
+        return status in ("not installed", FAILED, PARTIAL_KEPT)
     if wanted == "updates":
         return status == "update available"
     if wanted == "downloading":

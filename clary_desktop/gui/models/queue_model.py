@@ -35,6 +35,10 @@ class JobRow:
     speed_bps: float | None
     eta_seconds: float | None
     error: str | None
+    #: The model's display name (the id until the window knows the catalog).
+    name: str = ""
+    #: Stopped (cancelled or failed) with its partial files still on disk.
+    partial_kept: bool = False
 
     @classmethod
     def of(cls, job: JobInfo) -> JobRow:
@@ -57,6 +61,12 @@ class JobRow:
         if not self.bytes_total:
             return None
         return max(0, min(100, int(self.bytes_done * 100 // self.bytes_total)))
+
+    @property
+    def label(self) -> str:
+        """The model's name and version, as the list names models."""
+        name = self.name or self.model_id
+        return f"{name} {self.version}" if self.version else name
 
     @property
     def active(self) -> bool:
@@ -110,7 +120,9 @@ class DownloadQueueModel(RowsTableModel[JobRow]):
         if role == ProgressRole:
             return job.percent
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_error(job.error) if job.state == "failed" else job.job_id
+            if job.state == "failed" and column == STATE:
+                return plain_error(job.error)
+            return f"{job.label}\n{job.model_id} · download {job.job_id}"
         if role == Qt.ItemDataRole.ForegroundRole and column == STATE and job.state == "failed":
             return _ERROR_COLOR
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (DONE, SPEED, ETA):
@@ -120,7 +132,7 @@ class DownloadQueueModel(RowsTableModel[JobRow]):
     @staticmethod
     def _display(job: JobRow, column: int) -> str:
         if column == MODEL:
-            return f"{job.model_id} {job.version}" if job.version else job.model_id
+            return job.label
         if column == PROGRESS:
             percent = job.percent
             return "" if percent is None else f"{percent}%"
@@ -135,4 +147,6 @@ class DownloadQueueModel(RowsTableModel[JobRow]):
             return format_duration(job.eta_seconds) if job.state == "downloading" else ""
         if job.state == "failed":
             return f"failed: {plain_error(job.error)}"
+        if job.state == "cancelled" and job.partial_kept and job.percent is not None:
+            return f"cancelled, {job.percent}% kept"
         return job.state

@@ -3,6 +3,7 @@ files the catalog does not know (orphans), and installs whose files are missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -28,6 +29,7 @@ class StorageRow:
     size_bytes: int | None
     note: str
     path: str | None = None
+    model_id: str | None = None  # the id the CLI takes, second in the tooltip
 
 
 def _short(path: str, base: str) -> str:
@@ -38,28 +40,32 @@ def _short(path: str, base: str) -> str:
         return path
 
 
-def rows_of(report: StorageReport) -> list[StorageRow]:
+def rows_of(report: StorageReport, name_of: Callable[[str], str] = str) -> list[StorageRow]:
+    """`name_of`: a model id -> the name the list shows."""
     base = report.models_dir
     rows: list[StorageRow] = []
     for m in sorted(report.models, key=lambda m: -m.size_bytes):
         linked = f", {m.linked_files} linked" if m.linked_files else ""
+        label = f"{name_of(m.model_id)} {m.version}"
         rows.append(
             StorageRow(
                 "model",
-                f"{m.model_id} {m.version}",
+                label,
                 m.size_bytes,
                 f"{m.files} file(s){linked} in {_short(m.folder, base)}",
                 m.folder,
+                m.model_id,
             )
         )
         if m.missing_files:
             rows.append(
                 StorageRow(
                     "missing",
-                    f"{m.model_id} {m.version}",
+                    label,
                     None,
                     f"{len(m.missing_files)} file(s) missing: " + ", ".join(m.missing_files[:3]),
                     m.folder,
+                    m.model_id,
                 )
             )
     for p in report.partials:
@@ -93,6 +99,8 @@ class StorageTableModel(RowsTableModel[StorageRow]):
     columns = COLUMNS
 
     def cell(self, row: StorageRow, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole and column == WHAT and row.model_id:
+            return f"{row.what}\n{row.model_id}"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if column == KIND:
                 return row.kind

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -20,15 +21,22 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop.domain.access import Tier
-from clary_desktop.domain.model_status import ACTIVE_JOB_STATES, status_word
+from clary_desktop.domain.model_status import (
+    ACTIVE_JOB_STATES,
+    FAILED,
+    PARTIAL_KEPT,
+    status_word,
+)
 from clary_desktop.domain.model_views import ModelInfo, VersionInfo
 from clary_desktop.domain.pipeline_values import ModelPerformance
 from clary_desktop.domain.version_order import rollback_target
 from clary_desktop.formatting import format_size
-from clary_desktop.gui.models.queue_model import JobRow
+from clary_desktop.gui.models.queue_model import JobRow, plain_error
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
+from clary_desktop.gui.widgets.card_view import CardView
 from clary_desktop.gui.widgets.fit_panel import FitPanel
 from clary_desktop.gui.widgets.model_usage import ParametersForm, PerformanceSection, UseForBox
+from clary_desktop.gui.widgets.welcome import WelcomePanel
 
 ACTIONS = (
     "download",
@@ -180,6 +188,9 @@ class DetailPane(QWidget):
     use_requested = Signal(str, str)  # task, model id
     parameters_save_requested = Signal(str, dict)  # model id, changed values
     parameters_reset_requested = Signal(str)  # model id
+    show_requested = Signal(str)  # model id: select it in the list
+    license_requested = Signal()  # the locked banner's "Load license…"
+    get_license_requested = Signal()  # the locked banner's "Get a license"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -191,10 +202,10 @@ class DetailPane(QWidget):
         self.cached_models: frozenset[str] = frozenset()
 
         self._stack = QStackedWidget()
-        empty = QLabel("Select a model to see its details.")
-        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        empty.setStyleSheet("color: #777;")
-        self._stack.addWidget(empty)
+        self.welcome = WelcomePanel()
+        self.welcome.download_requested.connect(lambda m: self.action_requested.emit("download", m))
+        self.welcome.show_requested.connect(self.show_requested)
+        self._stack.addWidget(_scrolling(self.welcome))
 
         page = QWidget()
         self.title = QLabel()
@@ -221,10 +232,27 @@ class DetailPane(QWidget):
         self.lock_message = QLabel()
         self.lock_message.setObjectName("lockMessage")
         self.lock_message.setWordWrap(True)
-        self.lock_message.setStyleSheet(
-            "QLabel { background: #fff4e5; border: 1px solid #f0c36d; border-radius: 4px;"
-            " padding: 6px; color: #5f4100; }"
+        self.load_license_button = QPushButton("Load license…")
+        self.load_license_button.setObjectName("lockLoadLicense")
+        self.load_license_button.clicked.connect(self.license_requested)
+        self.get_license_button = QPushButton("Get a license")
+        self.get_license_button.setObjectName("lockGetLicense")
+        self.get_license_button.setToolTip("Clary's page about licenses, in your browser")
+        self.get_license_button.clicked.connect(self.get_license_requested)
+        self.lock_banner = QFrame()
+        self.lock_banner.setObjectName("lockBanner")
+        self.lock_banner.setStyleSheet(
+            "QFrame#lockBanner { background: #fff4e5; border: 1px solid #f0c36d;"
+            " border-radius: 4px; } QFrame#lockBanner QLabel { color: #5f4100; }"
         )
+        lock_buttons = QHBoxLayout()
+        lock_buttons.addWidget(self.load_license_button)
+        lock_buttons.addWidget(self.get_license_button)
+        lock_buttons.addStretch(1)
+        lock_layout = QVBoxLayout(self.lock_banner)
+        lock_layout.setContentsMargins(8, 6, 8, 6)
+        lock_layout.addWidget(self.lock_message)
+        lock_layout.addLayout(lock_buttons)
 
         self.update_note = QLabel()
         self.update_note.setObjectName("updateNote")
@@ -243,6 +271,12 @@ class DetailPane(QWidget):
         self.retired_note.setWordWrap(True)
         self.retired_note.setStyleSheet("color: #666;")
         self.retired_note.hide()
+
+        self.job_note = QLabel()
+        self.job_note.setObjectName("jobNote")
+        self.job_note.setWordWrap(True)
+        self.job_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.job_note.hide()
 
         self.progress = QProgressBar()
         self.progress.setObjectName("detailProgress")
@@ -278,17 +312,22 @@ class DetailPane(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("detailTabs")
         self.tabs.setDocumentMode(True)
+        self.card = CardView()
         self.tabs.addTab(self.body, "Details")
-        self.tabs.addTab(_scrolling(self.use_for, self.parameters, self.fit), "Usage")
-        self.tabs.addTab(_scrolling(self.performance), "Performance")
+        self.tabs.addTab(self.card, "Card")
+        self.usage_tab = _scrolling(self.use_for, self.parameters, self.fit)
+        self.tabs.addTab(self.usage_tab, "Usage")
+        self.performance_tab = _scrolling(self.performance)
+        self.tabs.addTab(self.performance_tab, "Performance")
 
         layout = QVBoxLayout(page)
         layout.setContentsMargins(10, 10, 10, 6)
         layout.addWidget(self.title)
         layout.addLayout(badges)
-        layout.addWidget(self.lock_message)
+        layout.addWidget(self.lock_banner)
         layout.addWidget(self.update_note)
         layout.addWidget(self.retired_note)
+        layout.addWidget(self.job_note)
         layout.addWidget(self.progress)
         layout.addLayout(versions_row)
         layout.addLayout(actions)
@@ -332,9 +371,10 @@ class DetailPane(QWidget):
         if info.locked:
             self.lock_message.setText(
                 f"Locked: this model needs the {info.tier.capitalize()} tier; your license is "
-                f"{user_tier.label}. Load a license for {info.tier.capitalize()} to download it."
+                f"{user_tier.label}. Load a {info.tier.capitalize()} license file to download "
+                "it, or get one from Clary."
             )
-        self.lock_message.setVisible(info.locked)
+        self.lock_banner.setVisible(info.locked)
         update = has_update(info)
         if update:
             newest = next((v for v in versions if v.version == info.version), None)
@@ -346,11 +386,16 @@ class DetailPane(QWidget):
             info.installed_version, (v.version for v in versions if v.installed)
         )
         self.body.setHtml(details_html(info, versions, installed_path))
+        self.card.show_card(info, None, license_html(info))
         self._stack.setCurrentIndex(1)
         self.set_job(job)
 
     def show_usage(
-        self, default_for: list[str], current: str | None, parameters: dict[str, Any] | None
+        self,
+        default_for: list[str],
+        current: str | None,
+        parameters: dict[str, Any] | None,
+        limits: dict[str, tuple[float, float]] | None = None,
     ) -> None:
         """The "Use for" control and the parameters form of the shown model."""
         info = self._info
@@ -363,8 +408,13 @@ class DetailPane(QWidget):
             blocked = "Download the model to use it."
         self.use_for.show_usage(info.id, info.type, default_for, current, blocked)
         if parameters is not None:
-            self.parameters.show_parameters(info.id, parameters)
+            self.parameters.show_parameters(info.id, parameters, limits)
         self.parameters.setEnabled(not info.locked)
+
+    def show_card(self, card: str | None) -> None:
+        """The catalog's card of the shown model (read with its details)."""
+        if self._info is not None:
+            self.card.show_card(self._info, card, license_html(self._info))
 
     def show_performance(self, performance: ModelPerformance | None) -> None:
         if (
@@ -383,6 +433,11 @@ class DetailPane(QWidget):
         active = job is not None and job.active
         status = row_status_for(info, job)
         self.status_label.setText(status)
+        note, failed = job_note_for(job)
+        self.job_note.setText(note)
+        self.job_note.setStyleSheet(FAILED_NOTE_STYLE if failed else KEPT_NOTE_STYLE)
+        self.job_note.setVisible(bool(note))
+        kept = job is not None and job.state == "cancelled" and job.partial_kept
         self.progress.setVisible(active)
         if active and job is not None:
             percent = job.percent
@@ -400,7 +455,7 @@ class DetailPane(QWidget):
             "pause": active and job is not None and job.state in ("queued", "downloading"),
             "resume": active and job is not None and job.state == "paused",
             "cancel": active,
-            "retry": job is not None and job.state == "failed" and not info.locked,
+            "retry": job is not None and (job.state == "failed" or kept) and not info.locked,
             "remove": installed and not active,
             "verify": installed and not active,
             "open_folder": installed,
@@ -412,7 +467,11 @@ class DetailPane(QWidget):
         self.buttons["rollback"].setText(
             f"Roll back to {self._rollback_to}" if self._rollback_to else "Roll back"
         )
-        always = ("remove",) if installed else ("download",)
+        self.buttons["retry"].setText("Resume" if kept else "Retry")
+        # One way forward: Retry/Resume continues the stopped download, so no Download too.
+        always = ("remove",) if installed else () if enabled["retry"] else ("download",)
+        if enabled["retry"] and not installed:
+            enabled["download"] = False
         for action, button in self.buttons.items():
             button.setEnabled(enabled[action])
             button.setVisible(enabled[action] or action in always)
@@ -432,7 +491,9 @@ class DetailPane(QWidget):
         parts: list[str] = [self.title.text(), self.tier_badge.text(), self.status_label.text()]
         if self.noncommercial_badge.isVisibleTo(self):
             parts.append(self.noncommercial_badge.text())
-        for note in (self.lock_message, self.update_note, self.retired_note):
+        if not self.lock_banner.isHidden():
+            parts.append(self.lock_message.text())
+        for note in (self.update_note, self.retired_note, self.job_note):
             if not note.isHidden():
                 parts.append(note.text())
         parts.append(self.body.toPlainText())
@@ -442,23 +503,50 @@ class DetailPane(QWidget):
         return "\n".join(str(p) for p in parts)
 
 
+FAILED_NOTE_STYLE = (
+    "QLabel { background: #fdecea; border: 1px solid #e6a7a1; border-radius: 4px;"
+    " padding: 6px; color: #7a1c14; }"
+)
+KEPT_NOTE_STYLE = (
+    "QLabel { background: #eef6ee; border: 1px solid #a5cfa7; border-radius: 4px;"
+    " padding: 6px; color: #1e4620; }"
+)
+
+
+def job_note_for(job: JobRow | None) -> tuple[str, bool]:
+    """The wrapped line under the header about a stopped download: (text, is a failure)."""
+    if job is None:
+        return "", False
+    if job.state == FAILED:
+        kept = " Retry continues from what is already downloaded." if job.partial_kept else ""
+        return f"The download failed: {plain_error(job.error)}{kept}", True
+    if job.state == "cancelled" and job.partial_kept:
+        done = format_size(job.bytes_done)
+        percent = f"{job.percent}% ({done})" if job.percent is not None else done
+        return f"The download was stopped; {percent} is kept. Resume continues from there.", False
+    return "", False
+
+
 def row_status_for(info: ModelInfo, job: JobRow | None) -> str:
     """`status_word` in the pane's words: the tier a locked model needs, the percent of a
-    running download, the reason a download failed, the version installed."""
+    running download or of a stopped one's kept part, the version installed."""
     state = job.state if job else None
     word = status_word(
         locked=info.locked,
         job_state=state,
         installed_version=info.installed_version,
         update_available=info.update_available,
+        partial_kept=job is not None and job.partial_kept,
     )
     if word == "locked":
         return f"locked — needs {info.tier.capitalize()}"
     if word in ACTIVE_JOB_STATES:
         percent = job.percent if job else None
         return f"{word} {percent}%" if word == "downloading" and percent is not None else word
-    if state == "failed" and job is not None:
-        return f"download failed: {job.error or 'unknown reason'}"
+    if word == FAILED:
+        return "download failed"
+    if word == PARTIAL_KEPT and job is not None and job.percent is not None:
+        return f"{job.percent}% kept"
     if word == "installed":
         return f"installed ({info.installed_version})" + (", unverified" if info.unverified else "")
     return word

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from clary_desktop.gui.models.filtering import STATUS_CHOICES, FilterSpec
 
-GB = 1_000_000_000
+#: The units the list shows sizes in (`format_size`: decimal, as the Hub lists files).
+SIZE_UNITS = (("MB", 1_000_000), ("GB", 1_000_000_000))
 
 
 class FilterPanel(QWidget):
@@ -57,10 +58,17 @@ class FilterPanel(QWidget):
 
         self.min_size = self._size_box("minSize")
         self.max_size = self._size_box("maxSize")
+        self.size_unit = QComboBox()
+        self.size_unit.setObjectName("sizeUnit")
+        for unit, factor in SIZE_UNITS:
+            self.size_unit.addItem(unit, factor)
+        self.size_unit.setCurrentText("GB")
+        self.size_unit.currentIndexChanged.connect(self._emit)
         size_row = QHBoxLayout()
-        size_row.addWidget(self.min_size)
+        size_row.addWidget(self.min_size, 1)
         size_row.addWidget(QLabel("to"))
-        size_row.addWidget(self.max_size)
+        size_row.addWidget(self.max_size, 1)
+        size_row.addWidget(self.size_unit)
 
         self.tags = QLineEdit()
         self.tags.setObjectName("tags")
@@ -96,7 +104,7 @@ class FilterPanel(QWidget):
 
         form = QFormLayout()
         form.addRow("Status", self.status)
-        form.addRow("Size (GB)", size_row)
+        form.addRow("Size", size_row)
         form.addRow("Tags", self.tags)
 
         layout = QVBoxLayout(self)
@@ -113,7 +121,7 @@ class FilterPanel(QWidget):
     def _size_box(self, name: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
         box.setObjectName(name)
-        box.setRange(0, 10_000)
+        box.setRange(0, 100_000)
         box.setDecimals(1)
         box.setSingleStep(0.5)
         box.setSpecialValueText("any")
@@ -153,12 +161,13 @@ class FilterPanel(QWidget):
         tags = frozenset(t.strip() for t in self.tags.text().split(",") if t.strip())
         low = self.min_size.value()
         high = self.max_size.value()
+        unit = int(self.size_unit.currentData())
         return FilterSpec(
             text=self.search.text(),
             types=types,
             status=str(self.status.currentData()),
-            min_bytes=int(low * GB) if low > 0 else None,
-            max_bytes=int(high * GB) if high > 0 else None,
+            min_bytes=int(low * unit) if low > 0 else None,
+            max_bytes=int(high * unit) if high > 0 else None,
             tags=tags,
             show_locked=self.show_locked.isChecked(),
             fits_only=self.fits_only.isChecked(),

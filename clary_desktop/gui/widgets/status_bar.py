@@ -105,5 +105,16 @@ class StatusBar(QStatusBar):
         self.operation.setRange(0, 1000)
         self.operation.reset()
 
-    def set_counts(self, shown: int, total: int) -> None:
-        self.count_label.setText(f"{shown:,} of {total:,} models")
+    def set_counts(self, shown: int, total: int, locked: dict[str, int] | None = None) -> None:
+        """`locked`: entries per tier above the user's, which the list hides or greys."""
+        text = f"{shown:,} of {total:,} models"
+        if locked:
+            tiers = " or ".join(t.capitalize() for t in sorted(locked, key=Tier.parse))
+            text += f" · {sum(locked.values()):,} need a {tiers} license"
+        self.count_label.setText(text)
+        self.count_label.setToolTip(
+            "Models your license tier does not include are hidden; tick “Show locked "
+            "models” to list them, or load a license (File > Load license…)."
+            if locked
+            else ""
+        )
