@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self.settings_actions = SettingsActions(self)
         self.network = NetworkActions(self)
         self.fit_actions = FitActions(self)
+        self.fit_actions.fits_changed.connect(self._update_counts)
         self._layout_widgets()
         self._connect()
         build_menus(self)

@@ -119,8 +119,7 @@ class FitActions(WindowActions):
         model = self.window.catalog_model
         model.set_fits(fits, self.machine)
         self.window.filters.set_fit_machine(summary)
-        self.window.status.set_counts(model.rowCount(), model.total)
-        self.fits_changed.emit()
+        self.fits_changed.emit()  # the window counts the rows shown again
 
     # ---- the detail pane -----------------------------------------------------------
 
