@@ -141,14 +141,10 @@ class CatalogTableModel(QAbstractTableModel):
         self._column_changed(FITS, filtered=self._spec.fits_only)
 
     def _index_fits(self) -> None:
-        ok: list[bool] = []
-        keys: list[int] = []
-        unknown = _fit_key(NOT_STORED)
-        for row in self._rows:
-            fit = self._fits.get(row.id)
-            ok.append(fit is not None and fit.verdict in FITTING)
-            keys.append(unknown if fit is None else _fit_key(fit))
-        self._fit_ok, self._fit_keys = ok, keys
+        get = self._fits.get
+        fits = [get(row.id, NOT_STORED) for row in self._rows]
+        self._fit_ok = [fit.verdict in FITTING for fit in fits]
+        self._fit_keys = [_fit_key(fit) for fit in fits]
 
     def fit_of(self, model_id: str) -> FitRow:
         return self._fits.get(model_id, NOT_STORED)
