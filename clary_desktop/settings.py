@@ -6,13 +6,68 @@ import difflib
 import json
 import os
 import tempfile
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clary_desktop.errors import ClaryError
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
+
+DEFAULT_HUB_SOURCE_NAME = "hub"
+
+
+class Source(BaseModel):
+    """One place model files may come from, tried in the order of `Settings.sources`.
+
+    - kind "hub": a Hugging Face Hub endpoint (the Hub itself, or an internal mirror that
+      speaks its API, such as Artifactory's or olah). Without `url` it is the Hub of the
+      `hub_endpoint` setting (else HF_ENDPOINT, else huggingface.co) and its token is the
+      `hub_token` setting (else HF_TOKEN); with `url`, only its own `token` is sent, and
+      only to it.
+    - kind "url": a mirror of plain-URL files: the file at `https://host[:port]/path` is
+      looked for at `<url>/host[:port]/path` (the layout `wget -x` writes).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    kind: Literal["hub", "url"]
+    url: str | None = Field(default=None, max_length=2048)
+    token: str | None = Field(default=None, max_length=4096)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError("the address must start with http:// or https:// and name a host")
+        if parts.query or parts.fragment:
+            raise ValueError("the address must not have a ?query or #fragment")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Source:
+        if self.kind == "url" and self.url is None:
+            raise ValueError("a URL mirror needs its address")
+        if self.kind == "url" and self.token:
+            raise ValueError("a URL mirror takes no token")
+        if self.kind == "hub" and self.url is None and self.token:
+            raise ValueError("the default Hub's token is the hub_token setting")
+        return self
+
+    @property
+    def is_default_hub(self) -> bool:
+        """The Hub of the hub_endpoint/hub_token settings."""
+        return self.kind == "hub" and self.url is None
+
+
+DEFAULT_HUB_SOURCE = Source(name=DEFAULT_HUB_SOURCE_NAME, kind="hub")
 
 
 class Settings(BaseModel):
@@ -23,6 +78,13 @@ class Settings(BaseModel):
     hub_endpoint: str | None = None
     hub_token: str | None = None
     proxy: str | None = None
+    # Corporate networks (see clary_desktop/network/config.py): the proxy's user name (its
+    # password lives in the OS keychain, never here), hosts reached without the `proxy`
+    # setting (comma-separated, as NO_PROXY), and a PEM file of extra trusted root
+    # certificates on top of the system's trust store.
+    proxy_user: str | None = None
+    no_proxy: str | None = None
+    ca_bundle: str | None = None
     resume_on_start: bool = False
     offline: bool = False
     # Downloads: abort an attempt after this long without a byte, and keep this much free.
@@ -49,6 +111,27 @@ class Settings(BaseModel):
     # many older versions stay on disk after an update for rollback.
     catalog_url: str | None = None
     keep_previous_versions: int = Field(default=1, ge=0, le=10)
+    # Where model files come from, in order (see Source). None: the default Hub alone,
+    # as set by hub_endpoint and hub_token (settings files older than this list).
+    sources: list[Source] | None = None
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_make_sense(cls, value: list[Source] | None) -> list[Source] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("at least one source is needed")
+        names = [source.name.lower() for source in value]
+        if len(set(names)) != len(names):
+            raise ValueError("two sources have the same name")
+        if sum(source.is_default_hub for source in value) > 1:
+            raise ValueError("the default Hub is listed twice")
+        return value
+
+    def sources_in_force(self) -> list[Source]:
+        """The sources to try, in order."""
+        return list(self.sources) if self.sources is not None else [DEFAULT_HUB_SOURCE]
 
 
 # A settings file is a few hundred bytes.

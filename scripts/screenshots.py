@@ -1,6 +1,11 @@
 """Render the window offscreen to docs/screenshots/*.png (for the README).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [--out DIR]
+        [--screen 1600x1000] [--size 1024x700]
+
+`--screen` gives the offscreen platform a screen of that size (with QT_SCALE_FACTOR=2 the
+window sees half of it, as on a high-DPI laptop); `--size` resizes the window, else it
+takes the first size it picks for that screen.
 
 Uses a throwaway data dir with the default catalog and a Professional license,
 signed with a key made for this run (trusted only by this script's license check). The
@@ -94,13 +99,15 @@ def licensed(paths: AppPaths) -> LicenseManager:
     return LicenseManager.for_paths(paths, verifier=verifier)
 
 
-async def shoot(out: Path, data_dir: Path) -> list[Path]:
+async def shoot(out: Path, data_dir: Path, size: tuple[int, int] | None = None) -> list[Path]:
     paths = resolve_paths(data_dir)
     network.probe = lambda *_args, **_kwargs: True  # the indicator says Online, no network
     registry = Registry.open(paths, tier_source=licensed(paths))
     window = MainWindow(paths, registry=registry)
     saved: list[Path] = []
     try:
+        if size is not None:
+            window.resize(*size)
         window.show()
         loaded = asyncio.ensure_future(wait_signal(window.catalog_loaded))
         window.start()
@@ -335,17 +342,38 @@ async def shoot_usage(
     return saved
 
 
+def size_arg(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    return int(width), int(height)
+
+
+def screen_config(folder: Path, width: int, height: int) -> Path:
+    """The offscreen platform's screen, as a config file (its `size=` option is ignored)."""
+    import json
+
+    path = folder / "screen.json"
+    screen = {"name": "shots", "x": 0, "y": 0, "width": width, "height": height}
+    path.write_text(json.dumps({"screens": [{**screen, "logicalDpi": 96, "dpr": 1}]}))
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--screen", type=size_arg, help="offscreen screen size, WIDTHxHEIGHT")
+    parser.add_argument("--size", type=size_arg, help="window size, WIDTHxHEIGHT")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    _app = QApplication.instance() or QApplication([sys.argv[0]])  # alive until the end
-    with (
-        tempfile.TemporaryDirectory(prefix="clary-shots-") as tmp,
-        asyncio.Runner(loop_factory=qasync.QEventLoop) as runner,
-    ):
-        saved = runner.run(shoot(args.out, Path(tmp) / "data"))
+    with tempfile.TemporaryDirectory(prefix="clary-shots-") as tmp:
+        qt_args = [sys.argv[0]]
+        if args.screen is not None:
+            qt_args += [
+                "-platform",
+                f"offscreen:configfile={screen_config(Path(tmp), *args.screen)}",
+            ]
+        _app = QApplication.instance() or QApplication(qt_args)  # alive until the end
+        with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+            saved = runner.run(shoot(args.out, Path(tmp) / "data", args.size))
     for path in saved:
         print(path)
     return 0

@@ -26,6 +26,16 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         "CLARY_OFFLINE",
         "HF_ENDPOINT",
         "HF_TOKEN",
+        # The machine's proxy and its password: a test chooses its own (test_corporate_proxy).
+        "CLARY_PROXY_PASSWORD",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
     ):
         monkeypatch.delenv(name, raising=False)
     # Nor the machine's policy file: a test that wants one writes it and points here.

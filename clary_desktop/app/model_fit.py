@@ -32,6 +32,7 @@ from clary_desktop.domain.model_views import ModelInfo, VersionInfo
 from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.downloads.store import JobStore
 from clary_desktop.errors import Action, ClaryError, Hint, NotFoundError
+from clary_desktop.network.config import NetworkConfig
 from clary_desktop.registry.facts_store import FactsStore
 from clary_desktop.registry.installed import installed_files
 from clary_desktop.settings import Settings
@@ -111,7 +112,9 @@ class ModelFit:
 
         spec = JobStore(self.host.db).version_spec(model_id, name)
         settings = self.host.settings
-        hub = HubConfig.from_settings(settings.hub_endpoint, settings.hub_token)
+        # Through the user's proxy and trusted certificates, as every download goes.
+        network = NetworkConfig.from_settings(settings)
+        hub = HubConfig.from_settings(settings.hub_endpoint, settings.hub_token, network)
         # A few quick retries: someone is waiting for the answer (a download waits longer).
         options = TransferOptions(
             stall_seconds=settings.download_stall_seconds,

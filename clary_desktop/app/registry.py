@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clary_desktop.app import sources as source_list
 from clary_desktop.app.download_engine import DownloadEngine
 from clary_desktop.app.model_fit import ModelFit
 from clary_desktop.app.updates import (
@@ -39,6 +40,7 @@ from clary_desktop.domain.pipeline_values import (
     RunSummary,
     UsageInfo,
 )
+from clary_desktop.domain.source_values import SourceCheck
 from clary_desktop.domain.storage_values import (
     BundleImportResult,
     CacheCandidate,
@@ -59,6 +61,8 @@ from clary_desktop.downloads.store import JobStore
 from clary_desktop.downloads.strays import kept_partial_jobs
 from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.licensing import LicenseManager
+from clary_desktop.network.config import NetworkConfig, check_network_settings, parse_proxy
+from clary_desktop.network.secrets import password_source, store_proxy_password
 from clary_desktop.paths import AppPaths
 from clary_desktop.policy import Policy, load_policy
 from clary_desktop.registry.api_keys import ApiKeyStore
@@ -73,6 +77,7 @@ from clary_desktop.registry.usage import UsageStore
 from clary_desktop.settings import (
     RunOverrides,
     Settings,
+    Source,
     load_settings,
     save_settings,
     settings_with,
@@ -184,9 +189,12 @@ class Registry:
         """Store `settings` as the user's choice and apply them (with the policy's locked
         values and this run's overrides on top) to every part holding settings: running
         and new downloads included. Returns the settings now in force. Raises
-        PolicyLockedError, changing nothing, when a locked setting would change."""
+        PolicyLockedError, changing nothing, when a locked setting would change; a proxy
+        or CA bundle that cannot be used is refused (ClaryError) before anything is saved."""
         with self._settings_lock:
             settings = self.policy.check_change(self.stored_settings, settings)
+            if _network_fields(settings) != _network_fields(self.stored_settings):
+                check_network_settings(settings)
             save_settings(self.paths.settings_file, settings)
             self.stored_settings = settings
             self.settings = self._in_force(settings)
@@ -478,6 +486,7 @@ class Registry:
             keys=self.catalog_keys or default_trusted_keys(),
             allow_unsigned=allow_unsigned,
             offline=self.offline,
+            network=self.network_config(),
         )
 
     def catalog_address(self) -> str | None:
@@ -511,6 +520,29 @@ class Registry:
         Blocks for a few seconds at most: call it off the GUI thread."""
         return network.probe(self.settings)
 
+    def network_config(self) -> NetworkConfig:
+        """The proxy and trust every request uses now (reads the keychain for the proxy
+        password when a proxy user is set)."""
+        return NetworkConfig.from_settings(self.settings)
+
+    def set_proxy_password(self, password: str | None) -> str:
+        """Keep the proxy user's password in the system keychain (None: forget it); says
+        where it lives now. Raises ClaryError without a proxy user or a keychain."""
+        proxy, user = self.settings.proxy, self.settings.proxy_user
+        if not proxy or not user:
+            raise ClaryError("Set the proxy and the proxy user first; then store the password.")
+        return store_proxy_password(parse_proxy(proxy)[0].display, user, password)
+
+    def proxy_password_source(self) -> str | None:
+        """Where the proxy password comes from, in words; None without a proxy user."""
+        proxy, user = self.settings.proxy, self.settings.proxy_user
+        if not proxy or not user:
+            return None
+        try:
+            return password_source(parse_proxy(proxy)[0].display, user)
+        except ValueError:
+            return None
+
     @property
     def offline(self) -> bool:
         """Never touch the network (the setting, or CLARY_OFFLINE=1 for this run)."""
@@ -523,12 +555,64 @@ class Registry:
         deleted = set(self.reclaim_storage(only=[s.path for s in strays]).deleted)
         return [s for s in strays if s.path in deleted]
 
+    # ---- where downloads come from ---------------------------------------------------
+
+    def sources(self) -> list[Source]:
+        """The download sources in force, in order: each file comes from the first one
+        that has it (the default Hub alone unless a list was set)."""
+        return self.settings.sources_in_force()
+
+    def set_sources(self, sources: list[Source]) -> list[Source]:
+        """Store `sources` as the list (in this order); ClaryError when it is not valid,
+        PolicyLockedError when the administrator's policy locks the list."""
+        self.policy.require_unlocked(["sources"])
+        with self._settings_lock:
+            self.apply_settings(source_list.with_sources(self.stored_settings, sources))
+            return self.sources()
+
+    def add_source(self, source: Source, position: int | None = None) -> list[Source]:
+        """Add `source` at `position` (1 is first; default: last)."""
+        self.policy.require_unlocked(["sources"])  # the same words for every change
+        with self._settings_lock:
+            stored = self.stored_settings.sources_in_force()
+            return self.set_sources(source_list.added(stored, source, position))
+
+    def remove_source(self, name: str) -> list[Source]:
+        self.policy.require_unlocked(["sources"])  # the same words for every change
+        with self._settings_lock:
+            stored = self.stored_settings.sources_in_force()
+            return self.set_sources(source_list.removed(stored, name))
+
+    def move_source(self, name: str, position: int) -> list[Source]:
+        """Put the source `name` at `position` (1 is first)."""
+        self.policy.require_unlocked(["sources"])  # the same words for every change
+        with self._settings_lock:
+            stored = self.stored_settings.sources_in_force()
+            return self.set_sources(source_list.moved(stored, name, position))
+
+    def test_source(self, source: Source | str) -> SourceCheck:
+        """Whether a source (or the one of that name) is reachable and answers as its kind
+        should. Blocks for up to half a minute: call it off the GUI thread."""
+        if isinstance(source, str):
+            source = source_list.find(self.sources(), source)
+        if self.offline:
+            raise ClaryError(
+                "Clary Desktop is in offline mode (the offline setting, or CLARY_OFFLINE=1), "
+                "so no source is tested. Switch it off to test the sources."
+            )
+        # The HTTP libraries load only when a source is tested (as for the engine).
+        from clary_desktop.downloads.source_check import check_source
+
+        return check_source(source, self.settings)
+
     # ---- offline model management (clary_desktop.storage) -----------------------------
 
     def _storage(self) -> StorageContext:
         hub = None
         if not self.settings.offline:
-            hub = HubConfig.from_settings(self.settings.hub_endpoint, self.settings.hub_token)
+            hub = HubConfig.from_settings(
+                self.settings.hub_endpoint, self.settings.hub_token, self.network_config()
+            )
         return StorageContext(self.db, self.models_dir, self.tier, hub)
 
     def import_file(
@@ -656,3 +740,7 @@ class Registry:
         network, no header parsing. Models whose facts are not stored yet are unknown.
         `machine` defaults to `machine_info()`."""
         return self._fit.fits_for_rows(model_ids, machine)
+
+
+def _network_fields(settings: Settings) -> tuple[str | None, ...]:
+    return settings.proxy, settings.proxy_user, settings.no_proxy, settings.ca_bundle

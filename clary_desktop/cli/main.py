@@ -20,7 +20,9 @@ from clary_desktop.cli.arguments import (
     catalog,
     downloads,
     licenses,
+    network,
     settings,
+    sources,
     storage,
     updates,
 )
@@ -30,7 +32,7 @@ from clary_desktop.cli.parsing import Parser, run_handler
 from clary_desktop.logging_setup import setup_logging
 
 PROG = "clary-models"
-COMMAND_MODULES = [catalog, licenses, downloads, updates, storage, api, settings]
+COMMAND_MODULES = [catalog, licenses, downloads, updates, storage, api, settings, sources, network]
 log = logging.getLogger(__name__)
 
 

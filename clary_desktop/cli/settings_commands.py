@@ -68,6 +68,12 @@ def _typed(text: str) -> Any:
 
 
 def _shown_value(name: str, value: Any) -> Any:
+    """`value` with every secret in it hidden, also inside lists and objects (a download
+    source's token)."""
+    if isinstance(value, list):
+        return [_shown_value(name, item) for item in value]
+    if isinstance(value, dict):
+        return {key: _shown_value(key, item) for key, item in value.items()}
     if value and any(word in name for word in _SECRET_WORDS):
         return "(hidden)"
     return value

@@ -1,7 +1,9 @@
-"""Free-space checks: before a job starts, and when a write hits ENOSPC."""
+"""Free-space checks: before a job starts, and when a write hits ENOSPC; and what files
+take on disk, counted one way for the storage report (CLI, window) and the status bar."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -46,3 +48,38 @@ def ensure_space(folder: Path, remaining: int, margin: int = DEFAULT_MARGIN_BYTE
     need = remaining + margin
     if remaining > 0 and free < need:
         raise NotEnoughSpace(need=need, free=free)
+
+
+def bytes_on_disk(stat: os.stat_result) -> int:
+    """What a file takes on disk: its allocated blocks where the system reports them, and
+    never more than its length. A partial download with parts is preallocated sparse to
+    the full size; only the bytes written so far are on disk."""
+    blocks: int | None = getattr(stat, "st_blocks", None)
+    if blocks is None:  # Windows
+        return stat.st_size
+    return min(stat.st_size, blocks * 512)
+
+
+def path_bytes_on_disk(path: Path) -> int:
+    """`bytes_on_disk` of `path` itself (a symlink counts as the link); 0 when gone."""
+    try:
+        return bytes_on_disk(path.lstat())
+    except OSError:
+        return 0
+
+
+def folder_bytes_on_disk(folder: Path) -> int:
+    """`bytes_on_disk` of every file under `folder` (symlinks not followed)."""
+    total = 0
+    stack = [folder]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+                    elif entry.is_file(follow_symlinks=False):
+                        total += bytes_on_disk(entry.stat(follow_symlinks=False))
+        except OSError:
+            continue
+    return total

@@ -30,6 +30,11 @@ class JobState(StrEnum):
 
 FINISHED_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
 
+#: Why a job is paused at start-up: the program quit while it ran (it paused it), or the
+#: process ended without a word (a crash, a power cut). Both can simply be resumed.
+PAUSED_AT_QUIT = "Paused when the program quit; resume it to continue where it stopped."
+INTERRUPTED = "Interrupted; resume it to continue where it stopped."
+
 
 class _Value(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -54,6 +59,11 @@ class JobInfo(_Value):
         if not self.bytes_total:
             return None
         return min(1.0, self.bytes_done / self.bytes_total)
+
+    @property
+    def stopped_by_exit(self) -> bool:
+        """Paused because a program ended while it ran (what a front offers to resume)."""
+        return self.state == JobState.PAUSED and self.error in (PAUSED_AT_QUIT, INTERRUPTED)
 
 
 class DownloadEvent(JobInfo):

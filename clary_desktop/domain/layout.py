@@ -68,6 +68,9 @@ class FileTask:
     sha256: str | None
     git_blob_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The configured source the URL belongs to (see settings.Source), for failing over
+    # to the next one and for naming it in messages; "" when none was configured.
+    source: str = ""
 
     @property
     def part(self) -> Path:

@@ -43,6 +43,7 @@ from clary_desktop.downloads.transfer import (
     describe_network_error,
 )
 from clary_desktop.formatting import format_size
+from clary_desktop.network.http import new_session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,7 +74,7 @@ def fetch_version_facts(
         )
     tasks = _retrying(options, lambda: resolve_tasks(spec, models_dir, hub))
     parts = []
-    with requests.Session() as session:
+    with new_session(hub.network) as session:
         for task in tasks:
             parser = parser_for(task.path)
             if parser is not None:

@@ -16,9 +16,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
-
-import requests
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import ModelDownload
@@ -34,18 +31,13 @@ from clary_desktop.domain.layout import (
 )
 from clary_desktop.domain.sizes import known_total
 from clary_desktop.downloads.control import JobControl, TransferControl
-from clary_desktop.downloads.errors import (
-    DownloadFailed,
-    Interrupted,
-    RetryableError,
-)
+from clary_desktop.downloads.errors import DownloadFailed, Interrupted
 from clary_desktop.downloads.events import Callback, EventHub, SpeedMeter
 from clary_desktop.downloads.fetch import fetch_file
 from clary_desktop.downloads.files import fetch_all
-from clary_desktop.downloads.hub_config import HubConfig
+from clary_desktop.downloads.mirrors import SourceChain
 from clary_desktop.downloads.partial import discard_partial, saved_bytes
 from clary_desktop.downloads.ratelimit import TokenBucket
-from clary_desktop.downloads.sources import resolve_tasks
 from clary_desktop.downloads.store import (
     SHUTDOWN_OWNER,
     JobStore,
@@ -54,16 +46,14 @@ from clary_desktop.downloads.store import (
     this_process,
 )
 from clary_desktop.downloads.strays import stray_partials
-from clary_desktop.downloads.transfer import (
-    Retries,
-    TransferOptions,
-)
+from clary_desktop.downloads.transfer import TransferOptions
 from clary_desktop.downloads.verify import sha256_of
 from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
+from clary_desktop.network.config import NetworkConfig
+from clary_desktop.network.http import new_session
 from clary_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 _OPTIONS_FROM_SETTINGS = {
     "download_stall_seconds": "stall_seconds",
@@ -479,14 +469,15 @@ class DownloadManager:
             tier, _ = self.store.model_tier(row.model_id)
             self._check_tier(row.model_id, tier)
             spec = self.store.version_spec(row.model_id, row.version)
-            hub = HubConfig.from_settings(self.settings.hub_endpoint, self.settings.hub_token)
-            tasks = self._with_retries(lambda: resolve_tasks(spec, self.models_dir, hub), control)
+            network = NetworkConfig.from_settings(self.settings)
+            chain = SourceChain(spec, self.models_dir, self.settings, self.options, network)
+            tasks = chain.first_tasks(control)
             if row.force:
                 self.store.forget_install(row.model_id, row.version)
                 for task in tasks:
                     task.target.unlink(missing_ok=True)
                 self.store.update(job_id, force=False)
-            self._download_all(job_id, spec, tasks, running, control)
+            self._download_all(job_id, spec, tasks, chain, running, control, network)
         except Interrupted as stop:
             state = JobState(stop.reason)
             if state == JobState.CANCELLED and not running.keep_partial:
@@ -514,8 +505,10 @@ class DownloadManager:
         job_id: int,
         spec: VersionSpec,
         tasks: list[FileTask],
+        chain: SourceChain,
         running: _Running,
         control: JobControl,
+        network: NetworkConfig,
     ) -> None:
         running.bytes_total = known_total(t.size_bytes for t in tasks)
         folder = version_dir(self.models_dir, spec)
@@ -523,16 +516,16 @@ class DownloadManager:
             (t.size_bytes or 0) - saved_bytes(t) for t in tasks if not t.target.exists()
         )
         ensure_space(folder, max(0, remaining), self.options.space_margin_bytes)
-        with requests.Session() as session:
-            if self.settings.proxy:
-                session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
+        with new_session(network) as session:
 
             def fetch_one(
                 task: FileTask, ctl: TransferControl, on_bytes: Callable[[int], None]
             ) -> tuple[str, int]:
                 found = _already_there(task)
                 if found is None:
-                    result = fetch_file(session, task, ctl, on_bytes, self.options, self._limiter)
+                    result = fetch_file(
+                        session, task, ctl, on_bytes, self.options, self._limiter, chain
+                    )
                     found = (result.sha256, result.size_bytes)
                 return found
 
@@ -579,18 +572,6 @@ class DownloadManager:
             )
         if self.events.progress_due(job_id):
             self.events.progress(self.job(job_id))
-
-    def _with_retries(self, action: Callable[[], T], control: JobControl) -> T:
-        retries = Retries(self.options)
-        while True:
-            control.check()
-            try:
-                return action()
-            except RetryableError as error:
-                delay = retries.delay_after(error)
-                if delay is None:
-                    raise DownloadFailed(f"{error}. Check your connection, then retry.") from None
-                control.sleep(delay)
 
     # ---- helpers --------------------------------------------------------------------
 

@@ -63,6 +63,7 @@ from clary_desktop.downloads.transfer import (
     finish_file,
     part_size,
 )
+from clary_desktop.network.http import sibling_session
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +304,7 @@ class _PartsRun:
 
     def _worker(self, start: tuple[Range, requests.Response] | None) -> None:
         fd = os.open(self.task.part, os.O_WRONLY | _BINARY)
-        session = _worker_session(self.session)
+        session = sibling_session(self.session)
         rate = 0.0  # bytes per second this worker moves: what it may steal with
         try:
             while True:
@@ -507,13 +508,3 @@ def write_at(fd: int, data: bytes, offset: int) -> None:
 
 def _sync_data(fd: int) -> None:
     getattr(os, "fdatasync", os.fsync)(fd)
-
-
-def _worker_session(base: requests.Session) -> requests.Session:
-    """A session per worker (its own keep-alive connection), with the job's proxy set-up."""
-    session = requests.Session()
-    session.proxies = dict(base.proxies)
-    session.trust_env = base.trust_env
-    session.verify = base.verify
-    session.cert = base.cert
-    return session

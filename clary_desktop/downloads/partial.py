@@ -1,7 +1,9 @@
 """The `.part` file's sidecar: what the partial bytes belong to.
 
 A partial is only resumed when the sidecar says it came from the same URL with
-the same expected size and sha256; otherwise it is thrown away.
+the same expected size and sha256, or, when the sha256 is known, that it holds the
+same content from another source (a mirror): the final sha256 covers every byte
+whatever source sent it. Otherwise it is thrown away.
 
 Two shapes of partial:
 - one stream: `ranges` is empty and the bytes on disk are the `.part` file's
@@ -11,7 +13,8 @@ Two shapes of partial:
   (see parts.py), so each range resumes on its own.
 
 `single_stream` records that the server ignored Range for this file, so it is
-not split again.
+not split again. `sources` names the configured sources that sent bytes of it,
+for a message should the file fail its check.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Sidecar:
     format: int = SIDECAR_FORMAT
     ranges: list[list[int]] = field(default_factory=list)
     single_stream: bool = False
+    sources: list[str] = field(default_factory=list)
 
     @classmethod
     def for_task(cls, task: FileTask) -> Sidecar:
@@ -50,6 +54,22 @@ class Sidecar:
             and self.size_bytes == task.size_bytes
             and self.sha256 == task.sha256
         )
+
+    def same_content(self, task: FileTask) -> bool:
+        """The same file (size and sha256, the sha256 known) at another URL."""
+        return (
+            self.format == SIDECAR_FORMAT
+            and task.sha256 is not None
+            and self.size_bytes == task.size_bytes
+            and self.sha256 == task.sha256
+        )
+
+    def move_to(self, task: FileTask) -> None:
+        """The bytes so far continue from `task`'s URL: the old validator means nothing
+        there (an If-Range with it would make the new source send the whole file)."""
+        self.url = task.url
+        self.etag = None
+        self.single_stream = False
 
 
 def read_sidecar(path: Path) -> Sidecar | None:

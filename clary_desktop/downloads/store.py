@@ -21,7 +21,13 @@ from clary_desktop.db.tables import (
     VersionFile,
 )
 from clary_desktop.db.timestamps import as_utc
-from clary_desktop.domain.download_values import FINISHED_STATES, JobInfo, JobState
+from clary_desktop.domain.download_values import (
+    FINISHED_STATES,
+    INTERRUPTED,
+    PAUSED_AT_QUIT,
+    JobInfo,
+    JobState,
+)
 from clary_desktop.domain.layout import CatalogFile, VersionSpec
 from clary_desktop.errors import Action, Hint, NotFoundError
 from clary_desktop.registry.catalog import unknown_model
@@ -272,7 +278,8 @@ class JobStore:
                     requeued.append(row.id)
                 else:
                     row.status = JobState.PAUSED.value
-                    row.error = row.error or "Interrupted; resume it to continue where it stopped."
+                    quit_here = row.owner == SHUTDOWN_OWNER
+                    row.error = row.error or (PAUSED_AT_QUIT if quit_here else INTERRUPTED)
                 row.owner = this_process() if resume else None
                 row.speed_bps = None
         return requeued

@@ -50,6 +50,7 @@ from clary_desktop.downloads.partial import (
 )
 from clary_desktop.downloads.ratelimit import TokenBucket
 from clary_desktop.formatting import format_size
+from clary_desktop.network.problems import ProxyUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -444,6 +445,8 @@ def retry_after_seconds(response: _Answer) -> float | None:
 
 
 def describe_network_error(error: BaseException, options: TransferOptions) -> str:
+    if isinstance(error, ProxyUnreachable):
+        return str(error)
     text = f"{type(error).__name__}: {error}".lower()
     if "timed out" in text or "timeout" in text:
         return f"no data for {options.stall_seconds:g} s (stalled)"

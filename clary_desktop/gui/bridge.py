@@ -62,8 +62,18 @@ class DownloadBridge(QObject):
             self._timer.start()
 
     def reset(self, jobs: Iterable[JobInfo]) -> None:
-        """Replace what is known with a fresh `jobs()` snapshot (after clear, at start)."""
-        self._jobs = {row.job_id: row for row in (JobRow.of(j) for j in jobs)}
+        """Replace what is known with a fresh `jobs()` snapshot (after clear, at start).
+        Attach first, then read the snapshot: nothing is lost in between, and an event
+        that arrived before the snapshot was read (not newer than it) is dropped."""
+        snapshot = list(jobs)
+        read = {job.job_id: job.updated_at for job in snapshot}
+        with self._lock:
+            self._pending = {
+                job_id: event
+                for job_id, event in self._pending.items()
+                if job_id not in read or event.updated_at > read[job_id]
+            }
+        self._jobs = {row.job_id: row for row in (JobRow.of(j) for j in snapshot)}
         self.flush()
 
     def flush(self) -> None:

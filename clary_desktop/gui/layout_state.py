@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView
 
+from clary_desktop.gui.column_fit import column_widths
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
 log = logging.getLogger(__name__)
@@ -85,10 +86,9 @@ def restore_window_layout(
 
 
 def window_layout(window: QMainWindow, splitter: QSplitter, table: QTableView) -> dict[str, Any]:
-    header = table.horizontalHeader()
     return {
         "geometry": _b64(window.saveGeometry()),
         "state": _b64(window.saveState()),
         "splitter": splitter.sizes(),
-        "columns": [header.sectionSize(c) for c in range(header.count())],
+        "columns": column_widths(table),
     }

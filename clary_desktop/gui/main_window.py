@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QKeyEvent,
     QKeySequence,
+    QResizeEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -47,12 +48,14 @@ from clary_desktop.gui.actions.fit_actions import FitActions
 from clary_desktop.gui.actions.license_actions import LicenseActions
 from clary_desktop.gui.actions.model_actions import ModelActions
 from clary_desktop.gui.actions.network_actions import NetworkActions
+from clary_desktop.gui.actions.quit_actions import QuitActions
 from clary_desktop.gui.actions.settings_actions import SettingsActions
 from clary_desktop.gui.actions.storage_actions import StorageActions, cache_candidates
 from clary_desktop.gui.actions.usage_actions import UsageActions, UsageExtras, usage_extras
 from clary_desktop.gui.bridge import DownloadBridge
 from clary_desktop.gui.disk import disk_figures
 from clary_desktop.gui.icons import app_icon
+from clary_desktop.gui.keyboard import FIND_KEYS, FocusRing, chain_tab_order, keys_for, tab_stops
 from clary_desktop.gui.layout_state import (
     load_layout,
     restore_window_layout,
@@ -63,10 +66,13 @@ from clary_desktop.gui.menus import build_menus
 from clary_desktop.gui.model_table import EmptyListNote, empty_list_text, make_model_table
 from clary_desktop.gui.models.catalog_model import CatalogTableModel, ModelIdRole
 from clary_desktop.gui.models.filtering import FilterSpec
+from clary_desktop.gui.models.natural_sort import name_ranks
 from clary_desktop.gui.models.queue_model import DownloadQueueModel
 from clary_desktop.gui.progress import ProgressRelay
+from clary_desktop.gui.screen_fit import OnScreen, first_size
 from clary_desktop.gui.tasks import Tasks
 from clary_desktop.gui.widgets.detail_pane import DetailPane
+from clary_desktop.gui.widgets.filter_drawer import FilterDrawer
 from clary_desktop.gui.widgets.filter_panel import FilterPanel
 from clary_desktop.gui.widgets.queue_panel import QueuePanel
 from clary_desktop.gui.widgets.status_bar import StatusBar
@@ -74,6 +80,7 @@ from clary_desktop.paths import AppPaths
 
 Opener = Callable[[], Registry]
 DEFAULT_SIZE = (1400, 860)
+DEFAULT_DOCK_HEIGHT = 130
 
 
 class MainWindow(QMainWindow):
@@ -126,18 +133,24 @@ class MainWindow(QMainWindow):
         self.usage_actions = UsageActions(self)
         self.settings_actions = SettingsActions(self)
         self.network = NetworkActions(self)
+        self.quit_actions = QuitActions(self)
         self.fit_actions = FitActions(self)
         self.fit_actions.fits_changed.connect(self._update_counts)
         self._layout_widgets()
         self._connect()
         build_menus(self)
-        find = QShortcut(QKeySequence.StandardKey.Find, self)
-        find.activated.connect(self.focus_search)
-        self.table.installEventFilter(self)  # Delete on the table removes the model
-        self.resize(*DEFAULT_SIZE)
+        for key in keys_for(*FIND_KEYS):
+            QShortcut(key, self).activated.connect(self.focus_search)
+        self.table.installEventFilter(self)  # Delete, Space and Esc on the list
+        self.focus_ring = FocusRing(self)
+        first_size(self, QSize(*DEFAULT_SIZE))
         self.splitter.setSizes([240, 740, 420])
-        self.resizeDocks([self.queue_dock], [170], Qt.Orientation.Vertical)
+        self.resizeDocks([self.queue_dock], [DEFAULT_DOCK_HEIGHT], Qt.Orientation.Vertical)
         restore_window_layout(self, self.splitter, self.table, load_layout(paths.config_dir))
+        OnScreen(self)
+        self.drawer.fit(self.width())
+        self.set_tab_order()
+        self.table.setFocus()  # the keyboard starts in the list
 
     # ---- building ------------------------------------------------------------------
 
@@ -148,6 +161,9 @@ class MainWindow(QMainWindow):
         filter_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         filter_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         filter_scroll.setMinimumWidth(self.filters.minimumSizeHint().width() + 16)
+        filter_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.drawer = FilterDrawer(filter_scroll, self)
+        self.menuBar().setCornerWidget(self.drawer.button, Qt.Corner.TopLeftCorner)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(filter_scroll)
@@ -184,16 +200,40 @@ class MainWindow(QMainWindow):
         self.queue_panel.clear_requested.connect(models.clear_finished)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        delete = QKeySequence.StandardKey.Delete
+        """On the model list: Delete removes the model, Space pauses or resumes its
+        download, Esc clears the search."""
         if (
             watched is self.table
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
-            and event.matches(delete)
         ):
-            self.model_actions.remove_selected()
-            return True
+            if event.matches(QKeySequence.StandardKey.Delete):
+                self.model_actions.remove_selected()
+                return True
+            if event.key() == Qt.Key.Key_Space and self.model_actions.toggle_selected():
+                return True
+            if event.key() == Qt.Key.Key_Escape and self.filters.search.text():
+                self.filters.search.clear()
+                return True
         return super().eventFilter(watched, event)
+
+    def set_tab_order(self) -> None:
+        """Tab goes filters -> list -> the model's buttons -> its tabs and their fields ->
+        downloads, whatever order the widgets were made in (filters and parameter fields
+        are made as the catalog and the shown model need them)."""
+        chain_tab_order(
+            [
+                self.drawer.button,
+                *tab_stops(self.filters),
+                self.table,
+                *tab_stops(self.detail),
+                *tab_stops(self.queue_panel),
+            ]
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.drawer.fit(event.size().width())
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
@@ -224,9 +264,12 @@ class MainWindow(QMainWindow):
         registry = self.registry
         # The facade starts its download engine on first use (it recovers interrupted jobs
         # from the database), so the first touch happens on a worker thread too.
+        # Subscribed before the snapshot is read: a job that resumed at start and moves
+        # on meanwhile (even to completed) is never left showing an old state.
+        await self.tasks.run(self.bridge.attach, registry.subscribe_downloads)
         jobs = await self.tasks.run(registry.download_jobs)
-        self.bridge.attach(registry.subscribe_downloads)
         self.bridge.reset(jobs)
+        self.quit_actions.offer_resume(jobs)
         self.downloads = registry
         self.tasks.spawn(self.refresh_disk(), "Measuring disk space")
         self.api_actions.attach(registry)
@@ -274,7 +317,9 @@ class MainWindow(QMainWindow):
         tier, status, rows, types, cached, kept, starters = await self.tasks.run(load)
         selected = self.selected_model_id()
         self.user_tier = tier
-        self.catalog_model.set_rows(rows, tier)
+        # Natural name order costs a collation key per name: worked out off this thread.
+        names = await self.tasks.run(name_ranks, [r.name for r in rows])
+        self.catalog_model.set_rows(rows, tier, names)
         if types != list(self.filters._type_boxes):
             self.filters.set_types(types)
             self.catalog_model.set_filter(self.filters.spec())
@@ -283,6 +328,7 @@ class MainWindow(QMainWindow):
         self.storage_actions.set_cache_models(cached)
         self.model_actions.set_kept_jobs(kept)
         self.detail.welcome.set_starters(starters, tier)
+        self.set_tab_order()  # the type filters and starter rows are made as loaded
         self.network.show_indicator()
         self._update_counts()
         if selected is not None:
@@ -304,6 +350,9 @@ class MainWindow(QMainWindow):
         self.status.set_disk(used, free)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._shut_down and not self.quit_actions.may_quit():
+            event.ignore()  # "Keep running": the downloads go on, the window stays
+            return
         self.shutdown()
         super().closeEvent(event)
 
@@ -312,6 +361,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        self.focus_ring.disconnect_app()
         save_layout(self.paths.config_dir, self.layout_data())
         for actions in (self.usage_actions, self.catalog_actions, self.network):
             actions.stop()
@@ -382,6 +432,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"Could not open {url.toLocalFile()}; open it in your file manager.")
 
     def focus_search(self) -> None:
+        self.drawer.open()  # a narrow window keeps the filters in a drawer
         self.filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filters.search.selectAll()
 
@@ -464,6 +515,7 @@ class MainWindow(QMainWindow):
         self.detail.show_usage(extras.default_for, extras.current, extras.parameters, extras.limits)
         self.detail.show_card(card)
         self.detail.show_performance(extras.performance)
+        self.set_tab_order()  # the parameter fields are made for each model
         self.details_shown.emit(model_id)
 
     def refresh_details(self) -> None:

@@ -1,24 +1,39 @@
 """The model list: a sortable QTableView over the catalog model, tier badges drawn by a
-delegate; the window connects its signals."""
+delegate; the window connects its signals. On a narrow list the Name column gives way
+(elided) and Version, Type and Size step aside, so Tier and Status stay in sight."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
+from clary_desktop.gui.column_fit import ColumnFitter
+from clary_desktop.gui.keyboard import accessible
 from clary_desktop.gui.models.catalog_model import (
     FITS,
     NAME,
     SIZE,
     STATUS,
     TIER,
+    TYPE,
+    VERSION,
     CatalogTableModel,
     LockedRole,
     TierRole,
 )
 from clary_desktop.gui.widgets.badges import TierBadgeDelegate
 
-COLUMN_WIDTHS = ((NAME, 300), (1, 60), (2, 64), (SIZE, 74), (TIER, 108), (STATUS, 128), (FITS, 96))
+COLUMN_WIDTHS = (
+    (NAME, 300),
+    (TYPE, 60),
+    (VERSION, 64),
+    (SIZE, 74),
+    (TIER, 100),
+    (STATUS, 128),
+    (FITS, 96),
+)
+#: Hidden in this order while the list is too narrow for them and a readable name.
+OPTIONAL_COLUMNS = (VERSION, TYPE, SIZE)
 
 
 def make_model_table(model: CatalogTableModel) -> QTableView:
@@ -46,6 +61,15 @@ def make_model_table(model: CatalogTableModel) -> QTableView:
     header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
     table.setItemDelegateForColumn(TIER, TierBadgeDelegate(TierRole, LockedRole, table))
     table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    table.setTabKeyNavigation(False)  # Tab leaves the list; arrows move in it
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    accessible(
+        table,
+        "Models",
+        "Each row: name, type, version, size, tier and status. Enter downloads or opens, "
+        "Space pauses or resumes its download, Delete removes it",
+    )
+    ColumnFitter(table, NAME, OPTIONAL_COLUMNS)
     return table
 
 

@@ -33,6 +33,7 @@ from clary_desktop.domain.signing_keys import (
     shipped_keys_dir,
 )
 from clary_desktop.gui.main_window import MainWindow
+from clary_desktop.network.tls import trust_context
 from clary_desktop.paths import AppPaths, resolve_paths
 from clary_desktop.registry.default_catalog import default_catalog_file
 from clary_desktop.registry.manifest import load_manifest_file
@@ -121,7 +122,8 @@ def check_icons() -> int:
 def check_libraries(folder: Path) -> list[str]:
     """The libraries the window does not load at start but features need are bundled and
     work: GGUF headers (gguf + numpy), the local API server (uvicorn, h11, fastapi), Hub
-    metadata (huggingface_hub), HTTPS (requests with certifi's CA bundle) and this
+    metadata (huggingface_hub) and HTTPS (requests with certifi's CA bundle, the OS trust
+    store through truststore), the keychain the proxy password lives in (keyring) and this
     computer's memory (psutil)."""
     import importlib
 
@@ -150,10 +152,15 @@ def check_libraries(folder: Path) -> list[str]:
         "huggingface_hub",
         "sqlalchemy.dialects.sqlite.pysqlite",
         "requests",
+        "truststore",
+        "keyring",
+        "clary_desktop.network.http",
+        "clary_desktop.network.hub_client",
         "psutil",  # this computer's memory, for "will it run here"
     ]
     for name in modules:
         importlib.import_module(name)
+    trust_context()  # the OS trust store loads: HTTPS can verify
     if not Path(certifi.where()).is_file():
         raise SelfTestError(f"the CA bundle {certifi.where()} is missing: HTTPS would fail")
     return ["gguf", "numpy", *modules, "certifi"]

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from clary_desktop.db import Database
 from clary_desktop.db.tables import MetaEntry, ModelMetadata, table_of
 from clary_desktop.errors import Action, ClaryError, Hint, InvalidManifestError
+from clary_desktop.network.config import NetworkConfig
+from clary_desktop.network.problems import ProxyUnreachable
 from clary_desktop.registry.catalog_upsert import upsert_models
 from clary_desktop.registry.manifest import (
     MAX_MANIFEST_BYTES,
@@ -56,9 +58,15 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def read_catalog_source(source: str, offline: bool, timeout: float = 30) -> bytes:
+def read_catalog_source(
+    source: str, offline: bool, timeout: float = 30, network: NetworkConfig | None = None
+) -> bytes:
+    """The catalog's bytes from a file or a URL (through `network`'s proxy and trust)."""
     if is_url(source):
         import requests
+
+        # Loads requests: only when a catalog is fetched from the network.
+        from clary_desktop.network.http import new_session
 
         if offline:
             raise ClaryError(
@@ -67,9 +75,12 @@ def read_catalog_source(source: str, offline: bool, timeout: float = 30) -> byte
                 hint=Hint(Action.SYNC_FROM_FILE),
             )
         try:
-            with requests.get(
-                source, timeout=timeout, stream=True, headers={"Accept-Encoding": "identity"}
-            ) as response:
+            with (
+                new_session(network or NetworkConfig()) as session,
+                session.get(
+                    source, timeout=timeout, stream=True, headers={"Accept-Encoding": "identity"}
+                ) as response,
+            ):
                 if response.status_code != 200:
                     raise ClaryError(
                         f"The catalog server answered {response.status_code} for {source}. "
@@ -100,8 +111,9 @@ def read_catalog_source(source: str, offline: bool, timeout: float = 30) -> byte
                 hint=_SET_ADDRESS,
             ) from None
         except requests.RequestException as error:
+            why = str(error) if isinstance(error, ProxyUnreachable) else type(error).__name__
             raise ClaryError(
-                f"Cannot download the catalog from {source} ({type(error).__name__}). "
+                f"Cannot download the catalog from {source} ({why}). "
                 "Check your network connection and the catalog address."
             ) from None
     return read_manifest_bytes(Path(source.removeprefix("file://")).expanduser())
@@ -124,8 +136,9 @@ def sync_catalog(
     keys: TrustedKeys,
     allow_unsigned: bool = False,
     offline: bool = False,
+    network: NetworkConfig | None = None,
 ) -> SyncSummary:
-    data = read_catalog_source(source, offline)
+    data = read_catalog_source(source, offline, network=network)
     raw = decode_json(data, source)
     signed = looks_signed(raw)
     if signed:

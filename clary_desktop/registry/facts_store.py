@@ -95,14 +95,15 @@ class FactsStore:
     def rows(self, model_ids: Sequence[str] | None = None) -> list[FactsRow]:
         """The stored facts of each model's newest version (models without any are left
         out), in one Core query over the small facts table: 100,000 rows in well under a
-        second. The chosen context is read inside SQLite (json_extract), not in Python."""
+        second. The chosen context is read inside the database (SQLAlchemy's portable JSON
+        index: json_extract on SQLite, ->> on PostgreSQL), not in Python."""
         facts = table_of(VersionFacts)
         versions = table_of(ModelVersion)
         models = table_of(ModelMetadata)
         settings = table_of(ModelSetting)
         chosen = func.coalesce(
-            func.json_extract(settings.c.parameters, "$.context_length"),
-            func.json_extract(models.c.parameters, "$.context_length"),
+            settings.c.parameters["context_length"].as_integer(),
+            models.c.parameters["context_length"].as_integer(),
         )
         stmt = select(
             models.c.id,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
+from clary_desktop.errors import ClaryError
+from clary_desktop.network.config import NetworkConfig
 from clary_desktop.settings import Settings, offline_forced_by_environment
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -36,7 +38,25 @@ def is_online(endpoint: str = DEFAULT_ENDPOINT, timeout: float = 3.0) -> bool:
 
 
 def probe(settings: Settings, endpoint: str | None = None, timeout: float = 3.0) -> bool:
-    """Online and allowed to use it: what decides whether queued downloads may start."""
+    """Online and allowed to use it: what decides whether queued downloads may start.
+    Behind a proxy, the proxy is what must answer (the endpoint may be out of reach but
+    through it)."""
     if not network_allowed(settings):
         return False
-    return is_online(endpoint or settings.hub_endpoint or DEFAULT_ENDPOINT, timeout)
+    target = endpoint or first_source_address(settings)
+    try:
+        proxy = NetworkConfig.from_settings(settings, read_password=False).proxy_address_for(
+            target if "//" in target else f"https://{target}"
+        )
+    except ClaryError:
+        return False  # a proxy setting that cannot be used: nothing gets through
+    if proxy is not None:
+        target = proxy.url()
+    return is_online(target, timeout)
+
+
+def first_source_address(settings: Settings) -> str:
+    """Where the first download source is: on a network that reaches only an internal
+    mirror, that mirror being there is what "online" means for downloads."""
+    first = settings.sources_in_force()[0]
+    return first.url or settings.hub_endpoint or DEFAULT_ENDPOINT

@@ -8,7 +8,7 @@ import os
 from contextlib import suppress
 from pathlib import Path
 
-from clary_desktop.domain.disk_space import free_bytes_if_known
+from clary_desktop.domain.disk_space import free_bytes_if_known, path_bytes_on_disk
 from clary_desktop.domain.layout import (
     PART_SUFFIX,
     SIDECAR_SUFFIX,
@@ -28,13 +28,6 @@ from clary_desktop.downloads.strays import is_stray, resumable_partials
 from clary_desktop.errors import ClaryError
 from clary_desktop.storage.context import StorageContext
 from clary_desktop.storage.records import install_records
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.lstat().st_size
-    except OSError:
-        return 0
 
 
 def storage_report(ctx: StorageContext) -> StorageReport:
@@ -61,7 +54,7 @@ def storage_report(ctx: StorageContext) -> StorageReport:
                     missing.append(f.path)
             elif path.is_file():
                 files += 1
-                size += _size(path)
+                size += path_bytes_on_disk(path)
             else:
                 missing.append(f.path)
         models.append(
@@ -109,14 +102,16 @@ def storage_report(ctx: StorageContext) -> StorageReport:
                         partials.append(
                             PartialFile(
                                 path=str(path),
-                                size_bytes=_size(path),
+                                size_bytes=path_bytes_on_disk(path),
                                 resumable=not is_stray(path, resumable),
                             )
                         )
                     elif not in_busy:
-                        orphans.append(OrphanFile(path=str(path), size_bytes=_size(path)))
+                        orphans.append(
+                            OrphanFile(path=str(path), size_bytes=path_bytes_on_disk(path))
+                        )
                 elif not in_busy and not in_install:
-                    orphans.append(OrphanFile(path=str(path), size_bytes=_size(path)))
+                    orphans.append(OrphanFile(path=str(path), size_bytes=path_bytes_on_disk(path)))
     return StorageReport(
         models_dir=str(root),
         free_bytes=free_bytes_if_known(root),
@@ -140,7 +135,7 @@ def reclaim(ctx: StorageContext, only: list[str] | None = None) -> ReclaimResult
     freed = 0
     for text in chosen:
         path = Path(text)
-        size = _size(path)
+        size = path_bytes_on_disk(path)
         try:
             path.unlink()
         except FileNotFoundError:

@@ -97,7 +97,11 @@ def test_queue_model_passes_modeltester(qtmodeltester):
     qtmodeltester.check(model)
     model.update_jobs([job(1, "downloading", 60), job(3, "failed"), job(4, "paused", 10, None)])
     qtmodeltester.check(model)
-    assert [j.job_id for j in model.jobs()] == [1, 3, 4]
-    assert model.data(model.index(1, 5)) == "failed: Connection reset by the server"
+    # Running first, then paused, then finished; the newest first within each.
+    assert [j.job_id for j in model.jobs()] == [1, 4, 3]
+    assert model.data(model.index(2, 5)) == "failed: Connection reset by the server"
+    model.update_jobs([job(1, "paused", 60), job(3, "failed"), job(4, "paused"), job(5, "queued")])
+    qtmodeltester.check(model)
+    assert [j.job_id for j in model.jobs()] == [5, 4, 1, 3]
     model.update_jobs([])
     qtmodeltester.check(model)

@@ -27,7 +27,7 @@ README_MENUS = {
         "Check for updates",
         "Sync catalog",
     ],
-    "Help": ["Getting started", "About"],
+    "Help": ["Getting started", "About", "Keyboard shortcuts"],
 }
 
 

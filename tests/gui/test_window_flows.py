@@ -12,7 +12,7 @@ from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.about_dialog import AboutDialog
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 from clary_desktop.gui.layout_state import load_layout
-from clary_desktop.gui.models.catalog_model import NAME, STATUS
+from clary_desktop.gui.models.catalog_model import NAME, STATUS, TIER
 from clary_desktop.licensing import LicenseManager
 from clary_desktop.settings import load_settings
 from tests.gui.fakes import FakeDownloads
@@ -155,12 +155,12 @@ def test_layout_is_restored_on_next_start(open_window, tier_registry, paths, qtb
     window = open_window(registry)
     window.resize(760, 560)  # inside the offscreen screen (800x600): restore clamps to it
     window.splitter.setSizes([260, 200, 290])
-    window.table.horizontalHeader().resizeSection(1, 99)
+    window.table.horizontalHeader().resizeSection(TIER, 99)
     window.close()
     saved = load_layout(paths.config_dir)
-    assert saved["columns"][1] == 99
+    assert saved["columns"][TIER] == 99
     again = open_window(registry)
-    assert again.table.horizontalHeader().sectionSize(1) == 99
+    assert again.table.horizontalHeader().sectionSize(TIER) == 99
     assert again.size().width() == 760
     assert again.splitter.sizes()[0] == saved["splitter"][0]
 

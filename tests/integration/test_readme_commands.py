@@ -777,6 +777,11 @@ DOCUMENTED_SETTINGS = {
     "single_stream_fast_bps": 200_000_000,
     "bandwidth_limit_bps": None,
     "max_unknown_size_bytes": 64 * 1024**3,
+    "sources": None,
+    "proxy": None,
+    "no_proxy": None,
+    "proxy_user": None,
+    "ca_bundle": None,
 }
 
 

@@ -33,6 +33,7 @@ import struct
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -78,6 +79,8 @@ class BlobServer:
         self.requests: list[RequestRecord] = []
         self.bytes_sent: dict[str, int] = defaultdict(int)
         self.throttle = throttle
+        # Called first with every request; False means it answered (see proxy_server.ViaOnly).
+        self.gate: Callable[[BaseHTTPRequestHandler], bool] | None = None
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -329,7 +332,9 @@ class BlobServer:
             def _dispatch(self) -> None:
                 server._arrived(self)
                 try:
-                    if self.path.startswith("/blobs/"):
+                    if server.gate is not None and not server.gate(self):
+                        pass
+                    elif self.path.startswith("/blobs/"):
                         server.serve_blob(self, self.path.removeprefix("/blobs/"))
                     elif not server.handle_other(self):
                         self.send_response(404)

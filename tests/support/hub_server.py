@@ -6,9 +6,13 @@
   files as a 302 to a second "CDN" port, with X-Repo-Commit, ETag,
   X-Linked-Etag and X-Linked-Size, as the real Hub does.
 
+- `GET /api/models?limit=N`: a list of models (what `sources test` asks).
+
 Gated and private repos answer like the Hub (X-Error-Code), so huggingface_hub
-raises its own error types. The CDN is a `BlobServer`, so faults can be
-injected behind the redirect: `hub.cdn.fail_next(sha256, "reset:1000")`.
+raises its own error types. `outage = 503` makes every API and resolve request
+answer that status (a Hub that is down behind its load balancer). The CDN is a
+`BlobServer`, so faults can be injected behind the redirect:
+`hub.cdn.fail_next(sha256, "reset:1000")`.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class HubServer(BlobServer):
     def __init__(self, throttle: int | None = None) -> None:
         self.cdn = BlobServer(throttle=throttle)
         self.repos: dict[str, Repo] = {}
+        self.outage: int | None = None
         super().__init__()
 
     @property
@@ -91,6 +96,14 @@ class HubServer(BlobServer):
 
     def handle_other(self, handler: BaseHTTPRequestHandler) -> bool:
         path = urllib.parse.urlsplit(handler.path).path
+        if self.outage is not None:
+            self._error(handler, self.outage, "Outage", "Service unavailable")
+            self._record(handler, path, self.outage, 0)
+            return True
+        if path == "/api/models":
+            self._json(handler, [{"id": repo_id} for repo_id in self.repos][:1])
+            self._record(handler, path, 200, 0)
+            return True
         if path.startswith("/api/models/"):
             return self._api(handler, urllib.parse.unquote(path.removeprefix("/api/models/")))
         if "/resolve/" in path:

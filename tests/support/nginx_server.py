@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.support.child_server import ChildServer
 
 #: The Debian packages that bring each tool (the first one that installs wins).
 PACKAGES: dict[str, tuple[str, ...]] = {
@@ -91,12 +89,6 @@ def parse_rate(rate: str) -> int:
     return int(float(rate[:-1] if unit > 1 else rate) * unit)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 _CONFIG = """\
 daemon off;
 master_process off;
@@ -119,7 +111,9 @@ http {{
         default {rate};
     }}
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{ssl};
+        {tls}
+        {upstream}
         location /full/ {{ alias {files}/; }}
         location /limited/ {{ alias {files}/; limit_rate {rate}; }}
         location /mixed/ {{ alias {files}/; limit_rate $clary_bench_rate; }}
@@ -128,42 +122,41 @@ http {{
 """
 
 
-class NginxServer:
+class NginxServer(ChildServer):
     """`with NginxServer(nginx, files_dir) as server: server.url("a.bin", "limited")`."""
 
+    program = "nginx"
+
     def __init__(
-        self, nginx: str, files: Path, *, rate: str = "20m", slow_rate: str = "2m"
+        self,
+        nginx: str,
+        files: Path,
+        *,
+        rate: str = "20m",
+        slow_rate: str = "2m",
+        tls: tuple[Path, Path] | None = None,
+        upstream: str | None = None,
     ) -> None:
+        """`tls`: (certificate chain, key) PEM files: serve HTTPS instead of HTTP.
+        `upstream`: an http://host:port every other path is passed to (nginx in front
+        of a test server, as a company's TLS front end would be)."""
+        super().__init__()
         self.nginx = nginx
         self.files = files
         self.rate = rate
         self.slow_rate = slow_rate
-        self.port = 0
-        self._prefix: tempfile.TemporaryDirectory[str] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self.tls = tls
+        self.upstream = upstream
 
     def url(self, name: str, location: str = "full") -> str:
-        return f"http://127.0.0.1:{self.port}/{location}/{name}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/{location}/{name}"
 
     def __enter__(self) -> NginxServer:
-        self._prefix = tempfile.TemporaryDirectory(prefix="clary-nginx-")
-        try:
-            for _attempt in range(3):  # another process may take the free port first
-                if self._start(Path(self._prefix.name)):
-                    return self
-            raise RuntimeError(f"nginx did not start: {self._error_log()}")
-        except BaseException:
-            self.__exit__()
-            raise
+        super().__enter__()
+        return self
 
-    def __exit__(self, *_exc: object) -> None:
-        self._stop()
-        if self._prefix is not None:
-            self._prefix.cleanup()
-            self._prefix = None
-
-    def _start(self, prefix: Path) -> bool:
-        self.port = _free_port()
+    def command(self, prefix: Path) -> list[str]:
         config = prefix / "nginx.conf"
         config.write_text(
             _CONFIG.format(
@@ -172,43 +165,25 @@ class NginxServer:
                 port=self.port,
                 rate=self.rate,
                 slow_rate=self.slow_rate,
+                ssl=" ssl" if self.tls else "",
+                upstream=(
+                    f"location / {{ proxy_pass {self.upstream}; proxy_buffering off; "
+                    "proxy_http_version 1.1; }"
+                    if self.upstream
+                    else ""
+                ),
+                tls=(
+                    f"ssl_certificate {self.tls[0]}; ssl_certificate_key {self.tls[1]};"
+                    if self.tls
+                    else ""
+                ),
             )
         )
         # -e: the log for errors before the config is read (else /var/log/nginx).
-        self._process = subprocess.Popen(
-            [self.nginx, "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                self._process = None
-                if "Address already in use" in self._error_log():
-                    return False
-                raise RuntimeError(f"nginx did not start: {self._error_log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return True
-            except OSError:
-                time.sleep(0.02)
-        self._stop()
-        raise RuntimeError(f"nginx did not listen on port {self.port} within 15 s")
+        return [self.nginx, "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")]
 
-    def _stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)  # fast shutdown: open transfers are dropped
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    def port_was_taken(self) -> bool:
+        return "Address already in use" in self.log_text()
 
-    def _error_log(self) -> str:
-        if self._prefix is None:
-            return ""
-        log = Path(self._prefix.name) / "error.log"
-        return log.read_text(errors="replace").strip()[-2000:] if log.exists() else "(no log)"
+    def log(self) -> Path | None:
+        return self.prefix / "error.log" if self.prefix is not None else None

@@ -19,10 +19,22 @@ from tests.support.storage_env import open_registry
     ["", "missing", "missing/deeper/still"],
     ids=["existing", "missing", "missing-nested"],
 )
-def test_free_space_is_asked_of_the_nearest_existing_folder(tmp_path: Path, relative: str) -> None:
+def test_free_space_is_asked_of_the_nearest_existing_folder(
+    tmp_path: Path, relative: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk is shared with other work, so its free space is pinned rather than read twice.
+    asked: list[Path] = []
+    real_disk_usage = shutil.disk_usage
+
+    def disk_usage(path: Path) -> object:
+        asked.append(Path(path))
+        return real_disk_usage(path)._replace(free=600)  # the folder must really exist
+
+    monkeypatch.setattr(disk_space.shutil, "disk_usage", disk_usage)
     folder = tmp_path / relative if relative else tmp_path
-    assert free_bytes(folder) == shutil.disk_usage(tmp_path).free
-    assert free_bytes_if_known(folder) == shutil.disk_usage(tmp_path).free
+    assert free_bytes(folder) == 600
+    assert free_bytes_if_known(folder) == 600
+    assert asked == [tmp_path, tmp_path]
 
 
 def test_a_disk_that_cannot_say_gives_no_figure(

@@ -18,7 +18,16 @@ from clary_desktop.errors import Action, ClaryError, Hint, NotFoundError
 from clary_desktop.gui import hints as gui_hints
 
 PACKAGE = Path(clary_desktop.__file__).parent
-CORE_PACKAGES = ("app", "registry", "downloads", "storage", "licensing", "domain", "db")
+CORE_PACKAGES = (
+    "app",
+    "registry",
+    "downloads",
+    "storage",
+    "licensing",
+    "domain",
+    "db",
+    "network",
+)
 # The window's launcher (`python -m clary_desktop`) is a front, not a base module.
 FRONT_MODULES = {"__main__.py"}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -238,12 +240,33 @@ def test_a_folder_a_device_or_a_pipe_is_refused_without_blocking(tmp_path: Path)
 
 
 def test_a_policy_the_program_cannot_read_is_refused(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads every file")
     path = write(tmp_path, {"settings": VALID_SETTINGS})
     path.chmod(0)
-    assert_nothing_applied(load_policy(path), path, None)
-    assert "cannot be read" in (load_policy(path).problem or "")
+    if os.geteuid() != 0:
+        assert_nothing_applied(load_policy(path), path, None)
+        assert "cannot be read" in (load_policy(path).problem or "")
+        return
+    # Root reads every file, so the program runs without the capabilities that let it
+    # (setpriv, util-linux), as a user without rights to the file would.
+    check = (
+        "import sys\nfrom pathlib import Path\n"
+        "from clary_desktop.policy import load_policy\n"
+        "from tests.unit.test_policy import assert_nothing_applied\n"
+        "path = Path(sys.argv[1])\npolicy = load_policy(path)\n"
+        "assert_nothing_applied(policy, path, None)\nprint(policy.problem)\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    without_read_rights = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    run = subprocess.run(
+        [*without_read_rights, sys.executable, "-c", check, str(path)],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "cannot be read" in run.stdout
 
 
 def test_a_byte_order_mark_from_notepad_is_fine(tmp_path: Path) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from clary_desktop.domain.download_values import JobState
 from clary_desktop.downloads.store import JobStore
+from clary_desktop.gui.disk import disk_figures
+from tests.support import cli as cli_support
 from tests.support.gguf_files import write_gguf
 from tests.support.storage_env import open_registry, tree
 
@@ -116,3 +121,32 @@ def test_a_data_dir_moved_by_hand_keeps_its_installs_under_their_recorded_type(
         registry.reclaim_storage()
         installed = registry.models_dir / "llm" / "team" / "1.0" / "team.gguf"
         assert installed.read_bytes() == gguf.read_bytes()
+
+
+def test_a_preallocated_partial_counts_the_bytes_written_everywhere(tmp_path: Path) -> None:
+    """A download with parts preallocates its `.part` sparse to the full size; the report
+    (CLI and window) and the status bar count what is on disk, not that length."""
+    data = tmp_path / "data"
+    with open_registry(data) as registry:
+        store = JobStore(registry.db)
+        job = store.create("layoutlmv3", "1.0.0", False, None)
+        store.update(job, status=JobState.PAUSED.value)
+        part = registry.models_dir / "layout" / "layoutlmv3" / "1.0.0" / "model.safetensors.part"
+        part.parent.mkdir(parents=True)
+        written = 1024 * 1024
+        with part.open("wb") as handle:
+            handle.truncate(400 * 1024 * 1024)  # what the engine's ftruncate does
+            handle.seek(8 * 1024 * 1024)
+            handle.write(b"w" * written)
+        if part.stat().st_blocks * 512 >= part.stat().st_size:
+            pytest.skip("this filesystem does not keep sparse files sparse")
+        report = registry.storage_report()
+        (partial,) = report.partials
+        assert written <= partial.size_bytes <= written + 64 * 1024
+        used, _free = disk_figures(registry.models_dir)
+        assert used == partial.size_bytes
+
+    shown = cli_support.run("clary-models", "--data-dir", data, "storage", "--json")
+    assert shown.returncode == 0, shown.stderr
+    (cli_partial,) = json.loads(shown.stdout)["partials"]
+    assert cli_partial["size_bytes"] == partial.size_bytes

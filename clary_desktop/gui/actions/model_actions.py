@@ -52,6 +52,21 @@ class ModelActions(WindowActions):
         if model_id is not None:
             self.request_action("remove", model_id)
 
+    def toggle_selected(self) -> bool:
+        """Space on the list: pause or resume the selected model's download; False when
+        it has none to pause or resume."""
+        model_id = self.window.selected_model_id()
+        job = self.jobs_by_model.get(model_id) if model_id is not None else None
+        if job is None:
+            return False
+        if job.state in ("queued", "downloading"):
+            self.request_job_action("pause", job.job_id)
+        elif job.state == "paused":
+            self.request_job_action("resume", job.job_id)
+        else:
+            return False
+        return True
+
     def locked_reason(self, model_id: str) -> str | None:
         row = self.window.catalog_model.model_row(model_id)
         if row is None:

@@ -19,6 +19,7 @@ from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.export_dialog import ExportDialog
 from clary_desktop.gui.dialogs.move_dialog import MoveModelsDialog
 from clary_desktop.gui.dialogs.storage_dialog import StorageDialog
+from clary_desktop.gui.models.natural_sort import natural_sorted
 
 if TYPE_CHECKING:
     from clary_desktop.gui.main_window import MainWindow
@@ -189,7 +190,7 @@ class StorageActions(WindowActions):
         registry = self.registry()
         candidates = await self.tasks.run(cache_candidates, registry)
         self.set_cache_models(candidates)
-        usable = sorted(m for m, c in candidates.items() if not c.locked)
+        usable = natural_sorted([m for m, c in candidates.items() if not c.locked])
         if not usable:
             locked = len(candidates) - len(usable)
             extra = f" ({locked} found there need a higher license tier.)" if locked else ""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QAbstractItemModel
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from clary_desktop.gui.models.natural_sort import NaturalSortProxy
 
 
 def make_rows_view(
@@ -17,10 +19,16 @@ def make_rows_view(
     word_wrap: bool = True,
 ) -> QTableView:
     """A table over `model` named `name`: `widths` are (column, pixels), `stretch` the
-    column that takes the rest of the width."""
+    column that takes the rest of the width. A header click sorts (names in natural
+    order); until then the rows keep the model's order."""
     view = QTableView()
     view.setObjectName(name)
-    view.setModel(model)
+    proxy = NaturalSortProxy(view)
+    proxy.setSourceModel(model)
+    view.setModel(proxy)
+    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    view.setSortingEnabled(True)
+    view.setTabKeyNavigation(False)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.verticalHeader().hide()

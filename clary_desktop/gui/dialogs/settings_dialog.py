@@ -1,8 +1,11 @@
 """Settings: models folder, downloads (concurrency, bandwidth limit, parts), Hub
-endpoint and token, proxy, update checks, and the local API. It shows and returns the
+endpoint and token, the ordered download sources, proxy (user, password, hosts without
+it) and trusted certificates, update checks, and the local API. It shows and returns the
 stored settings; one-run overrides (CLARY_OFFLINE) appear as notes only. A setting the
 administrator's policy locks shows the policy's value, disabled, "Set by your
-administrator"; the user's own value is what the dialog returns for it."""
+administrator"; the user's own value is what the dialog returns for it. A proxy password
+typed here is not a setting: the caller keeps it in the system keychain
+(`proxy_password_entered`)."""
 
 from __future__ import annotations
 
@@ -25,6 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop.domain.hosts import is_loopback
+from clary_desktop.errors import ClaryError
+from clary_desktop.gui.widgets.sources_editor import SourcesEditor
+from clary_desktop.network.config import check_network_settings
+from clary_desktop.network.secrets import PROXY_PASSWORD_ENV
 from clary_desktop.policy import LOCKED_WORDS, Policy
 from clary_desktop.settings import Settings, describe_problem
 
@@ -87,6 +94,36 @@ class SettingsDialog(QDialog):
         self.proxy = QLineEdit(settings.proxy or "")
         self.proxy.setObjectName("proxy")
         self.proxy.setPlaceholderText("http://proxy.example:3128")
+        self.proxy.setToolTip("Wins over HTTPS_PROXY/HTTP_PROXY from the environment")
+        self.proxy_user = QLineEdit(settings.proxy_user or "")
+        self.proxy_user.setObjectName("proxyUser")
+        self.proxy_user.setPlaceholderText("only if the proxy asks for a user name")
+        self.proxy_password = QLineEdit()
+        self.proxy_password.setObjectName("proxyPassword")
+        self.proxy_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.proxy_password.setPlaceholderText("kept in the system keychain, not in settings")
+        # Said without asking the keychain, which may block (or prompt) on this thread.
+        self.password_note = QLabel(
+            "The proxy password is kept in the system keychain, never in the settings file; "
+            "type one to store or replace it. Where there is no keychain, set "
+            f"{PROXY_PASSWORD_ENV} instead."
+        )
+        self.password_note.setObjectName("proxyPasswordNote")
+        self.password_note.setWordWrap(True)
+        self.no_proxy = QLineEdit(settings.no_proxy or "")
+        self.no_proxy.setObjectName("noProxy")
+        self.no_proxy.setPlaceholderText("hosts reached directly, e.g. mirror.corp,10.0.0.5")
+        self.ca_bundle = QLineEdit(settings.ca_bundle or "")
+        self.ca_bundle.setObjectName("caBundle")
+        self.ca_bundle.setPlaceholderText("the system's trust store only")
+        self.ca_bundle.setToolTip(
+            "A PEM file of your company's root certificate(s), trusted on top of the system's"
+        )
+        self.browse_ca = QPushButton("Browse…")
+        self.browse_ca.clicked.connect(self._browse_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_bundle, 1)
+        ca_row.addWidget(self.browse_ca)
         self.offline = QCheckBox("Work offline (no network access)")
         self.offline.setObjectName("offline")
         self.offline.setChecked(settings.offline)
@@ -125,6 +162,9 @@ class SettingsDialog(QDialog):
         self.api_host.textChanged.connect(self._check_host)
         self.api_enabled.toggled.connect(self._check_host)
 
+        self.sources = SourcesEditor(settings.sources_in_force())
+        self.sources.setObjectName("sources")  # the policy locks it by this name
+
         self.policy_note = QLabel(" ".join(self._policy.notes()))
         self.policy_note.setObjectName("policyNote")
         self.policy_note.setWordWrap(True)
@@ -145,6 +185,11 @@ class SettingsDialog(QDialog):
         form.addRow("Hub endpoint", self.endpoint)
         form.addRow("Hub token", self.token)
         form.addRow("Proxy", self.proxy)
+        form.addRow("Proxy user", self.proxy_user)
+        form.addRow("Proxy password", self.proxy_password)
+        form.addRow("", self.password_note)
+        form.addRow("No proxy for", self.no_proxy)
+        form.addRow("Company certificates", ca_row)
         form.addRow("", self.offline)
         form.addRow("", self.override_note)
         form.addRow("Check for updates every", self.update_hours)
@@ -166,6 +211,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.policy_note)
         layout.addLayout(form)
+        layout.addWidget(self.sources)
         layout.addWidget(api_group)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -183,6 +229,7 @@ class SettingsDialog(QDialog):
             "hub_endpoint": [self.endpoint],
             "hub_token": [self.token],
             "proxy": [self.proxy],
+            "ca_bundle": [self.ca_bundle, self.browse_ca],
             "offline": [self.offline],
             "update_check_hours": [self.update_hours],
             "api_enabled": [self.api_enabled],
@@ -215,6 +262,20 @@ class SettingsDialog(QDialog):
         if folder:
             self.models_dir.setText(folder)
 
+    def _browse_ca(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            "Company root certificate (PEM)",
+            self.ca_bundle.text(),
+            "Certificates (*.pem *.crt *.cer);;All files (*)",
+        )
+        if path:
+            self.ca_bundle.setText(path)
+
+    def proxy_password_entered(self) -> str | None:
+        """The proxy password typed in, to keep in the keychain (None: leave it as is)."""
+        return self.proxy_password.text() or None
+
     def chosen(self) -> Settings:
         """The settings as entered; raises ValueError with a plain message."""
         endpoint = _text_or_none(self.endpoint)
@@ -238,18 +299,34 @@ class SettingsDialog(QDialog):
             hub_endpoint=endpoint,
             hub_token=_text_or_none(self.token),
             proxy=proxy,
+            proxy_user=_text_or_none(self.proxy_user),
+            no_proxy=_text_or_none(self.no_proxy),
+            ca_bundle=_text_or_none(self.ca_bundle),
             offline=self.offline.isChecked(),
             update_check_hours=self.update_hours.value(),
             api_enabled=self.api_enabled.isChecked(),
             api_host=self.api_host.text().strip() or "127.0.0.1",
             api_port=self.api_port.value(),
+            # An untouched list stays as stored (no list: the default Hub alone).
+            sources=(
+                [source.model_dump() for source in self.sources.sources()]
+                if self.sources.changed
+                else self._base.sources
+            ),
         )
         # A locked setting keeps the user's own value: the policy's is never saved.
         data.update({k: v for k, v in self._base.model_dump().items() if self._policy.is_locked(k)})
         try:
-            return Settings.model_validate(data)
+            chosen = Settings.model_validate(data)
         except ValidationError as error:
             raise ValueError(describe_problem(error)) from None
+        if self.proxy_password.text() and not chosen.proxy_user:
+            raise ValueError("A proxy password needs a proxy user: fill in the user too.")
+        try:
+            check_network_settings(chosen)
+        except ClaryError as error:
+            raise ValueError(str(error)) from None
+        return chosen
 
     def _bandwidth_bps(self) -> int | None:
         shown = self.bandwidth.value()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from clary_desktop.domain.pipeline_values import ApiKeyInfo
+from clary_desktop.gui.models.natural_sort import SortRole
 from clary_desktop.gui.models.rows_model import RowsTableModel
 
 COLUMNS = ("Name", "Key starts with", "Created", "Last used", "State")
@@ -43,6 +44,9 @@ class ApiKeysTableModel(RowsTableModel[ApiKeyInfo]):
             return "active" if active else f"revoked {_when(key.revoked_at)}"
         if role == Qt.ItemDataRole.ForegroundRole and not active:
             return _REVOKED_COLOR
+        if role == SortRole and column in (CREATED, LAST_USED):
+            when = key.created_at if column == CREATED else key.last_used_at
+            return when.timestamp() if when is not None else 0.0
         if role == NameRole:
             return key.name
         if role == ActiveRole:

@@ -24,6 +24,7 @@ from clary_desktop.gui.fit_text import (
 )
 from clary_desktop.gui.icons import fit_icon, lock_icon
 from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status
+from clary_desktop.gui.models.natural_sort import name_ranks, natural_sorted
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status", "Fits")
@@ -63,6 +64,7 @@ class CatalogTableModel(QAbstractTableModel):
         self._names: dict[str, str] = {}
         self._locked_counts: dict[str, int] | None = None
         self._ranks: list[int] = []
+        self._name_ranks: list[int] = []
         self._order: list[int] = []
         self._visible: list[int] = []
         self._user_tier = Tier.LITE
@@ -82,12 +84,18 @@ class CatalogTableModel(QAbstractTableModel):
 
     # ---- feeding -------------------------------------------------------------------
 
-    def set_rows(self, rows: Sequence[ModelRow], user_tier: Tier) -> None:
+    def set_rows(
+        self, rows: Sequence[ModelRow], user_tier: Tier, names: Sequence[int] | None = None
+    ) -> None:
+        """`names`: `name_ranks` of the rows' names, when computed off the GUI thread
+        (natural order costs a collation key per name)."""
+        ranks = list(names) if names is not None else name_ranks([r.name for r in rows])
         self.beginResetModel()
         self._rows = list(rows)
         self._names = {r.id: r.name for r in self._rows}
         self._locked_counts = None
         self._ranks = [_tier_rank(r.tier) for r in self._rows]
+        self._name_ranks = ranks
         self._index_fits()
         self._user_tier = user_tier
         self._locked_counts = None
@@ -201,9 +209,11 @@ class CatalogTableModel(QAbstractTableModel):
         return selected
 
     def _sort_key(self, column: int) -> Callable[[int], Any]:
+        """Equal values (same type, tier, status) keep the rows in natural name order."""
         rows = self._rows
+        names = self._name_ranks
         if column == TYPE:
-            return lambda i: rows[i].type
+            return lambda i: (rows[i].type, names[i])
         if column == VERSION:
             return lambda i: rows[i].version
         if column == SIZE:
@@ -214,12 +224,13 @@ class CatalogTableModel(QAbstractTableModel):
 
             return size
         if column == TIER:
-            return lambda i: self._ranks[i]
+            return lambda i: (self._ranks[i], names[i])
         if column == STATUS:
-            return self._status
+            return lambda i: (self._status(i), names[i])
         if column == FITS:
-            return self._fit_keys.__getitem__
-        return lambda i: rows[i].name.lower()
+            fit_keys = self._fit_keys
+            return lambda i: (fit_keys[i], names[i])
+        return names.__getitem__
 
     def _sorted(self, positions: Sequence[int] | range) -> list[int]:
         reverse = self._sort_order == Qt.SortOrder.DescendingOrder
@@ -268,10 +279,9 @@ class CatalogTableModel(QAbstractTableModel):
 
     def installed_rows(self) -> list[ModelRow]:
         """Every installed catalog entry, filtered or not, sorted by name."""
-        return sorted(
-            (r for r in self._rows if r.installed_version is not None),
-            key=lambda r: (r.name.lower(), r.id),
-        )
+        installed = [i for i, r in enumerate(self._rows) if r.installed_version is not None]
+        installed.sort(key=lambda i: (self._name_ranks[i], self._rows[i].id))
+        return [self._rows[i] for i in installed]
 
     def locked_tiers(self) -> dict[str, int]:
         """How many catalog entries each tier above the user's holds (hidden or greyed);
@@ -285,7 +295,7 @@ class CatalogTableModel(QAbstractTableModel):
         return dict(self._locked_counts)
 
     def tags(self) -> list[str]:
-        return sorted({t for r in self._rows for t in r.tags})
+        return natural_sorted(list({t for r in self._rows for t in r.tags}))
 
     def status_of(self, row: int) -> str:
         return self._status(self._visible[row])
@@ -333,6 +343,11 @@ class CatalogTableModel(QAbstractTableModel):
             return fit_icon(self.fit_of(row.id).verdict)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._spoken(position, row, column)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            tier = row.tier.capitalize()
+            return f"{row.name}, {tier} tier, {self._display(position, row, STATUS)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == FITS:
                 return row_tooltip(self.fit_of(row.id), self._fit_machine)
@@ -342,6 +357,15 @@ class CatalogTableModel(QAbstractTableModel):
                 return f"{tip} — needs the {row.tier.capitalize()} tier"
             return tip
         return None
+
+    def _spoken(self, position: int, row: ModelRow, column: int) -> str:
+        """What a screen reader says for a cell: the lock icon and the tier badge are
+        pictures, so they are said in words."""
+        if column == NAME and self.is_locked(position):
+            return f"{row.name}, locked"
+        if column == TIER:
+            return f"{row.tier.capitalize()} tier"
+        return self._display(position, row, column)
 
     def _display(self, position: int, row: ModelRow, column: int) -> str:
         if column == NAME:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor
 
 from clary_desktop.domain.storage_values import StorageReport
 from clary_desktop.formatting import format_size
+from clary_desktop.gui.models.natural_sort import SortRole
 from clary_desktop.gui.models.rows_model import RowsTableModel
 
 COLUMNS = ("Kind", "Model / file", "Size", "Note")
@@ -115,6 +116,8 @@ class StorageTableModel(RowsTableModel[StorageRow]):
             return _WARN
         if role == SizeRole:
             return row.size_bytes
+        if role == SortRole and column == SIZE:
+            return row.size_bytes if row.size_bytes is not None else -1
         if role == PathRole:
             return row.path
         return None

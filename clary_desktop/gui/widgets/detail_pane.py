@@ -31,6 +31,7 @@ from clary_desktop.domain.model_views import ModelInfo, VersionInfo
 from clary_desktop.domain.pipeline_values import ModelPerformance
 from clary_desktop.domain.version_order import rollback_target
 from clary_desktop.formatting import format_size
+from clary_desktop.gui.keyboard import accessible, name_from_text
 from clary_desktop.gui.models.queue_model import JobRow, plain_error
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
 from clary_desktop.gui.widgets.card_view import CardView
@@ -180,6 +181,7 @@ def _scrolling(*widgets: QWidget) -> QScrollArea:
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields inside
     return scroll
 
 
@@ -301,6 +303,8 @@ class DetailPane(QWidget):
         self.body.setObjectName("detailBody")
         self.body.setOpenExternalLinks(True)
         self.body.setFrameShape(QTextBrowser.Shape.NoFrame)
+        self.body.setTabChangesFocus(True)  # Tab leaves the text (links: Enter, arrows)
+        accessible(self.body, "Model details", "Description, license, files and versions")
 
         self.use_for = UseForBox()
         self.use_for.use_requested.connect(self.use_requested)
@@ -313,12 +317,16 @@ class DetailPane(QWidget):
         self.tabs.setObjectName("detailTabs")
         self.tabs.setDocumentMode(True)
         self.card = CardView()
+        self.card.browser.setTabChangesFocus(True)
+        accessible(self.card.browser, "Model card", "What the model is for, how to use it")
         self.tabs.addTab(self.body, "Details")
         self.tabs.addTab(self.card, "Card")
         self.usage_tab = _scrolling(self.use_for, self.parameters, self.fit)
         self.tabs.addTab(self.usage_tab, "Usage")
         self.performance_tab = _scrolling(self.performance)
         self.tabs.addTab(self.performance_tab, "Performance")
+        for tabs in (self.tabs, self.tabs.tabBar()):
+            accessible(tabs, "Model tabs", "Details, Card, Usage, Performance: Left, Right switch")
 
         layout = QVBoxLayout(page)
         layout.setContentsMargins(10, 10, 10, 6)
@@ -334,7 +342,7 @@ class DetailPane(QWidget):
         layout.addWidget(self.tabs, 1)
         self._stack.addWidget(page)
 
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(300)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self._stack)
@@ -410,6 +418,7 @@ class DetailPane(QWidget):
         if parameters is not None:
             self.parameters.show_parameters(info.id, parameters, limits)
         self.parameters.setEnabled(not info.locked)
+        name_from_text(self)  # fields made for this model, "Use for <task>"
 
     def show_card(self, card: str | None) -> None:
         """The catalog's card of the shown model (read with its details)."""
@@ -475,6 +484,7 @@ class DetailPane(QWidget):
         for action, button in self.buttons.items():
             button.setEnabled(enabled[action])
             button.setVisible(enabled[action] or action in always)
+        name_from_text(self)  # the buttons' names follow their text (Update to 1.1)
 
     def set_cached_models(self, model_ids: frozenset[str]) -> None:
         """Models the Hugging Face cache holds complete: offer to install from it."""
@@ -540,6 +550,8 @@ def row_status_for(info: ModelInfo, job: JobRow | None) -> str:
     )
     if word == "locked":
         return f"locked — needs {info.tier.capitalize()}"
+    if word == "paused" and job is not None:
+        return job.state_text  # with why: the program quit, the disk is full
     if word in ACTIVE_JOB_STATES:
         percent = job.percent if job else None
         return f"{word} {percent}%" if word == "downloading" and percent is not None else word

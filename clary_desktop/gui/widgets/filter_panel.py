@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clary_desktop.gui.keyboard import accessible
 from clary_desktop.gui.models.filtering import STATUS_CHOICES, FilterSpec
 
 #: The units the list shows sizes in (`format_size`: decimal, as the Hub lists files).
@@ -45,6 +47,10 @@ class FilterPanel(QWidget):
         self.search.setPlaceholderText("Search name, id, tags, description")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._emit)
+        accessible(self.search, "Search models", "Filters the list as you type; Esc clears it")
+        clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search)
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(self.search.clear)
 
         self._types_group = QGroupBox("Type")
         self._types_layout = QVBoxLayout(self._types_group)
@@ -55,6 +61,7 @@ class FilterPanel(QWidget):
         for choice in STATUS_CHOICES:
             self.status.addItem(choice.capitalize(), choice)
         self.status.currentIndexChanged.connect(self._emit)
+        accessible(self.status, "Status filter", "Show all models, or only those in one state")
 
         self.min_size = self._size_box("minSize")
         self.max_size = self._size_box("maxSize")
@@ -64,6 +71,7 @@ class FilterPanel(QWidget):
             self.size_unit.addItem(unit, factor)
         self.size_unit.setCurrentText("GB")
         self.size_unit.currentIndexChanged.connect(self._emit)
+        accessible(self.size_unit, "Size unit", "MB or GB, for the two sizes")
         size_row = QHBoxLayout()
         size_row.addWidget(self.min_size, 1)
         size_row.addWidget(QLabel("to"))
@@ -78,11 +86,13 @@ class FilterPanel(QWidget):
         completer.setCaseSensitivity(completer.caseSensitivity().CaseInsensitive)
         self.tags.setCompleter(completer)
         self.tags.textChanged.connect(self._emit)
+        accessible(self.tags, "Tags filter", "Comma-separated tags every shown model has")
 
         self.show_locked = QCheckBox("Show locked models")
         self.show_locked.setObjectName("showLocked")
         self.show_locked.setToolTip("Also list models your license tier does not include")
         self.show_locked.toggled.connect(self._emit)
+        accessible(self.show_locked, "Show locked models", self.show_locked.toolTip())
 
         self.fits_only = QCheckBox("Only models that fit this computer")
         self.fits_only.setObjectName("fitsOnly")
@@ -91,6 +101,7 @@ class FilterPanel(QWidget):
             "needs are not known yet"
         )
         self.fits_only.toggled.connect(self._emit)
+        accessible(self.fits_only, "Only models that fit this computer", self.fits_only.toolTip())
         self.fit_machine = QLabel()
         self.fit_machine.setObjectName("fitMachine")
         self.fit_machine.setWordWrap(True)
@@ -99,8 +110,10 @@ class FilterPanel(QWidget):
         self.fit_machine.linkActivated.connect(lambda _link: self.plan_requested.emit())
         self.set_fit_machine("this computer (not measured yet)")
 
-        reset = QPushButton("Reset filters")
-        reset.clicked.connect(self.reset)
+        self.reset_button = QPushButton("Reset filters")
+        self.reset_button.setObjectName("resetFilters")
+        self.reset_button.clicked.connect(self.reset)
+        accessible(self.reset_button, "Reset filters")
 
         form = QFormLayout()
         form.addRow("Status", self.status)
@@ -115,7 +128,7 @@ class FilterPanel(QWidget):
         layout.addWidget(self.show_locked)
         layout.addWidget(self.fits_only)
         layout.addWidget(self.fit_machine)
-        layout.addWidget(reset)
+        layout.addWidget(self.reset_button)
         layout.addStretch(1)
 
     def _size_box(self, name: str) -> QDoubleSpinBox:
@@ -126,6 +139,12 @@ class FilterPanel(QWidget):
         box.setSingleStep(0.5)
         box.setSpecialValueText("any")
         box.valueChanged.connect(self._emit)
+        low = name == "minSize"
+        accessible(
+            box,
+            "Smallest size" if low else "Largest size",
+            "any: no limit",
+        )
         return box
 
     def set_types(self, types: list[str]) -> None:
@@ -139,6 +158,7 @@ class FilterPanel(QWidget):
             box.setObjectName(f"type-{model_type}")
             box.setChecked(True)
             box.toggled.connect(self._emit)
+            accessible(box, f"Show {model_type} models")
             self._types_layout.addWidget(box)
             self._type_boxes[model_type] = box
         self._quiet = False

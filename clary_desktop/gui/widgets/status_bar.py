@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from clary_desktop.domain.access import Tier
 from clary_desktop.formatting import format_size
 from clary_desktop.gui.widgets.badges import Badge, tier_color
+
+#: Below this width the licensee's name gives its room to the messages (the tier badge
+#: stays, and says it in its tooltip).
+NARROW_WIDTH = 900
 
 
 class StatusBar(QStatusBar):
@@ -23,6 +28,7 @@ class StatusBar(QStatusBar):
         self.online_label.setObjectName("onlineLabel")
         self.count_label = QLabel("")
         self.count_label.setObjectName("countLabel")
+        self.count_label.setContentsMargins(12, 0, 0, 0)  # apart from the message
         self.api_label = QLabel("")
         self.api_label.setObjectName("apiLabel")
         self.api_label.hide()
@@ -39,9 +45,13 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.license_label)
         self.addPermanentWidget(self.tier_badge)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.license_label.setVisible(event.size().width() >= NARROW_WIDTH)
+
     def set_license(self, tier: Tier, text: str, problem: bool = False) -> None:
         self.tier_badge.set_badge(tier.label, tier_color(tier.key))
-        self.tier_badge.setToolTip(f"Your license tier: {tier.label}")
+        self.tier_badge.setToolTip(f"Your license tier: {tier.label}. {text}")
         self.license_label.setText(text)
         self.license_label.setStyleSheet("color: #b3261e;" if problem else "")
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.model_views import ModelInfo
 from clary_desktop.formatting import format_size
+from clary_desktop.gui.keyboard import accessible
 
 _ROW_STYLE = (
     "QFrame#starterRow { background: palette(base); border: 1px solid palette(mid);"
@@ -53,6 +54,9 @@ class StarterRow(QFrame):
         self.details = QPushButton("Details")
         self.details.setObjectName(f"starter-details-{info.id}")
         self.details.setFlat(True)
+        # Said with the model's name: a screen reader hears one "Download" per task.
+        accessible(self.download, f"Download {info.name}", info.description)
+        accessible(self.details, f"Details of {info.name}")
         buttons = QHBoxLayout()
         buttons.addWidget(self.download)
         buttons.addWidget(self.details)
