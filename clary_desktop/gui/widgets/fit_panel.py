@@ -91,6 +91,8 @@ class FitPanel(QGroupBox):
         #: A one-line verdict the detail pane shows next to the model's status.
         self.summary = QLabel()
         self.summary.setObjectName("fitSummary")
+        # It gives way to the badges in a narrow pane (its tooltip has the whole verdict).
+        self.summary.setMinimumWidth(1)
         self.icon = QLabel()
         self.verdict_label = QLabel()
         self.verdict_label.setObjectName("fitVerdict")
