@@ -176,11 +176,38 @@ async def shoot(out: Path, data_dir: Path, size: tuple[int, int] | None = None) 
         await settle()
         saved.append(out / "download-failed.png")
         window.grab().save(str(saved[-1]))
+        saved += await shoot_fit(out, window)
         saved += await shoot_usage(out, window, registry, data_dir)
     finally:
         window.shutdown()
         window.deleteLater()
         registry.close()
+    return saved
+
+
+async def shoot_fit(out: Path, window: MainWindow) -> list[Path]:
+    """Will it run here: the Fits column, the estimate in the detail pane, the plan dialog,
+    for a planned computer (16 GiB of RAM, 8 GiB of GPU memory) so every run looks alike."""
+    saved: list[Path] = []
+    actions = window.fit_actions
+    fitted = asyncio.ensure_future(wait_signal(actions.fits_changed))
+    actions.set_plan((16 * 1024**3, 8 * 1024**3))
+    await fitted
+    shown = asyncio.ensure_future(wait_signal(actions.report_shown))
+    window.select_model("llama-3-8b")
+    await shown
+    window.detail.tabs.setCurrentWidget(window.detail.usage_tab)
+    await settle()
+    saved.append(out / "memory-fit.png")
+    window.grab().save(str(saved[-1]))
+
+    actions.plan_dialog()
+    await settle(0.6)
+    assert actions.dialog is not None
+    saved.append(out / "plan-computer.png")
+    actions.dialog.grab().save(str(saved[-1]))
+    actions.dialog.reject()
+    window.detail.tabs.setCurrentIndex(0)
     return saved
 
 

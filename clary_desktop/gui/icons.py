@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from functools import cache
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 
+from clary_desktop.domain.memory_fit import FitVerdict
+from clary_desktop.gui.fit_text import COLORS
 from clary_desktop.resources import ResourcesMissingError, resource_path
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,30 @@ def lock_icon() -> QIcon:
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(QBrush(color))
     painter.drawRoundedRect(QRectF(5, 14, 22, 16), 3, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+@cache
+def fit_icon(verdict: FitVerdict) -> QIcon:
+    """A coloured disc: a tick (fits GPU, fits RAM), a cross (too large), a bar (unknown)."""
+    pixmap = QPixmap(32, 32)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QBrush(QColor(COLORS[verdict])))
+    painter.drawEllipse(QRectF(2, 2, 28, 28))
+    pen = QPen(QColor("white"), 4)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    painter.setPen(pen)
+    if verdict in (FitVerdict.FITS_GPU, FitVerdict.FITS_RAM):
+        painter.drawPolyline([QPointF(9, 16.5), QPointF(14, 21.5), QPointF(23, 11)])
+    elif verdict is FitVerdict.TOO_LARGE:
+        painter.drawLine(QPointF(11, 11), QPointF(21, 21))
+        painter.drawLine(QPointF(21, 11), QPointF(11, 21))
+    else:
+        painter.drawLine(QPointF(10, 16), QPointF(22, 16))
     painter.end()
     return QIcon(pixmap)
 

@@ -44,6 +44,7 @@ from clary_desktop.domain.storage_values import CacheCandidate
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.api_actions import ApiActions
 from clary_desktop.gui.actions.catalog_actions import CatalogActions
+from clary_desktop.gui.actions.fit_actions import FitActions
 from clary_desktop.gui.actions.license_actions import LicenseActions
 from clary_desktop.gui.actions.model_actions import ModelActions
 from clary_desktop.gui.actions.network_actions import NetworkActions
@@ -133,6 +134,8 @@ class MainWindow(QMainWindow):
         self.settings_actions = SettingsActions(self)
         self.network = NetworkActions(self)
         self.quit_actions = QuitActions(self)
+        self.fit_actions = FitActions(self)
+        self.fit_actions.fits_changed.connect(self._update_counts)
         self._layout_widgets()
         self._connect()
         build_menus(self)

@@ -35,6 +35,7 @@ def build_menus(window: MainWindow) -> None:
     view_menu.addAction(window.drawer.action)
     view_menu.addAction("Model &usage…", window.usage_actions.usage_view)
     view_menu.addAction("&Storage…", storage.storage_view)
+    view_menu.addAction("Plan for another &computer…", window.fit_actions.plan_dialog)
     reload_action = view_menu.addAction("&Reload catalog", window.reload)
     reload_action.setShortcuts(keys_for(*RELOAD_KEYS))
 

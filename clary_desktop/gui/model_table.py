@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 from clary_desktop.gui.column_fit import ColumnFitter
 from clary_desktop.gui.keyboard import accessible
 from clary_desktop.gui.models.catalog_model import (
+    FITS,
     NAME,
     SIZE,
     STATUS,
@@ -22,7 +23,15 @@ from clary_desktop.gui.models.catalog_model import (
 )
 from clary_desktop.gui.widgets.badges import TierBadgeDelegate
 
-COLUMN_WIDTHS = ((NAME, 300), (TYPE, 60), (VERSION, 64), (SIZE, 74), (TIER, 100), (STATUS, 128))
+COLUMN_WIDTHS = (
+    (NAME, 300),
+    (TYPE, 60),
+    (VERSION, 64),
+    (SIZE, 74),
+    (TIER, 100),
+    (STATUS, 128),
+    (FITS, 96),
+)
 #: Hidden in this order while the list is too narrow for them and a readable name.
 OPTIONAL_COLUMNS = (VERSION, TYPE, SIZE)
 

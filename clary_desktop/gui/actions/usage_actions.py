@@ -80,6 +80,8 @@ class UsageActions(WindowActions):
         await self._refresh_usage_view()
 
     def save_parameters(self, model_id: str, values: dict[str, Any]) -> None:
+        if not self.window.fit_actions.allow_parameters(model_id, values):
+            return
         self.tasks.spawn(self._save_parameters(model_id, values), "Saving parameters")
 
     async def _save_parameters(self, model_id: str, values: dict[str, Any]) -> None:
@@ -98,6 +100,7 @@ class UsageActions(WindowActions):
             detail.parameters.show_parameters(model_id, effective, keep_edits=False)
             detail.parameters.show_note("Saved.")
         self.show_message(f"Saved the parameters of {name}.")
+        self.window.fit_actions.parameters_changed(model_id)
 
     def reset_parameters(self, model_id: str) -> None:
         self.tasks.spawn(self._reset_parameters(model_id), "Resetting parameters")
@@ -109,6 +112,7 @@ class UsageActions(WindowActions):
         if detail.model_id == model_id:
             detail.parameters.show_parameters(model_id, effective, keep_edits=False)
             detail.parameters.show_note("Back to the catalog's values.")
+        self.window.fit_actions.parameters_changed(model_id)
 
     def _refresh_performance(self) -> None:
         """Timer: re-read the shown model's figures (runs reported through the API)."""

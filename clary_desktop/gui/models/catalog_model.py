@@ -10,16 +10,25 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor
 
 from clary_desktop.domain.access import Tier
+from clary_desktop.domain.memory_fit import FitRow, MachineInfo
 from clary_desktop.domain.model_status import PARTIAL_KEPT
 from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.formatting import format_size
-from clary_desktop.gui.icons import lock_icon
+from clary_desktop.gui.fit_text import (
+    FITTING,
+    NOT_STORED,
+    RANK,
+    SHORT,
+    machine_summary,
+    row_tooltip,
+)
+from clary_desktop.gui.icons import fit_icon, lock_icon
 from clary_desktop.gui.models.filtering import FilterSpec, matches_status, row_status
 from clary_desktop.gui.models.natural_sort import name_ranks, natural_sorted
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status")
-NAME, TYPE, VERSION, SIZE, TIER, STATUS = range(len(COLUMNS))
+COLUMNS = ("Name", "Type", "Version", "Size", "Tier", "Status", "Fits")
+NAME, TYPE, VERSION, SIZE, TIER, STATUS, FITS = range(len(COLUMNS))
 ModelIdRole = Qt.ItemDataRole.UserRole + 1
 TierRole = Qt.ItemDataRole.UserRole + 2
 LockedRole = Qt.ItemDataRole.UserRole + 3
@@ -34,6 +43,11 @@ class JobMark(NamedTuple):
     state: str
     percent: int | None
     partial_kept: bool = False
+
+
+def _fit_key(fit: FitRow) -> int:
+    """The verdict's rank first (fits GPU ... unknown), then the memory needed."""
+    return (RANK[fit.verdict] << 62) + min(fit.total_bytes or 0, (1 << 62) - 1)
 
 
 def _tier_rank(key: str) -> int:
@@ -59,6 +73,14 @@ class CatalogTableModel(QAbstractTableModel):
         self._sort_column = NAME
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._lock = lock_icon()
+        #: Will it run here, per model id (`Registry.fits_for_rows`); absent: unknown.
+        self._fits: dict[str, FitRow] = {}
+        self._fit_machine: MachineInfo | None = None
+        #: Per position in `_rows`: fits the computer, and the Fits column's sort key.
+        #: Lists indexed like the rows keep the filter and the sort off the row objects,
+        #: which a sorted order visits all over memory.
+        self._fit_ok: list[bool] = []
+        self._fit_keys: list[int] = []
 
     # ---- feeding -------------------------------------------------------------------
 
@@ -74,6 +96,7 @@ class CatalogTableModel(QAbstractTableModel):
         self._locked_counts = None
         self._ranks = [_tier_rank(r.tier) for r in self._rows]
         self._name_ranks = ranks
+        self._index_fits()
         self._user_tier = user_tier
         self._locked_counts = None
         self._order = self._sorted(range(len(self._rows)))
@@ -102,14 +125,41 @@ class CatalogTableModel(QAbstractTableModel):
         if jobs == self._jobs:
             return
         self._jobs = dict(jobs)
-        if self._spec.status != "all" or self._sort_column == STATUS:
+        self._column_changed(STATUS, filtered=self._spec.status != "all")
+
+    def _column_changed(self, column: int, filtered: bool) -> None:
+        """A column's values changed: sort and filter again when they decide the order
+        or what is shown (`filtered`), else repaint the column."""
+        if filtered or self._sort_column == column:
             self.beginResetModel()
-            if self._sort_column == STATUS:
+            if self._sort_column == column:
                 self._order = self._sorted(range(len(self._rows)))
             self._visible = self._apply(self._order, self._spec)
             self.endResetModel()
         elif self._visible:
-            self.dataChanged.emit(self.index(0, STATUS), self.index(len(self._visible) - 1, STATUS))
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._visible) - 1, column))
+
+    def set_fits(self, fits: dict[str, FitRow], machine: MachineInfo | None) -> None:
+        """The verdict of each model (from the database, computed off the GUI thread)
+        against `machine` (the tooltips' words and the column header's)."""
+        self._fits = fits
+        self._fit_machine = machine
+        self._index_fits()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, FITS, FITS)
+        self._column_changed(FITS, filtered=self._spec.fits_only)
+
+    def _index_fits(self) -> None:
+        get = self._fits.get
+        fits = [get(row.id, NOT_STORED) for row in self._rows]
+        self._fit_ok = [fit.verdict in FITTING for fit in fits]
+        self._fit_keys = [_fit_key(fit) for fit in fits]
+
+    def fit_of(self, model_id: str) -> FitRow:
+        return self._fits.get(model_id, NOT_STORED)
+
+    @property
+    def fits(self) -> dict[str, FitRow]:
+        return self._fits
 
     @property
     def filter_spec(self) -> FilterSpec:
@@ -153,6 +203,9 @@ class CatalogTableModel(QAbstractTableModel):
             selected = [i for i in selected if word in rows[i].search_text]
         if spec.status != "all":
             selected = [i for i in selected if matches_status(spec.status, self._status(i))]
+        if spec.fits_only:
+            fit_ok = self._fit_ok
+            selected = [i for i in selected if fit_ok[i]]
         return selected
 
     def _sort_key(self, column: int) -> Callable[[int], Any]:
@@ -174,6 +227,9 @@ class CatalogTableModel(QAbstractTableModel):
             return lambda i: (self._ranks[i], names[i])
         if column == STATUS:
             return lambda i: (self._status(i), names[i])
+        if column == FITS:
+            fit_keys = self._fit_keys
+            return lambda i: (fit_keys[i], names[i])
         return names.__getitem__
 
     def _sorted(self, positions: Sequence[int] | range) -> list[int]:
@@ -260,6 +316,9 @@ class CatalogTableModel(QAbstractTableModel):
                 return COLUMNS[section]
             if role == Qt.ItemDataRole.TextAlignmentRole and section == SIZE:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if role == Qt.ItemDataRole.ToolTipRole and section == FITS:
+                machine = self._fit_machine
+                return f"Will it run on {machine_summary(machine)}" if machine else None
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -280,6 +339,8 @@ class CatalogTableModel(QAbstractTableModel):
             return LOCKED_COLOR if self.is_locked(position) else None
         if role == Qt.ItemDataRole.DecorationRole and column == NAME:
             return self._lock if self.is_locked(position) else None
+        if role == Qt.ItemDataRole.DecorationRole and column == FITS:
+            return fit_icon(self.fit_of(row.id).verdict)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -288,6 +349,8 @@ class CatalogTableModel(QAbstractTableModel):
             tier = row.tier.capitalize()
             return f"{row.name}, {tier} tier, {self._display(position, row, STATUS)}"
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == FITS:
+                return row_tooltip(self.fit_of(row.id), self._fit_machine)
             # The name first (a narrow column cuts it off), then the id the CLI takes.
             tip = f"{row.name}\n{row.id}" if column == NAME else row.id
             if self.is_locked(position):
@@ -315,6 +378,8 @@ class CatalogTableModel(QAbstractTableModel):
             return format_size(row.size_bytes)
         if column == TIER:
             return row.tier.capitalize()
+        if column == FITS:
+            return SHORT[self.fit_of(row.id).verdict]
         status = self._status(position)
         job = self._jobs.get(row.id)
         if status == "downloading" and job and job.percent is not None:

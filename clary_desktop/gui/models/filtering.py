@@ -28,6 +28,8 @@ class FilterSpec:
     max_bytes: int | None = None
     tags: frozenset[str] = field(default_factory=frozenset)
     show_locked: bool = False
+    #: Only models that fit this (or the planned) computer's memory.
+    fits_only: bool = False
 
     @property
     def words(self) -> list[str]:
@@ -36,6 +38,8 @@ class FilterSpec:
     def narrows(self, previous: FilterSpec) -> bool:
         """True when every row this spec accepts was accepted by `previous`, so the
         rows still shown can be filtered again instead of the whole catalog."""
+        if self.fits_only != previous.fits_only:
+            return False
         if (
             self.types,
             self.status,

@@ -35,6 +35,7 @@ from clary_desktop.gui.keyboard import accessible, name_from_text
 from clary_desktop.gui.models.queue_model import JobRow, plain_error
 from clary_desktop.gui.widgets.badges import NONCOMMERCIAL_COLOR, Badge, tier_color
 from clary_desktop.gui.widgets.card_view import CardView
+from clary_desktop.gui.widgets.fit_panel import FitPanel
 from clary_desktop.gui.widgets.model_usage import ParametersForm, PerformanceSection, UseForBox
 from clary_desktop.gui.widgets.welcome import WelcomePanel
 
@@ -222,10 +223,12 @@ class DetailPane(QWidget):
         self.noncommercial_badge = Badge("NON-COMMERCIAL", NONCOMMERCIAL_COLOR)
         self.noncommercial_badge.setToolTip("This model's license forbids commercial use")
         self.status_label = QLabel()
+        self.fit = FitPanel()  # its summary sits with the badges, its numbers under Usage
         badges = QHBoxLayout()
         badges.addWidget(self.tier_badge)
         badges.addWidget(self.noncommercial_badge)
         badges.addWidget(self.status_label)
+        badges.addWidget(self.fit.summary)
         badges.addStretch(1)
 
         self.lock_message = QLabel()
@@ -308,6 +311,7 @@ class DetailPane(QWidget):
         self.parameters = ParametersForm()
         self.parameters.save_requested.connect(self.parameters_save_requested)
         self.parameters.reset_requested.connect(self.parameters_reset_requested)
+        self.parameters.values_changed.connect(self.fit.update_values)
         self.performance = PerformanceSection()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("detailTabs")
@@ -317,7 +321,7 @@ class DetailPane(QWidget):
         accessible(self.card.browser, "Model card", "What the model is for, how to use it")
         self.tabs.addTab(self.body, "Details")
         self.tabs.addTab(self.card, "Card")
-        self.usage_tab = _scrolling(self.use_for, self.parameters)
+        self.usage_tab = _scrolling(self.use_for, self.parameters, self.fit)
         self.tabs.addTab(self.usage_tab, "Usage")
         self.performance_tab = _scrolling(self.performance)
         self.tabs.addTab(self.performance_tab, "Performance")
@@ -354,6 +358,7 @@ class DetailPane(QWidget):
     def clear(self) -> None:
         self._info = None
         self._job = None
+        self.fit.clear(None)
         self._stack.setCurrentIndex(0)
 
     def show_model(
@@ -364,6 +369,8 @@ class DetailPane(QWidget):
         installed_path: str | None,
         job: JobRow | None,
     ) -> None:
+        if info.id != self.fit.model_id:
+            self.fit.clear(info.id)
         self._info = info
         self._locked = info.locked
         self.title.setText(info.name)
@@ -501,6 +508,7 @@ class DetailPane(QWidget):
                 parts.append(note.text())
         parts.append(self.body.toPlainText())
         parts.append(self.use_for.state.text())
+        parts.append(self.fit.text())
         parts.append(self.performance.text())
         return "\n".join(str(p) for p in parts)
 

@@ -6,6 +6,8 @@ there is no debounce and the list follows the keyboard.
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -32,6 +34,7 @@ SIZE_UNITS = (("MB", 1_000_000), ("GB", 1_000_000_000))
 
 class FilterPanel(QWidget):
     changed = Signal(object)  # FilterSpec
+    plan_requested = Signal()  # "Plan for another computer…"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +94,22 @@ class FilterPanel(QWidget):
         self.show_locked.toggled.connect(self._emit)
         accessible(self.show_locked, "Show locked models", self.show_locked.toolTip())
 
+        self.fits_only = QCheckBox("Only models that fit this computer")
+        self.fits_only.setObjectName("fitsOnly")
+        self.fits_only.setToolTip(
+            "Hide the models too large for this computer's memory, and those whose memory "
+            "needs are not known yet"
+        )
+        self.fits_only.toggled.connect(self._emit)
+        accessible(self.fits_only, "Only models that fit this computer", self.fits_only.toolTip())
+        self.fit_machine = QLabel()
+        self.fit_machine.setObjectName("fitMachine")
+        self.fit_machine.setWordWrap(True)
+        self.fit_machine.setStyleSheet("color: #666;")
+        self.fit_machine.setTextFormat(Qt.TextFormat.RichText)
+        self.fit_machine.linkActivated.connect(lambda _link: self.plan_requested.emit())
+        self.set_fit_machine("this computer (not measured yet)")
+
         self.reset_button = QPushButton("Reset filters")
         self.reset_button.setObjectName("resetFilters")
         self.reset_button.clicked.connect(self.reset)
@@ -107,6 +126,8 @@ class FilterPanel(QWidget):
         layout.addWidget(self._types_group)
         layout.addLayout(form)
         layout.addWidget(self.show_locked)
+        layout.addWidget(self.fits_only)
+        layout.addWidget(self.fit_machine)
         layout.addWidget(self.reset_button)
         layout.addStretch(1)
 
@@ -145,6 +166,12 @@ class FilterPanel(QWidget):
     def set_tags(self, tags: list[str]) -> None:
         self._tag_model.setStringList(tags)
 
+    def set_fit_machine(self, summary: str) -> None:
+        """Which computer "fits" means (`fit_text.machine_summary`), and a link to change it."""
+        self.fit_machine.setText(
+            f'Against {escape(summary)}. <a href="plan">Plan for another computer…</a>'
+        )
+
     def type_box(self, model_type: str) -> QCheckBox:
         return self._type_boxes[model_type]
 
@@ -163,6 +190,7 @@ class FilterPanel(QWidget):
             max_bytes=int(high * unit) if high > 0 else None,
             tags=tags,
             show_locked=self.show_locked.isChecked(),
+            fits_only=self.fits_only.isChecked(),
         )
 
     def reset(self) -> None:
@@ -175,6 +203,7 @@ class FilterPanel(QWidget):
         self.max_size.setValue(0)
         self.tags.clear()
         self.show_locked.setChecked(False)
+        self.fits_only.setChecked(False)
         self._quiet = False
         self._emit()
 

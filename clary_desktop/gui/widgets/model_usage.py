@@ -31,6 +31,7 @@ from clary_desktop.domain.pipeline_values import (
 )
 from clary_desktop.formatting import format_count, format_size
 from clary_desktop.gui.widgets.latency_chart import LatencyChart, format_latency
+from clary_desktop.gui.widgets.value_form import value_form
 
 ERROR_STYLE = "color: #b3261e;"
 INVALID_FIELD_STYLE = "QAbstractSpinBox { border: 2px solid #b3261e; border-radius: 3px; }"
@@ -109,6 +110,7 @@ class ParametersForm(QGroupBox):
     save_requested = Signal(str, dict)  # model id, changed values
     reset_requested = Signal(str)  # model id
     dirty_changed = Signal(bool)  # unsaved edits appeared / went
+    values_changed = Signal(dict)  # every shown value, as the user edits them
 
     TITLE = "Parameters"
 
@@ -246,6 +248,7 @@ class ParametersForm(QGroupBox):
             low, _high = self.range_of(name)
             self._add_row(name, low)
             self._fill_add_box()
+            self.values_changed.emit(self.values())
             self.boxes[name].setFocus()
             self._update_dirty()
 
@@ -262,6 +265,7 @@ class ParametersForm(QGroupBox):
         self.boxes[name].setStyleSheet("")
         self.clear_error()
         self._update_dirty()
+        self.values_changed.emit(self.values())
 
     def _update_dirty(self) -> None:
         dirty = self.has_unsaved()
@@ -344,21 +348,8 @@ class PerformanceSection(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Performance", parent)
         self.setObjectName("performanceSection")
-        self.values: dict[str, QLabel] = {}
-        self._labels: dict[str, QLabel] = {}
-        form = QFormLayout()
-        form.setHorizontalSpacing(14)
-        form.setVerticalSpacing(3)
-        for key, text in self.FIELDS:
-            value = QLabel("—")
-            value.setObjectName(f"perf-{key}")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setWordWrap(key == "verify")
-            label = QLabel(text)
-            label.setStyleSheet("color: #666;")
-            form.addRow(label, value)
-            self.values[key] = value
-            self._labels[key] = label
+        form, self.values, self._labels = value_form(self.FIELDS, "perf")
+        self.values["verify"].setWordWrap(True)
         self.chart = LatencyChart()
         self.chart_caption = QLabel("Recent runs")
         self.chart_caption.setStyleSheet("color: #666;")
