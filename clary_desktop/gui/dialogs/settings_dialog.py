@@ -45,7 +45,7 @@ from clary_desktop.policy import LOCKED_WORDS, Policy
 from clary_desktop.settings import Settings, describe_problem
 
 #: The size the dialog asks for; smaller on a small screen (each tab then scrolls).
-WANTED_SIZE = QSize(680, 560)
+WANTED_SIZE = QSize(660, 620)
 
 
 def _text_or_none(edit: QLineEdit) -> str | None:
