@@ -84,7 +84,7 @@ class SettingsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(520)
         self._base = settings
         self._result: Settings | None = None
         self._policy = policy or Policy()
