@@ -330,10 +330,9 @@ async def shoot_usage(
     from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(registry.settings, str(registry.paths.default_models_dir), window)
-    dialog.api_enabled.setChecked(True)
     dialog.show()
     await settle()
-    dialog.api_enabled.setFocus()  # no text caret over the first field's text
+    dialog.show_field("resume_on_start")  # the Downloads tab; no caret over a field's text
     await settle()
     saved.append(out / "settings.png")
     dialog.grab().save(str(saved[-1]))

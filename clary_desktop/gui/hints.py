@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from clary_desktop.errors import Action, ClaryError, Hint
 
+#: Where the window keeps the catalog address (the Settings dialog's field).
+CATALOG_ADDRESS_FIELD = "Tools > Settings > General > Catalog address"
+
 _WORDS: dict[Action, str] = {
     Action.CANCEL_DOWNLOAD: "Use Cancel in the Downloads panel.",
     Action.LIST_DOWNLOADS: "The Downloads panel (View > Downloads) shows the jobs.",
@@ -28,7 +31,8 @@ _WORDS: dict[Action, str] = {
     Action.CHOOSE_LICENSE_FILE: "Or start Clary Desktop with --license FILE.",
     Action.CHOOSE_DATA_DIR: "Start Clary Desktop again with --data-dir DIR (or CLARY_DATA_DIR).",
     Action.SYNC_FROM_FILE: "Tools > Sync catalog… takes a catalog file.",
-    Action.SET_CATALOG_ADDRESS: "Give the catalog's address or file in Tools > Sync catalog….",
+    Action.SET_CATALOG_ADDRESS: "Give the catalog's address or file in Tools > Sync catalog…, "
+    f"or set it once in {CATALOG_ADDRESS_FIELD}.",
     Action.ALLOW_UNSIGNED: "Tick “Accept an unsigned file” in Tools > Sync catalog….",
     # CHOOSE_LINK_MODE: the window never hard-links, so it has nothing to add.
 }

@@ -16,14 +16,22 @@ def available_area(window: QWidget) -> QRect | None:
     return screen.availableGeometry() if screen is not None else None
 
 
+def bounded_size(window: QWidget, wanted: QSize) -> QSize:
+    """`wanted`, or smaller to fit the screen's available area (never below the
+    window's minimum size)."""
+    area = available_area(window)
+    if area is None:
+        return wanted
+    size = wanted.boundedTo(QSize(int(area.width() * SHARE), int(area.height() * SHARE)))
+    return size.expandedTo(window.minimumSize())
+
+
 def first_size(window: QWidget, wanted: QSize) -> None:
     """Size the window `wanted`, or smaller to fit the screen, centred on it."""
     area = available_area(window)
+    window.resize(bounded_size(window, wanted))
     if area is None:
-        window.resize(wanted)
         return
-    size = wanted.boundedTo(QSize(int(area.width() * SHARE), int(area.height() * SHARE)))
-    window.resize(size.expandedTo(window.minimumSize()))
     frame = QRect(area.topLeft(), window.size())
     frame.moveCenter(area.center())
     window.move(frame.topLeft())

@@ -30,6 +30,7 @@ def open_dialogs(window, qtbot) -> list[QDialog]:
     window.storage_actions.storage_view()
     window.api_actions.api_keys_dialog()
     window.settings_actions.keyboard_help()
+    window.settings_actions.settings_dialog()
     qtbot.waitUntil(
         lambda: (
             window.usage_actions.usage_dialog is not None
@@ -51,6 +52,7 @@ def test_no_item_view_moves_cell_by_cell_on_tab(open_window, tier_registry, qtbo
         "usageTable",
         "storageTable",
         "apiKeysTable",
+        "sourcesList",
     }
     trapping = [v.objectName() or type(v).__name__ for v in views if v.tabKeyNavigation()]
     assert trapping == []
@@ -124,6 +126,27 @@ def test_every_control_has_an_accessible_name(open_window, tier_registry, qtbot)
     shortcuts = ShortcutsDialog(window)
     assert all(w.accessibleName() for w in focus_widgets(shortcuts))
     shortcuts.deleteLater()
+    assert unnamed_in_settings(window) == {}
+
+
+def unnamed_in_settings(window) -> dict[str, list[str]]:
+    """Per Settings tab, the controls a screen reader would have no name for."""
+    window.settings_actions.settings_dialog()
+    dialog = window.findChild(SettingsDialog)
+    dialog.api_enabled.setChecked(True)  # its address and port take the focus too
+    found: dict[str, list[str]] = {}
+    for tab in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(tab)
+        unnamed = [
+            f"{type(w).__name__} {w.objectName()!r}"
+            for w in focus_widgets(dialog)
+            if not w.accessibleName().strip()
+        ]
+        if unnamed:
+            found[dialog.tabs.tabText(tab)] = unnamed
+    assert len(focus_widgets(dialog)) > 5  # the Local API page and the buttons
+    dialog.reject()
+    return found
 
 
 def test_list_rows_tell_a_screen_reader_name_tier_and_status(open_window, tier_registry, qtbot):

@@ -123,20 +123,53 @@ def test_a_widget_named_after_a_setting_is_locked_with_no_more_code(qtbot, tmp_p
         def field_widgets(self):
             if not hasattr(self, "extra"):  # made before the locks are set, as a new row is
                 self.extra = QLineEdit(self)
-                self.extra.setObjectName("catalogUrl")
+                self.extra.setObjectName("downloadStallSeconds")
                 self.kept = QSpinBox(self)
-                self.kept.setObjectName("keep_previous_versions")
+                self.kept.setObjectName("part_threshold_bytes")
             return super().field_widgets()
 
     policy = Policy(
         source=tmp_path / "policy.json",
-        values={"catalog_url": "https://catalog.corp/c.json"},
-        locked=frozenset({"catalog_url"}),
+        values={"download_stall_seconds": 60.0},
+        locked=frozenset({"download_stall_seconds"}),
     )
     dialog = Extended(Settings(), str(tmp_path / "models"), policy=policy)
     qtbot.addWidget(dialog)
     widgets = dialog.field_widgets()
-    assert widgets["catalog_url"] == [dialog.extra]
-    assert widgets["keep_previous_versions"] == [dialog.kept]
+    assert widgets["download_stall_seconds"] == [dialog.extra]
+    assert widgets["part_threshold_bytes"] == [dialog.kept]
     assert not dialog.extra.isEnabled() and dialog.extra.toolTip() == LOCKED_WORDS
     assert dialog.kept.isEnabled() and dialog.kept.toolTip() == ""
+
+
+def test_locks_on_resume_versions_kept_and_catalog_address(qtbot, tmp_path):
+    """The new fields are locked by their names alone, show the policy's value, and a
+    save keeps the user's own."""
+    mine = Settings(resume_on_start=False, keep_previous_versions=3, catalog_url=None)
+    policy = Policy(
+        source=tmp_path / "policy.json",
+        values={
+            "resume_on_start": True,
+            "keep_previous_versions": 0,
+            "catalog_url": "https://catalog.corp/c.json",
+        },
+        locked=frozenset({"resume_on_start", "keep_previous_versions", "catalog_url"}),
+    )
+    dialog = SettingsDialog(mine, str(tmp_path / "models"), policy=policy)
+    qtbot.addWidget(dialog)
+    for name, widget in (
+        ("resume_on_start", dialog.resume_on_start),
+        ("keep_previous_versions", dialog.keep_previous),
+        ("catalog_url", dialog.catalog_url),
+    ):
+        assert dialog.field_widgets()[name] == [widget], name
+        assert not widget.isEnabled() and widget.toolTip() == LOCKED_WORDS, name
+    assert dialog.resume_on_start.isChecked()
+    assert dialog.keep_previous.value() == 0
+    assert dialog.catalog_url.text() == "https://catalog.corp/c.json"
+    chosen = dialog.chosen()
+    assert (chosen.resume_on_start, chosen.keep_previous_versions, chosen.catalog_url) == (
+        False,
+        3,
+        None,
+    )

@@ -1,15 +1,19 @@
-"""Settings: models folder, downloads (concurrency, bandwidth limit, parts), Hub
-endpoint and token, the ordered download sources, proxy (user, password, hosts without
-it) and trusted certificates, update checks, and the local API. It shows and returns the
-stored settings; one-run overrides (CLARY_OFFLINE) appear as notes only. A setting the
-administrator's policy locks shows the policy's value, disabled, "Set by your
-administrator"; the user's own value is what the dialog returns for it. A proxy password
-typed here is not a setting: the caller keeps it in the system keychain
-(`proxy_password_entered`)."""
+"""Settings, in tabs that scroll on a small screen: General (models folder, offline,
+update checks, catalog address), Downloads (concurrency, bandwidth limit, parts, resume
+on start, older versions to keep), Sources (Hub endpoint and token, the ordered download
+sources), Network (proxy, its user and password, hosts without it, trusted
+certificates) and the Local API. It shows and returns the stored settings; one-run
+overrides (CLARY_OFFLINE) appear as notes only. A setting the administrator's policy
+locks shows the policy's value, disabled, "Set by your administrator"; the user's own
+value is what the dialog returns for it. A proxy password typed here is not a setting:
+the caller keeps it in the system keychain (`proxy_password_entered`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import ValidationError
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -17,27 +21,56 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QGroupBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from clary_desktop.domain.hosts import is_loopback
 from clary_desktop.errors import ClaryError
+from clary_desktop.gui.keyboard import accessible, chain_tab_order, name_from_text, tab_stops
+from clary_desktop.gui.screen_fit import bounded_size
 from clary_desktop.gui.widgets.sources_editor import SourcesEditor
 from clary_desktop.network.config import check_network_settings
 from clary_desktop.network.secrets import PROXY_PASSWORD_ENV
 from clary_desktop.policy import LOCKED_WORDS, Policy
 from clary_desktop.settings import Settings, describe_problem
 
+#: The size the dialog asks for; smaller on a small screen (each tab then scrolls).
+WANTED_SIZE = QSize(660, 620)
+
 
 def _text_or_none(edit: QLineEdit) -> str | None:
     return edit.text().strip() or None
+
+
+class FieldProblem(ValueError):
+    """A value the dialog refuses, and the setting it belongs to (to show its field)."""
+
+    def __init__(self, message: str, setting: str | None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+def _scrolling(layout: QLayout, name: str) -> QScrollArea:
+    """A tab page: `layout` on a page that scrolls when the screen is too small for it."""
+    page = QWidget()
+    page.setLayout(layout)
+    scroll = QScrollArea()
+    scroll.setObjectName(name)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields, not the page
+    scroll.setWidget(page)
+    return scroll
 
 
 class SettingsDialog(QDialog):
@@ -138,6 +171,27 @@ class SettingsDialog(QDialog):
         self.update_hours.setSuffix(" h")
         self.update_hours.setSpecialValueText("never")
         self.update_hours.setValue(settings.update_check_hours)
+        self.catalog_url = QLineEdit(settings.catalog_url or "")
+        self.catalog_url.setObjectName("catalogUrl")
+        self.catalog_url.setPlaceholderText("https://… where your signed catalog is published")
+        self.catalog_url.setToolTip(
+            "Tools > Sync catalog reads from here (a catalog file's full path works too)"
+        )
+
+        self.resume_on_start = QCheckBox("Resume paused downloads when the program starts")
+        self.resume_on_start.setObjectName("resumeOnStart")
+        self.resume_on_start.setToolTip(
+            "When off, the window offers to resume them (Resume all) at start"
+        )
+        self.resume_on_start.setChecked(settings.resume_on_start)
+        self.keep_previous = QSpinBox()
+        self.keep_previous.setObjectName("keepPreviousVersions")
+        self.keep_previous.setRange(0, 10)
+        self.keep_previous.setSpecialValueText("none")
+        self.keep_previous.setToolTip(
+            "After an update, this many older versions stay on disk so you can roll back"
+        )
+        self.keep_previous.setValue(settings.keep_previous_versions)
 
         self.api_enabled = QCheckBox("Run the local API")
         self.api_enabled.setObjectName("apiEnabled")
@@ -177,30 +231,56 @@ class SettingsDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.hide()
 
-        form = QFormLayout()
-        form.addRow("Models folder", folder_row)
-        form.addRow("Concurrent downloads", self.concurrent)
-        form.addRow("Bandwidth limit", self.bandwidth)
-        form.addRow("Parallel parts", self.parts)
-        form.addRow("Hub endpoint", self.endpoint)
-        form.addRow("Hub token", self.token)
-        form.addRow("Proxy", self.proxy)
-        form.addRow("Proxy user", self.proxy_user)
-        form.addRow("Proxy password", self.proxy_password)
-        form.addRow("", self.password_note)
-        form.addRow("No proxy for", self.no_proxy)
-        form.addRow("Company certificates", ca_row)
-        form.addRow("", self.offline)
-        form.addRow("", self.override_note)
-        form.addRow("Check for updates every", self.update_hours)
+        general = QFormLayout()
+        general.addRow("Models folder", folder_row)
+        general.addRow("", self.offline)
+        general.addRow("", self.override_note)
+        general.addRow("Check for updates every", self.update_hours)
+        general.addRow("Catalog address", self.catalog_url)
 
-        api_group = QGroupBox("Local API")
-        api_form = QFormLayout(api_group)
-        api_form.addRow("", self.api_enabled)
-        api_form.addRow("Address", self.api_host)
-        api_form.addRow("Port", self.api_port)
-        api_form.addRow(self.api_warning)
+        downloads = QFormLayout()
+        downloads.addRow("Concurrent downloads", self.concurrent)
+        downloads.addRow("Bandwidth limit", self.bandwidth)
+        downloads.addRow("Parallel parts", self.parts)
+        downloads.addRow("", self.resume_on_start)
+        downloads.addRow("Older versions to keep", self.keep_previous)
+
+        sources = QVBoxLayout()
+        hub = QFormLayout()
+        hub.addRow("Hub endpoint", self.endpoint)
+        hub.addRow("Hub token", self.token)
+        sources.addLayout(hub)
+        sources.addWidget(self.sources)
+
+        network = QFormLayout()
+        network.addRow("Proxy", self.proxy)
+        network.addRow("Proxy user", self.proxy_user)
+        network.addRow("Proxy password", self.proxy_password)
+        network.addRow("", self.password_note)
+        network.addRow("No proxy for", self.no_proxy)
+        network.addRow("Company certificates", ca_row)
+
+        api = QFormLayout()
+        api.addRow("", self.api_enabled)
+        api.addRow("Address", self.api_host)
+        api.addRow("Port", self.api_port)
+        api.addRow(self.api_warning)
         self._check_host()
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settingsTabs")
+        for title, page_layout, name in (
+            ("General", general, "generalTab"),
+            ("Downloads", downloads, "downloadsTab"),
+            ("Sources", sources, "sourcesTab"),
+            ("Network", network, "networkTab"),
+            ("Local API", api, "apiTab"),
+        ):
+            if isinstance(page_layout, QVBoxLayout):
+                page_layout.addStretch(1)
+            self.tabs.addTab(_scrolling(page_layout, name), title)
+        for widget in (self.tabs, self.tabs.tabBar()):
+            accessible(widget, "Settings pages", "General, Downloads, Sources, Network, Local API")
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -208,13 +288,19 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
 
+        # The policy note and the error line stay in view, whichever tab is shown.
         layout = QVBoxLayout(self)
         layout.addWidget(self.policy_note)
-        layout.addLayout(form)
-        layout.addWidget(self.sources)
-        layout.addWidget(api_group)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self.sources.list.setTabKeyNavigation(False)
+        accessible(self.sources.list, "Download sources", "Tried in this order")
+        accessible(self.browse, "Choose the models folder")
+        accessible(self.browse_ca, "Choose the company certificates file")
+        name_from_text(self)
+        chain_tab_order(tab_stops(self))
+        self.resize(bounded_size(self, WANTED_SIZE))
         self._lock_fields()
 
     def field_widgets(self) -> dict[str, list[QWidget]]:
@@ -277,9 +363,11 @@ class SettingsDialog(QDialog):
         return self.proxy_password.text() or None
 
     def chosen(self) -> Settings:
-        """The settings as entered; raises ValueError with a plain message."""
+        """The settings as entered; raises FieldProblem (a ValueError) with a plain
+        message and the setting at fault."""
         endpoint = _text_or_none(self.endpoint)
         proxy = _text_or_none(self.proxy)
+        catalog = _text_or_none(self.catalog_url)
         for label, value, name in (
             ("Hub endpoint", endpoint, "hub_endpoint"),
             ("Proxy", proxy, "proxy"),
@@ -289,13 +377,26 @@ class SettingsDialog(QDialog):
                 and not value.startswith(("http://", "https://"))
                 and not self._policy.is_locked(name)
             ):
-                raise ValueError(f"{label} must start with http:// or https://")
+                raise FieldProblem(f"{label} must start with http:// or https://", name)
+        if (
+            catalog
+            and not catalog.startswith(("http://", "https://"))
+            and not Path(catalog).expanduser().is_absolute()
+            and not self._policy.is_locked("catalog_url")
+        ):
+            raise FieldProblem(
+                "Catalog address must start with https:// or http://, or be a catalog "
+                "file's full path (such as /srv/catalog.json).",
+                "catalog_url",
+            )
         data = self._base.model_dump()
         data.update(
             models_dir=_text_or_none(self.models_dir),
             concurrent_downloads=self.concurrent.value(),
             bandwidth_limit_bps=self._bandwidth_bps(),
             parallel_parts=self.parts.value(),
+            resume_on_start=self.resume_on_start.isChecked(),
+            keep_previous_versions=self.keep_previous.value(),
             hub_endpoint=endpoint,
             hub_token=_text_or_none(self.token),
             proxy=proxy,
@@ -304,6 +405,7 @@ class SettingsDialog(QDialog):
             ca_bundle=_text_or_none(self.ca_bundle),
             offline=self.offline.isChecked(),
             update_check_hours=self.update_hours.value(),
+            catalog_url=catalog,
             api_enabled=self.api_enabled.isChecked(),
             api_host=self.api_host.text().strip() or "127.0.0.1",
             api_port=self.api_port.value(),
@@ -319,13 +421,22 @@ class SettingsDialog(QDialog):
         try:
             chosen = Settings.model_validate(data)
         except ValidationError as error:
-            raise ValueError(describe_problem(error)) from None
+            where = error.errors(include_url=False)[0]["loc"]
+            raise FieldProblem(describe_problem(error), str(where[0]) if where else None) from None
         if self.proxy_password.text() and not chosen.proxy_user:
-            raise ValueError("A proxy password needs a proxy user: fill in the user too.")
-        try:
-            check_network_settings(chosen)
-        except ClaryError as error:
-            raise ValueError(str(error)) from None
+            raise FieldProblem(
+                "A proxy password needs a proxy user: fill in the user too.", "proxy_user"
+            )
+        # The proxy first (its address, user), then the certificates: the first check
+        # that fails names the field to show.
+        for settings, name in (
+            (chosen.model_copy(update={"ca_bundle": None}), "proxy"),
+            (chosen, "ca_bundle"),
+        ):
+            try:
+                check_network_settings(settings)
+            except ClaryError as error:
+                raise FieldProblem(str(error), name) from None
         return chosen
 
     def _bandwidth_bps(self) -> int | None:
@@ -337,11 +448,27 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         try:
             self._result = self.chosen()
-        except ValueError as error:
-            self.error.setText(str(error))
+        except FieldProblem as problem:
+            self.error.setText(str(problem))
             self.error.show()
+            self.show_field(problem.setting)
             return
         super().accept()
+
+    def show_field(self, setting: str | None) -> None:
+        """Switch to the tab that holds `setting`'s field and give that field the focus."""
+        widgets = [w for w in self.field_widgets().get(setting or "", []) if w.isEnabled()]
+        if not widgets:
+            return
+        field = widgets[0]
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            if page is not None and page.isAncestorOf(field):
+                self.tabs.setCurrentIndex(index)
+                if isinstance(page, QScrollArea):
+                    page.ensureWidgetVisible(field)
+                break
+        field.setFocus(Qt.FocusReason.OtherFocusReason)
 
     @property
     def result_settings(self) -> Settings | None:

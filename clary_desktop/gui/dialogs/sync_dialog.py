@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clary_desktop.gui.hints import CATALOG_ADDRESS_FIELD
+
 
 def _is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
@@ -46,7 +48,8 @@ class SyncCatalogDialog(QDialog):
             ""
             if default_source
             else "No catalog address is configured yet: give the address Clary sent you, "
-            "or choose a catalog file."
+            "or choose a catalog file. To sync from the same address every time, set it "
+            f"in {CATALOG_ADDRESS_FIELD}."
         )
         self.where.setObjectName("syncWhere")
         self.where.setWordWrap(True)

@@ -8,7 +8,7 @@ runs it on a worker thread and hands the result back (`show_check`).
 from __future__ import annotations
 
 from pydantic import ValidationError
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -89,6 +89,7 @@ class SourcesEditor(QGroupBox):
             "the file of https://host/path at <address>/host/path (as wget -x saves it)."
         )
         help_text.setWordWrap(True)
+        help_text.setTextFormat(Qt.TextFormat.PlainText)  # "<address>" is no tag
 
         layout = QVBoxLayout(self)
         layout.addLayout(row)
