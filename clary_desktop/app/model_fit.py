@@ -17,9 +17,10 @@ from clary_desktop.domain.memory_fit import (
     FitRow,
     FitVerdict,
     MachineInfo,
+    assess,
     choose_context,
     default_context,
-    estimate_memory,
+    estimate_from_figures,
     judge,
     judge_disk,
     memory_parts,
@@ -164,9 +165,10 @@ class ModelFit:
             if facts is None:
                 raise FactsUnavailable("its facts are not known yet (not read from its header)")
             parameters = self.host.model_parameters(model_id)
-            estimate = estimate_memory(facts, context or default_context(facts, parameters))
-            verdict, reason = judge(estimate, machine, gpu_layers, facts.block_count)
-        except (ClaryError, EstimateError) as error:
+            estimate, verdict, reason = assess(
+                facts, machine, context or default_context(facts, parameters), gpu_layers
+            )
+        except ClaryError as error:
             verdict, reason = FitVerdict.UNKNOWN, str(error)
         download = 0 if chosen.installed else chosen.size_bytes
         disk, disk_reason = judge_disk(
@@ -197,18 +199,27 @@ class ModelFit:
     def fits_for_rows(
         self, model_ids: list[str] | None, machine: MachineInfo | None
     ) -> dict[str, FitRow]:
-        decide = verdict_rule(machine or self.machine())
+        machine = machine or self.machine()
+        decide = verdict_rule(machine)
         result = {}
         for row in self.store.rows(model_ids):
             if row.weight_bytes is None:
                 continue
             context = choose_context(row.context_length, row.chosen_context)
             try:
-                need = sum(
-                    memory_parts(row.format, row.weight_bytes, row.kv_bytes_per_token, context)
-                )
+                parts = memory_parts(row.format, row.weight_bytes, row.kv_bytes_per_token, context)
             except EstimateError as error:
                 result[row.model_id] = FitRow(FitVerdict.UNKNOWN, None, str(error))
                 continue
-            result[row.model_id] = FitRow(decide(need), need)
+            need = sum(parts)
+            if row.gpu_layers is None or not row.block_count or row.format != "gguf":
+                result[row.model_id] = FitRow(decide(need), need)
+                continue
+            # A saved gpu_layers splits the model as the detail pane shows it (few rows
+            # have one, so the full judgement with its words is cheap here).
+            estimate = estimate_from_figures(
+                row.format, row.weight_bytes, row.kv_bytes_per_token, context
+            )
+            verdict, reason = judge(estimate, machine, row.gpu_layers, row.block_count)
+            result[row.model_id] = FitRow(verdict, need, reason)
         return result

@@ -10,14 +10,15 @@ import sys
 import textwrap
 
 from clary_desktop.cli.context import CliContext
-from clary_desktop.cli.fit_commands import VERDICT_WORDS, machine_of
+from clary_desktop.cli.fit_commands import machine_of
 from clary_desktop.cli.output import print_json, render_table
 from clary_desktop.domain.memory_fit import (
     FACTS_NOT_STORED,
+    VERDICT_WORDS,
     FitRow,
     FitVerdict,
     MachineInfo,
-    fit_reason,
+    row_reason,
 )
 from clary_desktop.domain.model_views import ModelInfo, VersionInfo
 from clary_desktop.formatting import format_memory, format_size
@@ -75,10 +76,7 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
 def _fit_of(fits: dict[str, FitRow], model_id: str, machine: MachineInfo) -> dict[str, object]:
     """A model's verdict for `list --fits --json`, with its reason in words."""
     row = fits.get(model_id) or FitRow(FitVerdict.UNKNOWN, None, FACTS_NOT_STORED)
-    if row.total_bytes is None:
-        reason = row.problem or FACTS_NOT_STORED
-    else:
-        reason = fit_reason(row.verdict, row.total_bytes, machine)
+    reason = row_reason(row, machine)
     return {"verdict": row.verdict, "total_bytes": row.total_bytes, "reason": reason}
 
 

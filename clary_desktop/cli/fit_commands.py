@@ -9,15 +9,8 @@ import argparse
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json
-from clary_desktop.domain.memory_fit import FitReport, FitVerdict, MachineInfo
+from clary_desktop.domain.memory_fit import VERDICT_WORDS, FitReport, MachineInfo
 from clary_desktop.formatting import format_count, format_memory, format_size
-
-VERDICT_WORDS = {
-    FitVerdict.FITS_GPU: "fits GPU",
-    FitVerdict.FITS_RAM: "fits RAM",
-    FitVerdict.TOO_LARGE: "too large",
-    FitVerdict.UNKNOWN: "unknown",
-}
 
 
 def machine_of(ctx: CliContext, args: argparse.Namespace) -> MachineInfo:

@@ -50,6 +50,8 @@ class GpuDevice(BaseModel):
     #: Memory the GPU may use for a model (for unified memory: the Metal share of RAM).
     total_bytes: int
     free_bytes: int | None = None
+    #: True for the GPU a user plans for (--vram, the window's field), not a detected one.
+    planned: bool = False
 
 
 class MachineInfo(BaseModel):
@@ -94,6 +96,17 @@ class FitVerdict(StrEnum):
     UNKNOWN = "unknown"  # facts or machine figures are missing (the reason says which)
 
 
+#: The short word for each verdict: the CLI's FITS column and the window's Fits column.
+VERDICT_WORDS = {
+    FitVerdict.FITS_GPU: "fits GPU",
+    FitVerdict.FITS_RAM: "fits RAM",
+    FitVerdict.TOO_LARGE: "too large",
+    FitVerdict.UNKNOWN: "unknown",
+}
+#: The name `with_overrides` gives the GPU a user plans for (its `planned` flag marks it).
+PLANNED_GPU = "planned GPU"
+
+
 class DiskVerdict(StrEnum):
     FITS = "fits"
     TOO_SMALL = "too_small"
@@ -123,12 +136,12 @@ class FitReport(BaseModel):
 class FitRow(NamedTuple):
     """The cheap verdict for the model list, from the database alone (see
     `Registry.fits_for_rows`): `total_bytes` is the estimate at the model's context.
-    `problem` says why a verdict is unknown; the words for the others come from
-    `fit_reason(row.verdict, row.total_bytes, machine)` when a tooltip shows them."""
+    `reason` holds words worked out up front (why a verdict is unknown, or how a saved
+    gpu_layers splits the model); otherwise `row_reason` makes them when a tooltip asks."""
 
     verdict: FitVerdict
     total_bytes: int | None
-    problem: str | None = None
+    reason: str | None = None
 
 
 #: Why `Registry.fits_for_rows` leaves a model out: nothing read its header yet.
@@ -137,6 +150,43 @@ FACTS_NOT_STORED = "its facts are not known yet (its header has not been read)"
 
 class EstimateError(ValueError):
     """The facts do not allow an estimate; the message says what is missing."""
+
+
+class Assessment(NamedTuple):
+    """The estimate (None when the facts do not allow one), the verdict and its words."""
+
+    estimate: MemoryEstimate | None
+    verdict: FitVerdict
+    reason: str
+
+
+def assess(
+    facts: ModelFacts, machine: MachineInfo, context: int | None, gpu_layers: int | None
+) -> Assessment:
+    """The estimate at `context` (None: the model's own) and the verdict with `gpu_layers`
+    (None: as many as fit), as every front shows them. Pure and quick (no I/O), so the
+    window calls it on each edit of the parameters form."""
+    try:
+        estimate = estimate_memory(facts, context)
+    except EstimateError as error:
+        return Assessment(None, FitVerdict.UNKNOWN, str(error))
+    verdict, reason = judge(estimate, machine, gpu_layers, facts.block_count)
+    return Assessment(estimate, verdict, reason)
+
+
+def chosen_gpu_layers(parameters: Mapping[str, object]) -> int | None:
+    """The `gpu_layers` parameter when it is set to a whole number, else None."""
+    value = parameters.get("gpu_layers")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def row_reason(fit: FitRow, machine: MachineInfo | None) -> str:
+    """Why the model list shows this verdict (made when a tooltip or --json asks)."""
+    if fit.reason:
+        return fit.reason
+    if fit.total_bytes is None or machine is None:
+        return FACTS_NOT_STORED
+    return fit_reason(fit.verdict, fit.total_bytes, machine)
 
 
 def default_context(
@@ -289,9 +339,11 @@ def _judge_split(
     estimate: MemoryEstimate, machine: MachineInfo, gpu_layers: int, block_count: int
 ) -> tuple[FitVerdict, str]:
     need = estimate.total_bytes
-    on_gpu = gpu_share(estimate, gpu_layers, block_count)
     gpu = machine.gpu_bytes
     layers = f"gpu_layers {gpu_layers}"
+    if gpu_layers > 0 and not gpu:
+        return _judge_without_gpu(need, machine, layers)
+    on_gpu = gpu_share(estimate, gpu_layers, block_count)
     if on_gpu and on_gpu > gpu:
         return FitVerdict.TOO_LARGE, (
             f"{layers} puts {format_memory(on_gpu)} on the GPU, which has "
@@ -315,6 +367,20 @@ def _judge_split(
     return FitVerdict.FITS_RAM, f"with {layers}: {where}{format_memory(in_ram)} in RAM"
 
 
+def _judge_without_gpu(need: int, machine: MachineInfo, layers: str) -> tuple[FitVerdict, str]:
+    """gpu_layers asks for a GPU this computer does not have: every layer runs on the CPU."""
+    ram = machine.total_ram
+    cpu = f"{layers}, but this computer has no GPU: the layers run on the CPU (set gpu_layers to 0)"
+    if ram is None:
+        return FitVerdict.UNKNOWN, f"{cpu}; this computer's RAM is unknown; plan with a RAM size"
+    if need > ram:
+        return FitVerdict.TOO_LARGE, (
+            f"{cpu}; it needs {format_memory(need)} and this computer has "
+            f"{format_memory(ram)} of RAM"
+        )
+    return FitVerdict.FITS_RAM, f"{cpu}; {format_memory(need)} fits the {format_memory(ram)} of RAM"
+
+
 def with_overrides(machine: MachineInfo, ram: int | None, vram: int | None) -> MachineInfo:
     """The machine a user plans for: `ram` replaces total and available RAM, `vram` the
     GPUs (0: none). On unified memory, a new `ram` without `vram` moves the Metal share."""
@@ -325,7 +391,7 @@ def with_overrides(machine: MachineInfo, ram: int | None, vram: int | None) -> M
         changes |= {"total_ram": ram, "available_ram": ram}
     if vram is not None:
         changes |= {
-            "gpus": [GpuDevice(name="planned GPU", total_bytes=vram)] if vram else [],
+            "gpus": [GpuDevice(name=PLANNED_GPU, total_bytes=vram, planned=True)] if vram else [],
             "unified_memory": False,
         }
     elif ram is not None and machine.unified_memory:

@@ -8,17 +8,10 @@ from clary_desktop.domain.memory_fit import (
     FitRow,
     FitVerdict,
     MachineInfo,
-    fit_reason,
+    row_reason,
 )
 from clary_desktop.formatting import format_memory
 
-#: What the model list's Fits column shows.
-SHORT = {
-    FitVerdict.FITS_GPU: "fits GPU",
-    FitVerdict.FITS_RAM: "fits RAM",
-    FitVerdict.TOO_LARGE: "too large",
-    FitVerdict.UNKNOWN: "unknown",
-}
 TITLES = {
     FitVerdict.FITS_GPU: "Fits in GPU memory",
     FitVerdict.FITS_RAM: "Fits in RAM",
@@ -53,13 +46,6 @@ NOT_STORED = FitRow(FitVerdict.UNKNOWN, None, FACTS_NOT_STORED)
 def verdict_line(verdict: FitVerdict, reason: str) -> str:
     """ "Fits in GPU memory: needs 5.6 GiB; fits the 8 GiB of GPU memory"."""
     return f"{TITLES[verdict]}: {reason}"
-
-
-def row_reason(fit: FitRow, machine: MachineInfo | None) -> str:
-    """Why the list shows this verdict: the core's words, made when a tooltip asks."""
-    if fit.total_bytes is None or machine is None:
-        return fit.problem or FACTS_NOT_STORED
-    return fit_reason(fit.verdict, fit.total_bytes, machine)
 
 
 def row_tooltip(fit: FitRow, machine: MachineInfo | None) -> str:

@@ -36,6 +36,9 @@ class FactsRow(NamedTuple):
     context_length: int | None
     #: The context the user (model_settings) or the catalog (parameters) chose, if any.
     chosen_context: object
+    #: The gpu_layers the user or the catalog chose, if any, and the model's layer count.
+    gpu_layers: int | None
+    block_count: int | None
 
 
 def _row_values(version_id: int, facts: ModelFacts, now: datetime) -> dict[str, Any]:
@@ -95,23 +98,29 @@ class FactsStore:
     def rows(self, model_ids: Sequence[str] | None = None) -> list[FactsRow]:
         """The stored facts of each model's newest version (models without any are left
         out), in one Core query over the small facts table: 100,000 rows in well under a
-        second. The chosen context is read inside the database (SQLAlchemy's portable JSON
-        index: json_extract on SQLite, ->> on PostgreSQL), not in Python."""
+        second. The chosen context and gpu_layers, and the layer count, are read inside the
+        database (SQLAlchemy's portable JSON index: json_extract on SQLite, ->> on
+        PostgreSQL), not in Python."""
         facts = table_of(VersionFacts)
         versions = table_of(ModelVersion)
         models = table_of(ModelMetadata)
         settings = table_of(ModelSetting)
-        chosen = func.coalesce(
-            settings.c.parameters["context_length"].as_integer(),
-            models.c.parameters["context_length"].as_integer(),
-        )
+
+        def chosen(name: str) -> Any:
+            return func.coalesce(
+                settings.c.parameters[name].as_integer(),
+                models.c.parameters[name].as_integer(),
+            )
+
         stmt = select(
             models.c.id,
             facts.c.format,
             facts.c.weight_bytes,
             facts.c.kv_bytes_per_token,
             facts.c.context_length,
-            chosen,
+            chosen("context_length"),
+            chosen("gpu_layers"),
+            facts.c.facts["block_count"].as_integer(),
         ).select_from(
             facts.join(versions, versions.c.id == facts.c.version_id)
             .join(

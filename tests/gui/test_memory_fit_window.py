@@ -270,6 +270,20 @@ def test_gpu_layers_split_the_estimate_live(open_window, pro, qtbot):
     assert pro.fit(QWEN, machine=machine, gpu_layers=28).verdict is FitVerdict.TOO_LARGE
 
 
+def test_a_saved_gpu_layers_gives_the_list_the_detail_pane_s_verdict(open_window, pro, qtbot):
+    pro.set_model_parameters(QWEN, {"gpu_layers": 28})
+    window = open_window(pro)
+    plan(window, qtbot, 64 * GIB, 2 * GIB)
+    select(window, qtbot, QWEN)
+    panel = window.detail.fit
+    assert panel.verdict is FitVerdict.TOO_LARGE  # all 28 layers do not fit 2 GiB
+    assert fits_cell(window, QWEN) == "too large"
+    assert fits_cell(window, QWEN, TOOLTIP) == (
+        f"Too large for this computer: {panel.reason.text()}"
+    )
+    assert "lower gpu_layers" in panel.reason.text()
+
+
 def test_plan_dialog_overrides_and_goes_back_to_this_computer(open_window, pro, qtbot):
     window = open_window(pro)
     actions = window.fit_actions

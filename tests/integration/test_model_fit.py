@@ -15,7 +15,7 @@ from clary_desktop.app import Registry
 from clary_desktop.db.tables import ModelVersion, VersionFacts
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.layout import CatalogFile, VersionSpec
-from clary_desktop.domain.memory_fit import DiskVerdict, FitVerdict, estimate_memory
+from clary_desktop.domain.memory_fit import DiskVerdict, FitVerdict, estimate_memory, row_reason
 from clary_desktop.domain.model_facts import FactsSource
 from clary_desktop.downloads.header_fetch import HeaderUnavailable, fetch_version_facts
 from clary_desktop.downloads.hub_config import HubConfig
@@ -381,3 +381,25 @@ def test_unknown_ids_and_versions_are_refused(reg) -> None:
         reg.fit("no-such-model")
     with pytest.raises(NotFoundError, match=r"no version '9\.9'"):
         reg.fit("llama-3-8b", version="9.9")
+
+
+def test_a_saved_gpu_layers_changes_the_list_verdict_as_the_detail_pane_s(reg) -> None:
+    machine = reg.machine_info(ram=64 * GIB, vram=2 * GIB)
+    before = reg.fits_for_rows(["llama-3-8b"], machine)["llama-3-8b"]
+    assert before.verdict is FitVerdict.FITS_RAM  # RAM and 2 GiB of GPU memory together
+
+    # The detail pane asks the core with the saved gpu_layers (see gui fit_actions).
+    for layers, verdict in ((32, FitVerdict.TOO_LARGE), (0, FitVerdict.FITS_RAM)):
+        reg.set_model_parameters("llama-3-8b", {"gpu_layers": layers})
+        pane = reg.fit("llama-3-8b", fetch=False, machine=machine, gpu_layers=layers)
+        row = reg.fits_for_rows(["llama-3-8b"], machine)["llama-3-8b"]
+        assert row.verdict is verdict
+        assert (row.verdict, row.reason) == (pane.verdict, pane.reason)
+        assert row.total_bytes == pane.estimate.total_bytes
+        assert row_reason(row, machine) == pane.reason
+        words = "lower gpu_layers" if layers else "in RAM"
+        assert words in pane.reason
+
+    # Back to the catalog's values: the list judges the whole model again.
+    reg.reset_model_parameters("llama-3-8b")
+    assert reg.fits_for_rows(["llama-3-8b"], machine)["llama-3-8b"] == before

@@ -10,16 +10,23 @@ from pathlib import Path
 import pytest
 
 from clary_desktop.domain.memory_fit import (
+    FACTS_NOT_STORED,
     GGUF_MIN_OVERHEAD,
+    PLANNED_GPU,
+    VERDICT_WORDS,
     DiskVerdict,
+    FitRow,
     FitVerdict,
     GpuDevice,
     MachineInfo,
     MemoryEstimate,
     apple_gpu_share,
+    assess,
     estimate_memory,
+    fit_reason,
     judge,
     judge_disk,
+    row_reason,
     with_overrides,
 )
 from clary_desktop.domain.model_facts import FactsSource, ModelFacts
@@ -299,11 +306,67 @@ def test_half_the_layers_put_half_the_layers_on_the_gpu() -> None:
     assert judge(ESTIMATE, machine(NEED, on_gpu - 1), 16, 32)[0] is FitVerdict.TOO_LARGE
 
 
+@pytest.mark.parametrize(
+    ("ram", "verdict", "words"),
+    [
+        (NEED, FitVerdict.FITS_RAM, "10 GiB fits the 10 GiB of RAM"),
+        (NEED - GIB, FitVerdict.TOO_LARGE, "this computer has 9 GiB of RAM"),
+        (None, FitVerdict.UNKNOWN, "plan with a RAM size"),
+    ],
+)
+def test_gpu_layers_without_a_gpu_say_the_layers_run_on_the_cpu(
+    ram: int | None, verdict: FitVerdict, words: str
+) -> None:
+    found, reason = judge(ESTIMATE, machine(ram, 0), 20, 32)
+    assert found is verdict, reason
+    assert reason.startswith(
+        "gpu_layers 20, but this computer has no GPU: the layers run on the CPU "
+        "(set gpu_layers to 0)"
+    )
+    assert words in reason and "0 B" not in reason and "lower gpu_layers" not in reason
+
+
+def test_assess_gives_the_estimate_verdict_and_reason_together() -> None:
+    facts = ModelFacts(
+        format="gguf",
+        source=FactsSource.MANIFEST,
+        weight_bytes=4 * GIB,
+        block_count=32,
+        context_length=8192,
+        embedding_length=4096,
+        head_count=32,
+        head_count_kv=8,
+    )
+    roomy = machine(64 * GIB, 2 * GIB)
+    estimate, verdict, reason = assess(facts, roomy, 4096, None)
+    assert estimate == estimate_memory(facts, 4096)
+    assert (verdict, reason) == judge(estimate, roomy)
+    assert assess(facts, roomy, None, 32)[1:] == judge(estimate_memory(facts), roomy, 32, 32)
+    missing = assess(facts.model_copy(update={"weight_bytes": None}), roomy, None, None)
+    assert missing.estimate is None and missing.verdict is FitVerdict.UNKNOWN
+    assert "does not give" in missing.reason
+
+
+def test_the_list_reason_is_the_rows_own_words_or_the_core_s() -> None:
+    roomy = machine(64 * GIB)
+    assert row_reason(FitRow(FitVerdict.FITS_RAM, NEED), roomy) == fit_reason(
+        FitVerdict.FITS_RAM, NEED, roomy
+    )
+    assert row_reason(FitRow(FitVerdict.TOO_LARGE, NEED, "with gpu_layers 3: ..."), roomy) == (
+        "with gpu_layers 3: ..."
+    )
+    assert row_reason(FitRow(FitVerdict.UNKNOWN, None), roomy) == FACTS_NOT_STORED
+    assert row_reason(FitRow(FitVerdict.FITS_RAM, NEED), None) == FACTS_NOT_STORED
+    assert set(VERDICT_WORDS) == set(FitVerdict)
+
+
 def test_overrides_replace_what_was_detected() -> None:
     detected = machine(64 * GIB, 24 * GIB)
     planned = with_overrides(detected, 16 * GIB, 0)
     assert (planned.total_ram, planned.gpus, planned.overridden) == (16 * GIB, [], True)
     assert with_overrides(detected, None, None) is detected
+    [gpu] = with_overrides(detected, None, 8 * GIB).gpus
+    assert (gpu.name, gpu.planned, detected.gpus[0].planned) == (PLANNED_GPU, True, False)
     apple = machine(32 * GIB, apple_gpu_share(32 * GIB), unified=True)
     smaller = with_overrides(apple, 16 * GIB, None)
     assert smaller.unified_memory and smaller.gpu_bytes == apple_gpu_share(16 * GIB)

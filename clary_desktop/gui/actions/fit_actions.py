@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 
 from clary_desktop.app import Registry
-from clary_desktop.domain.memory_fit import FitReport, FitRow, MachineInfo
+from clary_desktop.domain.memory_fit import FitReport, FitRow, MachineInfo, chosen_gpu_layers
 from clary_desktop.errors import ClaryError
 from clary_desktop.gui.actions.base import WindowActions
 from clary_desktop.gui.dialogs.machine_dialog import MachineDialog, Plan
 from clary_desktop.gui.fit_text import machine_summary
 from clary_desktop.gui.hints import error_text
-from clary_desktop.gui.widgets.fit_panel import gpu_layers_of
 
 if TYPE_CHECKING:
     from clary_desktop.gui.main_window import MainWindow
@@ -36,7 +35,7 @@ def fit_with_parameters(
     except ClaryError:
         parameters = {}
     report = registry.fit(
-        model_id, machine=machine, gpu_layers=gpu_layers_of(parameters), fetch=fetch
+        model_id, machine=machine, gpu_layers=chosen_gpu_layers(parameters), fetch=fetch
     )
     return report, parameters
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor
 
 from clary_desktop.domain.access import Tier
-from clary_desktop.domain.memory_fit import FitRow, MachineInfo
+from clary_desktop.domain.memory_fit import VERDICT_WORDS, FitRow, MachineInfo
 from clary_desktop.domain.model_status import PARTIAL_KEPT
 from clary_desktop.domain.model_views import ModelRow
 from clary_desktop.formatting import format_size
@@ -18,7 +18,6 @@ from clary_desktop.gui.fit_text import (
     FITTING,
     NOT_STORED,
     RANK,
-    SHORT,
     machine_summary,
     row_tooltip,
 )
@@ -379,7 +378,7 @@ class CatalogTableModel(QAbstractTableModel):
         if column == TIER:
             return row.tier.capitalize()
         if column == FITS:
-            return SHORT[self.fit_of(row.id).verdict]
+            return VERDICT_WORDS[self.fit_of(row.id).verdict]
         status = self._status(position)
         job = self._jobs.get(row.id)
         if status == "downloading" and job and job.percent is not None:

@@ -2,7 +2,7 @@
 (weights, KV cache at the chosen context, overhead, total) against RAM and GPU memory,
 the disk check, and "Check memory needs" when the catalog does not know the model's facts.
 
-The numbers follow the parameters form as it is edited: the formula runs here, on the
+The numbers follow the parameters form as it is edited: the core's `assess` runs here, on the
 facts the report carries, which takes microseconds (no file or network access).
 """
 
@@ -24,15 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from clary_desktop.domain.memory_fit import (
-    EstimateError,
+    Assessment,
     FitReport,
     FitVerdict,
     MachineInfo,
     MemoryEstimate,
-    choose_context,
-    estimate_memory,
+    assess,
+    chosen_gpu_layers,
+    default_context,
     gpu_share,
-    judge,
 )
 from clary_desktop.domain.model_facts import FactsSource, ModelFacts
 from clary_desktop.formatting import format_memory
@@ -42,27 +42,11 @@ from clary_desktop.gui.widgets.value_form import value_form
 
 #: The parameters that change the estimate (the others leave it as it is).
 MEMORY_PARAMETERS = frozenset({"context_length", "gpu_layers"})
-#: The name `memory_fit.with_overrides` gives the GPU a user plans for.
-PLANNED_GPU = "planned GPU"
 
 
-def gpu_layers_of(parameters: Mapping[str, Any]) -> int | None:
-    value = parameters.get("gpu_layers")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def assess(
-    facts: ModelFacts, machine: MachineInfo, parameters: Mapping[str, Any]
-) -> tuple[MemoryEstimate | None, FitVerdict, str]:
-    """The estimate and verdict at `parameters` (context_length capped at the model's own,
-    gpu_layers), as `Registry.fit` makes them."""
-    context = choose_context(facts.context_length, parameters.get("context_length"))
-    try:
-        estimate = estimate_memory(facts, context)
-    except EstimateError as error:
-        return None, FitVerdict.UNKNOWN, str(error)
-    verdict, reason = judge(estimate, machine, gpu_layers_of(parameters), facts.block_count)
-    return estimate, verdict, reason
+def assess_at(facts: ModelFacts, machine: MachineInfo, parameters: Mapping[str, Any]) -> Assessment:
+    """The core's `assess` at the form's `parameters` (as `Registry.fit` reads them)."""
+    return assess(facts, machine, default_context(facts, parameters), chosen_gpu_layers(parameters))
 
 
 class FitPanel(QGroupBox):
@@ -179,7 +163,7 @@ class FitPanel(QGroupBox):
         if report is None or report.facts is None:
             return
         self._parameters = {**self._parameters, **values}
-        self._show(*assess(report.facts, report.machine, self._parameters))
+        self._show(*assess_at(report.facts, report.machine, self._parameters))
 
     def warning_for(self, values: Mapping[str, Any], changed: Iterable[str]) -> str | None:
         """A question to ask before saving `values` when they make the model too large
@@ -187,7 +171,7 @@ class FitPanel(QGroupBox):
         report = self._report
         if report is None or report.facts is None or not MEMORY_PARAMETERS & set(changed):
             return None
-        _estimate, verdict, reason = assess(report.facts, report.machine, values)
+        _estimate, verdict, reason = assess_at(report.facts, report.machine, values)
         if verdict is not FitVerdict.TOO_LARGE:
             return None
         was = "no longer fits" if report.verdict in FITTING else "does not fit"
@@ -261,7 +245,7 @@ class FitPanel(QGroupBox):
 
     def _on_gpu(self, estimate: MemoryEstimate | None) -> str | None:
         report = self._report
-        layers = gpu_layers_of(self._parameters)
+        layers = chosen_gpu_layers(self._parameters)
         if (
             estimate is None
             or report is None
@@ -279,7 +263,7 @@ class FitPanel(QGroupBox):
     def _gpu_text(machine: MachineInfo) -> str:
         if not machine.gpus:
             return "none"
-        names = ", ".join(gpu.name for gpu in machine.gpus if gpu.name != PLANNED_GPU)
+        names = ", ".join(gpu.name for gpu in machine.gpus if not gpu.planned)
         shown = format_memory(machine.gpu_bytes)
         if machine.unified_memory:
             shown += " of the RAM"
