@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from clary_desktop.db import Database
@@ -112,6 +112,8 @@ class FactsStore:
                 models.c.parameters[name].as_integer(),
             )
 
+        gpu_layers = chosen("gpu_layers")
+
         stmt = select(
             models.c.id,
             facts.c.format,
@@ -119,8 +121,9 @@ class FactsStore:
             facts.c.kv_bytes_per_token,
             facts.c.context_length,
             chosen("context_length"),
-            chosen("gpu_layers"),
-            facts.c.facts["block_count"].as_integer(),
+            gpu_layers,
+            # Parsed only where gpu_layers is set: the facts blob is the row's largest part.
+            case((gpu_layers.is_not(None), facts.c.facts["block_count"].as_integer())),
         ).select_from(
             facts.join(versions, versions.c.id == facts.c.version_id)
             .join(
