@@ -37,6 +37,9 @@ DEFERRED_VALUES = (
     "clary_desktop.registry.signed_catalog",
     "clary_desktop.storage.bundle_manifest",
 )
+# Built at import on purpose, though its module's other values are deferred: the API's
+# request body (FastAPI warns when it has to build a deferred model inside its own schema).
+BUILT_AT_IMPORT = {"clary_desktop.domain.pipeline_values.RunReport"}
 #: Runs `clary-models ARGS` through its `main` and then names, on the last line of stderr,
 #: the project's pydantic models whose schema was built.
 _REPORT_BUILT = """
@@ -156,4 +159,5 @@ def test_reading_the_catalog_builds_only_the_values_it_shows(tmp_path: Path) -> 
     ):
         built = _built_models("--data-dir", data, *args)
         assert shown in built, (args, built)  # the values printed were built
-        assert not {name for name in built if name.startswith(DEFERRED_VALUES)}, (args, built)
+        deferred_but_built = {n for n in built if n.startswith(DEFERRED_VALUES)} - BUILT_AT_IMPORT
+        assert not deferred_but_built, (args, built)
