@@ -19,6 +19,7 @@ from clary_desktop.domain.memory_fit import (
     MachineInfo,
     assess,
     choose_context,
+    chosen_gpu_layers,
     default_context,
     estimate_from_figures,
     judge,
@@ -165,6 +166,9 @@ class ModelFit:
             if facts is None:
                 raise FactsUnavailable("its facts are not known yet (not read from its header)")
             parameters = self.host.model_parameters(model_id)
+            # Unset: the saved parameters, as the model list (fits_for_rows) judges them.
+            if gpu_layers is None:
+                gpu_layers = chosen_gpu_layers(parameters)
             estimate, verdict, reason = assess(
                 facts, machine, context or default_context(facts, parameters), gpu_layers
             )

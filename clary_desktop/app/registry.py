@@ -720,9 +720,10 @@ class Registry:
         """Will the model run here: facts, memory estimate at `context` tokens (default:
         the user's context_length parameter capped at the model's own, else its own),
         verdict against `machine` (default: `machine_info()`), and the disk check.
-        `gpu_layers` (None: as many as fit) judges a split between GPU and RAM. Never
-        raises for missing facts: the verdict is then unknown with the reason. May fetch
-        headers (see `model_facts`): call it off the GUI thread."""
+        `gpu_layers` (None: the saved parameter, else as many as fit) judges a split
+        between GPU and RAM, as the model list does. Never raises for missing facts: the
+        verdict is then unknown with the reason. May fetch headers (see `model_facts`):
+        call it off the GUI thread."""
         return self._fit.fit(
             model_id,
             context=context,

@@ -399,6 +399,9 @@ def test_a_saved_gpu_layers_changes_the_list_verdict_as_the_detail_pane_s(reg) -
         assert row_reason(row, machine) == pane.reason
         words = "lower gpu_layers" if layers else "in RAM"
         assert words in pane.reason
+        # Asked without gpu_layers (the CLI's fit, the API), the core takes the saved one.
+        asked = reg.fit("llama-3-8b", fetch=False, machine=machine)
+        assert (asked.verdict, asked.reason) == (pane.verdict, pane.reason)
 
     # Back to the catalog's values: the list judges the whole model again.
     reg.reset_model_parameters("llama-3-8b")
