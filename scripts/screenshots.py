@@ -359,17 +359,23 @@ def screen_config(folder: Path, width: int, height: int) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--screen", type=size_arg, help="offscreen screen size, WIDTHxHEIGHT")
+    # A laptop's screen by default, so the README's pictures keep one size whatever the
+    # offscreen platform's own default screen is.
+    parser.add_argument(
+        "--screen",
+        type=size_arg,
+        default=(1600, 1000),
+        help="offscreen screen size, WIDTHxHEIGHT (default 1600x1000)",
+    )
     parser.add_argument("--size", type=size_arg, help="window size, WIDTHxHEIGHT")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="clary-shots-") as tmp:
         qt_args = [sys.argv[0]]
-        if args.screen is not None:
-            qt_args += [
-                "-platform",
-                f"offscreen:configfile={screen_config(Path(tmp), *args.screen)}",
-            ]
+        qt_args += [
+            "-platform",
+            f"offscreen:configfile={screen_config(Path(tmp), *args.screen)}",
+        ]
         _app = QApplication.instance() or QApplication(qt_args)  # alive until the end
         with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
             saved = runner.run(shoot(args.out, Path(tmp) / "data", args.size))
