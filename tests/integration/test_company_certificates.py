@@ -249,62 +249,21 @@ HUB_FILES = {
 }
 
 
+@pytest.mark.parametrize("mirrors", [False, True], ids=["the-hub", "second-of-two-mirrors"])
 def test_a_hub_model_through_an_authenticating_proxy_over_company_https(
-    paths, nginx, files, ca, monkeypatch
+    paths, nginx, files, ca, monkeypatch, mirrors: bool
 ) -> None:
     """The Hub behind nginx's HTTPS (a certificate from the company CA, trusted through
     ca_bundle), reached through tinyproxy with a user and a keychain password: metadata,
-    files and the CDN's redirect all verify."""
-    use_test_keychain(monkeypatch)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    hub = HubServer()
-    hub.add_repo("corp/layout-tls", REVISION, HUB_FILES)
-    via = ViaOnly()
-    via.install(hub.cdn)  # plain http: must come through the proxy too
-    try:
-        with (
-            NginxServer(nginx, files, tls=ca.server_files("hub"), upstream=hub.endpoint) as front,
-            TinyProxy(user="carol", password="hub-pass") as proxy,
-        ):
-            registry = Registry.open(paths, tier_source=lambda: Tier.STANDARD)
-            try:
-                import_entries(registry, hub_entry("hub-tls", "corp/layout-tls", HUB_FILES))
-                use_fast_manager(registry, FAST)
-                _use(
-                    registry,
-                    hub_endpoint=f"https://127.0.0.1:{front.port}",
-                    proxy=proxy.url,
-                    proxy_user="carol",
-                    ca_bundle=str(ca.pem),
-                )
-                registry.set_proxy_password("hub-pass")
-                info = registry.downloads.wait(registry.downloads.start("hub-tls"), timeout=60)
-                assert info.state == JobState.COMPLETED, info.error
-                folder = next(registry.models_dir.rglob("config.json")).parent
-                for name, data in HUB_FILES.items():
-                    assert (folder / name).read_bytes() == data
-            finally:
-                registry.close()
-            tunnels = [line for line in proxy.requests() if line.startswith("CONNECT")]
-            assert f"CONNECT 127.0.0.1:{front.port} HTTP/1.1" in tunnels
-            assert via.bypassed == [] and hub.cdn.requests
-    finally:
-        hub.close()
-
-
-def test_a_hub_model_from_the_second_mirror_through_an_authenticating_proxy_over_https(
-    paths, nginx, files, ca, monkeypatch
-) -> None:
-    """What a firm's desktop does: two Hub mirrors in the sources list, the first in an
-    outage, the second behind nginx's HTTPS with a certificate from the company CA (trusted
-    through ca_bundle); every request through tinyproxy with a user and a keychain
-    password. The model comes from the second mirror and verifies against the catalog."""
+    files and the CDN's redirect all verify. With `mirrors`, what a firm's desktop does:
+    two Hub mirrors in the sources list, the first in an outage, and the model comes from
+    the second."""
     use_test_keychain(monkeypatch)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     down, hub = HubServer(), HubServer()
-    down.add_repo("corp/layout-tls", REVISION, HUB_FILES)
     down.outage = 503
-    hub.add_repo("corp/layout-tls", REVISION, HUB_FILES)
+    for server in (down, hub):
+        server.add_repo("corp/layout-tls", REVISION, HUB_FILES)
     via = ViaOnly()
     via.install(down, hub.cdn)  # plain http: must come through the proxy too
     try:
@@ -312,24 +271,15 @@ def test_a_hub_model_from_the_second_mirror_through_an_authenticating_proxy_over
             NginxServer(nginx, files, tls=ca.server_files("hub"), upstream=hub.endpoint) as front,
             TinyProxy(user="carol", password="hub-pass") as proxy,
         ):
+            company = f"https://127.0.0.1:{front.port}"
+            first = Source(name="first-mirror", kind="hub", url=down.endpoint)
+            second = Source(name="company-mirror", kind="hub", url=company)
+            where = {"sources": [first, second]} if mirrors else {"hub_endpoint": company}
             registry = Registry.open(paths, tier_source=lambda: Tier.STANDARD)
             try:
                 import_entries(registry, hub_entry("hub-tls", "corp/layout-tls", HUB_FILES))
                 use_fast_manager(registry, FAST)
-                _use(
-                    registry,
-                    sources=[
-                        Source(name="first-mirror", kind="hub", url=down.endpoint),
-                        Source(
-                            name="company-mirror",
-                            kind="hub",
-                            url=f"https://127.0.0.1:{front.port}",
-                        ),
-                    ],
-                    proxy=proxy.url,
-                    proxy_user="carol",
-                    ca_bundle=str(ca.pem),
-                )
+                _use(registry, **where, proxy=proxy.url, proxy_user="carol", ca_bundle=str(ca.pem))
                 registry.set_proxy_password("hub-pass")
                 info = registry.wait_for_download(registry.start_download("hub-tls"), 60)
                 assert info.state == JobState.COMPLETED, info.error
@@ -339,11 +289,12 @@ def test_a_hub_model_from_the_second_mirror_through_an_authenticating_proxy_over
                 assert registry.get_model("hub-tls").installed_version == "1.0"
             finally:
                 registry.close()
-            # The first mirror was asked (through the proxy) and failed; the second served.
-            assert down.requests and all(r.status == 503 for r in down.requests)
             tunnels = [line for line in proxy.requests() if line.startswith("CONNECT")]
             assert f"CONNECT 127.0.0.1:{front.port} HTTP/1.1" in tunnels
             assert via.bypassed == [] and hub.cdn.requests
+            # With mirrors the first was asked (through the proxy) and failed over.
+            assert bool(down.requests) == mirrors
+            assert all(record.status == 503 for record in down.requests)
     finally:
         down.close()
         hub.close()
