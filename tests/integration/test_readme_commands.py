@@ -953,9 +953,16 @@ def test_the_screenshot_script_renders_every_screenshot_the_readme_shows(tmp_pat
     assert "Traceback" not in result.stderr
     shown = re.findall(r"\(docs/screenshots/([\w-]+\.png)\)", README)
     assert len(shown) >= 4
+    # The small-screen and scale-2 pictures come from runs with --size / QT_SCALE_FACTOR
+    # (the README gives the command); they are checked as committed.
+    other_screens = [name for name in shown if re.search(r"-(\d+x\d+|scale2)\.png$", name)]
     for name in shown:
-        image = (tmp_path / "shots" / name).read_bytes()
+        folder = Path(__file__).parents[2] / "docs" / "screenshots"
+        image = ((folder if name in other_screens else tmp_path / "shots") / name).read_bytes()
         assert image.startswith(b"\x89PNG\r\n\x1a\n") and len(image) > 10_000, name
+    assert other_screens == ["main-window-1024x700.png", "main-window-scale2.png"]
+    small = (Path(__file__).parents[2] / "docs" / "screenshots" / other_screens[0]).read_bytes()
+    assert small[16:24] == (1024).to_bytes(4, "big") + (700).to_bytes(4, "big")
 
 
 # ---- JSON output (stable) ------------------------------------------------------------------
