@@ -8,15 +8,19 @@ folder; otherwise each goes to the per-OS user folder from platformdirs.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
-from clary_desktop import APP_SLUG
+from clary_desktop import APP_NAME, APP_SLUG
 
 DATA_DIR_ENV = "CLARY_DATA_DIR"
 DATABASE_URL_ENV = "CLARY_DATABASE_URL"
+LICENSE_FILE_ENV = "CLARY_LICENSE_FILE"
+POLICY_FILE_ENV = "CLARY_POLICY_FILE"
+"""Another place for the administrator's policy file (tests, or IT's own layout)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,11 @@ class AppPaths:
     def license_state_file(self) -> Path:
         """Replay and clock memory of the licensing core (not the license itself)."""
         return self.config_dir / "license-state.json"
+
+    @property
+    def answers_dir(self) -> Path:
+        """Answers of read-only commands, kept while nothing they depend on changes."""
+        return self.data_dir / "cache" / "answers"
 
     @property
     def log_file(self) -> Path:
@@ -78,3 +87,25 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
         default_models_dir=data / "models",
         database_url=database_url,
     )
+
+
+def resolve_license_path(explicit: str | os.PathLike[str] | None, paths: AppPaths) -> Path:
+    """`--license FILE`, else CLARY_LICENSE_FILE, else license.json in the config dir."""
+    chosen = explicit or os.environ.get(LICENSE_FILE_ENV) or None
+    return Path(chosen).expanduser() if chosen else paths.license_file
+
+
+def default_policy_file() -> Path:
+    """Where the operating system keeps machine-wide configuration that users cannot edit."""
+    if sys.platform == "win32":
+        program_data = os.environ.get("PROGRAMDATA") or r"C:\ProgramData"
+        return Path(program_data, APP_NAME, "policy.json")
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support", APP_NAME, "policy.json")
+    return Path("/etc", APP_SLUG, "policy.json")
+
+
+def policy_file() -> Path:
+    """CLARY_POLICY_FILE when set, else the per-OS place."""
+    chosen = os.environ.get(POLICY_FILE_ENV, "").strip()
+    return Path(chosen) if chosen else default_policy_file()

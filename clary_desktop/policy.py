@@ -19,8 +19,6 @@ shown in plain words naming the file.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,35 +26,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from clary_desktop import APP_NAME, APP_SLUG
 from clary_desktop.errors import ClaryError
+from clary_desktop.paths import policy_file
 from clary_desktop.settings import Settings, describe_problem, did_you_mean
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
-POLICY_FILE_ENV = "CLARY_POLICY_FILE"
-"""Another place for the policy file (tests, or IT's own layout)."""
 MAX_POLICY_BYTES = 256_000  # a policy is a few hundred bytes
 LOCKED_WORDS = "Set by your administrator"
 """What every front shows next to a locked setting and says when refusing to change it."""
 # What a broken policy forces for the run: no network, no server; nothing else changes.
 _SAFE_WHEN_BROKEN: dict[str, Any] = {"offline": True, "api_enabled": False}
 _TOP_LEVEL = ("settings", "locked")
-
-
-def default_policy_file() -> Path:
-    """Where the operating system keeps machine-wide configuration that users cannot edit."""
-    if sys.platform == "win32":
-        program_data = os.environ.get("PROGRAMDATA") or r"C:\ProgramData"
-        return Path(program_data, APP_NAME, "policy.json")
-    if sys.platform == "darwin":
-        return Path("/Library/Application Support", APP_NAME, "policy.json")
-    return Path("/etc", APP_SLUG, "policy.json")
-
-
-def policy_file() -> Path:
-    """CLARY_POLICY_FILE when set, else the per-OS place."""
-    chosen = os.environ.get(POLICY_FILE_ENV, "").strip()
-    return Path(chosen) if chosen else default_policy_file()
 
 
 class PolicyLockedError(ClaryError):

@@ -9,9 +9,11 @@ import argparse
 import sys
 import textwrap
 
+from clary_desktop.cli.answer_cache import print_and_keep
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.fit_commands import machine_of
-from clary_desktop.cli.output import print_json, render_table
+from clary_desktop.cli.output import json_text, print_json, render_table
+from clary_desktop.domain.access import Tier
 from clary_desktop.domain.memory_fit import (
     FACTS_NOT_STORED,
     VERDICT_WORDS,
@@ -30,6 +32,17 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
     models = registry.list_models(
         tier=view_tier, model_type=args.model_type, search=args.search, updates_only=args.updates
     )
+    if not models and not args.json:
+        print("No models match.", file=sys.stderr)
+        return 0
+    print_and_keep(ctx, args, lambda: _list_text(ctx, args, view_tier, models))
+    return 0
+
+
+def _list_text(
+    ctx: CliContext, args: argparse.Namespace, view_tier: Tier, models: list[ModelInfo]
+) -> str:
+    registry = ctx.registry
     fits = None
     if args.fits or args.ram is not None or args.vram is not None:
         machine = machine_of(ctx, args)
@@ -42,7 +55,7 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
             for m in models
         ]
         extra = {"machine": machine} if fits is not None else {}
-        print_json(
+        return json_text(
             {
                 "tier": view_tier.key,
                 "user_tier": registry.tier.key,
@@ -51,10 +64,6 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
                 "models": listing,
             }
         )
-        return 0
-    if not models:
-        print("No models match.", file=sys.stderr)
-        return 0
     headers = ["ID", "NAME", "TYPE", "VERSION", "SIZE", "TIER", "STATUS"]
     rows = [
         [m.id, m.name, m.type, m.version, format_size(m.size_bytes), m.tier, _status(m)]
@@ -69,8 +78,7 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
                 if fit is not None and fit.total_bytes is not None
                 else "unknown"
             )
-    print(render_table(headers, rows, right=frozenset({4})))
-    return 0
+    return render_table(headers, rows, right=frozenset({4})) + "\n"
 
 
 def _fit_of(fits: dict[str, FitRow], model_id: str, machine: MachineInfo) -> dict[str, object]:
@@ -104,13 +112,17 @@ def _license_line(model: ModelInfo) -> str:
 
 
 def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
+    print_and_keep(ctx, args, lambda: _show_text(ctx, args))
+    return 0
+
+
+def _show_text(ctx: CliContext, args: argparse.Namespace) -> str:
     registry = ctx.registry
     model = registry.get_model(args.model_id)
     versions = registry.versions(args.model_id)
     if args.json:
         facts = registry.model_facts(args.model_id, fetch=False)
-        print_json({**model.model_dump(mode="json"), "versions": versions, "facts": facts})
-        return 0
+        return json_text({**model.model_dump(mode="json"), "versions": versions, "facts": facts})
     latest = next((v for v in versions if v.version == model.version), versions[0])
     fields = [
         ("ID", model.id),
@@ -129,23 +141,24 @@ def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
         ("Parameters", ", ".join(f"{k}={v}" for k, v in model.parameters.items()) or "-"),
     ]
     width = max(len(k) for k, _ in fields)
-    for key, value in fields:
-        print(f"{key.ljust(width)}  {value}")
-    print()
-    print(textwrap.fill(model.description, width=88))
-    print()
-    print(f"Files of version {latest.version}:")
-    print(
-        render_table(
-            ["PATH", "SIZE", "SHA256"],
-            [
-                [f.path, format_size(f.size_bytes), f.sha256 or "(taken from the Hub at download)"]
-                for f in latest.files
-            ],
-            right=frozenset({1}),
-        )
+    files = render_table(
+        ["PATH", "SIZE", "SHA256"],
+        [
+            [f.path, format_size(f.size_bytes), f.sha256 or "(taken from the Hub at download)"]
+            for f in latest.files
+        ],
+        right=frozenset({1}),
     )
-    return 0
+    return "".join(
+        [
+            *(f"{key.ljust(width)}  {value}\n" for key, value in fields),
+            "\n",
+            textwrap.fill(model.description, width=88) + "\n",
+            "\n",
+            f"Files of version {latest.version}:\n",
+            files + "\n",
+        ]
+    )
 
 
 def _source(version: VersionInfo) -> str:

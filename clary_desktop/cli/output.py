@@ -12,7 +12,12 @@ from pydantic import BaseModel
 
 def print_json(value: Any) -> None:
     """Stable JSON on stdout: pydantic values dumped in JSON mode, keys in a fixed order."""
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(value))
+
+
+def json_text(value: Any) -> str:
+    """What `print_json` prints."""
+    return json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_jsonable(value: Any) -> Any:

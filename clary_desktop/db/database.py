@@ -5,22 +5,26 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from clary_desktop.db.engine import WRITE_OPTION, create_catalog_engine, sqlite_file_of
 from clary_desktop.db.migrations import LATEST_SCHEMA, current_schema_version, migrate
+from clary_desktop.db.tables import MetaEntry, table_of
 from clary_desktop.errors import Action, DatabaseError, Hint
 from clary_desktop.userfiles import UserFileError, require_regular
 
 log = logging.getLogger(__name__)
+WRITE_STAMP_KEY = "write_stamp"
+"""The `clary_meta` entry every write transaction sets to a new random value."""
 _OTHER_DATA_DIR = Hint(Action.CHOOSE_DATA_DIR)
 
 
@@ -48,10 +52,22 @@ class Database:
         """A write transaction, committed when the block ends without an exception."""
         where = self.engine.url.render_as_string(hide_password=True)
         with translate_db_errors(where), self._write() as session, session.begin():
+            stamp_write(session)
             yield session
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def stamp_write(session: Session) -> None:
+    """Give the database a new write stamp within this write transaction, so that a
+    reader outside the program (the command line's answer cache) can tell with one
+    query whether anything changed since it last looked."""
+    meta = table_of(MetaEntry)
+    stamp = secrets.token_hex(16)
+    changed = session.execute(update(meta).where(meta.c.key == WRITE_STAMP_KEY).values(value=stamp))
+    if changed.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(meta).values(key=WRITE_STAMP_KEY, value=stamp))
 
 
 @contextmanager

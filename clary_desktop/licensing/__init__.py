@@ -7,16 +7,14 @@ every failure inside is a `LicenseError` with a `Reason`.
 from clary_desktop.licensing.check import evaluate
 from clary_desktop.licensing.errors import LicenseError, Reason
 from clary_desktop.licensing.ledger import Ledger
-from clary_desktop.licensing.manager import LICENSE_FILE_ENV, LicenseManager, resolve_license_path
+from clary_desktop.licensing.manager import LicenseManager
 from clary_desktop.licensing.verifier import LicenseVerifier
 
 __all__ = [
-    "LICENSE_FILE_ENV",
     "Ledger",
     "LicenseError",
     "LicenseManager",
     "LicenseVerifier",
     "Reason",
     "evaluate",
-    "resolve_license_path",
 ]

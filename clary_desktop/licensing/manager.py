@@ -19,10 +19,9 @@ from clary_desktop.licensing.envelope import MAX_LICENSE_BYTES
 from clary_desktop.licensing.errors import LicenseError, Reason
 from clary_desktop.licensing.ledger import Ledger, load_ledger, save_ledger, write_atomically
 from clary_desktop.licensing.verifier import LicenseVerifier
-from clary_desktop.paths import AppPaths
+from clary_desktop.paths import LICENSE_FILE_ENV, AppPaths, resolve_license_path
 from clary_desktop.userfiles import FileProblem, UserFileError, read_user_file
 
-LICENSE_FILE_ENV = "CLARY_LICENSE_FILE"
 Clock = Callable[[], datetime]
 # A long-running window notices expiry and a replaced file without a restart.
 RECHECK_AFTER = timedelta(seconds=60)
@@ -32,12 +31,6 @@ _SEEN_STEP = timedelta(minutes=10)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def resolve_license_path(explicit: str | os.PathLike[str] | None, paths: AppPaths) -> Path:
-    """`--license FILE`, else CLARY_LICENSE_FILE, else license.json in the config dir."""
-    chosen = explicit or os.environ.get(LICENSE_FILE_ENV) or None
-    return Path(chosen).expanduser() if chosen else paths.license_file
 
 
 def read_license_file(path: Path) -> bytes | None:

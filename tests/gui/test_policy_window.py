@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QLineEdit, QMessageBox, QSpinBox
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
-from clary_desktop.policy import LOCKED_WORDS, POLICY_FILE_ENV, Policy
+from clary_desktop.paths import POLICY_FILE_ENV
+from clary_desktop.policy import LOCKED_WORDS, Policy
 from clary_desktop.settings import Settings, save_settings
 from tests.gui.test_settings_apply import open_dialog, save, stored
 

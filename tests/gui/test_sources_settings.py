@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.gui.dialogs.settings_dialog import SettingsDialog
-from clary_desktop.policy import LOCKED_WORDS, POLICY_FILE_ENV
+from clary_desktop.paths import POLICY_FILE_ENV
+from clary_desktop.policy import LOCKED_WORDS
 from clary_desktop.settings import Source
 from tests.gui.test_settings_apply import open_dialog, save
 from tests.support.hub_server import HubServer

@@ -11,8 +11,8 @@ import pytest
 
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
-from clary_desktop.paths import AppPaths
-from clary_desktop.policy import LOCKED_WORDS, POLICY_FILE_ENV, PolicyLockedError, load_policy
+from clary_desktop.paths import POLICY_FILE_ENV, AppPaths
+from clary_desktop.policy import LOCKED_WORDS, PolicyLockedError, load_policy
 from clary_desktop.settings import Settings, save_settings
 from tests.conftest import CliRunner
 from tests.support import cli as cli_support

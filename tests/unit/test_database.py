@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from clary_desktop.db import open_database
-from clary_desktop.db.database import Database, create_sqlite_file
+from clary_desktop.db.database import WRITE_STAMP_KEY, Database, create_sqlite_file
 from clary_desktop.db.engine import create_catalog_engine
 from clary_desktop.db.migrations import LATEST_SCHEMA, migrate
 from clary_desktop.db.tables import Base
@@ -236,5 +236,35 @@ def test_database_sessions_are_separate_units_of_work(tmp_path: Path) -> None:
             assert (
                 session.execute(text("SELECT count(*) FROM clary_meta WHERE key='x'")).scalar() == 0
             )
+    finally:
+        db.close()
+
+
+def test_every_write_transaction_sets_a_new_stamp_and_reads_do_not(tmp_path: Path) -> None:
+    db_file = tmp_path / "c.db"
+    db = open_database(f"sqlite:///{db_file}")
+
+    def stamp() -> str | None:
+        with sqlite3.connect(db_file) as conn:  # as a reader outside the program sees it
+            row = conn.execute(
+                "SELECT value FROM clary_meta WHERE key = ?", (WRITE_STAMP_KEY,)
+            ).fetchone()
+        return row[0] if row else None
+
+    try:
+        assert stamp() is None  # a fresh database had no write transaction yet
+        seen = set()
+        for _ in range(3):
+            with db.write() as session:
+                session.execute(text("SELECT 1"))
+            seen.add(stamp())
+        assert len(seen) == 3 and None not in seen
+        before = stamp()
+        with db.read() as session:
+            session.execute(text("SELECT 1"))
+        assert stamp() == before
+        with pytest.raises(RuntimeError), db.write():
+            raise RuntimeError("rolled back")
+        assert stamp() == before  # a rolled-back write changed nothing
     finally:
         db.close()

@@ -20,9 +20,9 @@ from clary_desktop.domain.signing_keys import (
     shipped_keys_dir,
 )
 from clary_desktop.errors import Action, ClaryError, Hint
-from clary_desktop.licensing import LicenseError, LicenseManager, Reason, resolve_license_path
+from clary_desktop.licensing import LicenseError, LicenseManager, Reason
 from clary_desktop.licensing.ledger import load_ledger
-from clary_desktop.paths import AppPaths
+from clary_desktop.paths import AppPaths, resolve_license_path
 from tests.support.licenses import NOW, Signer
 
 

@@ -12,16 +12,14 @@ from typing import Any
 
 import pytest
 
-from clary_desktop import policy as policy_module
+from clary_desktop import paths as paths_module
+from clary_desktop.paths import POLICY_FILE_ENV, default_policy_file, policy_file
 from clary_desktop.policy import (
     LOCKED_WORDS,
     MAX_POLICY_BYTES,
-    POLICY_FILE_ENV,
     Policy,
     PolicyLockedError,
-    default_policy_file,
     load_policy,
-    policy_file,
 )
 from clary_desktop.settings import Settings
 from tests.support.cli import NO_POLICY_FILE
@@ -108,9 +106,9 @@ def test_the_file_comes_from_the_environment_else_the_per_os_place(
         ("linux", Path("/etc/clary-desktop/policy.json")),
         ("darwin", Path("/Library/Application Support/Clary Desktop/policy.json")),
     ):
-        monkeypatch.setattr(policy_module.sys, "platform", platform)
+        monkeypatch.setattr(paths_module.sys, "platform", platform)
         assert default_policy_file() == expected
-    monkeypatch.setattr(policy_module.sys, "platform", "win32")
+    monkeypatch.setattr(paths_module.sys, "platform", "win32")
     monkeypatch.setenv("PROGRAMDATA", r"D:\ProgramData")
     assert default_policy_file() == Path(r"D:\ProgramData", "Clary Desktop", "policy.json")
 
