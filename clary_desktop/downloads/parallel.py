@@ -64,6 +64,7 @@ from clary_desktop.downloads.transfer import (
     finish_file,
     part_size,
 )
+from clary_desktop.downloads.write_behind import WriteBehind
 from clary_desktop.network.http import sibling_session
 
 log = logging.getLogger(__name__)
@@ -306,6 +307,7 @@ class _PartsRun:
 
     def _worker(self, start: tuple[Range, requests.Response] | None) -> None:
         fd = os.open(self.task.part, os.O_WRONLY | _BINARY)
+        out = WriteBehind(fd)
         session = sibling_session(self.session)
         rate = 0.0  # bytes per second this worker moves: what it may steal with
         try:
@@ -323,7 +325,7 @@ class _PartsRun:
                     item, response = found, None
                 began, before = time.monotonic(), item.done
                 try:
-                    self._fetch_range(session, fd, item, response)
+                    self._fetch_range(session, out, item, response)
                 finally:
                     self.plan.release(item)
                 last = (item.done - before) / max(time.monotonic() - began, 1e-3)
@@ -338,7 +340,11 @@ class _PartsRun:
             self.changed.set()
 
     def _fetch_range(
-        self, session: requests.Session, fd: int, item: Range, response: requests.Response | None
+        self,
+        session: requests.Session,
+        out: WriteBehind,
+        item: Range,
+        response: requests.Response | None,
     ) -> None:
         retries = Retries(self.options)
         while not item.finished:
@@ -350,7 +356,7 @@ class _PartsRun:
                 if response is None:
                     response = self._request(session, item, asked_end)
                     self._accept(response, item, asked_end, close_on_error=True)
-                self._stream(response, fd, item, asked_end)
+                self._stream(response, out, item, asked_end)
             except RetryableError as error:
                 delay = retries.delay_after(error, progressed=item.done > before)
                 if delay is None:
@@ -423,7 +429,9 @@ class _PartsRun:
                 response.close()
             raise
 
-    def _stream(self, response: requests.Response, fd: int, item: Range, asked_end: int) -> None:
+    def _stream(
+        self, response: requests.Response, out: WriteBehind, item: Range, asked_end: int
+    ) -> None:
         self.group.attach(response)
         try:
             with response:
@@ -442,7 +450,8 @@ class _PartsRun:
                             break
                         data = data[:count]
                     offset = item.offset
-                    self._write(fd, data, offset)
+                    self._write(out.fd, data, offset)
+                    out.wrote(offset, count)
                     self.hasher.offer(offset, data, self.group)
                     self.plan.advance(item, count)
                     if self.probing:

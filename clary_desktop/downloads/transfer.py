@@ -49,6 +49,7 @@ from clary_desktop.downloads.partial import (
     write_sidecar,
 )
 from clary_desktop.downloads.ratelimit import TokenBucket
+from clary_desktop.downloads.write_behind import WriteBehind
 from clary_desktop.formatting import format_size
 from clary_desktop.network.problems import ProxyUnreachable
 
@@ -317,6 +318,7 @@ def _stream_body(
     done = start
     flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
     fd = os.open(task.part, flags, 0o644)
+    out = WriteBehind(fd)
     try:
         os.lseek(fd, start, os.SEEK_SET)
         os.ftruncate(fd, start)
@@ -335,6 +337,7 @@ def _stream_body(
                     os.ftruncate(fd, 0)
                     raise RetryableError("the server sent more bytes than expected")
                 _write_all(fd, chunk, task, size, done, options)
+                out.wrote(done, len(chunk))
                 hasher.update(chunk)
                 done += len(chunk)
                 progress(done)
