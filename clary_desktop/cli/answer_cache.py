@@ -45,6 +45,8 @@ FORMAT = 1
 MAX_ANSWER_BYTES = 8 * 2**20
 #: The files an answer depends on are small; a larger one is not read, and nothing is kept.
 MAX_INPUT_BYTES = 1 * 2**20
+#: Answers kept at most (one per command line: `show` of many models); the oldest go.
+MAX_ANSWERS = 256
 _DB_KEYS = ("schema_version", "write_stamp")
 
 
@@ -135,8 +137,16 @@ def keep_answer(
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_bytes(data)
         os.replace(temporary, target)
+        _forget_the_oldest(target.parent)
     except OSError:
         temporary.unlink(missing_ok=True)
+
+
+def _forget_the_oldest(folder: Path) -> None:
+    kept = [(entry.stat().st_mtime_ns, entry) for entry in folder.glob("*.json")]
+    if len(kept) > MAX_ANSWERS:
+        for _modified, entry in sorted(kept)[: len(kept) - MAX_ANSWERS]:
+            entry.unlink(missing_ok=True)
 
 
 def next_change(times: list[datetime | None], now: datetime) -> datetime | None:
@@ -181,8 +191,11 @@ def print_and_keep(ctx: CliContext, args: argparse.Namespace, make: Callable[[],
 
 
 def _answer_file(paths: AppPaths, key: str) -> Path:
-    name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    return paths.answers_dir / f"{name}.json"
+    return paths.answers_dir / answer_file_name(key)
+
+
+def answer_file_name(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".json"
 
 
 class _Unusable(Exception):

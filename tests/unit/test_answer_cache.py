@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from clary_desktop.cli.answer_cache import (
+    MAX_ANSWERS,
+    answer_file_name,
     answer_key,
     fingerprint,
     keep_answer,
@@ -87,3 +91,18 @@ def test_no_fingerprint_without_a_database_or_with_an_odd_input_file(
     target.mkdir(parents=True)  # a folder where a file belongs
     license_arg = str(target) if odd == "license" else None
     assert fingerprint(paths, license_arg) is None
+
+
+def test_at_most_max_answers_are_kept_and_the_oldest_go(paths: AppPaths) -> None:
+    keys = [key_of("show", f"model-{n}") or "" for n in range(MAX_ANSWERS + 5)]
+    for key in keys[:MAX_ANSWERS]:
+        keep_answer(paths, key, key, made_at=NOW, valid_until=None, made_from={})
+    # Distinct ages, oldest first, all before the next five are kept.
+    for age, key in enumerate(reversed(keys[:MAX_ANSWERS]), start=100):
+        path = paths.answers_dir / answer_file_name(key)
+        os.utime(path, (time.time() - age, time.time() - age))
+    for key in keys[MAX_ANSWERS:]:
+        keep_answer(paths, key, key, made_at=NOW, valid_until=None, made_from={})
+    assert len(list(paths.answers_dir.glob("*.json"))) == MAX_ANSWERS
+    assert [read_answer(paths, key, NOW, {}) for key in keys[:5]] == [None] * 5
+    assert all(read_answer(paths, key, NOW, {}) == key for key in keys[5:])
