@@ -157,6 +157,7 @@ def check_libraries(folder: Path) -> list[str]:
         "clary_desktop.network.http",
         "clary_desktop.network.hub_client",
         "psutil",  # this computer's memory, for "will it run here"
+        "ctypes",  # downloads hand their bytes to the disk early (sync_file_range)
     ]
     for name in modules:
         importlib.import_module(name)

@@ -401,10 +401,11 @@ PROBE = dataclasses.replace(
 
 
 def test_probe_keeps_a_fast_link_on_one_stream(paths, server):
-    # "Fast" here is 1 MB/s, which loopback reaches even on a machine busy with other work:
-    # the probe's verdict is what is tested, not this machine's speed.
+    # "Fast" here is 1 kB/s: the probe decides after a chunk of at least tens of KiB, so
+    # only a stall of a minute on this machine could make loopback slower. (1 MB/s was
+    # missed under two CPU hogs.) The probe's verdict is tested, not this machine's speed.
     registry = open_registry(
-        paths, server, dataclasses.replace(PROBE, single_stream_fast_bps=1_000_000)
+        paths, server, dataclasses.replace(PROBE, single_stream_fast_bps=1_000)
     )
     try:
         assert run(registry).state == JobState.COMPLETED
