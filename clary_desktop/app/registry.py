@@ -7,50 +7,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clary_desktop.app import sources as source_list
-from clary_desktop.app.download_engine import DownloadEngine
-from clary_desktop.app.model_fit import ModelFit
-from clary_desktop.app.updates import (
-    UpdateInfo,
-    VersionPruner,
-    find_updates,
-    rollback,
-    start_update,
-)
-from clary_desktop.db import Database, open_database
+from clary_desktop.app.updates import VersionPruner, find_updates, rollback, start_update
+from clary_desktop.db import open_database
 from clary_desktop.domain.access import Tier, requires_tier_message
-from clary_desktop.domain.download_values import (
-    DownloadEvent,
-    JobInfo,
-    StrayPartial,
-    VerifyResult,
-)
 from clary_desktop.domain.license_status import LicenseStatus
-from clary_desktop.domain.memory_fit import FitReport, FitRow, MachineInfo
-from clary_desktop.domain.model_facts import ModelFacts
-from clary_desktop.domain.model_views import ImportSummary, ModelInfo, ModelRow, VersionInfo
-from clary_desktop.domain.pipeline_values import (
-    ApiKeyInfo,
-    ModelPerformance,
-    RunInfo,
-    RunReport,
-    RunSummary,
-    UsageInfo,
-)
-from clary_desktop.domain.source_values import SourceCheck
-from clary_desktop.domain.storage_values import (
-    BundleImportResult,
-    CacheCandidate,
-    ExportResult,
-    ImportResult,
-    MoveResult,
-    ProgressCallback,
-    ReclaimResult,
-    StorageReport,
-)
 from clary_desktop.downloads.hub_config import HubConfig
 from clary_desktop.downloads.installs import (
     remove_installed,
@@ -63,13 +28,11 @@ from clary_desktop.errors import AccessDeniedError, Action, ClaryError, Hint
 from clary_desktop.licensing import LicenseManager
 from clary_desktop.network.config import NetworkConfig, check_network_settings, parse_proxy
 from clary_desktop.network.secrets import password_source, store_proxy_password
-from clary_desktop.paths import AppPaths
-from clary_desktop.policy import Policy, load_policy
+from clary_desktop.policy import load_policy
 from clary_desktop.registry.api_keys import ApiKeyStore
 from clary_desktop.registry.catalog import ModelCatalog
-from clary_desktop.registry.catalog_sync import SyncSummary, default_source, sync_catalog
 from clary_desktop.registry.default_catalog import ensure_default_catalog
-from clary_desktop.registry.manifest import ManifestModel, load_manifest_file
+from clary_desktop.registry.manifest import load_manifest_file
 from clary_desktop.registry.metrics import MetricsStore
 from clary_desktop.registry.performance import model_performance
 from clary_desktop.registry.starters import starter_ids
@@ -77,16 +40,53 @@ from clary_desktop.registry.usage import UsageStore
 from clary_desktop.settings import (
     RunOverrides,
     Settings,
-    Source,
     load_settings,
     save_settings,
     settings_with,
 )
-from clary_desktop.storage import hf_cache, move, network, report, sideload
-from clary_desktop.storage.context import StorageContext
 
 if TYPE_CHECKING:
+    # Names for the signatures only: the values of the parts a command does not use (the
+    # storage tools, the memory estimate, the API's usage records...) load when used.
+    from clary_desktop.app.download_engine import DownloadEngine
+    from clary_desktop.app.model_fit import ModelFit
+    from clary_desktop.app.updates import UpdateInfo
+    from clary_desktop.db import Database
+    from clary_desktop.domain.download_values import (
+        DownloadEvent,
+        JobInfo,
+        StrayPartial,
+        VerifyResult,
+    )
+    from clary_desktop.domain.memory_fit import FitReport, FitRow, MachineInfo
+    from clary_desktop.domain.model_facts import ModelFacts
+    from clary_desktop.domain.model_views import ImportSummary, ModelInfo, ModelRow, VersionInfo
+    from clary_desktop.domain.pipeline_values import (
+        ApiKeyInfo,
+        ModelPerformance,
+        RunInfo,
+        RunReport,
+        RunSummary,
+        UsageInfo,
+    )
     from clary_desktop.domain.signing_keys import TrustedKeys
+    from clary_desktop.domain.source_values import SourceCheck
+    from clary_desktop.domain.storage_values import (
+        BundleImportResult,
+        CacheCandidate,
+        ExportResult,
+        ImportResult,
+        MoveResult,
+        ProgressCallback,
+        ReclaimResult,
+        StorageReport,
+    )
+    from clary_desktop.paths import AppPaths
+    from clary_desktop.policy import Policy
+    from clary_desktop.registry.catalog_sync import SyncSummary
+    from clary_desktop.registry.manifest import ManifestModel
+    from clary_desktop.settings import Source
+    from clary_desktop.storage.context import StorageContext
 
 TierSource = Callable[[], Tier]
 
@@ -121,7 +121,6 @@ class Registry:
         #: Keys trusted for signed catalogs; None means the shipped (and dev) keys.
         self.catalog_keys: TrustedKeys | None = None
         self._pruner = VersionPruner(self)
-        self._fit = ModelFit(self)
 
     @classmethod
     def open(
@@ -477,8 +476,9 @@ class Registry:
 
     def sync_catalog(self, source: str | None = None, allow_unsigned: bool = False) -> SyncSummary:
         """Bring in a published catalog (URL or file; default: the configured address)."""
-        # The trusted keys load cryptography: only a sync needs them.
+        # The trusted keys load cryptography: only a sync needs them (and the sync itself).
         from clary_desktop.domain.signing_keys import default_trusted_keys
+        from clary_desktop.registry.catalog_sync import default_source, sync_catalog
 
         return sync_catalog(
             self.db,
@@ -492,6 +492,9 @@ class Registry:
     def catalog_address(self) -> str | None:
         """Where a sync with no source reads (the setting, else CLARY_CATALOG_URL); None
         when neither is set."""
+        # Loaded when used: most commands never need it.
+        from clary_desktop.registry.catalog_sync import default_source
+
         try:
             return default_source(self.settings.catalog_url)
         except ClaryError:
@@ -518,6 +521,9 @@ class Registry:
     def network_available(self) -> bool:
         """Online and allowed to use it; never touches the network in offline mode.
         Blocks for a few seconds at most: call it off the GUI thread."""
+        # Loaded when used: most commands never need it.
+        from clary_desktop.storage import network
+
         return network.probe(self.settings)
 
     def network_config(self) -> NetworkConfig:
@@ -607,7 +613,11 @@ class Registry:
 
     # ---- offline model management (clary_desktop.storage) -----------------------------
 
+    # The storage tools load with the first call that uses them: most commands need none.
+
     def _storage(self) -> StorageContext:
+        from clary_desktop.storage.context import StorageContext
+
         hub = None
         if not self.settings.offline:
             hub = HubConfig.from_settings(
@@ -625,6 +635,9 @@ class Registry:
     ) -> ImportResult:
         """Register a model file or folder the user has: a catalog model when its sha256
         match one (tier rules apply), else a new local lite model."""
+        # Loaded when used: most commands never need it.
+        from clary_desktop.storage import sideload
+
         return sideload.import_path(self._storage(), path, model_id, mode, model_type, progress)
 
     def export_models(
@@ -646,10 +659,16 @@ class Registry:
         return bundles.import_bundle(self._storage(), source, progress)
 
     def storage_report(self) -> StorageReport:
+        # Loaded when used: most commands never need it.
+        from clary_desktop.storage import report
+
         return report.storage_report(self._storage())
 
     def reclaim_storage(self, only: list[str] | None = None) -> ReclaimResult:
         """Delete stray partial downloads and orphan files (those in `only`, if given)."""
+        # Loaded when used: most commands never need it.
+        from clary_desktop.storage import report
+
         return report.reclaim(self._storage(), only)
 
     def move_models_dir(
@@ -657,6 +676,8 @@ class Registry:
     ) -> MoveResult:
         """Copy and verify every file into `new_dir`, then switch the setting to it."""
         self.policy.require_unlocked(["models_dir"])  # before a single file is copied
+        from clary_desktop.storage import move
+
         return move.move_models_dir(
             self.db,
             self._store_models_dir,
@@ -668,11 +689,17 @@ class Registry:
 
     def hf_cache_candidates(self) -> list[CacheCandidate]:
         """Catalog models complete in the local Hugging Face cache (no network)."""
+        # Loaded when used: most commands never need it.
+        from clary_desktop.storage import hf_cache
+
         return hf_cache.find_candidates(self._storage())
 
     def link_hf_cache(
         self, model_id: str, mode: str = "symlink", progress: ProgressCallback | None = None
     ) -> ImportResult:
+        # Loaded when used: most commands never need it.
+        from clary_desktop.storage import hf_cache
+
         return hf_cache.link_candidate(self._storage(), model_id, mode, progress=progress)
 
     def model_rows(self) -> list[ModelRow]:
@@ -685,6 +712,13 @@ class Registry:
         return self.catalog.rows()
 
     # ---- will it run here (memory needs against this computer) ------------------------
+
+    @cached_property
+    def _fit(self) -> ModelFit:
+        # The estimate (and its machine probes) loads with the first question about it.
+        from clary_desktop.app.model_fit import ModelFit
+
+        return ModelFit(self)
 
     def machine_info(
         self, refresh: bool = False, ram: int | None = None, vram: int | None = None

@@ -11,19 +11,10 @@ import textwrap
 
 from clary_desktop.cli.answer_cache import print_and_keep
 from clary_desktop.cli.context import CliContext
-from clary_desktop.cli.fit_commands import machine_of
 from clary_desktop.cli.output import json_text, print_json, render_table
 from clary_desktop.domain.access import Tier
-from clary_desktop.domain.memory_fit import (
-    FACTS_NOT_STORED,
-    VERDICT_WORDS,
-    FitRow,
-    FitVerdict,
-    MachineInfo,
-    row_reason,
-)
 from clary_desktop.domain.model_views import ModelInfo, VersionInfo
-from clary_desktop.formatting import format_memory, format_size
+from clary_desktop.formatting import format_size
 
 
 def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -45,11 +36,14 @@ def _list_text(
     registry = ctx.registry
     fits = None
     if args.fits or args.ram is not None or args.vram is not None:
+        # The memory estimate loads only for --fits (and --ram / --vram).
+        from clary_desktop.cli.fit_commands import fit_cell, fit_of, machine_of
+
         machine = machine_of(ctx, args)
         fits = registry.fits_for_rows([m.id for m in models], machine)
     if args.json:
         listing = [
-            {**m.model_dump(mode="json"), "fit": _fit_of(fits, m.id, machine)}
+            {**m.model_dump(mode="json"), "fit": fit_of(fits, m.id, machine)}
             if fits is not None
             else m
             for m in models
@@ -72,20 +66,8 @@ def _list_text(
     if fits is not None:
         headers.append("FITS")
         for row, model in zip(rows, models, strict=True):
-            fit = fits.get(model.id)
-            row.append(
-                f"{VERDICT_WORDS[fit.verdict]} ({format_memory(fit.total_bytes)})"
-                if fit is not None and fit.total_bytes is not None
-                else "unknown"
-            )
+            row.append(fit_cell(fits.get(model.id)))
     return render_table(headers, rows, right=frozenset({4})) + "\n"
-
-
-def _fit_of(fits: dict[str, FitRow], model_id: str, machine: MachineInfo) -> dict[str, object]:
-    """A model's verdict for `list --fits --json`, with its reason in words."""
-    row = fits.get(model_id) or FitRow(FitVerdict.UNKNOWN, None, FACTS_NOT_STORED)
-    reason = row_reason(row, machine)
-    return {"verdict": row.verdict, "total_bytes": row.total_bytes, "reason": reason}
 
 
 def _status(model: ModelInfo) -> str:

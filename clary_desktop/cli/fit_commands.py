@@ -9,7 +9,15 @@ import argparse
 
 from clary_desktop.cli.context import CliContext
 from clary_desktop.cli.output import print_json
-from clary_desktop.domain.memory_fit import VERDICT_WORDS, FitReport, MachineInfo
+from clary_desktop.domain.memory_fit import (
+    FACTS_NOT_STORED,
+    VERDICT_WORDS,
+    FitReport,
+    FitRow,
+    FitVerdict,
+    MachineInfo,
+    row_reason,
+)
 from clary_desktop.formatting import format_count, format_memory, format_size
 
 
@@ -71,3 +79,17 @@ def _lines(report: FitReport) -> list[tuple[str, str]]:
     lines.append(("GPU memory", (gpus or "none") + planned))
     lines.append(("Disk", f"{report.disk_reason} ({format_size(machine.free_disk)} free)"))
     return lines
+
+
+def fit_of(fits: dict[str, FitRow], model_id: str, machine: MachineInfo) -> dict[str, object]:
+    """A model's verdict for `list --fits --json`, with its reason in words."""
+    row = fits.get(model_id) or FitRow(FitVerdict.UNKNOWN, None, FACTS_NOT_STORED)
+    reason = row_reason(row, machine)
+    return {"verdict": row.verdict, "total_bytes": row.total_bytes, "reason": reason}
+
+
+def fit_cell(fit: FitRow | None) -> str:
+    """A model's FITS column in `list --fits`."""
+    if fit is None or fit.total_bytes is None:
+        return "unknown"
+    return f"{VERDICT_WORDS[fit.verdict]} ({format_memory(fit.total_bytes)})"

@@ -117,6 +117,39 @@ def test_list_and_show_read_the_catalog_without_the_hub_server_or_http_libraries
         assert not loaded & (HEAVY | NETWORK_AND_SIGNING), args
 
 
+#: Parts of the program that reading the catalog does not use.
+UNUSED_BY_READING = (
+    "clary_desktop.storage",
+    "clary_desktop.app.model_fit",
+    "clary_desktop.domain.memory_fit",
+    "clary_desktop.domain.storage_values",
+    "clary_desktop.registry.catalog_sync",
+    "clary_desktop.downloads.manager",
+)
+
+
+def test_reading_the_catalog_loads_none_of_the_parts_it_does_not_use(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first, _ = _run("--data-dir", data, "list")
+    assert first.returncode == 0, first.stderr[-2000:]
+    model_id = first.stdout.splitlines()[2].split()[0]
+    for args in (["list"], ["list", "--json"], ["show", model_id], ["versions", model_id]):
+        # No kept answer: the run that reads the catalog is the one looked at.
+        shutil.rmtree(resolve_paths(data).answers_dir, ignore_errors=True)
+        result = cli_support.run(
+            "clary-models",
+            "--data-dir",
+            data,
+            *args,
+            env=cli_support.clean_env(PYTHONPROFILEIMPORTTIME="1"),
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        modules = {m.group(1) for m in map(_IMPORT_LINE.match, result.stderr.splitlines()) if m}
+        assert "clary_desktop.registry.catalog" in modules, "the import list was not captured"
+        unused = {m for m in modules if m.startswith(UNUSED_BY_READING)}
+        assert not unused, (args, sorted(unused))
+
+
 def test_the_window_answers_its_version_without_loading_qt() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "clary_desktop.gui.app", "--version"],
