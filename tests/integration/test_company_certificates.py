@@ -35,7 +35,7 @@ from tests.support.download_env import (
 from tests.support.fault_server import random_bytes
 from tests.support.hub_server import HubServer
 from tests.support.keychain import use_test_keychain
-from tests.support.nginx_server import NginxServer, find_tool
+from tests.support.nginx_server import NginxServer, needed_tool
 from tests.support.proxy_server import TinyProxy, ViaOnly
 from tests.support.test_ca import TestCA
 
@@ -58,9 +58,7 @@ def _only_the_system_store_and_the_setting(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.fixture
 def nginx() -> str:
-    found = find_tool("nginx")
-    assert found, "nginx is not installed (as root: apt-get install -y nginx-light; .ci/run does)"
-    return found
+    return needed_tool("nginx")
 
 
 @pytest.fixture

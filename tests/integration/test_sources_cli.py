@@ -5,7 +5,6 @@ nginx serves."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 
@@ -15,7 +14,7 @@ from tests.support import cli as cli_support
 from tests.support.download_env import REVISION, hub_entry, sha, url_entry, write_manifest
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.hub_server import HubServer
-from tests.support.nginx_server import NginxServer, require_tools
+from tests.support.nginx_server import NginxServer, needed_tool
 
 
 def saved_sources(data_dir):
@@ -187,8 +186,8 @@ def test_download_takes_a_hub_model_from_the_second_hub_when_the_first_is_down(
 
 
 def test_a_plain_url_model_downloads_from_a_mirror_laid_out_by_wget(cli, data_dir, tmp_path):
-    tools = require_tools("nginx")
-    wget = require_wget()
+    nginx = needed_tool("nginx")
+    wget = needed_tool("wget")
     data = random_bytes(1024 * 1024 + 7, seed=5)
     mirror_dir = tmp_path / "mirror"
     with BlobServer() as origin:
@@ -205,8 +204,8 @@ def test_a_plain_url_model_downloads_from_a_mirror_laid_out_by_wget(cli, data_di
             timeout=60,
         )
         origin.requests.clear()
-        with NginxServer(tools["nginx"], mirror_dir) as nginx:
-            base = f"http://127.0.0.1:{nginx.port}/full"
+        with NginxServer(nginx, mirror_dir) as server:
+            base = f"http://127.0.0.1:{server.port}/full"
             assert cli("sources", "add", "files", "--url", base, "--position", "1").returncode == 0
 
             result = cli("download", "tiny")
@@ -216,13 +215,6 @@ def test_a_plain_url_model_downloads_from_a_mirror_laid_out_by_wget(cli, data_di
         assert not [r for r in origin.requests if r.method == "GET"]
     installed = data_dir / "models" / "llm" / "tiny" / "1.0" / "tiny.gguf"
     assert sha(installed.read_bytes()) == sha(data)
-
-
-def require_wget() -> str:
-    found = shutil.which("wget")
-    if found is None:
-        pytest.fail("wget is needed to lay out the mirror (.ci/run installs it)")
-    return found
 
 
 def test_a_policy_that_locks_the_sources_is_listed_and_refuses_changes(cli, data_dir, tmp_path):

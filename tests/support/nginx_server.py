@@ -1,4 +1,4 @@
-"""nginx as a child process on 127.0.0.1, for benchmarks against a real web server.
+"""nginx as a child process on 127.0.0.1, for benchmarks and tests needing a real server.
 
 One process (`master_process off`, `daemon off`), so stopping it is one signal to one
 pid and nothing can be left behind; it never switches user, so it reads files under a
@@ -31,6 +31,8 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "nginx": ("nginx-light", "nginx"),
     "aria2c": ("aria2",),
     "curl": ("curl",),
+    "tinyproxy": ("tinyproxy",),
+    "wget": ("wget",),
 }
 _SYSTEM_DIRS = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -40,10 +42,22 @@ def find_tool(name: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path=_SYSTEM_DIRS)
 
 
+def needed_tool(name: str) -> str:
+    """The path of a tool a test cannot do without (`.ci/run` installs it); a missing
+    one fails the test with how to get it, never skips it."""
+    found = find_tool(name)
+    if found is None:
+        pytest.fail(
+            f"{name} is not installed (as root: apt-get install -y {PACKAGES[name][0]}; "
+            ".ci/run installs it)"
+        )
+    return found
+
+
 def require_tools(*names: str) -> dict[str, str]:
-    """{name: path} of every tool. A missing one is installed from Debian packages when
-    running as root (CI); otherwise, or when that fails, the test is skipped with one
-    line saying what is missing and how to get it."""
+    """For the benchmarks: {name: path} of every tool. A missing one is installed from
+    Debian packages when running as root; otherwise, or when that fails, the benchmark
+    is skipped with one line saying what is missing and how to get it."""
     missing = [name for name in names if not find_tool(name)]
     if missing and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
         _apt_install(missing)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tests.support.child_server import ChildServer, free_port
 from tests.support.fault_server import BlobServer
-from tests.support.nginx_server import find_tool
+from tests.support.nginx_server import needed_tool
 
 __all__ = ["TinyProxy", "ViaOnly", "free_port"]
 
@@ -30,16 +30,6 @@ LogLevel Connect
 PidFile "{prefix}/tinyproxy.pid"
 {auth}
 """
-
-
-def tinyproxy_path() -> str:
-    found = find_tool("tinyproxy")
-    if not found:
-        raise RuntimeError(
-            "tinyproxy is not installed: the proxy tests need it (as root: "
-            "apt-get install -y tinyproxy; .ci/run installs it)"
-        )
-    return found
 
 
 class TinyProxy(ChildServer):
@@ -75,7 +65,7 @@ class TinyProxy(ChildServer):
         auth = f"BasicAuth {self.user} {self.password}" if self.user else ""
         config = prefix / "tinyproxy.conf"
         config.write_text(_CONFIG.format(port=self.port, prefix=prefix, auth=auth))
-        return [tinyproxy_path(), "-d", "-c", str(config)]
+        return [needed_tool("tinyproxy"), "-d", "-c", str(config)]
 
     def log(self) -> Path | None:
         return self.prefix / "tinyproxy.log" if self.prefix is not None else None
