@@ -215,20 +215,19 @@ def test_a_private_repo_is_read_with_the_hub_token(paths, hub, monkeypatch, gguf
     assert all("Authorization" not in r.headers for r in hub.cdn.requests)
 
 
+def plain_gguf_spec(url: str, size: int) -> VersionSpec:
+    """Version 1.0 of an llm "m": one GGUF file at a plain URL, no Hub."""
+    return VersionSpec(
+        "m", "llm", "1.0", None, None, None, (CatalogFile("m.gguf", size, None, url),)
+    )
+
+
 def test_a_failing_server_is_retried_like_a_download(plain, gguf_file, tmp_path) -> None:
     data, weights = gguf_file
     plain.add("m.gguf", data)
     plain.fail_next("m.gguf", "status:503")
     plain.fail_next("m.gguf", "truncate:1000")
-    spec = VersionSpec(
-        "m",
-        "llm",
-        "1.0",
-        None,
-        None,
-        None,
-        (CatalogFile("m.gguf", len(data), None, plain.url("m.gguf")),),
-    )
+    spec = plain_gguf_spec(plain.url("m.gguf"), len(data))
     facts = fetch_version_facts(spec, tmp_path, HubConfig("http://127.0.0.1:9", None), FAST)
     assert_shape(facts, weights)
     plain.settle()
@@ -240,15 +239,7 @@ def test_a_server_that_keeps_failing_gives_up_with_plain_words(plain, gguf_file,
     plain.add("m.gguf", data)
     for _ in range(FAST.max_retries + 1):
         plain.fail_next("m.gguf", "status:503")
-    spec = VersionSpec(
-        "m",
-        "llm",
-        "1.0",
-        None,
-        None,
-        None,
-        (CatalogFile("m.gguf", len(data), None, plain.url("m.gguf")),),
-    )
+    spec = plain_gguf_spec(plain.url("m.gguf"), len(data))
     with pytest.raises(HeaderUnavailable, match=r"answered HTTP 503\. Try again later\."):
         fetch_version_facts(spec, tmp_path, HubConfig("http://127.0.0.1:9", None), FAST)
     plain.settle()
