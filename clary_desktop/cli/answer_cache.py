@@ -97,7 +97,7 @@ def read_answer(paths: AppPaths, key: str, now: datetime, current: dict[str, Any
     """The kept text for `key`, if it was made from exactly `current` and still holds at
     `now`; else None."""
     try:
-        raw = read_user_file(_answer_file(paths, key), MAX_ANSWER_BYTES + 64 * 1024)
+        raw = read_user_file(_answer_file(paths, key), MAX_ANSWER_BYTES)
         kept = json.loads(raw)
         if kept["key"] != key or kept["fingerprint"] != current:
             return None
@@ -106,8 +106,8 @@ def read_answer(paths: AppPaths, key: str, now: datetime, current: dict[str, Any
         if now < made or (until is not None and now >= datetime.fromisoformat(until)):
             return None
         text = kept["text"]
-    except (UserFileError, ValueError, TypeError, KeyError):
-        return None
+    except (UserFileError, ValueError, TypeError, KeyError, RecursionError):
+        return None  # damaged, or not one of ours: the command takes its normal way
     return text if isinstance(text, str) else None
 
 

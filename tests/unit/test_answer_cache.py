@@ -106,3 +106,17 @@ def test_at_most_max_answers_are_kept_and_the_oldest_go(paths: AppPaths) -> None
     assert len(list(paths.answers_dir.glob("*.json"))) == MAX_ANSWERS
     assert [read_answer(paths, key, NOW, {}) for key in keys[:5]] == [None] * 5
     assert all(read_answer(paths, key, NOW, {}) == key for key in keys[5:])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 100_000, b'"just a string"', b'{"key": 1}', b"\xff\xfe", b""],
+    ids=["deeply-nested", "a-string", "wrong-fields", "not-utf8", "empty"],
+)
+def test_a_file_that_is_not_a_kept_answer_is_never_read_as_one(
+    paths: AppPaths, content: bytes
+) -> None:
+    key = key_of("list") or ""
+    paths.answers_dir.mkdir(parents=True)
+    (paths.answers_dir / answer_file_name(key)).write_bytes(content)
+    assert read_answer(paths, key, NOW, {}) is None
