@@ -26,7 +26,7 @@ import pytest
 from tests.support import bench_clary, cli
 from tests.support.fault_server import make_file
 from tests.support.nginx_server import NginxServer, require_tools
-from tests.support.whole_process import Run, as_installed, timed
+from tests.support.whole_process import CATALOG_LIBRARIES, Run, as_installed, timed
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(1800)]
 
@@ -38,7 +38,7 @@ FLOORS = {
     "python -c pass": "pass",
     "python -c 'import sqlalchemy'": "import sqlalchemy",
     "python -c 'import sqlalchemy.orm'": "import sqlalchemy.orm",
-    "  + sqlite dialect, pydantic": "import sqlalchemy.orm, sqlalchemy.dialects.sqlite, pydantic",
+    "  + sqlite dialect, pydantic": CATALOG_LIBRARIES,
 }
 
 

@@ -15,7 +15,9 @@ with a different tool):
                    connections are slow; the time of each 10% of the file is read from
                    the allocated blocks of clary's sparse .part file while it downloads
 For every case: clary's engine in this process too (no start-up), clary's peak RSS
-growth over the download of a 1 MiB file, and user+sys CPU seconds per GiB.
+growth over the download of a 1 MiB file, and user+sys CPU seconds per GiB. The goals
+allow for start-up: a Python process importing the catalog's libraries (at most 0.3 s,
+as the issue puts it), and each verdict is printed against `clary-models --version` too.
 Figures are printed, never asserted; the downloaded files' sha256 is.
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +44,7 @@ from tests.support import bench_clary, cli
 from tests.support.download_env import import_entries
 from tests.support.fault_server import make_file
 from tests.support.nginx_server import NginxServer, parse_rate, require_tools
-from tests.support.whole_process import Run, as_installed, timed
+from tests.support.whole_process import CATALOG_LIBRARIES, Run, as_installed, timed
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(3600)]
 
@@ -85,6 +88,8 @@ class Figures:
     runs: dict[str, list[Run]] = field(default_factory=dict)
     seconds: dict[str, list[float]] = field(default_factory=dict)  # in-process timings
     tenths: list[list[float]] = field(default_factory=list)  # per round, clary's 10% times
+    #: per round, seconds from clary's start to its first byte landing
+    before_first_byte: list[float] = field(default_factory=list)
     #: per round, seconds from clary's last byte landing to its process's exit
     after_last_byte: list[float] = field(default_factory=list)
 
@@ -95,15 +100,22 @@ class Figures:
 
 @dataclass(frozen=True)
 class Baseline:
-    """Figures of clary-models on a tiny job: the start-up floor and the memory floor."""
+    """The start-up floor, and clary-models on a tiny job (its memory and CPU floor).
+
+    The issue's goals allow "the start-up floor of a Python process (0.3 s at most)":
+    `start_up` is that of a process that can read the catalog, Python importing the
+    catalog's libraries and nothing of ours, capped at 0.3 s. The goals are also
+    printed against `clary-models --version`, the strictest reading (a process that
+    loads none of them)."""
 
     version_seconds: float
+    libraries_seconds: float
     small_download_rss_mib: float
     small_download_cpu_seconds: float
 
     @property
     def start_up(self) -> float:
-        return min(self.version_seconds, START_UP_CAP)
+        return min(self.libraries_seconds, START_UP_CAP)
 
 
 # ---- fixtures ------------------------------------------------------------------------
@@ -135,11 +147,12 @@ def installed_env(work: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def baseline(server: NginxServer, work: Path, installed_env: dict[str, str]) -> Baseline:
-    timed([*cli.script("clary-models"), "--version"], env=installed_env)  # fills the cache
-    version = [
-        timed([*cli.script("clary-models"), "--version"], env=installed_env).seconds
-        for _ in range(5)
-    ]
+    def median_seconds(argv: list[str]) -> float:
+        timed(argv, env=installed_env)  # fills the bytecode cache
+        return statistics.median(timed(argv, env=installed_env).seconds for _ in range(5))
+
+    version = median_seconds([*cli.script("clary-models"), "--version"])
+    libraries = median_seconds([sys.executable, "-c", CATALOG_LIBRARIES])
     source = server.files / "small.bin"
     digest = make_file(source, SMALL_BYTES, seed=5)
     small = []
@@ -150,7 +163,8 @@ def baseline(server: NginxServer, work: Path, installed_env: dict[str, str]) -> 
         small.append(bench_clary.download(data_dir, env=installed_env))
     shutil.rmtree(work / "small-data")
     return Baseline(
-        statistics.median(version),
+        version,
+        libraries,
         statistics.median(run.peak_rss_mib for run in small),
         statistics.median(run.cpu_seconds for run in small),
     )
@@ -310,8 +324,11 @@ def test_clary_vs_aria2c(
         bench_clary.fresh_data_dir(data_dir, url, case.size, digest)
         final = bench_clary.installed_file(data_dir)
         with Tenths(bench_clary.part_file(data_dir), final, case.size) as tenths:
+            started = time.perf_counter()
             run = bench_clary.download(data_dir, env=installed_env)
             exited = time.perf_counter()
+        if tenths.first_byte is not None:
+            figures.before_first_byte.append(tenths.first_byte - started)
         figures.tenths.append(tenths.durations())
         if tenths.durations():
             figures.after_last_byte.append(exited - tenths.marks[-1])
@@ -412,22 +429,19 @@ def _report(case: Case, figures: Figures, baseline: Baseline) -> list[str]:
         floor = figures.time("curl + sha256sum + sync")
         lines.append(f"  curl + sha256sum + sync of the file: {_seconds(floor)}")
         assert limit is not None
-        goal = 1.1 * limit + baseline.start_up
-        lines.append(
-            f"  goal: clary <= 1.1 x {limit:.2f} s + start-up {baseline.start_up:.2f} s "
-            f"= {goal:.2f} s: {_verdict(clary <= goal)}; faster than aria2c: "
-            f"{_verdict(clary < aria2c)}"
-        )
+        lines += _goal_lines(clary, f"1.1 x {limit:.2f} s", 1.1 * limit, baseline)
+        lines.append(f"  faster than aria2c: {_verdict(clary < aria2c)}")
     elif case.location == "limited":
-        goal = 1.05 * aria2c + baseline.start_up
-        lines.append(
-            f"  goal: clary <= 1.05 x aria2c {aria2c:.2f} s + start-up "
-            f"{baseline.start_up:.2f} s = {goal:.2f} s: {_verdict(clary <= goal)}"
-        )
+        lines += _goal_lines(clary, f"1.05 x aria2c {aria2c:.2f} s", 1.05 * aria2c, baseline)
         if curl:
             lines.append(f"  clary vs curl: {curl / clary:.2f}x as fast (goal >= 6x)")
     else:
         lines += _tail_lines(figures.tenths)
+    if figures.before_first_byte:
+        lines.append(
+            "  clary from its start to its first byte landing (Python, the catalog, the "
+            f"license, the request): {statistics.median(figures.before_first_byte):.2f} s"
+        )
     if figures.after_last_byte:
         lines.append(
             "  clary from its last byte landing to its exit (the rest of sha256, fsync, "
@@ -435,6 +449,19 @@ def _report(case: Case, figures: Figures, baseline: Baseline) -> list[str]:
         )
     lines += _resource_lines(case, figures, baseline)
     return lines
+
+
+def _goal_lines(clary: float, what: str, seconds: float, baseline: Baseline) -> list[str]:
+    """The goal `seconds` plus the start-up floor, and the same with `--version`'s."""
+    goal, strict = seconds + baseline.start_up, seconds + baseline.version_seconds
+    return [
+        f"  goal: clary <= {what} + start-up floor {baseline.start_up:.2f} s = {goal:.2f} s: "
+        f"{_verdict(clary <= goal)}",
+        f"    start-up floor: Python importing the catalog's libraries "
+        f"{baseline.libraries_seconds:.2f} s (at most {START_UP_CAP} s counted); with "
+        f"clary-models --version's {baseline.version_seconds:.2f} s instead: {strict:.2f} s: "
+        f"{_verdict(clary <= strict)}",
+    ]
 
 
 def _tail_lines(rounds: list[list[float]]) -> list[str]:

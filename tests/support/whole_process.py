@@ -15,6 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+#: What a process that reads the catalog must import before anything of ours can run
+#: (SQLAlchemy's ORM, its SQLite dialect, pydantic): timed alone, the start-up floor.
+CATALOG_LIBRARIES = "import sqlalchemy.orm, sqlalchemy.dialects.sqlite, pydantic"
+
 
 @dataclass(frozen=True)
 class Run:
