@@ -6,7 +6,8 @@ Cases (median of CLARY_BENCH_ROUNDS alternating rounds, default 3; each round st
 with a different tool):
   unthrottled      CLARY_BENCH_FAST_MIB (default 1024), against the floors: cp + fsync
                    of the file, sha256 of it on one thread (in process), and
-                   curl + sha256sum + sync of the file
+                   curl + sha256sum + sync of the file, and aria2c + sync (its file made
+                   durable, as clary makes its own)
   limited          CLARY_BENCH_THROTTLED_SIZES_MIB (default "256,1024") with nginx's
                    `limit_rate` CLARY_BENCH_NGINX_RATE (default 20m) per connection
   mixed rates      CLARY_BENCH_MIXED_MIB (default 256): nginx gives connections with an
@@ -191,22 +192,30 @@ def _curl(curl: str, url: str, out: Path) -> Run:
     return timed([curl, "-sSf", "-o", str(out), url])
 
 
+def _aria2c_argv(aria2c: str, url: str, out: Path) -> list[str]:
+    return [
+        aria2c,
+        f"-x{CONNECTIONS}",
+        f"-s{CONNECTIONS}",
+        "--no-conf",  # no user aria2.conf
+        "-q",
+        "--allow-overwrite=true",
+        "-d",
+        str(out.parent),
+        "-o",
+        out.name,
+        url,
+    ]
+
+
 def _aria2c(aria2c: str, url: str, out: Path) -> Run:
-    return timed(
-        [
-            aria2c,
-            f"-x{CONNECTIONS}",
-            f"-s{CONNECTIONS}",
-            "--no-conf",  # no user aria2.conf
-            "-q",
-            "--allow-overwrite=true",
-            "-d",
-            str(out.parent),
-            "-o",
-            out.name,
-            url,
-        ]
-    )
+    return timed(_aria2c_argv(aria2c, url, out))
+
+
+def _aria2c_sync(aria2c: str, url: str, out: Path) -> Run:
+    """aria2c, then its file made durable: what clary's fsync before the rename does."""
+    script = 'out=$1; shift; "$@" && sync "$out"'
+    return timed(["sh", "-c", script, "sh", str(out), *_aria2c_argv(aria2c, url, out)])
 
 
 def _curl_sha256sum_sync(curl: str, url: str, out: Path) -> Run:
@@ -349,6 +358,9 @@ def test_clary_vs_aria2c(
         steps["curl + sha256sum + sync"] = lambda first: checked(
             _curl_sha256sum_sync(tools["curl"], url, out), out, False
         )
+        steps["aria2c + sync"] = lambda first: checked(
+            _aria2c_sync(tools["aria2c"], url, out), out, False
+        )
 
     names = list(steps)
     for round_ in range(ROUNDS):
@@ -430,7 +442,12 @@ def _report(case: Case, figures: Figures, baseline: Baseline) -> list[str]:
         lines.append(f"  curl + sha256sum + sync of the file: {_seconds(floor)}")
         assert limit is not None
         lines += _goal_lines(clary, f"1.1 x {limit:.2f} s", 1.1 * limit, baseline)
-        lines.append(f"  faster than aria2c: {_verdict(clary < aria2c)}")
+        durable = figures.time("aria2c + sync")
+        lines.append(
+            f"  faster than aria2c: {_verdict(clary < aria2c)}; aria2c + sync of its file "
+            f"(durable, as clary's is): {_seconds(durable)}, clary {_ratio(clary, durable)} "
+            "of that"
+        )
     elif case.location == "limited":
         lines += _goal_lines(clary, f"1.05 x aria2c {aria2c:.2f} s", 1.05 * aria2c, baseline)
         if curl:
