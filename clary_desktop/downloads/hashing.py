@@ -2,7 +2,8 @@
 
 `BackgroundHasher`: chunks go to a thread of their own, so sha256 runs on one core
 while the next chunk is received and written on the other (hashlib releases the GIL
-on large buffers). The queue is bounded, so memory stays flat.
+on large buffers). The queue is bounded and the chunks' buffers are used again, so
+memory stays flat.
 
 `release_pages`: bytes already hashed are never read again, so write-back can start
 at once; the final fsync then has little left to wait for.
@@ -15,6 +16,8 @@ import queue
 import threading
 from types import TracebackType
 from typing import Protocol
+
+from clary_desktop.downloads.buffer_pool import BufferPool
 
 #: How many written and hashed bytes are handed to write-back at a time.
 RELEASE_BYTES = 32 * 1024 * 1024
@@ -33,12 +36,16 @@ class Updatable(Protocol):
 
 
 class BackgroundHasher:
-    """`with BackgroundHasher(digests) as hasher: hasher.update(chunk)`; when the
-    block ends every chunk has been hashed (also after an error)."""
+    """`with BackgroundHasher(digests, buffer_bytes) as hasher:` read into
+    `hasher.buffers.take(control)`, then `hasher.update(buffer, count)`; the buffer goes
+    back to `hasher.buffers` once hashed. When the block ends every chunk has been
+    hashed (also after an error)."""
 
-    def __init__(self, digests: Updatable, max_pending: int = 16) -> None:
+    def __init__(self, digests: Updatable, buffer_bytes: int, max_pending: int = 16) -> None:
         self._digests = digests
-        self._queue: queue.Queue[bytes | None] = queue.Queue(max_pending)
+        self._queue: queue.Queue[tuple[bytearray, int] | None] = queue.Queue(max_pending)
+        # The queue, the one being hashed and the one being read.
+        self.buffers = BufferPool(buffer_bytes, max_pending + 2)
         self._thread = threading.Thread(target=self._run, name="clary-hash", daemon=True)
 
     def __enter__(self) -> BackgroundHasher:
@@ -54,9 +61,12 @@ class BackgroundHasher:
         self._queue.put(None)
         self._thread.join()
 
-    def update(self, chunk: bytes) -> None:
-        self._queue.put(chunk)
+    def update(self, buffer: bytearray, count: int) -> None:
+        """Hash the first `count` bytes of `buffer` (taken from `buffers`)."""
+        self._queue.put((buffer, count))
 
     def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            self._digests.update(chunk)
+        while (item := self._queue.get()) is not None:
+            buffer, count = item
+            self._digests.update(memoryview(buffer)[:count])
+            self.buffers.give(buffer)

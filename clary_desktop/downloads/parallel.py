@@ -28,8 +28,9 @@ with exactly the asked `Content-Range` (else that range starts again from its
 first byte), no byte for `stall_seconds` aborts the range's attempt, which is
 retried with back-off (at most `max_retries` failures in a row). A 200 means
 the server ignores Range (or the file changed): the file falls back to one
-stream, from zero. Memory stays at one read chunk per worker plus the
-hasher's window and buffer, whatever the file size.
+stream, from zero. Every read goes into a buffer of the run's pool (one per
+worker plus the hasher's kept window, made once and used again), so memory stays
+flat whatever the file size.
 """
 
 from __future__ import annotations
@@ -45,12 +46,14 @@ import requests
 from clary_desktop.domain.disk_space import NotEnoughSpace, free_bytes
 from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file, same_origin
+from clary_desktop.downloads.body_reader import BodyReader
+from clary_desktop.downloads.buffer_pool import BufferPool
 from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.group import ControlGroup
 from clary_desktop.downloads.partial import Sidecar, write_sidecar
 from clary_desktop.downloads.parts import PartPlan, Range
-from clary_desktop.downloads.prefix_hash import PrefixHasher
+from clary_desktop.downloads.prefix_hash import HASH_WINDOW_BYTES, PrefixHasher
 from clary_desktop.downloads.ratelimit import TokenBucket
 from clary_desktop.downloads.transfer import (
     CONTENT_RANGE,
@@ -170,7 +173,10 @@ class _PartsRun:
         self.probe_began = 0.0
         self.probe_bytes = 0
         self.split = threading.Event()
-        self.hasher = PrefixHasher(task, plan)
+        # The hasher keeps at most a window of chunks; every worker holds one more.
+        max_kept = max(1, HASH_WINDOW_BYTES // self.chunk)
+        self.buffers = BufferPool(self.chunk, max_kept + max(1, options.parallel_parts) + 1)
+        self.hasher = PrefixHasher(task, plan, self.buffers, max_kept)
 
     # ---- supervisor -----------------------------------------------------------------
 
@@ -435,29 +441,27 @@ class _PartsRun:
         self.group.attach(response)
         try:
             with response:
-                read = response.raw.read1
+                reader = BodyReader(response)
                 while not item.finished:
+                    buffer = self.buffers.take(self.group)
+                    kept = False  # by the hasher, which then gives the buffer back
                     try:
-                        data = read(self.chunk)
-                    except NETWORK_ERRORS as error:
-                        self.group.check()
-                        raise RetryableError(describe_network_error(error, self.options)) from None
-                    if not data:
-                        break
-                    count = self.plan.claim(item, len(data))
-                    if count < len(data):  # a steal cut the range: the rest is another's
+                        count = self._read_into(reader, buffer, item)
                         if not count:
                             break
-                        data = data[:count]
-                    offset = item.offset
-                    self._write(out.fd, data, offset)
-                    out.wrote(offset, count)
-                    self.hasher.offer(offset, data, self.group)
+                        offset = item.offset
+                        data = memoryview(buffer)[:count]
+                        self._write(out.fd, data, offset)
+                        out.wrote(offset, count)
+                        kept = self.hasher.offer(offset, data, buffer, self.group)
+                    finally:
+                        if not kept:
+                            self.buffers.give(buffer)
                     self.plan.advance(item, count)
                     if self.probing:
-                        self._probe_step(item, len(data))
+                        self._probe_step(item, count)
                     if self.limiter is not None:
-                        self.limiter.take(len(data), self.group)
+                        self.limiter.take(count, self.group)
                     self.group.check()
                 self.group.check()
                 if not item.finished:
@@ -470,6 +474,17 @@ class _PartsRun:
                 # else the probe or a steal cut the range: closing drops what is in flight
         finally:
             self.group.detach()
+
+    def _read_into(self, reader: BodyReader, buffer: bytearray, item: Range) -> int:
+        """Read the next bytes of `item` into `buffer`; how many of them are this
+        range's to write (0: the body ended, or a steal left nothing of it)."""
+        try:
+            count = reader.readinto(memoryview(buffer))
+        except NETWORK_ERRORS as error:
+            self.group.check()
+            raise RetryableError(describe_network_error(error, self.options)) from None
+        # A steal may have cut the range meanwhile: the rest is another's.
+        return self.plan.claim(item, count) if count else 0
 
     def _probe_step(self, item: Range, count: int) -> None:
         """Called by the probing worker after each chunk: decide once the window is over."""
@@ -492,7 +507,7 @@ class _PartsRun:
         self.split.set()
         self.changed.set()
 
-    def _write(self, fd: int, data: bytes, offset: int) -> None:
+    def _write(self, fd: int, data: memoryview, offset: int) -> None:
         try:
             write_at(fd, data, offset)
         except OSError as error:
@@ -509,7 +524,7 @@ class _Done(Exception):
     """Ends an attempt's group once the supervisor is done with it."""
 
 
-def write_at(fd: int, data: bytes, offset: int) -> None:
+def write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
     """Write all of `data` at `offset` (this thread's own descriptor)."""
     view = memoryview(data)
     while view:

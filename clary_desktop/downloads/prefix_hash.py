@@ -1,13 +1,14 @@
 """The sha256 of a file written in ranged parts, computed in file order as it arrives.
 
 The hasher thread follows the contiguous prefix of finished bytes (PartPlan).
-Workers offer each chunk they have just written: a chunk that starts within
-`window_bytes` ahead of the hashed position is kept in memory and hashed from
-there, so the common case (one connection, or parts arriving nearly in order)
-never reads the file back. Chunks further ahead, past a gap another range still
-has to fill, are not kept: the hasher reads those bytes back from the file (the
-page cache) when the prefix reaches them. Memory stays at most `window_bytes`
-plus one read buffer, whatever the file size.
+Workers offer each chunk they have just written, in a buffer of the run's
+BufferPool: a chunk that ends within `window_bytes` ahead of the hashed position
+is kept (at most `max_kept` buffers) and hashed from memory, so the common case
+(one connection, or parts arriving nearly in order) never reads the file back;
+its buffer then goes back to the pool. Chunks further ahead, past a gap another
+range still has to fill, are not kept: the hasher reads those bytes back from the
+file (the page cache) when the prefix reaches them. Memory stays at the kept
+buffers plus one read buffer, whatever the file size.
 
 A worker writing at the prefix itself (no gap before its chunk) waits while the
 hasher is more than a window behind instead of having its bytes read back: when
@@ -23,8 +24,10 @@ from __future__ import annotations
 import errno
 import os
 import threading
+from dataclasses import dataclass
 
 from clary_desktop.domain.layout import FileTask
+from clary_desktop.downloads.buffer_pool import BufferPool
 from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.hashing import RELEASE_BYTES, release_pages
 from clary_desktop.downloads.parts import PartPlan
@@ -43,7 +46,12 @@ class PrefixHasher(threading.Thread):
     (or `error`)."""
 
     def __init__(
-        self, task: FileTask, plan: PartPlan, window_bytes: int = HASH_WINDOW_BYTES
+        self,
+        task: FileTask,
+        plan: PartPlan,
+        pool: BufferPool,
+        max_kept: int,
+        window_bytes: int = HASH_WINDOW_BYTES,
     ) -> None:
         super().__init__(name="clary-download-hash", daemon=True)
         self.task = task
@@ -52,32 +60,39 @@ class PrefixHasher(threading.Thread):
         self.error: BaseException | None = None
         self.read_back = 0
         """Bytes hashed from the file rather than from memory (for the benchmarks)."""
+        self._pool = pool
+        self._max_kept = max_kept
         self._window = window_bytes
         self._cond = threading.Condition()
-        self._pending: dict[int, tuple[bytes, int]] = {}  # offset -> (chunk, generation)
-        self._pending_bytes = 0
+        self._pending: dict[int, _Kept] = {}  # offset -> the kept chunk
         self._hashed = 0
         self._open = True
 
     # ---- workers --------------------------------------------------------------------
 
-    def offer(self, offset: int, chunk: bytes, control: TransferControl) -> None:
-        """`chunk` was just written at `offset` (and is not yet counted done in the
-        plan). Keep it for hashing when it is near the hashed position."""
+    def offer(
+        self, offset: int, chunk: memoryview, buffer: bytearray, control: TransferControl
+    ) -> bool:
+        """`chunk` (in `buffer`, from the pool) was just written at `offset` and is not
+        yet counted done in the plan. True when it is kept for hashing: the hasher gives
+        `buffer` back to the pool; False: the caller does."""
         generation = self.plan.generation
         end = offset + len(chunk)
         while True:
             at_prefix = self.plan.prefix() >= offset  # no gap before it: the hasher gets here
             with self._cond:
                 if not self._open or offset < self._hashed:
-                    return
+                    return False
                 if end - self._hashed <= self._window:
-                    if self._pending_bytes + len(chunk) <= self._window:
-                        self._pending[offset] = (chunk, generation)
-                        self._pending_bytes += len(chunk)
-                    return
+                    replaced = self._pending.pop(offset, None)  # from a restarted range
+                    if replaced is not None:
+                        self._pool.give(replaced.buffer)
+                    if len(self._pending) >= self._max_kept:
+                        return False
+                    self._pending[offset] = _Kept(chunk, buffer, generation)
+                    return True
                 if not at_prefix:
-                    return  # past a gap, too far ahead: read back from the file later
+                    return False  # past a gap, too far ahead: read back from the file later
                 self._cond.wait(_WAIT_SLICE_SECONDS)  # the hasher is behind: let it catch up
             control.check()
 
@@ -112,14 +127,18 @@ class PrefixHasher(threading.Thread):
                         self._forget()
                         self._advance_to(0)
                 while hashed < prefix:
-                    data, upto = self._from_memory(hashed, prefix, generation)
-                    if data is None:
+                    kept, upto = self._from_memory(hashed, prefix, generation)
+                    if kept is not None:
+                        data = kept.chunk[: prefix - hashed]
+                        self.digests.update(data)
+                        self._pool.give(kept.buffer)
+                    else:
                         count = read_at(fd, view[: min(len(view), upto - hashed)], hashed)
                         if count <= 0:
                             raise OSError(errno.EIO, "the partial file is shorter than expected")
                         data = view[:count]
                         self.read_back += count
-                    self.digests.update(data)
+                        self.digests.update(data)
                     hashed += len(data)
                     with self._cond:
                         self._advance_to(hashed)
@@ -131,31 +150,37 @@ class PrefixHasher(threading.Thread):
         finally:
             os.close(fd)
 
-    def _from_memory(
-        self, hashed: int, prefix: int, generation: int
-    ) -> tuple[memoryview | None, int]:
-        """The kept bytes starting at `hashed`, or None and where the next kept chunk
-        starts (read the file up to there)."""
+    def _from_memory(self, hashed: int, prefix: int, generation: int) -> tuple[_Kept | None, int]:
+        """The kept chunk starting at `hashed` (the caller gives its buffer back once it
+        is hashed), or None and where the next kept chunk starts (read the file up to
+        there)."""
         with self._cond:
-            entry = self._pending.pop(hashed, None)
-            if entry is not None:
-                self._pending_bytes -= len(entry[0])
-                if entry[1] == generation:
-                    return memoryview(entry[0])[: prefix - hashed], prefix
+            kept = self._pending.pop(hashed, None)
+            if kept is not None:
+                if kept.generation == generation:
+                    return kept, prefix
+                self._pool.give(kept.buffer)
             upto = min((o for o in self._pending if o > hashed), default=prefix)
             return None, min(upto, prefix)
 
     def _advance_to(self, hashed: int) -> None:
         """Under the lock: the hashed position moved; drop what lies behind it."""
         self._hashed = hashed
-        for offset in [o for o, (c, _) in self._pending.items() if o < hashed]:
-            chunk, _ = self._pending.pop(offset)
-            self._pending_bytes -= len(chunk)
+        for offset in [o for o in self._pending if o < hashed]:
+            self._pool.give(self._pending.pop(offset).buffer)
         self._cond.notify_all()
 
     def _forget(self) -> None:
+        for kept in self._pending.values():
+            self._pool.give(kept.buffer)
         self._pending.clear()
-        self._pending_bytes = 0
+
+
+@dataclass(frozen=True)
+class _Kept:
+    chunk: memoryview
+    buffer: bytearray
+    generation: int
 
 
 def read_at(fd: int, view: memoryview, offset: int) -> int:

@@ -40,6 +40,7 @@ from clary_desktop.domain.disk_space import (
 )
 from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file
+from clary_desktop.downloads.body_reader import BodyReader
 from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.hashing import BackgroundHasher
@@ -313,8 +314,8 @@ def _stream_body(
     limiter: TokenBucket | None,
 ) -> int:
     size = task.size_bytes
-    read = response.raw.read1
     chunk_bytes = limiter.read_size(options.chunk_bytes) if limiter else options.chunk_bytes
+    reader = BodyReader(response)
     done = start
     flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
     fd = os.open(task.part, flags, 0o644)
@@ -322,27 +323,28 @@ def _stream_body(
     try:
         os.lseek(fd, start, os.SEEK_SET)
         os.ftruncate(fd, start)
-        with BackgroundHasher(digests) as hasher:
+        with BackgroundHasher(digests, chunk_bytes) as hasher:
             while True:
+                buffer = hasher.buffers.take(control)
                 try:
-                    chunk = read(chunk_bytes)
+                    count = reader.readinto(memoryview(buffer))
                 except NETWORK_ERRORS as error:
                     control.check()
                     raise RetryableError(describe_network_error(error, options)) from None
-                if not chunk:
+                if not count:
                     break
                 if size is None:
-                    _check_unknown_growth(task, done + len(chunk), options)
-                elif done + len(chunk) > size:
+                    _check_unknown_growth(task, done + count, options)
+                elif done + count > size:
                     os.ftruncate(fd, 0)
                     raise RetryableError("the server sent more bytes than expected")
-                _write_all(fd, chunk, task, size, done, options)
-                out.wrote(done, len(chunk))
-                hasher.update(chunk)
-                done += len(chunk)
+                _write_all(fd, memoryview(buffer)[:count], task, size, done, options)
+                out.wrote(done, count)
+                hasher.update(buffer, count)
+                done += count
                 progress(done)
                 if limiter is not None:
-                    limiter.take(len(chunk), control)
+                    limiter.take(count, control)
                 control.check()
         control.check()
         if size is not None and done < size:
@@ -354,16 +356,15 @@ def _stream_body(
 
 
 def _write_all(
-    fd: int, chunk: bytes, task: FileTask, size: int | None, done: int, options: TransferOptions
+    fd: int, view: memoryview, task: FileTask, size: int | None, done: int, options: TransferOptions
 ) -> None:
-    view = memoryview(chunk)
     try:
         while view:
             written = os.write(fd, view)
             view = view[written:]
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            remaining = (size - done) if size is not None else len(chunk)
+            remaining = (size - done) if size is not None else len(view)
             raise NotEnoughSpace(
                 need=remaining + options.space_margin_bytes, free=free_bytes(task.part.parent)
             ) from None

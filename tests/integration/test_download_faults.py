@@ -5,6 +5,7 @@ Every test checks the final state and that nothing corrupt is ever installed.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import threading
 import time
@@ -16,7 +17,15 @@ from clary_desktop.app import Registry
 from clary_desktop.db.tables import ModelDownload, ModelVersion, VersionFile
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.download_values import JobState
-from tests.support.download_env import import_entries, sha, url_entry, use_fast_manager
+from clary_desktop.downloads import hashing
+from tests.support.download_env import (
+    FAST,
+    import_entries,
+    record_buffer_pools,
+    sha,
+    url_entry,
+    use_fast_manager,
+)
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.waiting import PATIENCE
 
@@ -69,6 +78,21 @@ def test_clean_download(reg, server):
     info = run(reg)
     assert info.state == JobState.COMPLETED and info.bytes_done == len(DATA)
     assert_installed(reg)
+
+
+def test_every_read_goes_into_a_few_buffers_used_again(reg, monkeypatch):
+    """One stream: the file passes through the hasher's few buffers, each read into
+    again once hashed, and none is lost on the way (memory stays flat)."""
+    pools = record_buffer_pools(monkeypatch, hashing)
+    chunk = 64 * 1024  # the pool (16 queued + 2) is then smaller than the reads
+    use_fast_manager(reg, dataclasses.replace(FAST, chunk_bytes=chunk))
+    assert run(reg).state == JobState.COMPLETED
+    assert_installed(reg)
+    (pool,) = pools
+    assert pool.buffer_bytes == chunk
+    assert 0 < pool.made <= pool.capacity < len(DATA) // chunk
+    # Every buffer came back but the last one taken, whose read found the body's end.
+    assert pool.free == pool.made - 1
 
 
 @pytest.mark.parametrize("fault", ["truncate:700000", "reset:300000"])

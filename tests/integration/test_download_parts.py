@@ -22,7 +22,14 @@ from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.download_values import JobState
 from clary_desktop.downloads import parallel
-from tests.support.download_env import FAST, import_entries, sha, url_entry, use_fast_manager
+from tests.support.download_env import (
+    FAST,
+    import_entries,
+    record_buffer_pools,
+    sha,
+    url_entry,
+    use_fast_manager,
+)
 from tests.support.fault_server import BlobServer, random_bytes
 from tests.support.waiting import PATIENCE, wait_until
 
@@ -95,6 +102,21 @@ def assert_not_installed(reg: Registry) -> None:
 
 def sidecar(reg: Registry) -> dict:
     return json.loads(target(reg).with_name("m.gguf.part.json").read_text())
+
+
+def test_every_read_goes_into_a_few_buffers_used_again(reg, server, monkeypatch):
+    """No new buffer per read (memory stays flat whatever the file size): the file
+    passes through at most the pool's capacity of buffers, and once the file is in,
+    the hasher has given back every buffer it kept."""
+    pools = record_buffer_pools(monkeypatch, parallel)
+    # A window of 8 chunks: the pool (8 + a chunk per part + 1) is smaller than the reads.
+    monkeypatch.setattr(parallel, "HASH_WINDOW_BYTES", 8 * PARTS.part_chunk_bytes)
+    server.throttle = 1024 * KiB  # parts overlap, so the hasher keeps chunks ahead of it
+    assert run(reg).state == JobState.COMPLETED
+    assert_installed(reg)
+    reads = len(DATA) // PARTS.part_chunk_bytes  # at the very least
+    assert pools and all(0 < pool.made <= pool.capacity < reads for pool in pools)
+    assert all(pool.free == pool.made for pool in pools)
 
 
 def test_parts_cover_the_file_once_in_parallel(reg, server):

@@ -1,13 +1,18 @@
-"""Helpers shared by the download tests: catalog entries and a fast manager."""
+"""Helpers shared by the download tests: catalog entries, a fast manager, and a look at
+the read buffers."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import pytest
+
 from clary_desktop.app import Registry
+from clary_desktop.downloads.buffer_pool import BufferPool
 from clary_desktop.downloads.manager import DownloadManager
 from clary_desktop.downloads.transfer import TransferOptions
 from clary_desktop.registry.manifest import parse_manifest
@@ -116,3 +121,16 @@ def use_fast_manager(registry: Registry, options: TransferOptions = FAST) -> Dow
     )
     registry.use_download_engine(manager)
     return manager
+
+
+def record_buffer_pools(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[BufferPool]:
+    """Every BufferPool `module` makes from now on, for tests of what its reads use."""
+    pools: list[BufferPool] = []
+
+    class RecordedPool(BufferPool):
+        def __init__(self, buffer_bytes: int, capacity: int) -> None:
+            super().__init__(buffer_bytes, capacity)
+            pools.append(self)
+
+    monkeypatch.setattr(module, "BufferPool", RecordedPool)
+    return pools
