@@ -16,7 +16,8 @@ with a different tool):
                    connections are slow; the time of each 10% of the file is read from
                    the allocated blocks of clary's sparse .part file while it downloads
 For every case: clary's engine in this process too (no start-up), clary's peak RSS
-growth over the download of a 1 MiB file, and user+sys CPU seconds per GiB. The goals
+growth over the download of a 1 MiB file, and user+sys CPU seconds per GiB; then
+clary's memory alone on a CLARY_BENCH_MEMORY_MIB (default 4096) download in parts. The goals
 allow for start-up: a Python process importing the catalog's libraries (at most 0.3 s,
 as the issue puts it), and each verdict is printed against `clary-models --version` too.
 Figures are printed, never asserted; the downloaded files' sha256 is.
@@ -55,6 +56,7 @@ THROTTLED_MIB = [
     int(s) for s in os.environ.get("CLARY_BENCH_THROTTLED_SIZES_MIB", "256,1024").split(",") if s
 ]
 MIXED_MIB = int(os.environ.get("CLARY_BENCH_MIXED_MIB", "256"))
+MEMORY_MIB = int(os.environ.get("CLARY_BENCH_MEMORY_MIB", "4096"))
 RATE = os.environ.get("CLARY_BENCH_NGINX_RATE", "20m")
 SLOW_RATE = os.environ.get("CLARY_BENCH_NGINX_SLOW_RATE", "2m")
 CONNECTIONS = 8
@@ -380,6 +382,35 @@ def test_clary_vs_aria2c(
         for line in _report(case, figures, baseline):
             print(line)
     summary.append(_row(case, figures))
+
+
+def test_memory_stays_flat_on_a_big_file(
+    server: NginxServer,
+    baseline: Baseline,
+    work: Path,
+    installed_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The memory goal holds "at any file size": one CLARY_BENCH_MEMORY_MIB download in
+    parts (nginx's per-connection limit), its peak RSS against a 1 MiB download's."""
+    size = MEMORY_MIB * 2**20
+    source = server.files / f"memory-{MEMORY_MIB}.bin"
+    digest = make_file(source, size, seed=-2)
+    data_dir = bench_clary.fresh_data_dir(
+        work / "memory-data", server.url(source.name, "limited"), size, digest
+    )
+    run = bench_clary.download(data_dir, env=installed_env)
+    assert bench_clary.file_sha256(bench_clary.installed_file(data_dir)) == digest
+    shutil.rmtree(data_dir)
+    source.unlink()
+    growth = run.peak_rss_mib - baseline.small_download_rss_mib
+    with capsys.disabled():
+        print(
+            f"\nmemory at {MEMORY_MIB} MiB ({RATE} per connection, {run.seconds:.1f} s): clary "
+            f"peak RSS {run.peak_rss_mib:.0f} MiB, growth over a 1 MiB download "
+            f"{growth:.1f} MiB (goal <= {RSS_GOAL_MIB} MiB at any size): "
+            f"{_verdict(growth <= RSS_GOAL_MIB)}"
+        )
 
 
 # ---- printing ------------------------------------------------------------------------
