@@ -58,6 +58,8 @@ def _plain_http_client_response(raw: object) -> http.client.HTTPResponse | None:
     inner = getattr(raw, "_fp", None)
     if not isinstance(inner, http.client.HTTPResponse) or inner.chunked:
         return None
+    if not hasattr(inner.fp, "readinto1"):  # not the buffered socket file it reads from
+        return None
     if getattr(raw, "_uncached_read_occurred", True) or getattr(raw, "_decoded_buffer", None):
         return None
     return inner
