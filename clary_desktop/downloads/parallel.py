@@ -28,7 +28,7 @@ with exactly the asked `Content-Range` (else that range starts again from its
 first byte), no byte for `stall_seconds` aborts the range's attempt, which is
 retried with back-off (at most `max_retries` failures in a row). A 200 means
 the server ignores Range (or the file changed): the file falls back to one
-stream, from zero. Every read goes into a buffer of the run's pool (one per
+stream, from zero. Every read goes into a buffer of the hasher's pool (one per
 worker plus the hasher's kept window, made once and used again), so memory stays
 flat whatever the file size.
 """
@@ -47,13 +47,12 @@ from clary_desktop.domain.disk_space import NotEnoughSpace, free_bytes
 from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file, same_origin
 from clary_desktop.downloads.body_reader import BodyReader
-from clary_desktop.downloads.buffer_pool import BufferPool
 from clary_desktop.downloads.control import TransferControl
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.group import ControlGroup
 from clary_desktop.downloads.partial import Sidecar, write_sidecar
 from clary_desktop.downloads.parts import PartPlan, Range
-from clary_desktop.downloads.prefix_hash import HASH_WINDOW_BYTES, PrefixHasher
+from clary_desktop.downloads.prefix_hash import PrefixHasher
 from clary_desktop.downloads.ratelimit import TokenBucket
 from clary_desktop.downloads.transfer import (
     CONTENT_RANGE,
@@ -173,10 +172,7 @@ class _PartsRun:
         self.probe_began = 0.0
         self.probe_bytes = 0
         self.split = threading.Event()
-        # The hasher keeps at most a window of chunks; every worker holds one more.
-        max_kept = max(1, HASH_WINDOW_BYTES // self.chunk)
-        self.buffers = BufferPool(self.chunk, max_kept + max(1, options.parallel_parts) + 1)
-        self.hasher = PrefixHasher(task, plan, self.buffers, max_kept)
+        self.hasher = PrefixHasher(task, plan, self.chunk, options.parallel_parts)
 
     # ---- supervisor -----------------------------------------------------------------
 
@@ -441,22 +437,21 @@ class _PartsRun:
         self.group.attach(response)
         try:
             with response:
-                reader = BodyReader(response)
+                reader, buffers = BodyReader(response), self.hasher.buffers
                 while not item.finished:
-                    buffer = self.buffers.take(self.group)
+                    buffer = buffers.take(self.group)
                     kept = False  # by the hasher, which then gives the buffer back
                     try:
                         count = self._read_into(reader, buffer, item)
                         if not count:
                             break
                         offset = item.offset
-                        data = memoryview(buffer)[:count]
-                        self._write(out.fd, data, offset)
+                        self._write(out.fd, memoryview(buffer)[:count], offset)
                         out.wrote(offset, count)
-                        kept = self.hasher.offer(offset, data, buffer, self.group)
+                        kept = self.hasher.offer(offset, buffer, count, self.group)
                     finally:
                         if not kept:
-                            self.buffers.give(buffer)
+                            buffers.give(buffer)
                     self.plan.advance(item, count)
                     if self.probing:
                         self._probe_step(item, count)

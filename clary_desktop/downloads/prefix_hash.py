@@ -1,14 +1,15 @@
 """The sha256 of a file written in ranged parts, computed in file order as it arrives.
 
 The hasher thread follows the contiguous prefix of finished bytes (PartPlan).
-Workers offer each chunk they have just written, in a buffer of the run's
-BufferPool: a chunk that ends within `window_bytes` ahead of the hashed position
-is kept (at most `max_kept` buffers) and hashed from memory, so the common case
-(one connection, or parts arriving nearly in order) never reads the file back;
-its buffer then goes back to the pool. Chunks further ahead, past a gap another
-range still has to fill, are not kept: the hasher reads those bytes back from the
-file (the page cache) when the prefix reaches them. Memory stays at the kept
-buffers plus one read buffer, whatever the file size.
+Workers read into buffers of the hasher's `buffers` pool and offer each chunk they
+have just written: a chunk that ends within `HASH_WINDOW_BYTES` ahead of the hashed
+position is kept (a window's worth of buffers at most) and hashed from memory, so
+the common case (one connection, or parts arriving nearly in order) never reads the
+file back; its buffer then goes back to the pool. Chunks further ahead, past a gap
+another range still has to fill, are not kept: the hasher reads those bytes back
+from the file (the page cache) when the prefix reaches them. The pool holds the
+kept window plus one buffer per worker, so memory stays flat whatever the file
+size.
 
 A worker writing at the prefix itself (no gap before its chunk) waits while the
 hasher is more than a window behind instead of having its bytes read back: when
@@ -45,14 +46,7 @@ class PrefixHasher(threading.Thread):
     """`start()`, workers `offer(...)` what they wrote, `join()`; then `digests`
     (or `error`)."""
 
-    def __init__(
-        self,
-        task: FileTask,
-        plan: PartPlan,
-        pool: BufferPool,
-        max_kept: int,
-        window_bytes: int = HASH_WINDOW_BYTES,
-    ) -> None:
+    def __init__(self, task: FileTask, plan: PartPlan, chunk_bytes: int, workers: int) -> None:
         super().__init__(name="clary-download-hash", daemon=True)
         self.task = task
         self.plan = plan
@@ -60,9 +54,10 @@ class PrefixHasher(threading.Thread):
         self.error: BaseException | None = None
         self.read_back = 0
         """Bytes hashed from the file rather than from memory (for the benchmarks)."""
-        self._pool = pool
-        self._max_kept = max_kept
-        self._window = window_bytes
+        self._window = HASH_WINDOW_BYTES
+        self._max_kept = max(1, self._window // max(1, chunk_bytes))
+        # The kept window, a buffer per worker reading, and one to spare.
+        self.buffers = BufferPool(chunk_bytes, self._max_kept + max(1, workers) + 1)
         self._cond = threading.Condition()
         self._pending: dict[int, _Kept] = {}  # offset -> the kept chunk
         self._hashed = 0
@@ -70,14 +65,12 @@ class PrefixHasher(threading.Thread):
 
     # ---- workers --------------------------------------------------------------------
 
-    def offer(
-        self, offset: int, chunk: memoryview, buffer: bytearray, control: TransferControl
-    ) -> bool:
-        """`chunk` (in `buffer`, from the pool) was just written at `offset` and is not
-        yet counted done in the plan. True when it is kept for hashing: the hasher gives
-        `buffer` back to the pool; False: the caller does."""
+    def offer(self, offset: int, buffer: bytearray, count: int, control: TransferControl) -> bool:
+        """The first `count` bytes of `buffer` (from `buffers`) were just written at
+        `offset` and are not yet counted done in the plan. True when they are kept for
+        hashing: the hasher gives `buffer` back to the pool; False: the caller does."""
         generation = self.plan.generation
-        end = offset + len(chunk)
+        end = offset + count
         while True:
             at_prefix = self.plan.prefix() >= offset  # no gap before it: the hasher gets here
             with self._cond:
@@ -86,10 +79,10 @@ class PrefixHasher(threading.Thread):
                 if end - self._hashed <= self._window:
                     replaced = self._pending.pop(offset, None)  # from a restarted range
                     if replaced is not None:
-                        self._pool.give(replaced.buffer)
+                        self.buffers.give(replaced.buffer)
                     if len(self._pending) >= self._max_kept:
                         return False
-                    self._pending[offset] = _Kept(chunk, buffer, generation)
+                    self._pending[offset] = _Kept(buffer, count, generation)
                     return True
                 if not at_prefix:
                     return False  # past a gap, too far ahead: read back from the file later
@@ -129,9 +122,9 @@ class PrefixHasher(threading.Thread):
                 while hashed < prefix:
                     kept, upto = self._from_memory(hashed, prefix, generation)
                     if kept is not None:
-                        data = kept.chunk[: prefix - hashed]
+                        data = memoryview(kept.buffer)[: min(kept.count, prefix - hashed)]
                         self.digests.update(data)
-                        self._pool.give(kept.buffer)
+                        self.buffers.give(kept.buffer)
                     else:
                         count = read_at(fd, view[: min(len(view), upto - hashed)], hashed)
                         if count <= 0:
@@ -159,7 +152,7 @@ class PrefixHasher(threading.Thread):
             if kept is not None:
                 if kept.generation == generation:
                     return kept, prefix
-                self._pool.give(kept.buffer)
+                self.buffers.give(kept.buffer)
             upto = min((o for o in self._pending if o > hashed), default=prefix)
             return None, min(upto, prefix)
 
@@ -167,19 +160,19 @@ class PrefixHasher(threading.Thread):
         """Under the lock: the hashed position moved; drop what lies behind it."""
         self._hashed = hashed
         for offset in [o for o in self._pending if o < hashed]:
-            self._pool.give(self._pending.pop(offset).buffer)
+            self.buffers.give(self._pending.pop(offset).buffer)
         self._cond.notify_all()
 
     def _forget(self) -> None:
         for kept in self._pending.values():
-            self._pool.give(kept.buffer)
+            self.buffers.give(kept.buffer)
         self._pending.clear()
 
 
 @dataclass(frozen=True)
 class _Kept:
-    chunk: memoryview
     buffer: bytearray
+    count: int  # the bytes of the chunk, at the start of `buffer`
     generation: int
 
 

@@ -21,7 +21,7 @@ import pytest
 from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.download_values import JobState
-from clary_desktop.downloads import parallel, parts
+from clary_desktop.downloads import parallel, parts, prefix_hash
 from tests.support.download_env import (
     FAST,
     import_entries,
@@ -108,9 +108,9 @@ def test_every_read_goes_into_a_few_buffers_used_again(reg, server, monkeypatch)
     """No new buffer per read (memory stays flat whatever the file size): the file
     passes through at most the pool's capacity of buffers, and once the file is in,
     the hasher has given back every buffer it kept."""
-    pools = record_buffer_pools(monkeypatch, parallel)
+    pools = record_buffer_pools(monkeypatch, prefix_hash)
     # A window of 8 chunks: the pool (8 + a chunk per part + 1) is smaller than the reads.
-    monkeypatch.setattr(parallel, "HASH_WINDOW_BYTES", 8 * PARTS.part_chunk_bytes)
+    monkeypatch.setattr(prefix_hash, "HASH_WINDOW_BYTES", 8 * PARTS.part_chunk_bytes)
     server.throttle = 1024 * KiB  # parts overlap, so the hasher keeps chunks ahead of it
     assert run(reg).state == JobState.COMPLETED
     assert_installed(reg)
@@ -472,8 +472,6 @@ def test_probe_splits_a_slow_link_at_once(paths, server):
 def test_hashed_bytes_are_handed_to_write_back_early(reg, monkeypatch):
     """After hashing, the hasher advises the kernel to write the bytes out and drop them
     from the cache, so the final fsync is short; the file still ends up whole."""
-    from clary_desktop.downloads import prefix_hash
-
     advised: list[tuple[int, int]] = []
     real = os.posix_fadvise
 
