@@ -11,6 +11,7 @@ at once; the final fsync then has little left to wait for.
 
 from __future__ import annotations
 
+import mmap
 import os
 import queue
 import threading
@@ -43,7 +44,7 @@ class BackgroundHasher:
 
     def __init__(self, digests: Updatable, buffer_bytes: int, max_pending: int = 16) -> None:
         self._digests = digests
-        self._queue: queue.Queue[tuple[bytearray, int] | None] = queue.Queue(max_pending)
+        self._queue: queue.Queue[tuple[mmap.mmap, int] | None] = queue.Queue(max_pending)
         # The queue, the one being hashed and the one being read.
         self.buffers = BufferPool(buffer_bytes, max_pending + 2)
         self._thread = threading.Thread(target=self._run, name="clary-hash", daemon=True)
@@ -61,7 +62,7 @@ class BackgroundHasher:
         self._queue.put(None)
         self._thread.join()
 
-    def update(self, buffer: bytearray, count: int) -> None:
+    def update(self, buffer: mmap.mmap, count: int) -> None:
         """Hash the first `count` bytes of `buffer` (taken from `buffers`)."""
         self._queue.put((buffer, count))
 

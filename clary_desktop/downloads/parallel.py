@@ -12,11 +12,12 @@ flight past the cut is dropped with its connection).
 
 `parallel_parts` workers each keep one connection to the final host (the first
 request follows the redirect; the others go straight to where it landed) and
-fetch the ranges the `PartPlan` hands out, writing each chunk at its offset
-into one preallocated `.part` file through the worker's own descriptor. A
-hasher thread follows the contiguous completed prefix (prefix_hash.py), from the
-chunks the workers just wrote while they are near it, else reading the bytes back
-from the page cache, so the sha256 is ready moments after the last byte. A
+fetch the ranges the `PartPlan` hands out, gathering each chunk into a whole
+buffer and writing it at its offset into one preallocated `.part` file through the
+worker's own descriptors (disk_writer.py). A hasher thread follows the contiguous
+completed prefix (prefix_hash.py), from the chunks the workers hand it while they
+are near it (those skip the page cache), else reading the bytes back from the page
+cache, so the sha256 is ready moments after the last byte. A
 worker takes the tail of a much slower range (work stealing, parts.py): of the
 one the hasher waits on, and at the end of the one that would finish last, so no
 slow connection holds the hasher up or is left alone at the end. About
@@ -35,7 +36,6 @@ flat whatever the file size.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import threading
@@ -43,11 +43,11 @@ import time
 
 import requests
 
-from clary_desktop.domain.disk_space import NotEnoughSpace, free_bytes
 from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file, same_origin
 from clary_desktop.downloads.body_reader import BodyReader
 from clary_desktop.downloads.control import TransferControl
+from clary_desktop.downloads.disk_writer import DiskWriter
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.group import ControlGroup
 from clary_desktop.downloads.partial import Sidecar, write_sidecar
@@ -64,9 +64,10 @@ from clary_desktop.downloads.transfer import (
     check_status,
     describe_network_error,
     finish_file,
+    gather,
     part_size,
+    write_chunk,
 )
-from clary_desktop.downloads.write_behind import WriteBehind
 from clary_desktop.network.http import sibling_session
 
 log = logging.getLogger(__name__)
@@ -308,8 +309,7 @@ class _PartsRun:
     # ---- workers --------------------------------------------------------------------
 
     def _worker(self, start: tuple[Range, requests.Response] | None) -> None:
-        fd = os.open(self.task.part, os.O_WRONLY | _BINARY)
-        out = WriteBehind(fd)
+        writer = DiskWriter(self.task.part)
         session = sibling_session(self.session)
         rate = 0.0  # bytes per second this worker moves: what it may steal with
         try:
@@ -327,7 +327,7 @@ class _PartsRun:
                     item, response = found, None
                 began, before = time.monotonic(), item.done
                 try:
-                    self._fetch_range(session, out, item, response)
+                    self._fetch_range(session, writer, item, response)
                 finally:
                     self.plan.release(item)
                 last = (item.done - before) / max(time.monotonic() - began, 1e-3)
@@ -338,13 +338,13 @@ class _PartsRun:
             self.group.abort(error)
         finally:
             session.close()
-            os.close(fd)
+            writer.close()
             self.changed.set()
 
     def _fetch_range(
         self,
         session: requests.Session,
-        out: WriteBehind,
+        writer: DiskWriter,
         item: Range,
         response: requests.Response | None,
     ) -> None:
@@ -358,7 +358,7 @@ class _PartsRun:
                 if response is None:
                     response = self._request(session, item, asked_end)
                     self._accept(response, item, asked_end, close_on_error=True)
-                self._stream(response, out, item, asked_end)
+                self._stream(response, writer, item, asked_end)
             except RetryableError as error:
                 delay = retries.delay_after(error, progressed=item.done > before)
                 if delay is None:
@@ -432,8 +432,17 @@ class _PartsRun:
             raise
 
     def _stream(
-        self, response: requests.Response, out: WriteBehind, item: Range, asked_end: int
+        self, response: requests.Response, writer: DiskWriter, item: Range, asked_end: int
     ) -> None:
+        def accept(gathered: int, count: int) -> int:
+            # A steal may have cut the range meanwhile: the rest is another's.
+            own = self.plan.claim(item, gathered + count) - gathered
+            if self.probing:
+                self._probe_step(item, count)
+            if self.limiter is not None:
+                self.limiter.take(count, self.group)
+            return own
+
         self.group.attach(response)
         try:
             with response:
@@ -442,22 +451,33 @@ class _PartsRun:
                     buffer = buffers.take(self.group)
                     kept = False  # by the hasher, which then gives the buffer back
                     try:
-                        count = self._read_into(reader, buffer, item)
-                        if not count:
-                            break
                         offset = item.offset
-                        self._write(out.fd, memoryview(buffer)[:count], offset)
-                        out.wrote(offset, count)
-                        kept = self.hasher.offer(offset, buffer, count, self.group)
+                        view = memoryview(buffer)[: writer.gather_bytes(offset, len(buffer))]
+                        count, failure = gather(reader, view, accept, self.group)
+                        if count:
+                            # Bytes hashed from memory are never read back: they may
+                            # skip the page cache.
+                            kept = self.hasher.offer(offset, buffer, count, self.group)
+                            remaining = self.size - self.plan.done_bytes()
+                            write_chunk(
+                                writer,
+                                view[:count],
+                                offset,
+                                kept,
+                                self.task,
+                                remaining,
+                                self.options,
+                            )
                     finally:
                         if not kept:
                             buffers.give(buffer)
-                    self.plan.advance(item, count)
-                    if self.probing:
-                        self._probe_step(item, count)
-                    if self.limiter is not None:
-                        self.limiter.take(count, self.group)
+                    if count:
+                        self.plan.advance(item, count)
                     self.group.check()
+                    if failure is not None:
+                        raise RetryableError(describe_network_error(failure, self.options))
+                    if not count:
+                        break
                 self.group.check()
                 if not item.finished:
                     raise RetryableError(
@@ -469,17 +489,6 @@ class _PartsRun:
                 # else the probe or a steal cut the range: closing drops what is in flight
         finally:
             self.group.detach()
-
-    def _read_into(self, reader: BodyReader, buffer: bytearray, item: Range) -> int:
-        """Read the next bytes of `item` into `buffer`; how many of them are this
-        range's to write (0: the body ended, or a steal left nothing of it)."""
-        try:
-            count = reader.readinto(memoryview(buffer))
-        except NETWORK_ERRORS as error:
-            self.group.check()
-            raise RetryableError(describe_network_error(error, self.options)) from None
-        # A steal may have cut the range meanwhile: the rest is another's.
-        return self.plan.claim(item, count) if count else 0
 
     def _probe_step(self, item: Range, count: int) -> None:
         """Called by the probing worker after each chunk: decide once the window is over."""
@@ -502,34 +511,9 @@ class _PartsRun:
         self.split.set()
         self.changed.set()
 
-    def _write(self, fd: int, data: memoryview, offset: int) -> None:
-        try:
-            write_at(fd, data, offset)
-        except OSError as error:
-            if error.errno in (errno.ENOSPC, errno.EDQUOT):
-                remaining = self.size - self.plan.done_bytes()
-                raise NotEnoughSpace(
-                    need=remaining + self.options.space_margin_bytes,
-                    free=free_bytes(self.task.part.parent),
-                ) from None
-            raise
-
 
 class _Done(Exception):
     """Ends an attempt's group once the supervisor is done with it."""
-
-
-def write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
-    """Write all of `data` at `offset` (this thread's own descriptor)."""
-    view = memoryview(data)
-    while view:
-        if hasattr(os, "pwrite"):
-            written = os.pwrite(fd, view, offset)
-        else:  # Windows: each thread has its own descriptor, so seek + write is safe
-            os.lseek(fd, offset, os.SEEK_SET)
-            written = os.write(fd, view)
-        view = view[written:]
-        offset += written
 
 
 def _sync_data(fd: int) -> None:

@@ -35,6 +35,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from clary_desktop.downloads.disk_writer import BLOCK_BYTES
+
 STEAL_FACTOR = 2.0
 """A busy range is stolen from only when the asker moved at least this many times
 faster than it (equal connections finish together anyway; a cut costs a request)."""
@@ -216,9 +218,9 @@ class PartPlan:
             # At most 2 x min_bytes, the last of it: the next idle worker takes the piece
             # before, so all of them drain a long slow tail at once.
             piece = 2 * self.min_bytes
-        if piece < self._steal_min:
+        cut = _block_up(victim.end - piece)
+        if victim.end - cut < self._steal_min:
             return None
-        cut = victim.end - piece
         thief = Range(cut, victim.end, busy=True, began=now)
         self._ranges.insert(index + 1, thief)
         victim.end = cut
@@ -244,7 +246,7 @@ class PartPlan:
         length = min(rest, self.max_bytes, max(self.min_bytes, -(-rest // self.workers)))
         if rest - length < self.min_bytes:
             length = rest  # no crumb of a range at the end
-        return length
+        return min(rest, _block_up(length))
 
     def _trim(self, index: int) -> None:
         """Shorten range `index` to a share of its rest; the cut-off bytes become
@@ -254,7 +256,7 @@ class PartPlan:
         length = self._length(rest)
         if length >= rest:
             return
-        cut = item.offset + max(length, item.claimed)
+        cut = _block_up(item.offset + max(length, item.claimed))
         if cut >= item.end:
             return
         if index == len(self._ranges) - 1:
@@ -359,6 +361,12 @@ class PartPlan:
                 else:
                     out.append([item.start, item.end, item.done])
             return out
+
+
+def _block_up(position: int) -> int:
+    """`position`, or the next block boundary after it: ranges that start and end on
+    one are written in whole blocks, past the page cache (disk_writer.py)."""
+    return -(-position // BLOCK_BYTES) * BLOCK_BYTES
 
 
 def _rate(item: Range, now: float) -> float | None:

@@ -1,13 +1,14 @@
 """The sha256 of a file written in ranged parts, computed in file order as it arrives.
 
 The hasher thread follows the contiguous prefix of finished bytes (PartPlan).
-Workers read into buffers of the hasher's `buffers` pool and offer each chunk they
-have just written: a chunk that ends within `HASH_WINDOW_BYTES` ahead of the hashed
+Workers read into buffers of the hasher's `buffers` pool and offer each chunk before
+they write it: a chunk that ends within `HASH_WINDOW_BYTES` ahead of the hashed
 position is kept (a window's worth of buffers at most) and hashed from memory, so
 the common case (one connection, or parts arriving nearly in order) never reads the
 file back; its buffer then goes back to the pool. Chunks further ahead, past a gap
 another range still has to fill, are not kept: the hasher reads those bytes back
-from the file (the page cache) when the prefix reaches them. The pool holds the
+from the file (the page cache) when the prefix reaches them. The worker writes a
+kept chunk past the page cache and the others through it (disk_writer.py). The pool holds the
 kept window plus one buffer per worker, so memory stays flat whatever the file
 size.
 
@@ -23,6 +24,7 @@ kept in memory.
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 import threading
 from dataclasses import dataclass
@@ -65,10 +67,11 @@ class PrefixHasher(threading.Thread):
 
     # ---- workers --------------------------------------------------------------------
 
-    def offer(self, offset: int, buffer: bytearray, count: int, control: TransferControl) -> bool:
-        """The first `count` bytes of `buffer` (from `buffers`) were just written at
-        `offset` and are not yet counted done in the plan. True when they are kept for
-        hashing: the hasher gives `buffer` back to the pool; False: the caller does."""
+    def offer(self, offset: int, buffer: mmap.mmap, count: int, control: TransferControl) -> bool:
+        """The first `count` bytes of `buffer` (from `buffers`) are to be written at
+        `offset` and counted done in the plan after that. True when they are kept for
+        hashing (never read back from the file): the hasher gives `buffer` back to the
+        pool; False: the caller does."""
         generation = self.plan.generation
         end = offset + count
         while True:
@@ -171,7 +174,7 @@ class PrefixHasher(threading.Thread):
 
 @dataclass(frozen=True)
 class _Kept:
-    buffer: bytearray
+    buffer: mmap.mmap
     count: int  # the bytes of the chunk, at the start of `buffer`
     generation: int
 

@@ -3,8 +3,9 @@
 Bytes go to `<target>.part` next to a sidecar (see partial.py). A retry or a new
 process resumes with `Range` + `If-Range`, after re-hashing the bytes already on
 disk; only a 206 with exactly the asked `Content-Range` is appended, anything
-else restarts from zero. The sha256 is computed while streaming; the finished
-file is fsynced and renamed into place only when size and digest match.
+else restarts from zero. The sha256 is computed while streaming, from the read
+buffers (which is why their whole blocks may skip the page cache, disk_writer.py);
+the finished file is fsynced and renamed into place only when size and digest match.
 
 The stall watchdog is the socket read timeout: no byte for `stall_seconds`
 aborts the attempt, which is then retried like a reset or a truncated body.
@@ -42,6 +43,7 @@ from clary_desktop.domain.layout import FileTask
 from clary_desktop.downloads.answers import content_length, get_file
 from clary_desktop.downloads.body_reader import BodyReader
 from clary_desktop.downloads.control import TransferControl
+from clary_desktop.downloads.disk_writer import DiskWriter
 from clary_desktop.downloads.errors import DownloadFailed, RetryableError
 from clary_desktop.downloads.hashing import BackgroundHasher
 from clary_desktop.downloads.partial import (
@@ -50,7 +52,6 @@ from clary_desktop.downloads.partial import (
     write_sidecar,
 )
 from clary_desktop.downloads.ratelimit import TokenBucket
-from clary_desktop.downloads.write_behind import WriteBehind
 from clary_desktop.formatting import format_size
 from clary_desktop.network.problems import ProxyUnreachable
 
@@ -317,56 +318,99 @@ def _stream_body(
     chunk_bytes = limiter.read_size(options.chunk_bytes) if limiter else options.chunk_bytes
     reader = BodyReader(response)
     done = start
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
-    fd = os.open(task.part, flags, 0o644)
-    out = WriteBehind(fd)
-    try:
-        os.lseek(fd, start, os.SEEK_SET)
-        os.ftruncate(fd, start)
+
+    def accept(gathered: int, count: int) -> int:
+        total = done + gathered + count
+        if size is None:
+            _check_unknown_growth(task, total, options)
+        elif total > size:
+            os.ftruncate(writer.fd, 0)
+            raise RetryableError("the server sent more bytes than expected")
+        if limiter is not None:
+            limiter.take(count, control)
+        return count
+
+    with DiskWriter(task.part) as writer:
+        os.ftruncate(writer.fd, start)
         with BackgroundHasher(digests, chunk_bytes) as hasher:
             while True:
                 buffer = hasher.buffers.take(control)
                 try:
-                    count = reader.readinto(memoryview(buffer))
-                except NETWORK_ERRORS as error:
-                    control.check()
-                    raise RetryableError(describe_network_error(error, options)) from None
+                    view = memoryview(buffer)[: writer.gather_bytes(done, len(buffer))]
+                    count, failure = gather(reader, view, accept, control)
+                    if count:
+                        left = None if size is None else size - done
+                        write_chunk(writer, view[:count], done, True, task, left, options)
+                except BaseException:
+                    hasher.buffers.give(buffer)
+                    raise
+                if count:
+                    hasher.update(buffer, count)  # the hasher gives the buffer back
+                    done += count
+                    progress(done)
+                else:
+                    hasher.buffers.give(buffer)
+                control.check()
+                if failure is not None:
+                    raise RetryableError(describe_network_error(failure, options))
                 if not count:
                     break
-                if size is None:
-                    _check_unknown_growth(task, done + count, options)
-                elif done + count > size:
-                    os.ftruncate(fd, 0)
-                    raise RetryableError("the server sent more bytes than expected")
-                _write_all(fd, memoryview(buffer)[:count], task, size, done, options)
-                out.wrote(done, count)
-                hasher.update(buffer, count)
-                done += count
-                progress(done)
-                if limiter is not None:
-                    limiter.take(count, control)
-                control.check()
-        control.check()
         if size is not None and done < size:
             raise RetryableError(f"the connection closed after {done} of {size} bytes")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        os.fsync(writer.fd)
     return done
 
 
-def _write_all(
-    fd: int, view: memoryview, task: FileTask, size: int | None, done: int, options: TransferOptions
+GATHER_SECONDS = 0.2
+"""A buffer is written once full, or once it has gathered this long: on a slow link
+the file (and the progress shown) still moves several times a second."""
+
+
+def gather(
+    reader: BodyReader,
+    view: memoryview,
+    accept: Callable[[int, int], int],
+    control: TransferControl,
+) -> tuple[int, BaseException | None]:
+    """Read into `view` until it is full, the body ends, `GATHER_SECONDS` pass, a stop
+    is asked, or `accept(gathered, count)` keeps fewer of a read's `count` bytes than it
+    brought (it may also raise). Returns how many bytes `view` holds, and the network
+    error that ended the gathering, if one did: the bytes before it are still to be
+    written, so a resume starts after them."""
+    gathered = 0
+    deadline = time.monotonic() + GATHER_SECONDS
+    while gathered < len(view):
+        try:
+            count = reader.readinto(view[gathered:])
+        except NETWORK_ERRORS as error:
+            return gathered, error
+        if not count:
+            break
+        kept = accept(gathered, count)
+        gathered += kept
+        if kept < count or control.reason is not None or time.monotonic() > deadline:
+            break
+    return gathered, None
+
+
+def write_chunk(
+    writer: DiskWriter,
+    view: memoryview,
+    offset: int,
+    direct: bool,
+    task: FileTask,
+    remaining: int | None,
+    options: TransferOptions,
 ) -> None:
+    """`writer.write`, a full disk said in the user's terms: how much more the file
+    needs (`remaining` bytes, or the chunk when the size is unknown) and what is free."""
     try:
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        writer.write(view, offset, direct)
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            remaining = (size - done) if size is not None else len(view)
+            need = remaining if remaining is not None else len(view)
             raise NotEnoughSpace(
-                need=remaining + options.space_margin_bytes, free=free_bytes(task.part.parent)
+                need=need + options.space_margin_bytes, free=free_bytes(task.part.parent)
             ) from None
         raise
 

@@ -1,4 +1,6 @@
-"""Have the disk write a download's bytes while the download goes on.
+"""Have the disk write a download's buffered bytes while the download goes on.
+
+(Whole blocks hashed from memory skip the page cache altogether: disk_writer.py.)
 
 Linux keeps written data in memory until its writeback timer or its dirty-memory limits
 fire (after many seconds, or gigabytes); the fsync at the end of a download then waits

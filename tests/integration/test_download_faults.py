@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import os
 import threading
 import time
 
@@ -17,11 +18,14 @@ from clary_desktop.app import Registry
 from clary_desktop.db.tables import ModelDownload, ModelVersion, VersionFile
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.download_values import JobState
-from clary_desktop.downloads import hashing
+from clary_desktop.downloads import hashing, transfer
+from clary_desktop.downloads.disk_writer import BLOCK_BYTES
 from tests.support.download_env import (
     FAST,
+    direct_writes_work,
     import_entries,
     record_buffer_pools,
+    record_disk_writers,
     sha,
     url_entry,
     use_fast_manager,
@@ -91,8 +95,22 @@ def test_every_read_goes_into_a_few_buffers_used_again(reg, monkeypatch):
     (pool,) = pools
     assert pool.buffer_bytes == chunk
     assert 0 < pool.made <= pool.capacity < len(DATA) // chunk
-    # Every buffer came back but the last one taken, whose read found the body's end.
-    assert pool.free == pool.made - 1
+    # Every buffer came back, the last one taken (whose read found the body's end) too.
+    assert pool.free == pool.made
+
+
+def test_a_stream_writes_whole_blocks_past_the_page_cache(reg, paths, monkeypatch):
+    """One stream hashes every byte from memory, so its whole blocks skip the page cache;
+    only the file's last partial block (and a buffer a slow moment cut short) is written
+    through it. Each byte once."""
+    if not direct_writes_work(paths.data_dir):
+        pytest.skip("this system or its temporary folder's file system has no O_DIRECT")
+    writers = record_disk_writers(monkeypatch, transfer)
+    assert run(reg).state == JobState.COMPLETED
+    assert_installed(reg)
+    (writer,) = writers
+    assert writer.direct_bytes + writer.buffered_bytes == len(DATA)
+    assert writer.direct_bytes >= len(DATA) // 2 and writer.direct_bytes % BLOCK_BYTES == 0
 
 
 @pytest.mark.parametrize("fault", ["truncate:700000", "reset:300000"])
@@ -181,25 +199,23 @@ def test_stall_is_aborted_and_retried(reg, server):
 
 
 def test_disk_full_pauses_and_keeps_the_partial(reg, server, monkeypatch):
-    from clary_desktop.downloads import transfer
-
-    real_write = transfer.os.write
+    real_pwrite = os.pwrite
     written = {"n": 0}
 
-    def full_disk(fd, data):
+    def full_disk(fd, data, offset):
         if written["n"] > 600_000:
             raise OSError(errno.ENOSPC, "No space left on device")
         written["n"] += len(data)
-        return real_write(fd, data)
+        return real_pwrite(fd, data, offset)
 
-    monkeypatch.setattr(transfer.os, "write", full_disk)
+    monkeypatch.setattr(os, "pwrite", full_disk)
     info = run(reg)
     assert info.state == JobState.PAUSED
     assert info.error.startswith("not enough space: need") and "free" in info.error
     part = target(reg).with_name("m.gguf.part")
     assert part.stat().st_size > 0
     assert_not_installed(reg)
-    monkeypatch.setattr(transfer.os, "write", real_write)
+    monkeypatch.setattr(os, "pwrite", real_pwrite)
     reg.downloads.resume(info.job_id)
     assert reg.downloads.wait(info.job_id, timeout=30).state == JobState.COMPLETED
     assert_installed(reg)

@@ -22,10 +22,13 @@ from clary_desktop.app import Registry
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.download_values import JobState
 from clary_desktop.downloads import parallel, parts, prefix_hash
+from clary_desktop.downloads.disk_writer import DiskWriter
 from tests.support.download_env import (
     FAST,
+    direct_writes_work,
     import_entries,
     record_buffer_pools,
+    record_disk_writers,
     sha,
     url_entry,
     use_fast_manager,
@@ -117,6 +120,22 @@ def test_every_read_goes_into_a_few_buffers_used_again(reg, server, monkeypatch)
     reads = len(DATA) // PARTS.part_chunk_bytes  # at the very least
     assert pools and all(0 < pool.made <= pool.capacity < reads for pool in pools)
     assert all(pool.free == pool.made for pool in pools)
+
+
+def test_parts_write_what_the_hasher_keeps_past_the_page_cache(reg, paths, server, monkeypatch):
+    """The hasher keeps the chunks near it (here all: the file is smaller than its
+    window) and hashes them from memory, so their whole blocks skip the page cache;
+    every range starts on a block boundary, so only a range's end may not."""
+    if not direct_writes_work(paths.data_dir):
+        pytest.skip("this system or its temporary folder's file system has no O_DIRECT")
+    writers = record_disk_writers(monkeypatch, parallel)
+    server.throttle = 1024 * KiB  # parts overlap
+    assert run(reg).state == JobState.COMPLETED
+    assert_installed(reg)
+    assert len(writers) == PARTS.parallel_parts
+    direct = sum(w.direct_bytes for w in writers)
+    assert direct + sum(w.buffered_bytes for w in writers) == len(DATA)
+    assert direct >= len(DATA) // 2
 
 
 def test_parts_cover_the_file_once_in_parallel(reg, server):
@@ -388,14 +407,14 @@ def test_one_slow_connection_among_fast_ones_gives_its_work_away(paths, monkeypa
     byte of the file is written exactly once."""
     writes: list[tuple[int, int]] = []
     lock = threading.Lock()
-    real_write_at = parallel.write_at
+    real_write = DiskWriter.write
 
-    def recorded(fd: int, data: bytes, offset: int) -> None:
+    def recorded(writer: DiskWriter, view: memoryview, offset: int, direct: bool) -> None:
         with lock:
-            writes.append((offset, offset + len(data)))
-        real_write_at(fd, data, offset)
+            writes.append((offset, offset + len(view)))
+        real_write(writer, view, offset, direct)
 
-    monkeypatch.setattr(parallel, "write_at", recorded)
+    monkeypatch.setattr(DiskWriter, "write", recorded)
     # 8 KiB/s: minutes alone; the others need two seconds or more for the rest of the file.
     with BlobServer(throttle=512 * KiB, connection_rates={2: 8 * KiB}) as server:
         server.add("m.gguf", DATA)

@@ -3,8 +3,10 @@ the read buffers."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -12,7 +14,9 @@ from typing import Any
 import pytest
 
 from clary_desktop.app import Registry
+from clary_desktop.downloads import disk_writer
 from clary_desktop.downloads.buffer_pool import BufferPool
+from clary_desktop.downloads.disk_writer import DiskWriter
 from clary_desktop.downloads.manager import DownloadManager
 from clary_desktop.downloads.transfer import TransferOptions
 from clary_desktop.registry.manifest import parse_manifest
@@ -134,3 +138,37 @@ def record_buffer_pools(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> 
 
     monkeypatch.setattr(module, "BufferPool", RecordedPool)
     return pools
+
+
+def record_disk_writers(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[DiskWriter]:
+    """Every DiskWriter `module` makes from now on, for tests of how bytes were written."""
+    writers: list[DiskWriter] = []
+
+    class RecordedWriter(DiskWriter):
+        def __init__(self, path: Path, allow_direct: bool = True) -> None:
+            super().__init__(path, allow_direct)
+            writers.append(self)
+
+    monkeypatch.setattr(module, "DiskWriter", RecordedWriter)
+    return writers
+
+
+def direct_writes_work(folder: Path) -> bool:
+    """True when this system and `folder`'s file system take O_DIRECT writes."""
+    if not getattr(os, "O_DIRECT", 0):
+        return False
+    probe = folder / "direct-probe"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o644)
+    except OSError:
+        return False
+    try:
+        os.pwrite(fd, disk_writer.aligned_buffer(disk_writer.BLOCK_BYTES), 0)
+        return True
+    except OSError as error:
+        if error.errno != errno.EINVAL:
+            raise
+        return False
+    finally:
+        os.close(fd)
+        probe.unlink()

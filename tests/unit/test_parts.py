@@ -9,6 +9,7 @@ import time
 import pytest
 
 from clary_desktop.downloads.control import JobControl
+from clary_desktop.downloads.disk_writer import BLOCK_BYTES
 from clary_desktop.downloads.errors import Interrupted
 from clary_desktop.downloads.group import ControlGroup, GroupAborted
 from clary_desktop.downloads.parts import PartPlan, Range, contiguous_done
@@ -33,6 +34,27 @@ def test_ranges_are_handed_out_in_order_and_shrink_towards_the_end():
     lengths = [end - start for start, end in taken]
     assert max(lengths) == 8 * MiB and lengths[-1] < 2 * MiB  # a short tail to hash
     assert lengths[:-1] == sorted(lengths[:-1], reverse=True)
+
+
+def test_ranges_start_and_end_on_block_boundaries():
+    """Whole blocks can be written past the page cache: every boundary a plan makes
+    (new ranges, a probe's split, a steal's cut) is a block boundary, but the file's end."""
+    size = 37 * MiB + 12345
+    plan = PartPlan.fresh(size, workers=3, min_bytes=MiB + 1, max_bytes=5 * MiB - 7, whole=True)
+    probe = plan.take()
+    assert (probe.start, probe.end) == (0, size)  # the probe asks for everything
+    plan.advance(probe, 777)
+    plan.split(probe)
+    slow = plan.take()
+    slow.began -= 1.0  # half a megabyte in a second: slow
+    plan.advance(slow, 500_000)
+    thief = plan.take(rate=100 * MiB)
+    assert thief is not None and thief.start > slow.offset
+    rest = drain(plan)
+    bounds = {b for r in (probe, slow, thief) for b in (r.start, r.end)}
+    bounds |= {b for r in rest for b in r}
+    assert max(bounds) == size and len(bounds) > 6
+    assert all(b % BLOCK_BYTES == 0 for b in bounds - {size}), sorted(bounds)
 
 
 def test_prefix_follows_finished_ranges_and_snapshot_merges_them():
@@ -215,7 +237,8 @@ def test_a_range_that_received_nothing_keeps_one_byte():
     plan.restart(slow)  # nothing of it is trusted: 0 bytes done, 0 B/s
     slow.began -= 1.0
     thieves = [plan.take(rate=10 * MiB), plan.take(rate=10 * MiB)]
-    assert all(thieves) and slow.end == slow.start + 1  # never an empty range
+    # Never an empty range: it keeps a block (the thief's range starts on a boundary).
+    assert all(thieves) and slow.end == slow.start + BLOCK_BYTES
     restored = PartPlan.restore(8 * MiB, plan.snapshot(), 2, 1 * MiB, 4 * MiB)
     assert restored is not None and restored.snapshot() == plan.snapshot()
 
