@@ -36,14 +36,21 @@ class Updatable(Protocol):
     def update(self, data: bytes | memoryview) -> None: ...
 
 
+QUEUE_BYTES = 16 * 1024 * 1024
+"""Bytes read but not yet hashed, at most (about): what the reader may run ahead."""
+
+
 class BackgroundHasher:
     """`with BackgroundHasher(digests, buffer_bytes) as hasher:` read into
     `hasher.buffers.take(control)`, then `hasher.update(buffer, count)`; the buffer goes
     back to `hasher.buffers` once hashed. When the block ends every chunk has been
     hashed (also after an error)."""
 
-    def __init__(self, digests: Updatable, buffer_bytes: int, max_pending: int = 16) -> None:
+    def __init__(self, digests: Updatable, buffer_bytes: int) -> None:
         self._digests = digests
+        # Up to QUEUE_BYTES waiting (16 buffers at most): the reader stops when it is that
+        # far ahead of the hasher.
+        max_pending = max(2, min(16, QUEUE_BYTES // max(1, buffer_bytes)))
         self._queue: queue.Queue[tuple[mmap.mmap, int] | None] = queue.Queue(max_pending)
         # The queue, the one being hashed and the one being read.
         self.buffers = BufferPool(buffer_bytes, max_pending + 2)

@@ -164,16 +164,21 @@ class _PartsRun:
         self.headers = {**task.headers, "Accept-Encoding": "identity"}
         self.changed = threading.Event()
         self.etag_lock = threading.Lock()
+        # What a worker gathers per write: more while it is the only connection.
         self.chunk = max(1, options.part_chunk_bytes)
+        self.stream_chunk = max(self.chunk, options.chunk_bytes)
         if limiter is not None:
             self.chunk = limiter.read_size(self.chunk)
+            self.stream_chunk = limiter.read_size(self.stream_chunk)
         # The probe: measured by the first worker until it decides; `split` asks the
         # supervisor for the other workers.
         self.probing = plan.whole
         self.probe_began = 0.0
         self.probe_bytes = 0
         self.split = threading.Event()
-        self.hasher = PrefixHasher(task, plan, self.chunk, options.parallel_parts)
+        self.hasher = PrefixHasher(
+            task, plan, self.stream_chunk, self.chunk, options.parallel_parts
+        )
 
     # ---- supervisor -----------------------------------------------------------------
 
@@ -452,7 +457,8 @@ class _PartsRun:
                     kept = False  # by the hasher, which then gives the buffer back
                     try:
                         offset = item.offset
-                        view = memoryview(buffer)[: writer.gather_bytes(offset, len(buffer))]
+                        chunk = self.stream_chunk if self.plan.whole else self.chunk
+                        view = memoryview(buffer)[: writer.gather_bytes(offset, chunk)]
                         count, failure = gather(reader, view, accept, self.group)
                         if count:
                             # Bytes hashed from memory are never read back: they may

@@ -48,7 +48,11 @@ class PrefixHasher(threading.Thread):
     """`start()`, workers `offer(...)` what they wrote, `join()`; then `digests`
     (or `error`)."""
 
-    def __init__(self, task: FileTask, plan: PartPlan, chunk_bytes: int, workers: int) -> None:
+    def __init__(
+        self, task: FileTask, plan: PartPlan, buffer_bytes: int, chunk_bytes: int, workers: int
+    ) -> None:
+        """Buffers of `buffer_bytes`, into which each of `workers` gathers chunks of
+        `chunk_bytes` at least (more while it is the only connection)."""
         super().__init__(name="clary-download-hash", daemon=True)
         self.task = task
         self.plan = plan
@@ -58,8 +62,10 @@ class PrefixHasher(threading.Thread):
         """Bytes hashed from the file rather than from memory (for the benchmarks)."""
         self._window = HASH_WINDOW_BYTES
         self._max_kept = max(1, self._window // max(1, chunk_bytes))
-        # The kept window, a buffer per worker reading, and one to spare.
-        self.buffers = BufferPool(chunk_bytes, self._max_kept + max(1, workers) + 1)
+        # The kept window, a buffer per worker reading, and one to spare. Memory is what
+        # the chunks fill of them (anonymous pages cost nothing until written): a window
+        # of kept bytes plus a chunk per worker.
+        self.buffers = BufferPool(buffer_bytes, self._max_kept + max(1, workers) + 1)
         self._cond = threading.Condition()
         self._pending: dict[int, _Kept] = {}  # offset -> the kept chunk
         self._hashed = 0
