@@ -488,7 +488,8 @@ def _report(case: Case, figures: Figures, baseline: Baseline) -> list[str]:
     if figures.before_first_byte:
         lines.append(
             "  clary from its start to its first byte landing (Python, the catalog, the "
-            f"license, the request): {statistics.median(figures.before_first_byte):.2f} s"
+            "license, the request, and the first buffer filled: up to 0.2 s on a slow "
+            f"connection): {statistics.median(figures.before_first_byte):.2f} s"
         )
     if figures.after_last_byte:
         lines.append(
