@@ -19,7 +19,7 @@ from clary_desktop.db.tables import ModelDownload, ModelVersion, VersionFile
 from clary_desktop.domain.access import Tier
 from clary_desktop.domain.download_values import JobState
 from clary_desktop.downloads import hashing, transfer
-from clary_desktop.downloads.disk_writer import BLOCK_BYTES
+from clary_desktop.downloads.disk_writer import BLOCK_BYTES, DiskWriter
 from tests.support.download_env import (
     FAST,
     direct_writes_work,
@@ -111,6 +111,30 @@ def test_a_stream_writes_whole_blocks_past_the_page_cache(reg, paths, monkeypatc
     (writer,) = writers
     assert writer.direct_bytes + writer.buffered_bytes == len(DATA)
     assert writer.direct_bytes >= len(DATA) // 2 and writer.direct_bytes % BLOCK_BYTES == 0
+
+
+def test_a_slow_connection_writes_what_it_has_several_times_a_second(reg, server, monkeypatch):
+    """A buffer is written once full or after GATHER_SECONDS: at 256 KiB/s a 256 KiB
+    buffer would take a second to fill, so the file (and the progress shown) would move
+    once a second; it moves in much smaller writes instead, every byte once."""
+    writers = record_disk_writers(monkeypatch, transfer)
+    written: list[int] = []
+    real_write = DiskWriter.write
+
+    def recorded(writer: DiskWriter, view: memoryview, offset: int, direct: bool) -> None:
+        written.append(len(view))
+        real_write(writer, view, offset, direct)
+
+    monkeypatch.setattr(DiskWriter, "write", recorded)
+    small = DATA[: 512 * 1024 + 123]
+    server.add("slow.gguf", small)
+    server.fail_next("slow.gguf", f"throttle:{256 * 1024}")
+    import_entries(reg, url_entry("slow-model", {"slow.gguf": (server.url("slow.gguf"), small)}))
+    info = reg.downloads.wait(reg.downloads.start("slow-model"), timeout=PATIENCE)
+    assert info.state == JobState.COMPLETED
+    assert len(writers) == 1 and sum(written) == len(small)
+    buffer = FAST.chunk_bytes
+    assert sum(1 for n in written if n < buffer) >= 5  # not a whole buffer's wait each
 
 
 @pytest.mark.parametrize("fault", ["truncate:700000", "reset:300000"])
