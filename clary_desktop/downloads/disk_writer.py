@@ -92,14 +92,12 @@ class DiskWriter:
                 self.direct_bytes += written
                 view, offset = view[written:], offset + written
         if view:
-            write_at(self.fd, view, offset)
+            _write_all_at(self.fd, view, offset)
             self._behind.wrote(offset, len(view))
             self.buffered_bytes += len(view)
 
     def close(self) -> None:
-        if self._direct_fd is not None:
-            os.close(self._direct_fd)
-            self._direct_fd = None
+        self._close_direct()
         os.close(self.fd)
 
     def _stop_direct(self, error: OSError) -> None:
@@ -108,9 +106,12 @@ class DiskWriter:
             self.path.name,
             error,
         )
-        assert self._direct_fd is not None
-        os.close(self._direct_fd)
-        self._direct_fd = None
+        self._close_direct()
+
+    def _close_direct(self) -> None:
+        if self._direct_fd is not None:
+            os.close(self._direct_fd)
+            self._direct_fd = None
 
     def __enter__(self) -> DiskWriter:
         return self
@@ -119,9 +120,8 @@ class DiskWriter:
         self.close()
 
 
-def write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
-    """Write all of `data` at `offset` (this thread's own descriptor)."""
-    view = memoryview(data)
+def _write_all_at(fd: int, view: memoryview, offset: int) -> None:
+    """Write all of `view` at `offset` (this thread's own descriptor)."""
     while view:
         if hasattr(os, "pwrite"):
             written = os.pwrite(fd, view, offset)

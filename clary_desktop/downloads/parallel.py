@@ -464,14 +464,13 @@ class _PartsRun:
                             # Bytes hashed from memory are never read back: they may
                             # skip the page cache.
                             kept = self.hasher.offer(offset, buffer, count, self.group)
-                            remaining = self.size - self.plan.done_bytes()
                             write_chunk(
                                 writer,
                                 view[:count],
                                 offset,
                                 kept,
                                 self.task,
-                                remaining,
+                                lambda: self.size - self.plan.done_bytes(),
                                 self.options,
                             )
                     finally:

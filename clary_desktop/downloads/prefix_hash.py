@@ -8,9 +8,9 @@ the common case (one connection, or parts arriving nearly in order) never reads 
 file back; its buffer then goes back to the pool. Chunks further ahead, past a gap
 another range still has to fill, are not kept: the hasher reads those bytes back
 from the file (the page cache) when the prefix reaches them. The worker writes a
-kept chunk past the page cache and the others through it (disk_writer.py). The pool holds the
-kept window plus one buffer per worker, so memory stays flat whatever the file
-size.
+kept chunk past the page cache and the others through it (disk_writer.py). The
+pool holds the kept window plus one buffer per worker, so memory stays flat
+whatever the file size.
 
 A worker writing at the prefix itself (no gap before its chunk) waits while the
 hasher is more than a window behind instead of having its bytes read back: when

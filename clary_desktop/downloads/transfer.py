@@ -334,6 +334,9 @@ def _stream_body(
             limiter.take(count, control)
         return count
 
+    def left() -> int | None:  # what the file still needs, for a full disk's message
+        return None if size is None else size - done
+
     with DiskWriter(task.part) as writer:
         os.ftruncate(writer.fd, start)
         with BackgroundHasher(digests, chunk_bytes) as hasher:
@@ -343,7 +346,6 @@ def _stream_body(
                     view = memoryview(buffer)[: writer.gather_bytes(done, len(buffer))]
                     count, failure = gather(reader, view, accept, control)
                     if count:
-                        left = None if size is None else size - done
                         write_chunk(writer, view[:count], done, True, task, left, options)
                 except BaseException:
                     hasher.buffers.give(buffer)
@@ -403,16 +405,17 @@ def write_chunk(
     offset: int,
     direct: bool,
     task: FileTask,
-    remaining: int | None,
+    remaining: Callable[[], int | None],
     options: TransferOptions,
 ) -> None:
     """`writer.write`, a full disk said in the user's terms: how much more the file
-    needs (`remaining` bytes, or the chunk when the size is unknown) and what is free."""
+    needs (`remaining()` bytes, or the chunk when the size is unknown) and what is free."""
     try:
         writer.write(view, offset, direct)
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            need = remaining if remaining is not None else len(view)
+            left = remaining()
+            need = left if left is not None else len(view)
             raise NotEnoughSpace(
                 need=need + options.space_margin_bytes, free=free_bytes(task.part.parent)
             ) from None
