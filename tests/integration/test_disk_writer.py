@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clary_desktop.downloads.disk_writer import BLOCK_BYTES, DiskWriter, aligned_buffer
-from tests.support.download_env import direct_writes_work
+from tests.support.download_env import require_direct_writes
 from tests.support.fault_server import random_bytes
 
 MiB = 1024 * 1024
@@ -23,8 +23,7 @@ def part(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def direct_folder(tmp_path: Path) -> Path:
-    if not direct_writes_work(tmp_path):
-        pytest.skip("this system or its temporary folder's file system has no O_DIRECT")
+    require_direct_writes(tmp_path)
     return tmp_path
 
 
@@ -59,21 +58,25 @@ def test_everything_else_goes_through_the_page_cache(direct_folder, part, offset
     assert part.read_bytes() == bytes(offset) + data
 
 
-def test_a_refused_direct_write_is_written_through_the_page_cache(direct_folder, part, monkeypatch):
-    """Some file systems open with O_DIRECT but refuse the write (EINVAL): the bytes
-    are written the normal way, and so is everything after them."""
+def fail_direct_writes(monkeypatch, writer: DiskWriter, code: int) -> None:
+    """From now on `writer`'s direct descriptor fails every write with `code`."""
     real_pwrite = os.pwrite
-    writer = DiskWriter(part)
-    refusing = writer._direct_fd
+    failing = writer._direct_fd
 
     def pwrite(fd: int, data: memoryview, offset: int) -> int:
-        if fd == refusing:
-            raise OSError(errno.EINVAL, "Invalid argument")
+        if fd == failing:
+            raise OSError(code, os.strerror(code))
         return real_pwrite(fd, data, offset)
 
     monkeypatch.setattr(os, "pwrite", pwrite)
+
+
+def test_a_refused_direct_write_is_written_through_the_page_cache(direct_folder, part, monkeypatch):
+    """Some file systems open with O_DIRECT but refuse the write (EINVAL): the bytes
+    are written the normal way, and so is everything after them."""
     first, second = random_bytes(MiB, seed=3), random_bytes(MiB, seed=4)
-    with writer:
+    with DiskWriter(part) as writer:
+        fail_direct_writes(monkeypatch, writer, errno.EINVAL)
         writer.write(filled(first), 0, direct=True)
         assert not writer.direct
         writer.write(filled(second), MiB, direct=True)
@@ -84,15 +87,7 @@ def test_a_refused_direct_write_is_written_through_the_page_cache(direct_folder,
 def test_other_direct_write_failures_are_raised(direct_folder, part, monkeypatch):
     """A full disk is not a refusal: it reaches the caller (which pauses the download)."""
     with DiskWriter(part) as writer:
-        refusing = writer._direct_fd
-        real_pwrite = os.pwrite
-
-        def pwrite(fd: int, data: memoryview, offset: int) -> int:
-            if fd == refusing:
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return real_pwrite(fd, data, offset)
-
-        monkeypatch.setattr(os, "pwrite", pwrite)
+        fail_direct_writes(monkeypatch, writer, errno.ENOSPC)
         with pytest.raises(OSError) as raised:
             writer.write(filled(bytes(BLOCK_BYTES)), 0, direct=True)
         assert raised.value.errno == errno.ENOSPC and writer.direct

@@ -22,10 +22,10 @@ from clary_desktop.downloads import hashing, transfer
 from clary_desktop.downloads.disk_writer import BLOCK_BYTES, DiskWriter
 from tests.support.download_env import (
     FAST,
-    direct_writes_work,
     import_entries,
     record_buffer_pools,
     record_disk_writers,
+    require_direct_writes,
     sha,
     url_entry,
     use_fast_manager,
@@ -103,8 +103,7 @@ def test_a_stream_writes_whole_blocks_past_the_page_cache(reg, paths, monkeypatc
     """One stream hashes every byte from memory, so its whole blocks skip the page cache;
     only the file's last partial block (and a buffer a slow moment cut short) is written
     through it. Each byte once."""
-    if not direct_writes_work(paths.data_dir):
-        pytest.skip("this system or its temporary folder's file system has no O_DIRECT")
+    require_direct_writes(paths.data_dir)
     writers = record_disk_writers(monkeypatch, transfer)
     assert run(reg).state == JobState.COMPLETED
     assert_installed(reg)

@@ -25,10 +25,10 @@ from clary_desktop.downloads import parallel, parts, prefix_hash
 from clary_desktop.downloads.disk_writer import DiskWriter
 from tests.support.download_env import (
     FAST,
-    direct_writes_work,
     import_entries,
     record_buffer_pools,
     record_disk_writers,
+    require_direct_writes,
     sha,
     url_entry,
     use_fast_manager,
@@ -126,8 +126,7 @@ def test_parts_write_what_the_hasher_keeps_past_the_page_cache(reg, paths, serve
     """The hasher keeps the chunks near it (here all: the file is smaller than its
     window) and hashes them from memory, so their whole blocks skip the page cache;
     every range starts on a block boundary, so only a range's end may not."""
-    if not direct_writes_work(paths.data_dir):
-        pytest.skip("this system or its temporary folder's file system has no O_DIRECT")
+    require_direct_writes(paths.data_dir)
     writers = record_disk_writers(monkeypatch, parallel)
     server.throttle = 1024 * KiB  # parts overlap
     assert run(reg).state == JobState.COMPLETED
