@@ -48,19 +48,20 @@ class WriteBehind:
         step: int = STEP_BYTES,
         start_writing: Callable[[int, int, int, int], int] | None = None,
     ) -> None:
-        """`start_writing(fd, offset, length, flags)`: sync_file_range by default."""
+        """`start_writing(fd, offset, length, flags)`: sync_file_range by default, looked
+        up when the first step is due (a small file never needs it, nor ctypes)."""
         self.fd = fd
         self.step = step
         self._start = self._end = -1
-        self._call = start_writing or sync_file_range()
+        self._call = start_writing
 
     def wrote(self, offset: int, count: int) -> None:
-        if self._call is None:
-            return
         if offset != self._end:
             self._start = offset
         self._end = offset + count
         if self._end - self._start >= self.step:
-            # ctypes lets go of the GIL for the call; it may wait for a busy disk queue.
-            self._call(self.fd, self._start, self._end - self._start, SYNC_FILE_RANGE_WRITE)
+            call = self._call = self._call or sync_file_range()
+            if call is not None:
+                # ctypes lets go of the GIL for the call; it may wait for a busy disk queue.
+                call(self.fd, self._start, self._end - self._start, SYNC_FILE_RANGE_WRITE)
             self._start = self._end

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from clary_desktop.downloads import write_behind
 from clary_desktop.downloads.write_behind import (
     SYNC_FILE_RANGE_WRITE,
     WriteBehind,
@@ -46,3 +47,25 @@ def test_the_real_call_accepts_a_file_the_program_wrote(tmp_path: Path) -> None:
     finally:
         os.close(fd)
     assert path.read_bytes() == b"x" * MIB
+
+
+def test_the_call_is_looked_up_only_once_a_step_is_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small file never loads ctypes: writes that stay under one step look nothing up."""
+    lookups: list[str] = []
+    calls: list[tuple[int, int, int, int]] = []
+
+    def look_up() -> object:
+        lookups.append("sync_file_range")
+        return lambda *call: calls.append(call) or 0
+
+    monkeypatch.setattr(write_behind, "sync_file_range", look_up)
+    out = WriteBehind(7, step=4 * MIB)
+    out.wrote(0, 3 * MIB)
+    assert lookups == [] and calls == []
+    out.wrote(3 * MIB, MIB)
+    out.wrote(4 * MIB, 4 * MIB)
+    assert lookups == ["sync_file_range"]  # once, then kept
+    assert calls == [
+        (7, 0, 4 * MIB, SYNC_FILE_RANGE_WRITE),
+        (7, 4 * MIB, 4 * MIB, SYNC_FILE_RANGE_WRITE),
+    ]
