@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from clary_desktop.db import Database
 from clary_desktop.db.tables import (
@@ -253,26 +253,15 @@ class JobStore:
 
         Returns the ids put back in the queue."""
         alive_here = this_process().split(":")[0]
+        # Most starts find nothing left behind: that is looked up without the write lock,
+        # so a start neither waits on another process's writes nor stamps the database
+        # (which would drop the command line's kept answers for nothing).
+        with self.db.read() as session:
+            if not _left_behind(session, alive_here):
+                return []
         requeued: list[int] = []
         with self.db.write() as session:
-            rows = session.scalars(
-                select(ModelDownload).where(
-                    ModelDownload.status.in_(
-                        [
-                            JobState.QUEUED.value,
-                            JobState.DOWNLOADING.value,
-                            JobState.VERIFYING.value,
-                        ]
-                    )
-                    | (
-                        (ModelDownload.owner == SHUTDOWN_OWNER)
-                        & ModelDownload.status.not_in([s.value for s in FINISHED_STATES])
-                    )
-                )
-            ).all()
-            for row in rows:
-                if row.owner != SHUTDOWN_OWNER and owner_alive(row.owner, alive_here):
-                    continue
+            for row in _left_behind(session, alive_here):
                 if resume:
                     row.status = JobState.QUEUED.value
                     requeued.append(row.id)
@@ -378,3 +367,21 @@ def _rowcount(result: object) -> int:
     """Rows an UPDATE or DELETE touched (its result is always a cursor result)."""
     assert isinstance(result, CursorResult)
     return result.rowcount or 0
+
+
+def _left_behind(session: Session, alive_here: str) -> list[ModelDownload]:
+    """Unfinished jobs whose process is gone, or that were paused at a quit."""
+    rows = session.scalars(
+        select(ModelDownload).where(
+            ModelDownload.status.in_(
+                [JobState.QUEUED.value, JobState.DOWNLOADING.value, JobState.VERIFYING.value]
+            )
+            | (
+                (ModelDownload.owner == SHUTDOWN_OWNER)
+                & ModelDownload.status.not_in([s.value for s in FINISHED_STATES])
+            )
+        )
+    ).all()
+    return [
+        row for row in rows if row.owner == SHUTDOWN_OWNER or not owner_alive(row.owner, alive_here)
+    ]

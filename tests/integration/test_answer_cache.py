@@ -99,6 +99,30 @@ def test_the_second_run_prints_the_kept_answer_and_it_is_the_same(
     assert shown["id"] == PRO_ID and shown["locked"] is True
 
 
+def test_commands_that_only_look_leave_the_kept_answers_in_place(
+    data_dir: Path, env: dict[str, str]
+) -> None:
+    """Looking at the queue, the disk or the license writes nothing to the catalog, so
+    the kept answers stay good (the download queue's start looks for jobs a gone process
+    left behind without taking the write lock when there are none)."""
+    first = answer(data_dir, "list", env=env)
+    assert first.returncode == 0 and not first.kept, first.stderr
+    for command in (
+        ["downloads"],
+        ["downloads", "--json"],
+        ["storage"],
+        ["verify"],
+        ["license"],
+        ["usage"],
+        ["apikey", "list"],
+    ):
+        looked = answer(data_dir, *command, env=env)
+        assert looked.returncode == 0, (command, looked.stderr)
+        again = answer(data_dir, "list", env=env)
+        assert again.kept, f"`{' '.join(command)}` dropped the kept answer"
+        assert again.stdout == first.stdout
+
+
 def test_narrowed_and_verbose_command_lines_are_never_kept(
     data_dir: Path, env: dict[str, str]
 ) -> None:
