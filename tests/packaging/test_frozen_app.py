@@ -385,3 +385,13 @@ def test_tarball_installs_for_the_user(
     assert not desktop.exists()
     assert not (share / "mime" / "packages" / "clary-desktop.xml").exists()
     assert not (home / ".local" / "bin" / "clary-desktop").exists()
+
+
+def test_python_modules_are_plain_files_for_a_quicker_start(app_dir: Path) -> None:
+    """Modules unpacked from an archive inside each program made every start slower
+    (packaging/clary-desktop.spec, `noarchive`); the shared folder holds them as .pyc."""
+    internal = app_dir / "_internal"
+    for module in ("clary_desktop/cli/main.pyc", "clary_desktop/app/registry.pyc"):
+        assert (internal / module).is_file(), module
+    assert (internal / "sqlalchemy" / "__init__.pyc").is_file()
+    assert not list(internal.rglob("clary_desktop/**/*.py")), "sources are not shipped"
