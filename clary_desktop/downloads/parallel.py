@@ -5,10 +5,12 @@ bytes still missing, and its rate is measured over `probe_seconds` (or
 `probe_bytes`, whichever comes first). When that connection alone moves at
 least `single_stream_fast_bps`, the link is not what limits the download (a
 LAN, a loopback, a fast CDN) and parts would only cost CPU, so it stays the only
-connection: one request for the whole file. Otherwise its range is cut down to
-its share at once, the rest of the file is handed out in ranges, and the other
-workers start: no byte the probe fetched is fetched again (only what was in
-flight past the cut is dropped with its connection).
+connection: one request for the whole file (watched: when a whole `WATCH_SECONDS`
+later moves less, the server slowed it after a first stretch, and the rest is split
+then). Otherwise its range is cut down to its share at once, the rest of the
+file is handed out in ranges, and the other workers start: no byte the probe
+fetched is fetched again (only what was in flight past the cut is dropped with
+its connection).
 
 `parallel_parts` workers each keep one connection to the final host (the first
 request follows the redirect; the others go straight to where it landed) and
@@ -76,6 +78,9 @@ PERSIST_SECONDS = 1.0
 """How often the ranges are saved to the sidecar (after an fdatasync of the data)."""
 IDLE_SECONDS = 0.2
 """How often an idle worker looks again for a slow range to take the tail of."""
+WATCH_SECONDS = 2.0
+"""The window over which the one connection a fast probe kept must stay fast (long
+enough that a busy machine's hiccup does not pass for a slow server)."""
 _BINARY = getattr(os, "O_BINARY", 0)
 
 
@@ -175,6 +180,9 @@ class _PartsRun:
         self.probing = plan.whole
         self.probe_began = 0.0
         self.probe_bytes = 0
+        # After a "fast" verdict, the one connection's rate over each WATCH_SECONDS.
+        self.watch_began = 0.0
+        self.watch_bytes = 0
         self.split = threading.Event()
         self.hasher = PrefixHasher(
             task, plan, self.stream_chunk, self.chunk, options.parallel_parts
@@ -444,6 +452,8 @@ class _PartsRun:
             own = self.plan.claim(item, gathered + count) - gathered
             if self.probing:
                 self._probe_step(item, count)
+            elif self.plan.whole:
+                self._watch_step(item, count)
             if self.limiter is not None:
                 self.limiter.take(count, self.group)
             return own
@@ -505,13 +515,30 @@ class _PartsRun:
         rate = self.probe_bytes / max(elapsed, 1e-6)
         if rate >= self.options.single_stream_fast_bps:
             log.info("%s: one connection moves %.0f MB/s; no parts", self.task.path, rate / 1e6)
+            self.watch_began, self.watch_bytes = time.monotonic(), 0
             return
-        log.info(
-            "%s: one connection moves %.1f MB/s; the rest in %d parts",
-            self.task.path,
-            rate / 1e6,
-            self.options.parallel_parts,
-        )
+        self._split(item, f"one connection moves {rate / 1e6:.1f} MB/s")
+
+    def _watch_step(self, item: Range, count: int) -> None:
+        """Called by the one connection the probe kept, after each chunk: a server may
+        slow a connection down once it has sent a first stretch (nginx's
+        `limit_rate_after`, a CDN's burst); the rest is split after all when a whole
+        `WATCH_SECONDS` moved less than `single_stream_fast_bps`."""
+        self.watch_bytes += count
+        elapsed = time.monotonic() - self.watch_began
+        if elapsed < WATCH_SECONDS:
+            return
+        rate = self.watch_bytes / elapsed
+        self.watch_began, self.watch_bytes = time.monotonic(), 0
+        if rate >= self.options.single_stream_fast_bps:
+            return
+        if self.size - item.offset < self.options.part_threshold_bytes:
+            return  # too little left to be worth more connections
+        self._split(item, f"the connection slowed to {rate / 1e6:.1f} MB/s")
+
+    def _split(self, item: Range, why: str) -> None:
+        """Cut the one connection's range to its share; the supervisor starts the rest."""
+        log.info("%s: %s; the rest in %d parts", self.task.path, why, self.options.parallel_parts)
         self.plan.split(item)
         self.split.set()
         self.changed.set()

@@ -236,10 +236,14 @@ class PartPlan:
             return not (self._closed or self._all_finished())
 
     def split(self, item: Range) -> None:
-        """The probe found the link slow: cut `item` (busy, being fetched) down to its
-        share of what is left; from now on ranges are handed out in parts."""
+        """The probe found the link slow (or the one connection slowed later): cut `item`
+        (busy, being fetched) down to its share of what is left; from now on ranges are
+        handed out in parts. Its rate is measured afresh from here: a fast start (a
+        server that slows a connection after a first stretch) must not hide how slow it
+        is now from the workers that would take its tail."""
         with self._changed:
             self.whole = False
+            item.began, item.base = time.monotonic(), item.done
             self._trim(self._ranges.index(item))
 
     def _length(self, rest: int) -> int:

@@ -487,6 +487,35 @@ def test_probe_splits_a_slow_link_at_once(paths, server):
     assert server.bytes_sent["m.gguf"] - len(DATA) == probe.sent - cut
 
 
+def test_a_connection_slowed_after_a_fast_start_is_split_then(paths, server, monkeypatch):
+    """As nginx's `limit_rate_after`: the first 1.25 MiB go out at full speed, so the
+    probe keeps one connection; then the server holds it to 16 KiB/s, and the rest of
+    the file is split among new connections once a whole watch window was that slow."""
+    monkeypatch.setattr(parallel, "WATCH_SECONDS", 0.5)
+    server.fail_next("m.gguf", f"throttle:{16 * KiB}", f"throttle_after:{1280 * KiB}")
+    # The probe judges its first MiB (loopback: many MB/s even on a busy machine); the
+    # slowed connection moves 16 kB/s: 200 kB/s lies far from both.
+    options = dataclasses.replace(
+        PROBE, single_stream_fast_bps=200_000, probe_seconds=30.0, probe_bytes=1024 * KiB
+    )
+    registry = open_registry(paths, server, options)
+    try:
+        assert run(registry).state == JobState.COMPLETED
+        assert_installed(registry)
+    finally:
+        registry.close()
+    requests = sorted(gets(server), key=lambda r: r.began)
+    first, parts = requests[0], requests[1:]
+    assert first.range == f"bytes=0-{len(DATA) - 1}"  # one connection asked for it all ...
+    assert 1280 * KiB <= first.sent < len(DATA)  # ... moved its fast stretch, and was cut
+    assert parts and all(r.status == 206 for r in parts)
+    spans = sorted(span(r) for r in parts)
+    cut = spans[0][0]
+    assert first.sent >= cut > 1024 * KiB  # split after the probe's verdict, not at it
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans)) and spans[-1][1] == len(DATA)
+    assert server.bytes_sent["m.gguf"] - len(DATA) == first.sent - cut  # no byte twice
+
+
 def test_hashed_bytes_are_handed_to_write_back_early(reg, monkeypatch):
     """After hashing, the hasher advises the kernel to write the bytes out and drop them
     from the cache, so the final fsync is short; the file still ends up whole."""

@@ -232,7 +232,10 @@ class BlobServer:
         body_start = 0 if "lie_range" in faults else start
         throttle = int(faults["throttle"]) if "throttle" in faults else self.throttle
         throttle = self.connection_rates.get(_serial(handler), throttle)
-        sent = self._send_range(handler, blob, body_start, limit, "wrong_bytes" in faults, throttle)
+        fast_first = int(faults.get("throttle_after", 0))  # as nginx's limit_rate_after
+        sent = self._send_range(
+            handler, blob, body_start, limit, "wrong_bytes" in faults, throttle, fast_first
+        )
         self._record(handler, name, status, sent, began)
         if "stall" in faults:
             self.stopping.wait()
@@ -253,7 +256,10 @@ class BlobServer:
         length: int,
         wrong: bool,
         throttle: int | None,
+        fast_first: int = 0,
     ) -> int:
+        """Send `length` bytes from `start`; at most `throttle` bytes a second once the
+        first `fast_first` bytes went out at full speed."""
         sent = 0
         step = 256 * 1024 if not throttle else max(1024, min(256 * 1024, throttle // 10))
         try:
@@ -262,16 +268,21 @@ class BlobServer:
                 with open(blob.file, "rb") as handle:
                     sent = handler.connection.sendfile(handle, start, length)
                 return sent
-            began = time.monotonic()
+            began, throttled_from = time.monotonic(), 0
             while sent < length and not self.stopping.is_set():
-                piece = self._read(blob, start + sent, min(step, length - sent))
+                size = min(step, length - sent)
+                if sent < fast_first:
+                    size = min(size, fast_first - sent)
+                piece = self._read(blob, start + sent, size)
                 if wrong:
                     piece = bytes(b ^ 0xFF for b in piece[:16]) + piece[16:]
                     wrong = False
                 handler.wfile.write(piece)
                 sent += len(piece)
-                if throttle:
-                    ahead = sent / throttle - (time.monotonic() - began)
+                if throttle and sent <= fast_first:
+                    began, throttled_from = time.monotonic(), sent
+                elif throttle:
+                    ahead = (sent - throttled_from) / throttle - (time.monotonic() - began)
                     if ahead > 0 and self.stopping.wait(ahead):
                         break
         except (BrokenPipeError, ConnectionResetError):

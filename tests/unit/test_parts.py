@@ -170,6 +170,23 @@ def test_probe_range_is_the_whole_rest_until_split():
     assert max(end - start for start, end in taken) == 8 * MiB
 
 
+def test_a_range_split_after_a_fast_start_is_judged_by_its_rate_since():
+    """A server let the one connection start fast, then slowed it: once split, its tail
+    goes to a faster worker, though its average since the start still looks fast."""
+    plan = PartPlan.fresh(64 * MiB, workers=2, min_bytes=MiB, max_bytes=4 * MiB, whole=True)
+    one = plan.take()
+    plan.advance(one, 32 * MiB)
+    one.began -= 1.0  # 32 MiB in its first second
+    plan.split(one)
+    while (other := plan.take()) is not None:  # the others fetch the rest of the file
+        plan.advance(other, other.end - other.start)
+        plan.release(other)
+    plan.advance(one, 100 * 1024)
+    one.began -= 1.0  # and 100 KiB in the second since the split
+    thief = plan.take(rate=10 * MiB)
+    assert thief is not None and thief.start == one.end  # it takes the slow one's tail
+
+
 def test_a_restored_probe_range_is_cut_when_parts_take_over():
     saved = [[0, 100 * MiB, 5 * MiB]]  # killed while the probe ran
     whole = PartPlan.restore(
