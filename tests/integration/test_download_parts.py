@@ -33,7 +33,7 @@ from tests.support.download_env import (
     url_entry,
     use_fast_manager,
 )
-from tests.support.fault_server import BlobServer, random_bytes
+from tests.support.fault_server import BlobServer, RequestRecord, random_bytes
 from tests.support.waiting import PATIENCE, wait_until
 
 KiB = 1024
@@ -443,6 +443,22 @@ PROBE = dataclasses.replace(
 )
 
 
+def split_requests(server: BlobServer) -> tuple[RequestRecord, list[RequestRecord], int]:
+    """The first GET, which asked for the whole file, the ranged GETs that took over
+    from it, and where it was cut: those ranges cover the file from the cut to its end,
+    and no byte went out twice but what was in flight past the cut, dropped with the
+    first connection (how much depends on how far the server got ahead of a busy client)."""
+    requests = sorted(gets(server), key=lambda r: r.began)
+    first, parts = requests[0], requests[1:]
+    assert first.range == f"bytes=0-{len(DATA) - 1}"
+    assert parts, "no ranged GET took over"
+    spans = sorted(span(r) for r in parts)
+    cut = spans[0][0]
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans)) and spans[-1][1] == len(DATA)
+    assert server.bytes_sent["m.gguf"] - len(DATA) == first.sent - cut
+    return first, parts, cut
+
+
 def test_probe_keeps_a_fast_link_on_one_stream(paths, server):
     # "Fast" here is 1 kB/s: the probe decides after a chunk of at least tens of KiB, so
     # only a stall of a minute on this machine could make loopback slower. (1 MB/s was
@@ -470,21 +486,14 @@ def test_probe_splits_a_slow_link_at_once(paths, server):
         assert_installed(registry)
     finally:
         registry.close()
-    requests = sorted(gets(server), key=lambda r: r.began)
-    probe, parts = requests[0], requests[1:]
-    assert probe.range == f"bytes=0-{len(DATA) - 1}"  # it asked for everything ...
-    spans = sorted(span(r) for r in parts)
-    cut = spans[0][0]
-    assert 0 < cut <= probe.sent < len(DATA)  # ... and was cut after its share
-    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans)) and spans[-1][1] == len(DATA)
+    probe, parts, cut = split_requests(server)
+    assert 0 < cut <= probe.sent < len(DATA)  # it was cut after its share
     assert len(parts) >= 3 and all(r.status == 206 and r.began >= probe.began for r in parts)
     overlapping = max(
-        sum(1 for r in requests if r.began < t < r.ended) for t in (r.began + 0.01 for r in parts)
+        sum(1 for r in [probe, *parts] if r.began < t < r.ended)
+        for t in (r.began + 0.01 for r in parts)
     )
     assert overlapping >= 3  # several ranged GETs at once
-    # No byte twice: only what was in flight past the cut was dropped with the probe's socket
-    # (how much that is depends on how far the server got ahead of a busy client).
-    assert server.bytes_sent["m.gguf"] - len(DATA) == probe.sent - cut
 
 
 def test_a_connection_slowed_after_a_fast_start_is_split_then(paths, server, monkeypatch):
@@ -504,16 +513,10 @@ def test_a_connection_slowed_after_a_fast_start_is_split_then(paths, server, mon
         assert_installed(registry)
     finally:
         registry.close()
-    requests = sorted(gets(server), key=lambda r: r.began)
-    first, parts = requests[0], requests[1:]
-    assert first.range == f"bytes=0-{len(DATA) - 1}"  # one connection asked for it all ...
-    assert 1280 * KiB <= first.sent < len(DATA)  # ... moved its fast stretch, and was cut
-    assert parts and all(r.status == 206 for r in parts)
-    spans = sorted(span(r) for r in parts)
-    cut = spans[0][0]
+    first, parts, cut = split_requests(server)
+    assert 1280 * KiB <= first.sent < len(DATA)  # it moved its fast stretch, and was cut
+    assert all(r.status == 206 for r in parts)
     assert first.sent >= cut > 1024 * KiB  # split after the probe's verdict, not at it
-    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans)) and spans[-1][1] == len(DATA)
-    assert server.bytes_sent["m.gguf"] - len(DATA) == first.sent - cut  # no byte twice
 
 
 def test_hashed_bytes_are_handed_to_write_back_early(reg, monkeypatch):
